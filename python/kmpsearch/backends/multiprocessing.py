@@ -1,0 +1,95 @@
+"""Pure-Python KMP split along the chunk plan across worker processes.
+
+The talk's second rung, without its bugs. Workers share the data through ``mmap``: a
+file is mapped by each worker (read-only, no copy per worker); in-memory input is
+written once to a temporary file in ``/dev/shm`` (memory, not disk, where it exists)
+that the workers map, so the haystack is never pickled. Small inputs (one chunk) run in
+the calling process without a pool. Workers start with ``forkserver`` where available
+(``spawn`` elsewhere), never ``fork``: forking a process that runs threads can deadlock.
+
+Caveat shared with every ``mmap`` user: a file truncated by another process *while* the
+workers scan it can kill a worker with SIGBUS (the pool then raises BrokenProcessPool).
+The native backends read with ``pread`` and have no such failure.
+"""
+
+from __future__ import annotations
+
+import mmap
+import multiprocessing
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+
+from .._frontend import make_api
+from .._plan import plan_chunks
+from .._pykmp import failure, kernels, merge, scan_window
+
+SCANS = ("textbook", "fast")
+DEFAULT_SCAN = "textbook"
+
+_inline = kernels()  # the one-chunk case runs here, in this process
+
+
+def _scan_mapped(path: str, start: int, end: int, needle: bytes, fast: bool, collect: bool):
+    """Worker: map ``path`` read-only and scan bytes ``[start, end)``."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        out: list[int] | None = [] if collect else None
+        c = scan_window(lambda off, size: mm[off:off + size], start, end, needle, failure(needle), fast, out)
+    return out if out is not None else c
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _run_path(path: str, chunks: list[tuple[int, int]], needle: bytes, scan: str, collect: bool):
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=_context()) as pool:
+        futures = [pool.submit(_scan_mapped, path, s, e, needle, scan == "fast", collect) for s, e in chunks]
+        return merge([f.result() for f in futures], collect)
+
+
+def _shm_dir() -> str | None:
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def _run_buffer(buf: memoryview, needle: bytes, threads: int, min_chunk: int, scan: str, collect: bool):
+    chunks = plan_chunks(len(buf), len(needle), threads, min_chunk)
+    if len(chunks) <= 1:
+        kernel = _inline["find_all" if collect else "count"]
+        return kernel(buf, needle, threads, min_chunk, scan)
+    with tempfile.NamedTemporaryFile(prefix="kmpsearch-", dir=_shm_dir()) as tmp:
+        step = 64 << 20
+        for off in range(0, len(buf), step):
+            tmp.write(buf[off:off + step])
+        tmp.flush()
+        return _run_path(tmp.name, chunks, needle, scan, collect)
+
+
+def _run_fd(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, scan: str, collect: bool):
+    chunks = plan_chunks(os.fstat(fd).st_size, len(needle), threads, min_chunk)
+    if len(chunks) <= 1:
+        kernel = _inline["find_all_fd" if collect else "count_fd"]
+        return kernel(fd, path, needle, threads, min_chunk, scan)
+    return _run_path(path, chunks, needle, scan, collect)
+
+
+def _count(buf, needle, threads, min_chunk, scan):
+    return _run_buffer(buf, needle, threads, min_chunk, scan, False)
+
+
+def _find_all(buf, needle, threads, min_chunk, scan):
+    return _run_buffer(buf, needle, threads, min_chunk, scan, True)
+
+
+def _count_fd(fd, path, needle, threads, min_chunk, scan):
+    return _run_fd(fd, path, needle, threads, min_chunk, scan, False)
+
+
+def _find_all_fd(fd, path, needle, threads, min_chunk, scan):
+    return _run_fd(fd, path, needle, threads, min_chunk, scan, True)
+
+
+find_all, count, find_all_in_file, count_in_file = make_api(
+    "multiprocessing", count=_count, find_all=_find_all, count_fd=_count_fd, find_all_fd=_find_all_fd,
+    scans=SCANS, default_scan=DEFAULT_SCAN)

@@ -1,0 +1,47 @@
+"""Shared fixtures: one conformance suite, parametrized over every backend.
+
+A backend that does not import here is skipped with its reason, unless it is named in
+the environment variable KMPSEARCH_REQUIRE (comma-separated, e.g. ``cffi,cython,rust``),
+which turns its absence into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import kmpsearch
+
+REQUIRED = {n.strip() for n in os.environ.get("KMPSEARCH_REQUIRE", "").split(",") if n.strip()}
+
+
+def pytest_configure(config):
+    unknown = REQUIRED - set(kmpsearch.KNOWN_BACKENDS)
+    if unknown:
+        raise pytest.UsageError(f"KMPSEARCH_REQUIRE names unknown backends: {', '.join(sorted(unknown))}")
+
+
+def load_backend(name: str):
+    """The backend module, or skip (fail when it is required) saying why it cannot load."""
+    try:
+        return kmpsearch.get_backend(name)
+    except ImportError as exc:
+        if name in REQUIRED:
+            pytest.fail(f"required backend {name!r} (KMPSEARCH_REQUIRE) did not load: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(params=kmpsearch.KNOWN_BACKENDS)
+def backend(request):
+    return load_backend(request.param)
+
+
+def ref_find_all(haystack, needle) -> list[int]:
+    """Reference: every (overlapping) occurrence, by a ``find`` loop."""
+    out = []
+    i = haystack.find(needle)
+    while i >= 0:
+        out.append(i)
+        i = haystack.find(needle, i + 1)
+    return out

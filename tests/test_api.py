@@ -1,0 +1,129 @@
+"""The package-level API: backend registry, selection by environment, the chunk plan."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kmpsearch
+from conftest import REQUIRED, ref_find_all
+from kmpsearch import plan_chunks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k != "KMPSEARCH_BACKEND"}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=120)
+
+
+def test_pure_python_backends_always_available():
+    names = kmpsearch.available_backends()
+    for name in ("python", "multiprocessing", "threads"):
+        assert name in names
+    assert set(names) <= set(kmpsearch.KNOWN_BACKENDS)
+    assert REQUIRED <= set(names), f"required backends missing: {REQUIRED - set(names)}"
+    # fastest first: the order of PREFERENCE
+    assert names == [n for n in kmpsearch.PREFERENCE if n in names]
+
+
+def test_every_backend_module_has_the_same_api():
+    for name in kmpsearch.available_backends():
+        mod = kmpsearch.get_backend(name)
+        for fn in ("find_all", "count", "find_all_in_file", "count_in_file"):
+            assert callable(getattr(mod, fn)), (name, fn)
+            assert getattr(mod, fn).__doc__
+        assert mod.DEFAULT_SCAN in mod.SCANS
+        assert set(mod.SCANS) <= {"fast", "textbook"}
+
+
+def test_get_backend_errors():
+    with pytest.raises(ImportError, match="unknown kmpsearch backend 'bogus'"):
+        kmpsearch.get_backend("bogus")
+    with pytest.raises(TypeError):
+        kmpsearch.get_backend(3)
+
+
+def test_default_backend_is_the_fastest_available():
+    if os.environ.get("KMPSEARCH_BACKEND"):
+        assert kmpsearch.backend == os.environ["KMPSEARCH_BACKEND"]
+    else:
+        assert kmpsearch.backend == kmpsearch.available_backends()[0]
+    mod = kmpsearch.get_backend(kmpsearch.backend)
+    assert kmpsearch.find_all is mod.find_all
+    assert kmpsearch.count_in_file is mod.count_in_file
+
+
+@pytest.mark.parametrize("name", ["python", "threads"])
+def test_environment_variable_selects_backend(name):
+    proc = run_python("import kmpsearch; print(kmpsearch.backend, kmpsearch.find_all(b'aaaa', b'aa'))",
+                      KMPSEARCH_BACKEND=name)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [name, "[0,", "1,", "2]"]
+
+
+def test_unavailable_backend_in_environment_is_an_import_error():
+    proc = run_python("import kmpsearch", KMPSEARCH_BACKEND="bogus")
+    assert proc.returncode != 0
+    assert "ImportError" in proc.stderr and "bogus" in proc.stderr
+
+
+def test_threads_none_means_usable_cpus():
+    n = kmpsearch.default_threads()
+    assert n >= 1
+    if hasattr(os, "sched_getaffinity"):
+        assert n == len(os.sched_getaffinity(0))
+
+
+# --- the chunk plan -----------------------------------------------------------------------
+
+@given(st.integers(0, 5000), st.integers(1, 60), st.integers(1, 12), st.integers(1, 700))
+def test_plan_partitions_start_positions(n, m, threads, min_chunk):
+    chunks = plan_chunks(n, m, threads, min_chunk)
+    if m > n:
+        assert chunks == []
+        return
+    positions = n - m + 1
+    assert 1 <= len(chunks) <= threads
+    assert len(chunks) == 1 or positions // len(chunks) >= min_chunk
+    own = [(s, e - (m - 1)) for s, e in chunks]
+    assert own[0][0] == 0 and own[-1][1] == positions
+    for (s1, e1), (s2, e2) in zip(own, own[1:]):
+        assert e1 == s2  # contiguous, no gap, no overlap of own ranges
+    assert all(e > s for s, e in own)
+    assert all(e <= n for _, e in chunks)
+
+
+@given(st.lists(st.sampled_from(b"ab"), max_size=200).map(bytes),
+       st.lists(st.sampled_from(b"ab"), min_size=1, max_size=7).map(bytes),
+       st.integers(1, 9), st.integers(1, 20))
+def test_plan_finds_each_match_exactly_once(haystack, needle, threads, min_chunk):
+    found = []
+    for s, e in plan_chunks(len(haystack), len(needle), threads, min_chunk):
+        found += [s + i for i in ref_find_all(haystack[s:e], needle)]
+    assert found == ref_find_all(haystack, needle)
+
+
+def test_plan_rejects_nonsense():
+    for args in ((10, 0, 1, 1), (10, 1, 0, 1), (10, 1, 1, 0)):
+        with pytest.raises(ValueError):
+            plan_chunks(*args)
+
+
+# --- the README --------------------------------------------------------------------------
+
+def test_readme_example_runs_as_written(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README.md shows no python example"
+    for block in blocks:
+        proc = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        assert proc.returncode == 0, f"README example failed:\n{block}\n{proc.stderr}"
