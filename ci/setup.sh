@@ -21,15 +21,13 @@ if [ ! -x "$PY" ] || ! "$PY" -c 'import sys' 2>/dev/null; then
   "$PYTHON" -m venv "$VENV" || die "could not create $VENV (on Debian: apt-get install python3-venv)"
 fi
 
-# Python packages: build tools, test and bench dependencies (reinstalled only when this list changes)
-reqs="pip>=24 scikit-build-core>=0.10 cython>=3.1 cython-cmake>=0.2 cmake>=3.21 ninja maturin>=1.5
-'cffi>=1.17; python_version < \"3.14\"' 'cffi>=2.0; python_version >= \"3.14\"'
-pytest>=8 hypothesis>=6 pytest-run-parallel>=0.4 rich>=13 matplotlib>=3.8 numpy>=1.26"
+# Python packages: build tools, test and bench dependencies (reinstalled only when the list changes)
 stamp=$VENV/.kmpsearch-deps
-if [ "$(cat "$stamp" 2>/dev/null)" != "$reqs" ]; then
-  say "installing build, test and bench dependencies into $VENV"
-  eval "$PY -m pip install -q --disable-pip-version-check -U $reqs" || die "pip could not install the dependencies (is PyPI reachable?)"
-  printf '%s' "$reqs" > "$stamp"
+if ! cmp -s ci/requirements-dev.txt "$stamp"; then
+  say "installing build, test and bench dependencies into $VENV (ci/requirements-dev.txt)"
+  "$PY" -m pip install -q --disable-pip-version-check -U -r ci/requirements-dev.txt \
+    || die "pip could not install ci/requirements-dev.txt (is PyPI reachable?)"
+  cp ci/requirements-dev.txt "$stamp"
 fi
 
 failed=()
