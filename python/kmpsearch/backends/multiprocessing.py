@@ -6,6 +6,9 @@ written once to a temporary file in ``/dev/shm`` (memory, not disk, where it exi
 that the workers map, so the haystack is never pickled. Small inputs (one chunk) run in
 the calling process without a pool. Workers start with ``forkserver`` where available
 (``spawn`` elsewhere), never ``fork``: forking a process that runs threads can deadlock.
+As with any multiprocessing code under those start methods, the workers import the main
+module: a script that calls this backend must guard its entry point with
+``if __name__ == "__main__":`` (code piped to ``python -`` cannot use this backend).
 
 Caveat shared with every ``mmap`` user: a file truncated by another process *while* the
 workers scan it can kill a worker with SIGBUS (the pool then raises BrokenProcessPool).
