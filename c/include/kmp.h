@@ -1,0 +1,158 @@
+/*
+ * kmp.h - libkmpsearch: every occurrence of a pattern in large text, Knuth-Morris-Pratt
+ * over pthreads, in memory or straight from a file. C11, no dependencies but pthreads.
+ *
+ *     kmp_searcher *s;
+ *     if (kmp_searcher_new("3J1", 3, &s) != KMP_OK) ...
+ *     kmp_options opt = KMP_OPTIONS_INIT;      // or NULL everywhere for the defaults
+ *     opt.threads = 4;
+ *     uint64_t n;
+ *     kmp_status st = kmp_count(s, text, len, &opt, &n);
+ *     kmp_matches m = KMP_MATCHES_INIT;
+ *     st = kmp_find_all_path(s, "corpus.txt", &opt, &m, &err);   // err: errno for KMP_ERR_IO
+ *     for (size_t i = 0; i < m.len; i++) printf("%lld\n", (long long)m.offsets[i]);
+ *     kmp_matches_free(&m);
+ *     kmp_searcher_free(s);
+ *
+ * Matches overlap (`aa` occurs 3 times in `aaaa`); offsets are 64-bit and ascending.
+ *
+ * Threads follow one chunk plan (the same as kmpsearch's Python backends): for n bytes and
+ * a pattern of m bytes, P = n - m + 1 start positions are split into
+ * k = max(1, min(threads, P / min_chunk)) chunks; chunk i owns the start positions
+ * [P*i/k, P*(i+1)/k) and scans the bytes [P*i/k, P*(i+1)/k + m - 1), so every match is
+ * found exactly once, by the chunk it starts in. Chunk 0 runs on the calling thread.
+ *
+ * Files are read with pread() into bounded per-thread buffers (opt.block_size bytes, 1 MiB
+ * by default) while the automaton's state is carried from block to block: memory does not
+ * depend on the file size, and nothing is mapped, so a file that shrinks during a search
+ * gives KMP_ERR_TRUNCATED with the matches found so far, never a SIGBUS.
+ *
+ * Thread safety: a kmp_searcher is immutable once made and may be used by any number of
+ * threads at once. The library has no global mutable state.
+ */
+#ifndef KMP_H
+#define KMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define KMP_API
+#elif defined(__GNUC__) || defined(__clang__)
+#  define KMP_API __attribute__((visibility("default")))
+#else
+#  define KMP_API
+#endif
+
+#define KMP_VERSION_MAJOR 0
+#define KMP_VERSION_MINOR 1
+#define KMP_VERSION_PATCH 0
+
+/* a chunk gets at least this many start positions unless opt.min_chunk says otherwise */
+#define KMP_DEFAULT_MIN_CHUNK ((uint64_t)1 << 20)
+/* bytes read per pread() by each thread of a file search, unless opt.block_size says otherwise */
+#define KMP_DEFAULT_BLOCK_SIZE ((size_t)1 << 20)
+/* more threads than this are treated as this many (results never depend on threads) */
+#define KMP_MAX_THREADS 1024
+
+typedef enum kmp_status {
+    KMP_OK = 0,
+    KMP_ERR_INVALID = 1,   /* an invalid argument (NULL pointer, empty pattern, ...) */
+    KMP_ERR_NOMEM = 2,     /* memory allocation failed */
+    KMP_ERR_IO = 3,        /* an OS call failed (open, fstat, pread): its errno in *os_errno */
+    KMP_ERR_TRUNCATED = 4  /* the file ended early (it shrank during the search): the
+                              results hold every match found in the bytes that were read */
+} kmp_status;
+
+typedef enum kmp_scan {
+    KMP_SCAN_FAST = 0,     /* in state 0, jump to the next place the first two pattern bytes
+                              occur (SIMD), then continue the automaton; worst case linear */
+    KMP_SCAN_TEXTBOOK = 1  /* the plain automaton: every byte goes through the loop */
+} kmp_scan;
+
+typedef enum kmp_simd {
+    KMP_SIMD_AUTO = 0,     /* the best the CPU supports (decided at each call) */
+    KMP_SIMD_SCALAR = 1,   /* portable C and memchr */
+    KMP_SIMD_SSE2 = 2,     /* x86-64 */
+    KMP_SIMD_AVX2 = 3      /* x86-64 with AVX2; a level the CPU lacks is lowered to one it has */
+} kmp_simd;
+
+typedef struct kmp_options {
+    unsigned threads;      /* threads to use at most; 0 means 1 */
+    uint64_t min_chunk;    /* minimum start positions per chunk; 0 means KMP_DEFAULT_MIN_CHUNK */
+    int scan;              /* a kmp_scan */
+    int simd;              /* a kmp_simd (for tests and benchmarks; results never depend on it) */
+    size_t block_size;     /* file searches: bytes per read; 0 means KMP_DEFAULT_BLOCK_SIZE */
+} kmp_options;
+
+#define KMP_OPTIONS_INIT {1u, 0u, KMP_SCAN_FAST, KMP_SIMD_AUTO, 0u}
+
+/* A growable array of match offsets owned by the library: start it as KMP_MATCHES_INIT
+ * (or all zero), read offsets[0..len), give it back with kmp_matches_free. A find_all
+ * call replaces what it held. */
+typedef struct kmp_matches {
+    int64_t *offsets;
+    size_t len;
+    size_t cap;
+} kmp_matches;
+
+#define KMP_MATCHES_INIT {NULL, 0u, 0u}
+
+/* Frees the storage and leaves *m empty (reusable). NULL is allowed. */
+KMP_API void kmp_matches_free(kmp_matches *m);
+
+/* A prepared pattern: a copy of it and its failure function. Immutable, shareable. */
+typedef struct kmp_searcher kmp_searcher;
+
+/* KMP_ERR_INVALID for a NULL argument or len == 0, KMP_ERR_NOMEM. */
+KMP_API kmp_status kmp_searcher_new(const void *pattern, size_t len, kmp_searcher **out);
+KMP_API void kmp_searcher_free(kmp_searcher *s);  /* NULL is allowed */
+KMP_API size_t kmp_searcher_len(const kmp_searcher *s);
+/* fail[i] = length of the longest proper border of pattern[0..i]; i < kmp_searcher_len */
+KMP_API size_t kmp_searcher_failure(const kmp_searcher *s, size_t i);
+
+/* In memory. haystack may be NULL when n == 0. opt may be NULL (defaults). */
+KMP_API kmp_status kmp_count(const kmp_searcher *s, const void *haystack, size_t n,
+                             const kmp_options *opt, uint64_t *count);
+KMP_API kmp_status kmp_find_all(const kmp_searcher *s, const void *haystack, size_t n,
+                                const kmp_options *opt, kmp_matches *out);
+
+/* A file open for reading: its size is taken with fstat when the call starts. The
+ * descriptor is only read with pread (its offset is not used or moved) and is not closed.
+ * os_errno (may be NULL) receives the errno of a KMP_ERR_IO (EINVAL for an fd that is not
+ * a regular file, EISDIR for a directory). On KMP_ERR_TRUNCATED and KMP_ERR_IO the
+ * results hold the matches found before the error (still ascending, each one real). */
+KMP_API kmp_status kmp_count_fd(const kmp_searcher *s, int fd, const kmp_options *opt,
+                                uint64_t *count, int *os_errno);
+KMP_API kmp_status kmp_find_all_fd(const kmp_searcher *s, int fd, const kmp_options *opt,
+                                   kmp_matches *out, int *os_errno);
+
+/* Bytes [offset, offset + length) of fd, with the chunk plan over that range; offsets in
+ * the results are file offsets. A range past the end of the file is KMP_ERR_TRUNCATED. */
+KMP_API kmp_status kmp_count_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,
+                                      const kmp_options *opt, uint64_t *count, int *os_errno);
+KMP_API kmp_status kmp_find_all_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,
+                                         const kmp_options *opt, kmp_matches *out, int *os_errno);
+
+/* Convenience: open the path read-only, search it as with kmp_*_fd, close it. */
+KMP_API kmp_status kmp_count_path(const kmp_searcher *s, const char *path, const kmp_options *opt,
+                                  uint64_t *count, int *os_errno);
+KMP_API kmp_status kmp_find_all_path(const kmp_searcher *s, const char *path, const kmp_options *opt,
+                                     kmp_matches *out, int *os_errno);
+
+/* A static English message for a status (never NULL). */
+KMP_API const char *kmp_strerror(kmp_status status);
+/* "0.1.0" */
+KMP_API const char *kmp_version(void);
+/* The SIMD level a call with opt->simd == level would use here: "avx2", "sse2" or "scalar". */
+KMP_API const char *kmp_simd_name(int level);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMP_H */

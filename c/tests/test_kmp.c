@@ -1,0 +1,689 @@
+/*
+ * Unit tests of libkmpsearch, run by ctest: `test_kmp GROUP` runs one group (`all`: every one).
+ * Differential against a naive search over random small alphabets, periodic patterns, chunk
+ * boundaries with many thread counts and min_chunk values, every scan and SIMD level, files
+ * (small read blocks, short reads, truncation while searching, offsets past 4 GiB), NUL
+ * bytes, errors, and one searcher shared by several threads.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _FILE_OFFSET_BITS 64
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kmp.h"
+
+static long failures = 0;
+static long checks = 0;
+
+#define CHECK(cond, ...)                                                         \
+    do {                                                                         \
+        checks++;                                                                \
+        if (!(cond)) {                                                           \
+            failures++;                                                          \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                        \
+            fputc('\n', stderr);                                                 \
+            if (failures > 20) {                                                 \
+                fprintf(stderr, "too many failures\n");                          \
+                exit(1);                                                         \
+            }                                                                    \
+        }                                                                        \
+    } while (0)
+
+/* --- helpers ------------------------------------------------------------------------ */
+
+typedef struct rng { uint64_t s; } rng;
+static uint64_t next_u64(rng *r)  /* splitmix64 */
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static size_t below(rng *r, size_t n) { return n ? (size_t)(next_u64(r) % n) : 0; }
+
+typedef struct offsets { int64_t *v; size_t len; } offsets;
+
+static offsets naive(const uint8_t *h, size_t n, const uint8_t *p, size_t m)
+{
+    offsets o = {NULL, 0};
+    if (m == 0 || m > n)
+        return o;
+    o.v = malloc((n - m + 1) * sizeof(int64_t));
+    if (o.v == NULL)
+        abort();
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(h + i, p, m) == 0)
+            o.v[o.len++] = (int64_t)i;
+    return o;
+}
+
+static int same(const offsets *want, const kmp_matches *got, int64_t shift)
+{
+    if (want->len != got->len)
+        return 0;
+    for (size_t i = 0; i < want->len; i++)
+        if (want->v[i] + shift != got->offsets[i])
+            return 0;
+    return 1;
+}
+
+static kmp_searcher *make(const void *p, size_t m)
+{
+    kmp_searcher *s = NULL;
+    kmp_status st = kmp_searcher_new(p, m, &s);
+    if (st != KMP_OK || s == NULL) {
+        fprintf(stderr, "kmp_searcher_new failed: %s\n", kmp_strerror(st));
+        exit(1);
+    }
+    return s;
+}
+
+static const unsigned THREADS[] = {1, 2, 3, 4, 7, 9};
+static const uint64_t MIN_CHUNKS[] = {1, 2, 3, 4, 5, 7, 13, 64, 1000, 0 /* default */};
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+static const int SCANS[] = {KMP_SCAN_FAST, KMP_SCAN_TEXTBOOK};
+static const int SIMDS[] = {KMP_SIMD_AUTO, KMP_SIMD_SCALAR, KMP_SIMD_SSE2, KMP_SIMD_AVX2};
+
+/* memory search of h with p under opt: compare find_all and count with the naive search */
+static void check_mem(const kmp_searcher *s, const uint8_t *h, size_t n, const uint8_t *p, size_t m,
+                      const offsets *want, const kmp_options *opt)
+{
+    kmp_matches got = KMP_MATCHES_INIT;
+    uint64_t cnt = 12345;
+    kmp_status st = kmp_find_all(s, h, n, opt, &got);
+    CHECK(st == KMP_OK, "find_all: %s", kmp_strerror(st));
+    CHECK(same(want, &got, 0), "find_all n=%zu m=%zu threads=%u min_chunk=%" PRIu64 " scan=%d simd=%d: %zu vs %zu matches",
+          n, m, opt->threads, opt->min_chunk, opt->scan, opt->simd, got.len, want->len);
+    st = kmp_count(s, h, n, opt, &cnt);
+    CHECK(st == KMP_OK && cnt == want->len, "count n=%zu m=%zu threads=%u min_chunk=%" PRIu64 " scan=%d simd=%d: %" PRIu64 " vs %zu",
+          n, m, opt->threads, opt->min_chunk, opt->scan, opt->simd, cnt, want->len);
+    kmp_matches_free(&got);
+    (void)p;
+}
+
+/* Every scan and SIMD level on one thread and on a random chunk plan; with exhaustive, also
+ * the whole grid of thread counts x min_chunk values (for each scan). */
+static void check_all_ways(const uint8_t *h, size_t n, const uint8_t *p, size_t m, rng *r, int exhaustive)
+{
+    kmp_searcher *s = make(p, m);
+    offsets want = naive(h, n, p, m);
+    kmp_options opt = KMP_OPTIONS_INIT;
+    for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
+        opt.scan = SCANS[a];
+        for (size_t b = 0; b < COUNT_OF(SIMDS); b++) {
+            opt.simd = SIMDS[b];
+            opt.threads = 1;
+            opt.min_chunk = 0;
+            check_mem(s, h, n, p, m, &want, &opt);
+            opt.threads = THREADS[below(r, COUNT_OF(THREADS))];
+            opt.min_chunk = 1 + below(r, 1 + n / 2);
+            check_mem(s, h, n, p, m, &want, &opt);
+        }
+        opt.simd = KMP_SIMD_AUTO;
+        for (size_t t = 0; exhaustive && t < COUNT_OF(THREADS); t++) {
+            for (size_t c = 0; c < COUNT_OF(MIN_CHUNKS); c++) {
+                opt.threads = THREADS[t];
+                opt.min_chunk = MIN_CHUNKS[c];
+                check_mem(s, h, n, p, m, &want, &opt);
+            }
+        }
+    }
+    free(want.v);
+    kmp_searcher_free(s);
+}
+
+static const uint8_t ALPHABET[] = {'a', 'b', 0x00, 0xff, 'c', '3', 'J', '1'};
+
+static void random_text(rng *r, uint8_t *buf, size_t n, size_t sigma)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = ALPHABET[below(r, sigma)];
+}
+
+/* --- groups ---------------------------------------------------------------------------- */
+
+static void test_failure(void)
+{
+    rng r = {1};
+    uint8_t p[40];
+    for (int iter = 0; iter < 2000; iter++) {
+        size_t m = 1 + below(&r, sizeof p);
+        random_text(&r, p, m, 1 + below(&r, 3));
+        kmp_searcher *s = make(p, m);
+        CHECK(kmp_searcher_len(s) == m, "len");
+        for (size_t i = 0; i < m; i++) {
+            size_t want = 0;
+            for (size_t k = i; k >= 1; k--)  /* longest proper border of p[0..i] */
+                if (memcmp(p, p + i + 1 - k, k) == 0) {
+                    want = k;
+                    break;
+                }
+            CHECK(kmp_searcher_failure(s, i) == want, "fail[%zu] = %zu, want %zu", i, kmp_searcher_failure(s, i), want);
+        }
+        kmp_searcher_free(s);
+    }
+}
+
+static void test_differential(void)
+{
+    rng r = {42};
+    uint8_t h[700], p[16];
+    for (int iter = 0; iter < 600; iter++) {
+        size_t sigma = 1 + below(&r, 4);
+        size_t n = below(&r, sizeof h);
+        random_text(&r, h, n, sigma);
+        size_t m = 1 + below(&r, iter % 5 == 0 ? sizeof p : 5);
+        if (n >= m && below(&r, 2)) {  /* a needle taken from the text */
+            memcpy(p, h + below(&r, n - m + 1), m);
+        } else {
+            random_text(&r, p, m, sigma);
+        }
+        check_all_ways(h, n, p, m, &r, iter < 10);
+    }
+}
+
+static void test_periodic(void)
+{
+    static const char *units[] = {"a", "ab", "aab", "abaab", "\0\0\xff", "abcab", "aaaaaaab"};
+    static const size_t unit_len[] = {1, 2, 3, 5, 3, 5, 8};
+    rng r = {7};
+    uint8_t h[2100], p[64];
+    for (size_t u = 0; u < COUNT_OF(units); u++) {
+        for (int iter = 0; iter < 25; iter++) {
+            size_t reps = below(&r, sizeof h / unit_len[u]);
+            size_t n = reps * unit_len[u];
+            for (size_t i = 0; i < n; i++)
+                h[i] = (uint8_t)units[u][i % unit_len[u]];
+            size_t m = 1 + below(&r, sizeof p);
+            for (size_t i = 0; i < m; i++)
+                p[i] = (uint8_t)units[u][i % unit_len[u]];
+            if (below(&r, 4) == 0)  /* a near miss */
+                p[m - 1] ^= 1;
+            check_all_ways(h, n, p, m, &r, iter < 2);
+        }
+    }
+    /* adversarial, scaled down: a^n against a^999 b, and a^999 against a^n */
+    size_t n = 300000;
+    uint8_t *big = malloc(n);
+    uint8_t *needle = malloc(1000);
+    memset(big, 'a', n);
+    memset(needle, 'a', 999);
+    needle[999] = 'b';
+    offsets none = {NULL, 0};
+    kmp_searcher *s = make(needle, 1000);
+    kmp_options opt = KMP_OPTIONS_INIT;
+    for (size_t a = 0; a < 2; a++) {
+        opt.scan = SCANS[a];
+        opt.threads = 3;
+        opt.min_chunk = 5000;
+        check_mem(s, big, n, needle, 1000, &none, &opt);
+    }
+    kmp_searcher_free(s);
+    s = make(needle, 999);
+    offsets all = naive(big, n, needle, 999);
+    CHECK(all.len == n - 998, "naive");
+    for (size_t a = 0; a < 2; a++) {
+        opt.scan = SCANS[a];
+        opt.threads = 4;
+        opt.min_chunk = 777;
+        check_mem(s, big, n, needle, 999, &all, &opt);
+    }
+    kmp_searcher_free(s);
+    free(all.v);
+    free(big);
+    free(needle);
+}
+
+/* The skip kernels at every alignment and block length: pairs at every position, last byte. */
+static void test_skip_edges(void)
+{
+    uint8_t h[300];
+    const uint8_t pats[][3] = {{'x', 'y', 'z'}, {'x', 'x', 'y'}, {'x', 'y', 'x'}};
+    rng r = {99};
+    for (size_t pi = 0; pi < COUNT_OF(pats); pi++) {
+        for (size_t m = 1; m <= 3; m++) {
+            kmp_searcher *s = make(pats[pi], m);
+            for (size_t n = 0; n <= 140; n++) {
+                for (size_t pos = 0; pos <= n; pos++) {
+                    memset(h, '.', n);
+                    /* a lone first byte at pos - 1 or so: the traps of a pair search */
+                    if (pos < n)
+                        h[pos] = pats[pi][0];
+                    if (pos + 1 < n && below(&r, 2))
+                        h[pos + 1] = pats[pi][1];
+                    if (pos + 2 < n && below(&r, 2))
+                        h[pos + 2] = pats[pi][2];
+                    if (n && below(&r, 4) == 0)
+                        h[n - 1] = pats[pi][0];
+                    offsets want = naive(h, n, pats[pi], m);
+                    kmp_options opt = KMP_OPTIONS_INIT;
+                    for (size_t b = 0; b < COUNT_OF(SIMDS); b++) {
+                        opt.simd = SIMDS[b];
+                        check_mem(s, h, n, pats[pi], m, &want, &opt);
+                    }
+                    free(want.v);
+                }
+            }
+            kmp_searcher_free(s);
+        }
+    }
+    /* long stretches: the unrolled loops of the SIMD kernels, matches far apart */
+    size_t n = 100000;
+    uint8_t *big = malloc(n);
+    for (int iter = 0; iter < 20; iter++) {
+        random_text(&r, big, n, 8);
+        for (int k = 0; k < 30; k++)
+            memcpy(big + below(&r, n - 3), "3J1", 3);
+        static const char *needles[] = {"3J1", "3", "J1"};
+        for (size_t w = 0; w < COUNT_OF(needles); w++) {
+            const uint8_t *p = (const uint8_t *)needles[w];
+            size_t m = strlen(needles[w]);
+            kmp_searcher *s = make(p, m);
+            kmp_options opt = KMP_OPTIONS_INIT;
+            offsets want = naive(big + iter, n - (size_t)iter, p, m);
+            for (size_t b = 0; b < COUNT_OF(SIMDS); b++) {
+                opt.simd = SIMDS[b];
+                opt.threads = 1 + (unsigned)below(&r, 4);
+                opt.min_chunk = 1 + below(&r, 50000);
+                check_mem(s, big + iter, n - (size_t)iter, p, m, &want, &opt);
+            }
+            free(want.v);
+            kmp_searcher_free(s);
+        }
+    }
+    free(big);
+}
+
+/* Chunk boundaries: needles as long as or longer than chunks, every thread count. */
+static void test_chunks(void)
+{
+    rng r = {2024};
+    uint8_t h[400], p[60];
+    for (int iter = 0; iter < 30; iter++) {
+        size_t n = below(&r, sizeof h);
+        size_t sigma = 1 + below(&r, 2);
+        random_text(&r, h, n, sigma);
+        size_t m = 1 + below(&r, sizeof p);
+        random_text(&r, p, m, sigma);
+        check_all_ways(h, n, p, m, &r, 1);
+    }
+    /* NUL bytes everywhere */
+    memset(h, 0, sizeof h);
+    check_all_ways(h, sizeof h, h, 3, &r, 1);
+    h[100] = 1;
+    check_all_ways(h, sizeof h, h + 98, 4, &r, 1);
+    /* more threads than positions, and the cap */
+    kmp_searcher *s = make("ab", 2);
+    kmp_options opt = KMP_OPTIONS_INIT;
+    opt.threads = 100000;
+    opt.min_chunk = 1;
+    uint64_t cnt = 0;
+    CHECK(kmp_count(s, "abab", 4, &opt, &cnt) == KMP_OK && cnt == 2, "many threads");
+    kmp_searcher_free(s);
+}
+
+/* --- files ------------------------------------------------------------------------------ */
+
+static char tmpdir[4096];
+
+static int temp_file(const uint8_t *data, size_t n, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/kmp-test-XXXXXX", tmpdir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        perror("mkstemp");
+        exit(1);
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, data + done, n - done);
+        if (w <= 0) {
+            perror("write");
+            exit(1);
+        }
+        done += (size_t)w;
+    }
+    return fd;
+}
+
+static void check_file(const kmp_searcher *s, int fd, const char *path, const offsets *want, const kmp_options *opt)
+{
+    kmp_matches got = KMP_MATCHES_INIT;
+    uint64_t cnt = 999;
+    int err = -1;
+    kmp_status st = kmp_find_all_fd(s, fd, opt, &got, &err);
+    CHECK(st == KMP_OK && err == 0, "find_all_fd: %s errno %d", kmp_strerror(st), err);
+    CHECK(same(want, &got, 0), "find_all_fd threads=%u min_chunk=%" PRIu64 " block=%zu scan=%d: %zu vs %zu",
+          opt->threads, opt->min_chunk, opt->block_size, opt->scan, got.len, want->len);
+    st = kmp_count_fd(s, fd, opt, &cnt, &err);
+    CHECK(st == KMP_OK && cnt == want->len, "count_fd: %s %" PRIu64 " vs %zu", kmp_strerror(st), cnt, want->len);
+    if (path != NULL) {
+        st = kmp_find_all_path(s, path, opt, &got, &err);
+        CHECK(st == KMP_OK && same(want, &got, 0), "find_all_path: %s", kmp_strerror(st));
+        st = kmp_count_path(s, path, opt, &cnt, &err);
+        CHECK(st == KMP_OK && cnt == want->len, "count_path: %s", kmp_strerror(st));
+    }
+    kmp_matches_free(&got);
+}
+
+static void test_files(void)
+{
+    rng r = {5};
+    static const size_t blocks[] = {1, 2, 3, 5, 8, 64, 4096, 0};
+    char path[4200];
+    for (int iter = 0; iter < 40; iter++) {
+        size_t n = iter == 0 ? 0 : below(&r, 5000);
+        size_t sigma = 1 + below(&r, 4);
+        uint8_t *h = malloc(n + 1);
+        random_text(&r, h, n, sigma);
+        uint8_t p[24];
+        size_t m = 1 + below(&r, iter % 4 == 0 ? sizeof p : 6);
+        if (n >= m && below(&r, 2))
+            memcpy(p, h + below(&r, n - m + 1), m);
+        else
+            random_text(&r, p, m, sigma);
+        int fd = temp_file(h, n, path, sizeof path);
+        kmp_searcher *s = make(p, m);
+        offsets want = naive(h, n, p, m);
+        kmp_options opt = KMP_OPTIONS_INIT;
+        for (size_t b = 0; b < COUNT_OF(blocks); b++) {
+            opt.block_size = blocks[b];
+            opt.scan = SCANS[below(&r, 2)];
+            opt.simd = SIMDS[below(&r, COUNT_OF(SIMDS))];
+            opt.threads = THREADS[below(&r, COUNT_OF(THREADS))];
+            opt.min_chunk = MIN_CHUNKS[below(&r, COUNT_OF(MIN_CHUNKS))];
+            check_file(s, fd, b == 0 ? path : NULL, &want, &opt);
+        }
+        /* a range inside the file: offsets stay file offsets */
+        if (n > 10) {
+            int64_t off = (int64_t)below(&r, n / 2), len = (int64_t)below(&r, n - (size_t)off);
+            offsets part = naive(h + off, (size_t)len, p, m);
+            kmp_matches got = KMP_MATCHES_INIT;
+            int err;
+            opt.block_size = 7;
+            CHECK(kmp_find_all_fd_range(s, fd, off, len, &opt, &got, &err) == KMP_OK && same(&part, &got, off), "range");
+            kmp_matches_free(&got);
+            free(part.v);
+        }
+        free(want.v);
+        kmp_searcher_free(s);
+        close(fd);
+        unlink(path);
+        free(h);
+    }
+}
+
+/* A file shorter than the range asked for: KMP_ERR_TRUNCATED with the matches that exist. */
+static void test_truncated(void)
+{
+    char path[4200];
+    size_t n = 10000;
+    uint8_t *h = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (uint8_t)"xx3J1yy"[i % 7];
+    int fd = temp_file(h, n, path, sizeof path);
+    kmp_searcher *s = make("3J1", 3);
+    offsets want = naive(h, n, (const uint8_t *)"3J1", 3);
+    kmp_options opt = KMP_OPTIONS_INIT;
+    for (size_t t = 0; t < COUNT_OF(THREADS); t++) {
+        opt.threads = THREADS[t];
+        opt.min_chunk = 100;
+        opt.block_size = 333;
+        kmp_matches got = KMP_MATCHES_INIT;
+        uint64_t cnt = 0;
+        int err = -1;
+        /* the range ends 5000 bytes past the end of the file (as if it shrank) */
+        kmp_status st = kmp_find_all_fd_range(s, fd, 0, (int64_t)n + 5000, &opt, &got, &err);
+        CHECK(st == KMP_ERR_TRUNCATED, "want TRUNCATED, got %s", kmp_strerror(st));
+        CHECK(same(&want, &got, 0), "matches found before the end: %zu vs %zu", got.len, want.len);
+        st = kmp_count_fd_range(s, fd, 0, (int64_t)n + 5000, &opt, &cnt, &err);
+        CHECK(st == KMP_ERR_TRUNCATED && cnt == want.len, "count: %s %" PRIu64, kmp_strerror(st), cnt);
+        /* a range wholly past the end */
+        st = kmp_count_fd_range(s, fd, (int64_t)n + 10, 100, &opt, &cnt, &err);
+        CHECK(st == KMP_ERR_TRUNCATED && cnt == 0, "past the end: %s", kmp_strerror(st));
+        kmp_matches_free(&got);
+    }
+    close(fd);
+    unlink(path);
+    /* the file shrinks while it is searched, many times: never a crash, only real matches */
+    size_t big = 1 << 20;
+    uint8_t *b = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        b[i] = (uint8_t)"xx3J1yy"[i % 7];
+    fd = temp_file(b, big, path, sizeof path);
+    int truncated = 0;
+    for (int round = 0; round < 24; round++) {
+        CHECK(ftruncate(fd, 0) == 0 && pwrite(fd, b, big, 0) == (ssize_t)big, "rewrite");
+        opt.threads = 1 + (unsigned)(round % 4);
+        opt.min_chunk = 4096;
+        opt.block_size = 64;
+        opt.scan = SCANS[round % 2];
+        kmp_matches got = KMP_MATCHES_INIT;
+        int err = 0;
+        /* a child process truncates the file after a while: a real race, no threads of ours */
+        pid_t child = fork();
+        if (child == 0) {
+            struct timespec ts = {0, 250000L * (round % 8)};
+            nanosleep(&ts, NULL);
+            int wfd = open(path, O_WRONLY);
+            _exit(wfd >= 0 && ftruncate(wfd, (off_t)(big / 3)) == 0 ? 0 : 1);
+        }
+        kmp_status st = kmp_find_all_fd(s, fd, &opt, &got, &err);
+        int wstatus = 0;
+        while (waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {
+        }
+        CHECK(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "truncating child");
+        CHECK(st == KMP_OK || st == KMP_ERR_TRUNCATED, "status %s", kmp_strerror(st));
+        truncated += st == KMP_ERR_TRUNCATED;
+        int ok = 1;
+        for (size_t i = 0; i < got.len; i++)
+            ok &= got.offsets[i] >= 0 && (size_t)got.offsets[i] + 3 <= big &&
+                  memcmp(b + got.offsets[i], "3J1", 3) == 0 && (i == 0 || got.offsets[i] > got.offsets[i - 1]);
+        CHECK(ok, "only real matches, ascending");
+        kmp_matches_free(&got);
+    }
+    printf("truncated while searching: %d of 24 rounds\n", truncated);
+    free(b);
+    free(want.v);
+    kmp_searcher_free(s);
+    close(fd);
+    unlink(path);
+    free(h);
+}
+
+/* Offsets past 4 GiB, through a sparse file and a range (fast: only a few bytes are read). */
+static void test_large_offsets(void)
+{
+    char path[4200];
+    int fd = temp_file((const uint8_t *)"", 0, path, sizeof path);
+    const int64_t at = ((int64_t)5 << 30) + 7;
+    if (ftruncate(fd, at + 4096) != 0 || pwrite(fd, "3J1", 3, at) != 3 || pwrite(fd, "3J1", 3, at + 3) != 3) {
+        fprintf(stderr, "no sparse files here: skipping the large offsets test\n");
+        close(fd);
+        unlink(path);
+        return;
+    }
+    kmp_searcher *s = make("3J1", 3);
+    kmp_options opt = KMP_OPTIONS_INIT;
+    opt.threads = 3;
+    opt.min_chunk = 10;
+    opt.block_size = 5;
+    kmp_matches got = KMP_MATCHES_INIT;
+    int err;
+    kmp_status st = kmp_find_all_fd_range(s, fd, at - 100, 300, &opt, &got, &err);
+    CHECK(st == KMP_OK && got.len == 2 && got.offsets[0] == at && got.offsets[1] == at + 3,
+          "offsets past 4 GiB: %s, %zu matches", kmp_strerror(st), got.len);
+    uint64_t cnt;
+    st = kmp_count_fd_range(s, fd, at - 1, 7, &opt, &cnt, &err);
+    CHECK(st == KMP_OK && cnt == 2, "count past 4 GiB");
+    kmp_matches_free(&got);
+    kmp_searcher_free(s);
+    close(fd);
+    unlink(path);
+}
+
+static void test_errors(void)
+{
+    kmp_searcher *s = NULL;
+    CHECK(kmp_searcher_new("", 0, &s) == KMP_ERR_INVALID && s == NULL, "empty pattern");
+    CHECK(kmp_searcher_new(NULL, 3, &s) == KMP_ERR_INVALID, "NULL pattern");
+    CHECK(kmp_searcher_new("ab", 2, NULL) == KMP_ERR_INVALID, "NULL out");
+    kmp_searcher_free(NULL);
+    kmp_matches_free(NULL);
+    s = make("ab", 2);
+    uint64_t cnt;
+    kmp_matches got = KMP_MATCHES_INIT;
+    int err = 0;
+    CHECK(kmp_count(NULL, "ab", 2, NULL, &cnt) == KMP_ERR_INVALID, "NULL searcher");
+    CHECK(kmp_count(s, NULL, 2, NULL, &cnt) == KMP_ERR_INVALID, "NULL haystack");
+    CHECK(kmp_count(s, NULL, 0, NULL, &cnt) == KMP_OK && cnt == 0, "NULL empty haystack");
+    CHECK(kmp_count(s, "ab", 2, NULL, NULL) == KMP_ERR_INVALID, "NULL count");
+    CHECK(kmp_find_all(s, "ab", 2, NULL, NULL) == KMP_ERR_INVALID, "NULL out");
+    CHECK(kmp_find_all(s, "abab", 4, NULL, &got) == KMP_OK && got.len == 2, "defaults");
+    /* a second call replaces the results */
+    CHECK(kmp_find_all(s, "xab", 3, NULL, &got) == KMP_OK && got.len == 1 && got.offsets[0] == 1, "replace");
+    kmp_options opt = KMP_OPTIONS_INIT;
+    opt.scan = 7;
+    CHECK(kmp_count(s, "ab", 2, &opt, &cnt) == KMP_ERR_INVALID, "bad scan");
+    opt.scan = KMP_SCAN_FAST;
+    opt.simd = 9;
+    CHECK(kmp_count(s, "ab", 2, &opt, &cnt) == KMP_ERR_INVALID, "bad simd");
+    CHECK(kmp_count_fd(s, -1, NULL, &cnt, &err) == KMP_ERR_INVALID, "fd -1");
+    CHECK(kmp_count_fd(s, 987, NULL, &cnt, &err) == KMP_ERR_IO && err == EBADF, "closed fd: errno %d", err);
+    CHECK(kmp_count_fd_range(s, 3, -1, 5, NULL, &cnt, &err) == KMP_ERR_INVALID, "negative offset");
+    CHECK(kmp_count_fd_range(s, 3, INT64_MAX - 1, 5, NULL, &cnt, &err) == KMP_ERR_INVALID, "overflowing range");
+    CHECK(kmp_count_path(s, "/nonexistent/kmp/file", NULL, &cnt, &err) == KMP_ERR_IO && err == ENOENT, "missing: %d", err);
+    CHECK(kmp_find_all_path(s, tmpdir, NULL, &got, &err) == KMP_ERR_IO && err == EISDIR && got.len == 0, "dir: %d", err);
+    CHECK(kmp_count_path(s, NULL, NULL, &cnt, &err) == KMP_ERR_INVALID, "NULL path");
+    int pipefd[2];
+    if (pipe(pipefd) == 0) {
+        CHECK(kmp_count_fd(s, pipefd[0], NULL, &cnt, &err) == KMP_ERR_IO && err == EINVAL, "pipe: %d", err);
+        CHECK(kmp_count_fd_range(s, pipefd[0], 0, 10, NULL, &cnt, &err) == KMP_ERR_IO && err == ESPIPE, "pipe range: %d", err);
+        close(pipefd[0]);
+        close(pipefd[1]);
+    }
+    /* a block size too large to allocate */
+    char path[4200];
+    int fd = temp_file((const uint8_t *)"abab", 4, path, sizeof path);
+    opt.simd = KMP_SIMD_AUTO;
+    opt.block_size = SIZE_MAX / 2;
+    kmp_status st = kmp_count_fd_range(s, fd, 0, INT64_MAX / 2, &opt, &cnt, &err);
+    CHECK(st == KMP_ERR_NOMEM, "huge block: %s", kmp_strerror(st));
+    close(fd);
+    unlink(path);
+    /* messages */
+    for (int c = 0; c <= 5; c++)
+        CHECK(kmp_strerror((kmp_status)c) != NULL && *kmp_strerror((kmp_status)c), "message %d", c);
+    CHECK(strcmp(kmp_version(), "0.1.0") == 0, "version");
+    CHECK(strcmp(kmp_simd_name(KMP_SIMD_SCALAR), "scalar") == 0, "scalar name");
+    printf("simd: auto=%s sse2=%s avx2=%s\n", kmp_simd_name(KMP_SIMD_AUTO), kmp_simd_name(KMP_SIMD_SSE2),
+           kmp_simd_name(KMP_SIMD_AVX2));
+    kmp_matches_free(&got);
+    kmp_searcher_free(s);
+}
+
+/* One searcher, several threads, each running multi-threaded searches (for TSan). */
+typedef struct shared_arg {
+    const kmp_searcher *s;
+    const uint8_t *h;
+    size_t n;
+    const offsets *want;
+    const char *path;
+    int id;
+    long bad;
+} shared_arg;
+
+static void *shared_worker(void *p)
+{
+    shared_arg *a = p;
+    kmp_options opt = KMP_OPTIONS_INIT;
+    for (int k = 0; k < 6; k++) {
+        opt.threads = 1 + (unsigned)((a->id + k) % 4);
+        opt.min_chunk = 100 + (uint64_t)k * 37;
+        opt.scan = SCANS[k % 2];
+        opt.block_size = 1000;
+        kmp_matches got = KMP_MATCHES_INIT;
+        uint64_t cnt = 0;
+        int err;
+        if (kmp_find_all(a->s, a->h, a->n, &opt, &got) != KMP_OK || !same(a->want, &got, 0))
+            a->bad++;
+        if (kmp_count(a->s, a->h, a->n, &opt, &cnt) != KMP_OK || cnt != a->want->len)
+            a->bad++;
+        if (kmp_find_all_path(a->s, a->path, &opt, &got, &err) != KMP_OK || !same(a->want, &got, 0))
+            a->bad++;
+        kmp_matches_free(&got);
+    }
+    return NULL;
+}
+
+static void test_shared(void)
+{
+    rng r = {11};
+    size_t n = 20000;
+    uint8_t *h = malloc(n);
+    random_text(&r, h, n, 3);
+    char path[4200];
+    int fd = temp_file(h, n, path, sizeof path);
+    kmp_searcher *s = make("aab", 3);
+    offsets want = naive(h, n, (const uint8_t *)"aab", 3);
+    pthread_t tids[6];
+    shared_arg args[6];
+    for (int i = 0; i < 6; i++) {
+        args[i] = (shared_arg){s, h, n, &want, path, i, 0};
+        CHECK(pthread_create(&tids[i], NULL, shared_worker, &args[i]) == 0, "pthread_create");
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(tids[i], NULL);
+        CHECK(args[i].bad == 0, "thread %d: %ld wrong results", i, args[i].bad);
+    }
+    free(want.v);
+    kmp_searcher_free(s);
+    close(fd);
+    unlink(path);
+    free(h);
+}
+
+/* --- main -------------------------------------------------------------------------------- */
+
+typedef struct group { const char *name; void (*fn)(void); } group;
+static const group GROUPS[] = {
+    {"failure", test_failure},   {"differential", test_differential},
+    {"periodic", test_periodic}, {"skip_edges", test_skip_edges},
+    {"chunks", test_chunks},     {"files", test_files},
+    {"truncated", test_truncated}, {"large_offsets", test_large_offsets},
+    {"errors", test_errors},     {"shared", test_shared},
+};
+
+int main(int argc, char **argv)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
+    const char *which = argc > 1 ? argv[1] : "all";
+    int ran = 0;
+    for (size_t g = 0; g < COUNT_OF(GROUPS); g++) {
+        if (strcmp(which, "all") == 0 || strcmp(which, GROUPS[g].name) == 0) {
+            long before = failures;
+            GROUPS[g].fn();
+            printf("%-14s %s\n", GROUPS[g].name, failures == before ? "ok" : "FAILED");
+            ran++;
+        }
+    }
+    if (!ran) {
+        fprintf(stderr, "unknown test group %s\n", which);
+        return 2;
+    }
+    printf("%ld checks, %ld failed\n", checks, failures);
+    return failures ? 1 : 0;
+}
