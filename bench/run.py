@@ -1,0 +1,760 @@
+#!/usr/bin/env python3
+"""`make bench`: the whole kmpsearch ladder on one corpus, side by side with its peers.
+
+Every backend that imports here (``kmpsearch.available_backends()``, filtered by
+BACKENDS) is timed in this process, warm, over an ``mmap`` of the corpus, with
+threads=1 and threads=all and each scan in its ``SCANS``; next to them run what a user
+would write instead -- a ``mm.find`` loop, ``re.finditer`` with a lookahead (both
+collect overlapping matches) -- and the floor: one memchr pass, ``mm.find`` of a byte
+that never occurs. The pure-Python rungs run on a prefix and are extrapolated linearly
+to the full size (labelled ``≈``) unless FULL=1. Every row's match count is checked
+against an independent count over the same bytes; any disagreement fails the run.
+
+Knobs (environment variables, or the options of the same name; empty means default):
+SIZE (1GiB), PATTERN (3J1), THREADS (all usable CPUs), BACKENDS (comma list), FULL=1,
+REPEATS (3), SCENARIO (default|byte|long|adversarial|file), PREFIX (16MiB), SEED.
+
+Results: a table on the terminal, and bench/results/latest.{json,md,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import mmap
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus as corpora  # noqa: E402  (bench/corpus.py, beside this file)
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+SCENARIOS = ("default", "byte", "long", "adversarial", "file")
+LADDER = ("python", "multiprocessing", "threads", "cffi", "cython", "rust")  # display order
+PURE = {"python", "multiprocessing", "threads"}
+#: backends that run on the calling thread whatever ``threads`` says (their threads=all row is skipped)
+SINGLE_THREADED = {"python"}
+#: the talk's figures for 1 GB on its author's machine: (backend, scan, all threads?) -> seconds
+TALK = {
+    ("python", "textbook", False): 262.0,
+    ("multiprocessing", "textbook", True): 25.0,
+    ("cython", "textbook", False): 5.0,
+    ("rust", "textbook", True): 0.94,
+}
+#: a peer whose full-size run would take longer than this (seconds) runs on a prefix
+PEER_BUDGET = 2.0
+#: a first run this slow is kept as a repeat (the data is already in the page cache)
+KEEP_FIRST_RUN = 0.25
+#: rows quicker than this get more than REPEATS runs, up to MAX_RUNS
+SHORT_ROW_SECONDS = 0.3
+MAX_RUNS = 51
+GB = 1e9
+
+
+class BenchError(Exception):
+    """A problem with the run's set-up or arguments: message, exit status 2."""
+
+
+# --------------------------------------------------------------------------- configuration
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                epilog="Each option defaults to the environment variable of the same name.")
+    p.add_argument("--size", default=_env("SIZE") or "1GiB", help="corpus size, e.g. 64MiB, 1GiB, 1000000")
+    p.add_argument("--pattern", default=_env("PATTERN"), help="needle (UTF-8); default 3J1, or the scenario's")
+    p.add_argument("--threads", default=_env("THREADS"), help="what threads=all means (default: usable CPUs)")
+    p.add_argument("--backends", default=_env("BACKENDS"), help="comma list of backends (default: all available)")
+    p.add_argument("--full", action="store_true", default=(_env("FULL") or "0").lower() in ("1", "yes", "true", "on"),
+                   help="run the pure-Python rungs and slow peers on the whole corpus")
+    p.add_argument("--repeats", type=int, default=int(_env("REPEATS") or 3), help="timed runs per row (median)")
+    p.add_argument("--scenario", default=_env("SCENARIO") or "default", choices=SCENARIOS)
+    p.add_argument("--prefix", default=_env("PREFIX"),
+                   help="prefix for the pure-Python rungs (default 16MiB; 4MiB for the adversarial scenario)")
+    p.add_argument("--seed", type=int, default=int(_env("SEED") or corpora.DEFAULT_SEED))
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.{json,md,png} go")
+    args = p.parse_args(argv)
+    try:
+        args.size_bytes = corpora.parse_size(args.size)
+        args.prefix_bytes = corpora.parse_size(args.prefix or ("4MiB" if args.scenario == "adversarial" else "16MiB"))
+    except ValueError as exc:
+        raise BenchError(str(exc)) from None
+    if args.repeats < 1:
+        raise BenchError("REPEATS must be at least 1")
+    if args.repeats < 3:
+        print(f"note: REPEATS={args.repeats}: medians of fewer than 3 runs are noisy", file=sys.stderr)
+    return args
+
+
+# --------------------------------------------------------------------------- the machine
+
+def machine_info(threads_all: int) -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+    return {
+        "cpu": cpu,
+        "cores_usable": usable,
+        "cores_online": os.cpu_count(),
+        "threads_all": threads_all,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "gil": bool(gil),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    return (f"Machine: {m['cpu']}, {m['cores_usable']} cores available ({m['cores_online']} online), "
+            f"{m['implementation']} {m['python']} with the GIL {'enabled' if m['gil'] else 'disabled'}, {m['os']}")
+
+
+# --------------------------------------------------------------------------- rows
+
+@dataclass
+class Row:
+    name: str                     # unique with threads; contains the backend's name, `find` or `floor`
+    label: str                    # what the table and the chart show (measures has its own column)
+    kind: str                     # "backend" | "peer" | "floor"
+    measures: str                 # count | find_all | count_in_file | find_all_in_file | list | one pass
+    threads: int
+    run: Callable[[int], Any]     # run(span) -> int | list | None, over bytes [0, span)
+    backend: str | None = None
+    scan: str | None = None
+    span_mode: str = "full"       # "full" | "prefix" | "adaptive"
+    prefix: int | None = None     # for span_mode == "prefix"
+    fit: bool = False             # multiprocessing: fixed start-up cost + linear, from two sizes
+    prepare: Callable[[int], None] | None = None
+    talk: float | None = None
+    # results
+    span: int = 0
+    times: list[float] = field(default_factory=list)
+    measured: float = math.nan
+    seconds: float = math.nan
+    matches: int | None = None
+    extrapolated: bool = False
+    fit_params: dict[str, float] | None = None
+    error: str | None = None
+    vs_python: float | None = None
+    vs_floor: float | None = None
+    reference: int | None = None  # the independent count, when it differs from ``matches``
+
+    size: int = 0                 # the run's SIZE: what ``seconds`` is for
+
+    @property
+    def gbps(self) -> float:
+        return self.size / self.seconds / GB if self.seconds and not math.isnan(self.seconds) else math.nan
+
+
+def _result_count(result: Any) -> int | None:
+    if result is None:
+        return None
+    if isinstance(result, list):
+        return len(result)
+    return int(result)
+
+
+def _timed(fn: Callable[[int], Any], span: int) -> tuple[float, Any]:
+    gc.collect()
+    t0 = time.perf_counter()
+    result = fn(span)
+    return time.perf_counter() - t0, result
+
+
+class Runner:
+    """Times rows, shows progress, logs each result."""
+
+    def __init__(self, size: int, repeats: int, full: bool, prefix: int, progress, console):
+        self.size, self.repeats, self.full, self.prefix = size, repeats, full, prefix
+        self.progress, self.console = progress, console
+        self.overall = progress.add_task("rows", total=0)
+        self.current = progress.add_task("", total=repeats, visible=False)
+
+    def add_total(self, n: int) -> None:
+        self.progress.update(self.overall, total=(self.progress.tasks[self.overall].total or 0) + n)
+
+    def _repeat(self, row: Row, span: int, label: str) -> tuple[list[float], int | None]:
+        """Median-ready times over ``span`` bytes: a warm-up run, then ``repeats`` timed runs."""
+        self.progress.update(self.current, description=f"{row.name} [{label}] warm-up",
+                             total=self.repeats, completed=0, visible=True)
+        times: list[float] = []
+        t, result = _timed(row.run, span)
+        count = _result_count(result)
+        del result
+        if t >= KEEP_FIRST_RUN:
+            times.append(t)
+        # quick rows get more runs (up to about SHORT_ROW_SECONDS in all): a shared machine's
+        # hiccups then move the median less
+        runs = max(self.repeats, min(MAX_RUNS, int(SHORT_ROW_SECONDS / max(t, 1e-6))))
+        self.progress.update(self.current, total=runs)
+        while len(times) < runs:
+            self.progress.update(self.current, description=f"{row.name} [{label}] run {len(times) + 1}/{runs}",
+                                 completed=len(times))
+            t, result = _timed(row.run, span)
+            again = _result_count(result)
+            del result
+            if again != count:
+                raise AssertionError(f"{row.name}: {again} matches in one run, {count} in another")
+            times.append(t)
+        self.progress.update(self.current, completed=runs)
+        return times, count
+
+    def _adaptive_span(self, row: Row) -> int:
+        """Whole corpus if a run fits PEER_BUDGET (or FULL=1), else a prefix that does."""
+        if self.full:
+            return self.size
+        probe = min(256 << 10, self.size)
+        while True:
+            self.progress.update(self.current, description=f"{row.name} [calibrating on {corpora.human_size(probe)}]",
+                                 visible=True)
+            t, _ = _timed(row.run, probe)
+            if t >= 0.05 or probe >= min(self.prefix, self.size):
+                break
+            probe = min(probe * 4, self.size)
+        rate = max(t, 1e-9) / probe
+        if rate * self.size <= PEER_BUDGET:
+            return self.size
+        span = int(PEER_BUDGET / 2 / rate) >> 20 << 20  # whole MiB, about 1 s a run
+        return max(probe, min(span, self.prefix, self.size))
+
+    def measure(self, row: Row) -> Row:
+        try:
+            if row.span_mode == "prefix" and not self.full:
+                span = min(row.prefix or self.prefix, self.size)
+            elif row.span_mode == "adaptive":
+                span = self._adaptive_span(row)
+            else:
+                span = self.size
+            row.span, row.size = span, self.size
+            if row.prepare:
+                row.prepare(span)
+            label = "full" if span == self.size else f"first {corpora.human_size(span)}"
+            row.times, row.matches = self._repeat(row, span, label)
+            row.measured = statistics.median(row.times)
+            row.extrapolated = span != self.size
+            row.seconds = row.measured * self.size / span
+            if row.extrapolated and row.fit:
+                self._fit(row, span)
+        except Exception as exc:  # a failing row fails the run, after the others have run
+            row.error = f"{type(exc).__name__}: {exc}"
+            self.console.print(f"[bold red]ERROR[/] {row.name}: {row.error}")
+            self.console.print(traceback.format_exc(), markup=False, highlight=False)
+        else:
+            where = "" if not row.extrapolated else f"  (≈, measured {row.measured:.3f} s on {corpora.human_size(span)})"
+            self.console.log(f"{row.label + ' ' + row.measures:<40} threads={row.threads:<3} {row.seconds:9.4f} s  "
+                             f"{row.gbps:8.3f} GB/s  matches={row.matches if row.matches is not None else '-'}{where}")
+        self.progress.update(self.current, visible=False)
+        self.progress.advance(self.overall)
+        return row
+
+    def _fit(self, row: Row, span: int) -> None:
+        """Extrapolate as fixed start-up + per-byte cost, from ``span`` and a small size.
+
+        The small size still splits into ``threads`` chunks (the plan gives every chunk
+        at least 1 MiB of start positions), so the pool starts there too.
+        """
+        small = max(1, row.threads) * (2 << 20)
+        if span < 2 * small:
+            return
+        if row.prepare:
+            row.prepare(small)
+        times, _ = self._repeat(row, small, f"start-up, {corpora.human_size(small)}")
+        t_small = statistics.median(times)
+        per_byte = (row.measured - t_small) / (span - small)
+        fixed = row.measured - per_byte * span
+        if per_byte <= 0 or fixed <= 0:
+            return  # noise: keep the plain linear extrapolation
+        row.fit_params = {"fixed_seconds": fixed, "seconds_per_byte": per_byte, "small_bytes": small,
+                          "small_seconds": t_small}
+        row.seconds = fixed + per_byte * self.size
+
+
+# --------------------------------------------------------------------------- the plan
+
+def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, path: Path, needle: bytes,
+         threads_all: int):
+    """Build the scenario's rows.
+
+    Returns (ladder rows, extras(fastest row) -> rows, peer rows, floor row, find_loop(span)),
+    find_loop being the independent count every row is checked against.
+    """
+    size, scenario = args.size_bytes, args.scenario
+    talk_applies = scenario == "default" and needle == b"3J1"
+    file_cache: dict[int, Path] = {}
+
+    def file_for(span: int) -> Path:
+        if span not in file_cache:
+            file_cache[span] = path if span == size else corpora.ensure_prefix(path, span)
+        return file_cache[span]
+
+    def prepare_file(span: int) -> None:
+        file_for(span)
+
+    def backend_row(name: str, scan: str, threads: int, measures: str) -> Row:
+        mod = km.get_backend(name)
+        fn = getattr(mod, measures)
+        if measures.endswith("_in_file"):
+            def run(span, fn=fn):
+                return fn(file_for(span), needle, threads=threads, scan=scan)
+            prepare = prepare_file
+        else:
+            def run(span, fn=fn):
+                return fn(haystack[:span], needle, threads=threads, scan=scan)
+            prepare = None
+        pure = name in PURE
+        # the talk's figures are for counting "3J1" in its random 1 GB text: shown only for that search
+        talk = TALK.get((name, scan, threads > 1)) if talk_applies and measures == "count" else None
+        return Row(name=f"{name} {scan} {measures}", label=f"{name} {scan}", kind="backend", measures=measures,
+                   threads=threads, run=run, backend=name, scan=scan,
+                   span_mode="prefix" if pure else "full",
+                   prefix=(2 * args.prefix_bytes if name == "multiprocessing" else args.prefix_bytes) if pure else None,
+                   fit=name == "multiprocessing", prepare=prepare, talk=talk)
+
+    thread_counts = [1] if threads_all == 1 else [1, threads_all]
+
+    def scans_of(name: str) -> list[str]:
+        mod = km.get_backend(name)
+        scans = list(getattr(mod, "SCANS", ()) or [getattr(mod, "DEFAULT_SCAN", None)])
+        # textbook first: the talk's algorithm, then the accelerated scan
+        return sorted(scans, key=lambda s: (s != "textbook", s))
+
+    ladder: list[Row] = []
+    for name in backends:
+        counts = [1] if name in SINGLE_THREADED else thread_counts
+        if scenario == "file":
+            mod = km.get_backend(name)
+            scan = getattr(mod, "DEFAULT_SCAN", None)
+            ladder.append(backend_row(name, scan, counts[-1], "count"))
+            for t in counts:
+                ladder.append(backend_row(name, scan, t, "count_in_file"))
+            ladder.append(backend_row(name, scan, counts[-1], "find_all_in_file"))
+            continue
+        measures = "find_all" if scenario == "byte" else "count"
+        for scan in scans_of(name):
+            for t in counts:
+                ladder.append(backend_row(name, scan, t, measures))
+
+    def extras(fastest: Row) -> list[Row]:
+        """Rows for the fastest backend: the list's cost and file search against in-memory count."""
+        if scenario == "file":
+            return []
+        name, scan, t = fastest.backend, fastest.scan, fastest.threads
+        other = "count" if fastest.measures == "find_all" else "find_all"
+        return [backend_row(name, scan, t, other), backend_row(name, scan, t, "find_all_in_file")]
+
+    def find_loop(span: int) -> list[int]:
+        out, find, i = [], mm.find, mm.find(needle, 0, span)
+        append = out.append
+        while i >= 0:
+            append(i)
+            i = find(needle, i + 1, span)
+        return out
+
+    rx = re.compile(b"(?=" + re.escape(needle) + b")", re.DOTALL)
+    shown = repr(needle)[2:-1]
+    if len(shown) > 12:
+        shown = f"{repr(needle[:6])[2:-1]}…{len(needle)}B"
+
+    def re_loop(span: int) -> list[int]:
+        return [m.start() for m in rx.finditer(mm, 0, span)]
+
+    def floor(span: int) -> None:
+        at = mm.find(b"\xff", 0, span)
+        if at != -1:
+            raise BenchError(f"the floor needs a byte absent from the corpus, but 0xff occurs at {at}")
+        return None
+
+    peers = [
+        Row(name="mm.find loop", label="mm.find loop", kind="peer", measures="list", threads=1, run=find_loop,
+            span_mode="adaptive"),
+        Row(name="re.finditer lookahead", label=f"re.finditer (?={shown})", kind="peer", measures="list",
+            threads=1, run=re_loop, span_mode="adaptive"),
+    ]
+    floor_row = Row(name="floor memchr", label="floor: mm.find(b'\\xff')", kind="floor", measures="one pass",
+                    threads=1, run=floor)
+    return ladder, extras, peers, floor_row, find_loop
+
+
+def resolve_backends(km, wanted: str | None) -> tuple[list[str], dict[str, str]]:
+    """(backends to run in ladder order, {unavailable backend: why})."""
+    available = set(km.available_backends())
+    missing: dict[str, str] = {}
+    for name in getattr(km, "KNOWN_BACKENDS", LADDER):
+        if name not in available:
+            try:
+                km.get_backend(name)
+            except ImportError as exc:
+                missing[name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    order = [n for n in LADDER if n in available] + sorted(available - set(LADDER))
+    if not wanted:
+        return order, missing
+    chosen = [w.strip() for w in wanted.split(",") if w.strip()]
+    bad = [w for w in chosen if w not in available]
+    if bad:
+        why = "; ".join(f"{b}: {missing.get(b, 'unknown backend')}" for b in bad)
+        raise BenchError(f"BACKENDS asks for {', '.join(bad)}, not available here ({why}). "
+                         f"Available: {', '.join(order)}")
+    return [n for n in order if n in chosen] + [n for n in chosen if n not in order], missing
+
+
+# --------------------------------------------------------------------------- output
+
+def _fmt_seconds(s: float) -> str:
+    if math.isnan(s):
+        return "—"
+    if s >= 10:
+        return f"{s:.1f}"
+    if s >= 1:
+        return f"{s:.3f}"
+    return f"{s:.{min(7, 3 - math.floor(math.log10(max(s, 1e-9))))}f}"  # 3-4 significant digits
+
+
+def _fmt_ratio(x: float | None) -> str:
+    if x is None or math.isnan(x):
+        return "—"
+    return f"{x:,.0f}×" if x >= 100 else f"{x:.1f}×" if x >= 10 else f"{x:.2f}×"
+
+
+def table_rows(rows: list[Row]) -> list[list[str]]:
+    out = []
+    for r in rows:
+        if r.error:
+            out.append([r.label, r.measures, str(r.threads), "ERROR", "—", "—", "—", r.error[:40], "—"])
+            continue
+        time_s = ("≈" if r.extrapolated else "") + _fmt_seconds(r.seconds)
+        if r.matches is None:
+            matches = "—"
+        elif r.extrapolated:
+            matches = f"{r.matches:,} in {corpora.human_size(r.span)}"
+        else:
+            matches = f"{r.matches:,}"
+        if r.reference is not None:
+            matches += f" ≠ {r.reference:,}!"
+        out.append([r.label, r.measures, str(r.threads), time_s, f"{r.gbps:.3g}", _fmt_ratio(r.vs_python),
+                    _fmt_ratio(r.vs_floor), matches, f"{r.talk:g}" if r.talk is not None else ""])
+    return out
+
+
+HEADERS = ["Implementation", "measures", "threads", "time (s)", "GB/s", "× vs pure Python", "× the floor",
+           "matches", "talk (s, 1 GB)"]
+
+
+def notes(args, needle: bytes, rows: list[Row], baseline: Row | None, missing: dict[str, str]) -> list[str]:
+    size = corpora.human_size(args.size_bytes)
+    out = [f"Scenario `{args.scenario}`: needle {needle[:40]!r}{'…' if len(needle) > 40 else ''} "
+           f"({len(needle)} byte{'s' if len(needle) != 1 else ''}) in {size} ({args.size_bytes:,} bytes); median of at least "
+           f"{args.repeats} warm runs in-process over an mmap (quick rows: more runs, up to {MAX_RUNS})."]
+    if any(r.extrapolated for r in rows):
+        out.append("≈ = measured on the first bytes of the corpus (size in the matches column) and extrapolated "
+                   "linearly to the full size; multiprocessing rows add their pool start-up once "
+                   "(fitted from a second, small run). FULL=1 measures everything on the whole corpus.")
+    out.append("measures: `count` returns only the number; `find_all`/`list` build the list of every "
+               "offset; `*_in_file` read the file with pread instead of the mmap.")
+    if baseline:
+        out.append(f"× vs pure Python: how many times faster than `{baseline.name}`, threads={baseline.threads}. "
+                   "× the floor: how many times slower than one memchr pass over the same bytes.")
+    out.append("talk (s): the talk's figures for 1 GB on its author's machine (pure Python 262, multiprocessing 25, "
+               "Cython 5, PyO3 multithreaded 0.94), on the rows that match them.")
+    if missing:
+        out.append("Not available here: " + "; ".join(f"{k} ({v})" for k, v in missing.items()))
+    return out
+
+
+def markdown(args, machine: dict, rows: list[Row], note_lines: list[str]) -> str:
+    lines = [f"# kmpsearch benchmark: {corpora.human_size(args.size_bytes)}, scenario `{args.scenario}`", "",
+             machine_line(machine), "", "| " + " | ".join(HEADERS) + " |",
+             "| " + " | ".join([":---", ":---", "---:"] + ["---:"] * (len(HEADERS) - 3)) + " |"]
+    for cells in table_rows(rows):
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines.append("")
+    lines += [f"- {n}" for n in note_lines]
+    return "\n".join(lines) + "\n"
+
+
+def chart(path: Path, args, machine: dict, rows: list[Row], needle: bytes) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    good = [r for r in rows if not r.error and not math.isnan(r.seconds)]
+    colours = {"pure": "#e07b39", "native": "#3a76af", "peer": "#8c8c8c", "floor": "#222222"}
+
+    def colour(r: Row) -> str:
+        if r.kind == "backend":
+            return colours["pure" if r.backend in PURE else "native"]
+        return colours[r.kind]
+
+    height = 0.38 * len(good) + 2.4
+    fig, ax = plt.subplots(figsize=(11, height))
+    ys = list(range(len(good)))[::-1]
+    secs = [r.seconds for r in good]
+    bars = ax.barh(ys, secs, color=[colour(r) for r in good], edgecolor="white", height=0.72)
+    for bar, r in zip(bars, good):
+        if r.extrapolated:
+            bar.set_hatch("///")
+            bar.set_edgecolor("#ffffff")
+    ax.set_xscale("log")
+    # the talk timed 1 GB; its figures are scaled to this run's size so that the markers compare
+    talk_scale = args.size_bytes / (1 << 30)
+    lo, hi = min(secs), max(secs + [r.talk * talk_scale for r in good if r.talk])
+    ax.set_xlim(lo / 3, hi * 8)
+    for y, r in zip(ys, good):
+        right = r.seconds
+        if r.talk:
+            ax.plot([r.talk * talk_scale], [y], marker="D", color="#c0392b", markersize=6, zorder=3,
+                    markeredgecolor="white")
+            right = max(right, r.talk * talk_scale)
+        ax.text(right * 1.15, y, f"{'≈' if r.extrapolated else ''}{_fmt_seconds(r.seconds)} s",
+                va="center", fontsize=8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{r.label} {r.measures if r.kind == 'backend' else ''}  ·  t={r.threads}"
+                        for r in good], fontsize=8)
+    ax.set_xlabel(f"seconds for {corpora.human_size(args.size_bytes)} (log scale, lower is better)")
+    shown = repr(needle[:20])[2:-1] + ("…" if len(needle) > 20 else "")
+    ax.set_title(f"kmpsearch: '{shown}' in {corpora.human_size(args.size_bytes)} "
+                 f"(scenario {args.scenario})\n{machine['cpu']}, {machine['cores_usable']} cores, "
+                 f"Python {machine['python']}{'' if machine['gil'] else ' (free-threaded)'}", fontsize=10)
+    ax.grid(axis="x", which="major", alpha=0.3)
+    handles = [Patch(color=colours["pure"], label="kmpsearch, pure Python"),
+               Patch(color=colours["native"], label="kmpsearch, native"),
+               Patch(color=colours["peer"], label="peers (stdlib)"),
+               Patch(color=colours["floor"], label="floor: one memchr pass"),
+               Patch(facecolor="#bbbbbb", hatch="///", edgecolor="white", label="≈ extrapolated from a prefix")]
+    if any(r.talk for r in good):
+        label = "the talk" + ("" if talk_scale == 1 else f" (1 GB scaled to {corpora.human_size(args.size_bytes)})")
+        handles.append(plt.Line2D([], [], marker="D", color="#c0392b", linestyle="", label=label))
+    present = {("pure" if r.backend in PURE else "native") if r.kind == "backend" else r.kind for r in good}
+    keep = {"kmpsearch, pure Python": "pure" in present, "kmpsearch, native": "native" in present,
+            "peers (stdlib)": "peer" in present, "floor: one memchr pass": "floor" in present,
+            "≈ extrapolated from a prefix": any(r.extrapolated for r in good)}
+    handles = [h for h in handles if keep.get(h.get_label(), True)]
+    fig.tight_layout(rect=(0, 0.62 / height, 1, 1))  # room below for the legend
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich import box
+        from rich.table import Table
+    except ImportError as exc:
+        print(f"bench: {exc}: install the bench extra (pip install 'kmpsearch[bench]', or rich matplotlib numpy)",
+              file=sys.stderr)
+        return 2
+    console = Console(log_path=False)
+    if not console.is_terminal:  # a log or a pipe: wide enough for the table on one line per row
+        console = Console(log_path=False, width=150)
+    try:
+        import kmpsearch as km
+    except ImportError as exc:
+        console.print(f"[bold red]bench: cannot import kmpsearch: {exc}[/]")
+        return 2
+
+    try:
+        threads_all = int(args.threads) if args.threads else km.default_threads()
+        if threads_all < 1:
+            raise ValueError
+    except ValueError:
+        console.print(f"[bold red]bench: THREADS must be an int >= 1, got {args.threads!r}[/]")
+        return 2
+    try:
+        backends, missing = resolve_backends(km, args.backends)
+    except BenchError as exc:
+        console.print(f"[bold red]bench: {exc}[/]")
+        return 2
+
+    size = args.size_bytes
+    machine = machine_info(threads_all)
+    console.print(f"[bold]kmpsearch {getattr(km, '__version__', '?')}[/] from {Path(km.__file__).parent}")
+    console.print(machine_line(machine))
+    console.print(f"backends: {', '.join(backends)}"
+                  + (f"; not available: {', '.join(f'{k} ({v})' for k, v in missing.items())}" if missing else ""))
+
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console)
+    rows: list[Row] = []
+    failed: list[str] = []
+    with progress:
+        # ---- corpus
+        task = progress.add_task(f"corpus {corpora.human_size(size)}", total=size)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        t0 = time.perf_counter()
+        if args.scenario == "adversarial":
+            path = corpora.ensure_repeated(size, b"a", progress=report)
+        else:
+            path = corpora.ensure_corpus(size, args.seed, progress=report)
+        progress.update(task, completed=size, visible=False)
+        console.log(f"corpus {path.relative_to(BENCH_DIR.parent) if path.is_relative_to(BENCH_DIR.parent) else path} "
+                    f"ready in {time.perf_counter() - t0:.1f} s")
+
+        with open(path, "rb") as f:
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        haystack = memoryview(mm)
+        try:
+            # ---- needle
+            if args.scenario == "adversarial":
+                needle = args.pattern.encode() if args.pattern else b"a" * 999 + b"b"
+            elif args.scenario == "long" and not args.pattern:
+                at = max(0, min(args.prefix_bytes, size) // 2 - 32)
+                needle = bytes(mm[at:at + 64])
+            elif args.scenario == "byte":
+                needle = (args.pattern or "3").encode()
+                if len(needle) != 1:
+                    raise BenchError(f"SCENARIO=byte needs a 1-byte PATTERN, got {needle!r}")
+            else:
+                needle = (args.pattern or "3J1").encode()
+            if not needle:
+                raise BenchError("PATTERN must not be empty")
+
+            ladder, extras, peers, floor_row, find_loop = plan(args, km, backends, haystack, mm, path, needle,
+                                                               threads_all)
+            runner = Runner(size, args.repeats, args.full, args.prefix_bytes, progress, console)
+            runner.add_total(len(ladder) + (0 if args.scenario == "file" else 2) + len(peers) + 1)
+
+            # the floor first: one pass over every page also warms the page cache
+            runner.measure(floor_row)
+            for row in ladder:
+                rows.append(runner.measure(row))
+            timed = [r for r in rows if not r.error]
+            native = [r for r in timed if r.backend not in PURE]
+            if timed:
+                fastest = min(native or timed, key=lambda r: r.seconds)
+                more = extras(fastest)
+                for row in more:
+                    rows.append(runner.measure(row))
+            for row in peers:
+                rows.append(runner.measure(row))
+            rows.append(floor_row)
+
+            # ---- every count against an independent count over the same bytes
+            progress.update(runner.current, description="checking match counts", visible=True)
+            reference: dict[int, int] = {}
+            for r in rows:
+                if r.error or r.matches is None:
+                    continue
+                if r.span not in reference:
+                    reference[r.span] = len(find_loop(r.span))
+                if r.matches != reference[r.span]:
+                    r.reference = reference[r.span]
+                    failed.append(f"{r.name} (threads={r.threads}) found {r.matches:,} matches in the first "
+                                  f"{r.span:,} bytes; mm.find finds {reference[r.span]:,}")
+            progress.update(runner.current, visible=False)
+        except BenchError as exc:
+            progress.stop()
+            console.print(f"[bold red]bench: {exc}[/]")
+            return 2
+        finally:
+            haystack.release()
+            mm.close()
+
+    errors = [f"{r.name} (threads={r.threads}): {r.error}" for r in rows if r.error]
+
+    # ---- ratios
+    floor_s = floor_row.seconds if not floor_row.error else math.nan
+    base_candidates = [r for r in rows if r.backend == "python" and not r.error and r.measures in ("count", "find_all")]
+    base_candidates.sort(key=lambda r: (r.scan != "textbook", r.threads != 1, r.measures != "count"))
+    baseline = base_candidates[0] if base_candidates else None
+    for r in rows:
+        if r.error:
+            continue
+        r.vs_python = baseline.seconds / r.seconds if baseline else None
+        r.vs_floor = r.seconds / floor_s if not math.isnan(floor_s) else None
+
+    # ---- output
+    note_lines = notes(args, needle, rows, baseline, missing)
+    table = Table(title=f"kmpsearch: {corpora.human_size(size)}, scenario {args.scenario}", title_justify="left",
+                  caption=machine_line(machine), caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, h in enumerate(HEADERS):
+        table.add_column(h, justify="left" if i < 2 else "right", no_wrap=i == 0)
+    for cells, r in zip(table_rows(rows), rows):
+        style = "bold red" if r.error or r.reference is not None else "dim" if r.kind != "backend" else None
+        table.add_row(*cells, style=style)
+    console.print(table)
+    for n in note_lines:
+        console.print(f"  • {n}", markup=False, highlight=False)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "machine": machine,
+        "config": {"size": size, "size_text": corpora.human_size(size), "pattern": needle.decode("latin-1"),
+                   "pattern_hex": needle.hex(), "scenario": args.scenario, "threads_all": threads_all,
+                   "backends": backends, "unavailable": missing, "full": args.full, "repeats": args.repeats,
+                   "prefix": args.prefix_bytes, "seed": args.seed, "corpus": str(path),
+                   "kmpsearch": getattr(km, "__version__", None), "kmpsearch_path": str(Path(km.__file__).parent)},
+        "consistent": not failed,
+        "errors": errors + failed,
+        "rows": [{
+            "name": r.name, "kind": r.kind, "backend": r.backend, "scan": r.scan, "measures": r.measures,
+            "threads": r.threads, "seconds": None if math.isnan(r.seconds) else r.seconds,
+            "gbps": None if math.isnan(r.seconds) else r.gbps, "matches": r.matches,
+            "extrapolated": r.extrapolated, "scanned_bytes": r.span, "measured_seconds":
+                None if math.isnan(r.measured) else r.measured, "times": r.times, "fit": r.fit_params,
+            "vs_python": r.vs_python, "vs_floor": r.vs_floor, "talk_seconds": r.talk, "error": r.error,
+        } for r in rows],
+    }
+    (args.out / "latest.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    (args.out / "latest.md").write_text(markdown(args, machine, rows, note_lines), encoding="utf-8")
+    try:
+        chart(args.out / "latest.png", args, machine, rows, needle)
+    except Exception as exc:  # the chart is a convenience: say so, keep the numbers
+        errors.append(f"chart: {type(exc).__name__}: {exc}")
+    console.print(f"saved {args.out}/latest.json, latest.md, latest.png")
+
+    if failed:
+        console.print("[bold red]FAIL: rows disagree on the number of matches:[/]")
+        for line in failed:
+            console.print(f"  [red]{line}[/]", highlight=False)
+    if errors:
+        console.print("[bold red]FAIL: some rows could not run:[/]")
+        for line in errors:
+            console.print(f"  [red]{line}[/]", highlight=False)
+    if failed or errors:
+        print(f"bench: FAILED: {len(failed)} row(s) disagree on the number of matches, {len(errors)} error(s)",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)
