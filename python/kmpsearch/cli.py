@@ -1,0 +1,664 @@
+"""The ``kmpsearch`` command: grep-like search of files for one or more words.
+
+    kmpsearch [OPTIONS] PATTERN [FILE ...]
+    kmpsearch [OPTIONS] -e WORD [-e WORD ...] [-f WORDS_FILE] [FILE ...]
+
+Every occurrence (overlaps included) is printed as ``PATH:OFFSET:MATCH``: the byte
+offset in the file and the word that matched, in file order then offset order (for
+several words, ties at one offset follow the order the words were given). Patterns
+are literal byte strings (no regular expressions): a PATTERN from the command line
+is its bytes as the OS passed them (UTF-8 text, odd bytes kept as is); a words file
+is read as raw bytes, one word per line, empty lines skipped.
+
+No FILE, or ``-``, reads standard input, labelled ``(standard input)``; with ``-r`` and
+no FILE the working directory is searched, as grep does. Exit status as grep's: 0 if
+something matched, 1 if nothing did, 2 if an error occurred (even when something
+matched, except with ``-q``).
+
+Memory stays bounded whatever the size of the input: inputs are read in windows
+(16 MiB by default) that overlap by the longest word's length minus one, and a match
+is reported by the one window that owns its start offset. ``-c`` on a regular file
+uses the backend's file function (``count_in_file``), which reads with ``pread``.
+
+Hidden knobs for tests (environment): ``KMPSEARCH_CLI_CHUNK`` (window size in bytes)
+and ``KMPSEARCH_CLI_PROGRESS_MIN`` (input size from which a progress bar is shown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import heapq
+import itertools
+import json
+import os
+import select
+import stat
+import sys
+from types import ModuleType
+from typing import Callable, Iterator
+
+import kmpsearch
+
+__all__ = ["main"]
+
+PROG = "kmpsearch"
+STDIN_LABEL = "(standard input)"
+DEFAULT_CHUNK = 16 << 20  # window size: bounds memory (and the offsets list of one window)
+DEFAULT_PROGRESS_MIN = 64 << 20  # show a bar for inputs larger than this
+_LINES_PER_WRITE = 1 << 15
+
+EXIT_MATCH, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
+
+
+class _Quit(Exception):
+    """-q found a match: stop searching at once."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return value if value >= 1 else default
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        usage="%(prog)s [OPTIONS] PATTERN [FILE ...]\n"
+              "       %(prog)s [OPTIONS] -e PATTERN ... [-f WORDS_FILE] [FILE ...]",
+        description="Find every occurrence of one or more words (literal byte strings, not "
+                    "regular expressions) in files or standard input. Prints PATH:OFFSET:MATCH "
+                    "per occurrence, OFFSET in bytes, overlapping occurrences included.",
+        epilog="Exit status: 0 if something matched, 1 if nothing did, 2 on an error. "
+               "The environment variable KMPSEARCH_BACKEND picks the default backend.",
+    )
+    p.add_argument("args", nargs="*", metavar="PATTERN [FILE ...]",
+                   help="the word to find (unless -e or -f is given), then the files to search; "
+                        "none or '-' reads standard input")
+    g = p.add_argument_group("patterns")
+    g.add_argument("-e", "--pattern", dest="patterns", action="append", default=[], metavar="PATTERN",
+                   help="a word to find (repeatable); write -e-WORD or --pattern=-WORD for a word "
+                        "starting with '-'")
+    g.add_argument("-f", "--file", dest="word_files", action="append", default=[], metavar="WORDS_FILE",
+                   help="read words from WORDS_FILE, one per line, empty lines skipped ('-': standard input)")
+    g = p.add_argument_group("input")
+    g.add_argument("-r", "--recursive", action="store_true",
+                   help="search directories recursively (symbolic links are followed only on the "
+                        "command line)")
+    g = p.add_argument_group("output")
+    g.add_argument("-c", "--count", action="store_true", help="print PATH:COUNT for each file")
+    g.add_argument("-l", "--files-with-matches", dest="list_files", action="store_true",
+                   help="print only the names of files with a match")
+    g.add_argument("-q", "--quiet", "--silent", dest="quiet", action="store_true",
+                   help="print nothing; exit 0 at the first match")
+    g.add_argument("-s", "--no-messages", dest="no_messages", action="store_true",
+                   help="do not report missing or unreadable files (the exit status still does)")
+    g.add_argument("--json", action="store_true",
+                   help="print one JSON object per line: {path, offset, match}, with -c {path, count}, "
+                        "with -l {path}")
+    g.add_argument("--no-progress", action="store_true",
+                   help="never show a progress bar (shown on a terminal for big inputs when the "
+                        "optional 'rich' package is installed)")
+    g = p.add_argument_group("backend")
+    g.add_argument("--backend", metavar="NAME",
+                   help=f"search with this backend ({', '.join(kmpsearch.KNOWN_BACKENDS)}); "
+                        "default: $KMPSEARCH_BACKEND or the fastest available")
+    g.add_argument("-j", "--threads", type=_positive_int, metavar="N",
+                   help="threads (or processes) per search; default: every CPU")
+    g.add_argument("--list-backends", action="store_true",
+                   help="list the backends and why an unavailable one is unavailable, then exit")
+    p.add_argument("-V", "--version", action="version", version=f"%(prog)s {kmpsearch.__version__}")
+    return p
+
+
+# --------------------------------------------------------------------------- reporting
+
+class _Reporter:
+    def __init__(self, quiet_errors: bool) -> None:
+        self.quiet_errors = quiet_errors
+        self.errors = 0
+
+    def error(self, label: str, exc: BaseException | str) -> None:
+        self.errors += 1
+        if self.quiet_errors:
+            return
+        if isinstance(exc, OSError) and exc.strerror:
+            msg = exc.strerror
+        elif isinstance(exc, BaseException) and not isinstance(exc, OSError):
+            msg = f"{type(exc).__name__}: {exc}"
+        else:
+            msg = str(exc)
+        _stderr_line(f"{PROG}: {label}: {msg}")
+
+
+def _stderr_line(text: str) -> None:
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+# --------------------------------------------------------------------------- progress
+
+class _Progress:
+    """Makes transient rich progress bars on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, threshold: int) -> None:
+        self.threshold = threshold
+        self._rich = None
+        if enabled:
+            try:
+                from rich import progress as rich_progress
+                from rich.console import Console
+            except ImportError:  # optional dependency
+                pass
+            else:
+                self._rich = (rich_progress, Console)
+
+    @property
+    def enabled(self) -> bool:
+        return self._rich is not None
+
+    def meter(self, label: str, total: int | None) -> "_Meter":
+        return _Meter(self, label, total)
+
+    def _start(self, label: str, total: int | None):
+        rp, Console = self._rich
+        columns = [rp.TextColumn("{task.description}"), rp.BarColumn(), rp.DownloadColumn(),
+                   rp.TransferSpeedColumn()]
+        if total is not None:
+            columns.append(rp.TimeRemainingColumn())
+        bar = rp.Progress(*columns, console=Console(file=sys.stderr), transient=True)
+        task = bar.add_task(label, total=total)
+        bar.start()
+        return bar, task
+
+
+class _Meter:
+    """Progress of one input: a bar appears once the input is known to be big."""
+
+    def __init__(self, progress: _Progress, label: str, total: int | None) -> None:
+        self.progress, self.label, self.total = progress, label, total
+        self.done = 0
+        self.bar = self.task = None
+        if total is not None and total > progress.threshold:
+            self._open()
+
+    def _open(self) -> None:
+        if self.progress.enabled:
+            self.bar, self.task = self.progress._start(self.label, self.total)
+            if self.done:
+                self.bar.update(self.task, completed=self.done)
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+        elif self.total is None and self.done > self.progress.threshold and self.progress.enabled:
+            self._open()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            try:
+                self.bar.stop()
+            except (OSError, ValueError):
+                pass
+            self.bar = None
+
+
+# --------------------------------------------------------------------------- searching
+
+class _Searcher:
+    def __init__(self, args: argparse.Namespace, words: list[bytes], api: ModuleType | None,
+                 out, reporter: _Reporter, progress: _Progress) -> None:
+        self.words = words
+        self.threads = args.threads
+        self.out = out
+        self.reporter = reporter
+        self.progress = progress
+        self.json = args.json
+        self.mode = "quiet" if args.quiet else "list" if args.list_files else "count" if args.count \
+            else "lines"
+        self.recursive = args.recursive
+        self.implicit_dot = False
+        self.chunk = _env_int("KMPSEARCH_CLI_CHUNK", DEFAULT_CHUNK)
+        src = api if api is not None else kmpsearch
+        self.find_all: Callable = src.find_all
+        self.count: Callable = src.count
+        self.count_in_file: Callable = src.count_in_file
+        self.matched = False
+
+    # ---- inputs
+
+    def run(self, operands: list[str]) -> None:
+        for op in operands:
+            if op == "-":
+                self.search_stdin()
+            else:
+                self.search_operand(op)
+
+    def search_operand(self, path: str) -> None:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            self.reporter.error(path, exc)
+            return
+        if stat.S_ISDIR(st.st_mode):
+            if self.recursive:
+                self.walk(path, path)
+            else:
+                self.reporter.error(path, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
+            return
+        self.search_path(path, path)
+
+    def walk(self, top: str, label: str) -> None:
+        """Recurse like ``grep -r``: sorted, symbolic links and devices met inside skipped."""
+        try:
+            with os.scandir(top) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.reporter.error(label, exc)
+            return
+        for entry in entries:
+            # `kmpsearch -r word` (no FILE) labels ./a/b as a/b, as grep does
+            child = entry.name if (label == "." and self.implicit_dot) else os.path.join(label, entry.name)
+            try:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    self.walk(entry.path, child)
+                elif entry.is_file(follow_symlinks=False):
+                    self.search_path(entry.path, child)
+            except OSError as exc:
+                self.reporter.error(child, exc)
+
+    def search_path(self, path: str, label: str) -> None:
+        try:
+            f = open(path, "rb", buffering=0)
+        except OSError as exc:
+            self.reporter.error(label, exc)
+            return
+        with f:
+            try:
+                st = os.fstat(f.fileno())
+                if stat.S_ISDIR(st.st_mode):  # replaced by a directory since the stat
+                    raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+                regular = stat.S_ISREG(st.st_mode)
+                meter = self.progress.meter(label, st.st_size if regular else None)
+                try:
+                    if self.mode == "count" and regular and meter.bar is None:
+                        self.count_regular(path, label)
+                    else:  # windows: bounded memory, early stop for -l/-q, a bar that moves
+                        self.search_stream(f, label, regular, meter)
+                finally:
+                    meter.close()
+            except (BrokenPipeError, _Quit):
+                raise
+            except (OSError, MemoryError, ValueError, RuntimeError) as exc:  # e.g. EIO mid-file
+                self.reporter.error(label, exc)
+
+    def search_stdin(self) -> None:
+        try:
+            fd = sys.stdin.fileno()
+            f = open(fd, "rb", buffering=0, closefd=False)
+        except (OSError, ValueError, AttributeError) as exc:
+            if not isinstance(exc, OSError):  # standard input is closed
+                exc = OSError(errno.EBADF, os.strerror(errno.EBADF))
+            self.reporter.error(STDIN_LABEL, exc)
+            return
+        with f:
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISDIR(st.st_mode):
+                    raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
+                regular = stat.S_ISREG(st.st_mode)
+                total = None
+                if regular:  # e.g. `kmpsearch word < big`: from the current position on
+                    try:
+                        total = max(0, st.st_size - f.tell())
+                    except OSError:
+                        total = None
+                meter = self.progress.meter(STDIN_LABEL, total)
+                try:
+                    self.search_stream(f, STDIN_LABEL, regular, meter)
+                finally:
+                    meter.close()
+            except (BrokenPipeError, _Quit):
+                raise
+            except (OSError, MemoryError, ValueError, RuntimeError) as exc:
+                self.reporter.error(STDIN_LABEL, exc)
+
+    # ---- the searches
+
+    def count_regular(self, path: str, label: str) -> None:
+        """-c on a regular file: the backend's count_in_file per word (bounded memory, pread)."""
+        self.emit_count(label, sum(self.count_in_file(path, w, threads=self.threads) for w in self.words))
+
+    def search_stream(self, f, label: str, regular: bool, meter: _Meter) -> None:
+        words = self.words
+        mode = self.mode
+        prefix = os.fsencode(label) + b":"
+        n_found = 0
+        windows = _windows(f, max(map(len, words)), self.chunk, regular, meter.advance) if words else ()
+        for base, view, own in windows:
+            if mode == "lines":
+                found = [self._find_window(view, own, w) for w in words]
+                if any(found):
+                    self.emit_lines(prefix, label, base, found)
+                    n_found += 1
+            else:
+                c = 0
+                for w in words:
+                    end = min(len(view), own + len(w) - 1)
+                    if end >= len(w):
+                        c += self.count(view[:end], w, threads=self.threads)
+                n_found += c
+                if c and mode in ("list", "quiet"):
+                    break  # the answer is known: stop reading
+        if mode == "count":
+            self.emit_count(label, n_found)
+        elif n_found:
+            self.matched = True
+            if mode == "list":
+                self.emit(label, {"path": _json_text(label)}, os.fsencode(label) + b"\n")
+            elif mode == "quiet":
+                raise _Quit
+
+    def _find_window(self, view: memoryview, own: int, w: bytes) -> list[int]:
+        end = min(len(view), own + len(w) - 1)  # only matches that start in [0, own)
+        if end < len(w):
+            return []
+        return self.find_all(view[:end], w, threads=self.threads)
+
+    # ---- output
+
+    def emit(self, label: str, obj: dict, line: bytes) -> None:
+        if self.json:
+            line = json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+        _write_all(self.out, line)
+        self.out.flush()
+
+    def emit_count(self, label: str, n: int) -> None:
+        if n:
+            self.matched = True
+        self.emit(label, {"path": _json_text(label), "count": n}, os.fsencode(label) + b":%d\n" % n)
+
+    def emit_lines(self, prefix: bytes, label: str, base: int, found: list[list[int]]) -> None:
+        self.matched = True
+        words = self.words
+        if len(words) == 1:
+            pairs = ((off, 0) for off in found[0])
+        else:
+            pairs = heapq.merge(*[[(off, j) for off in offs] for j, offs in enumerate(found) if offs])
+        if self.json:
+            path = _json_text(label)
+            texts = [_json_text(w) for w in words]
+            dumps = json.dumps
+
+            def render(batch):
+                return "".join(dumps({"path": path, "offset": base + off, "match": texts[j]},
+                                     ensure_ascii=False) + "\n" for off, j in batch).encode("utf-8")
+        else:
+            def render(batch):
+                return b"".join(b"%s%d:%s\n" % (prefix, base + off, words[j]) for off, j in batch)
+        while True:  # in batches: the text of a window's matches can be far larger than the window
+            batch = list(itertools.islice(pairs, _LINES_PER_WRITE))
+            if not batch:
+                break
+            _write_all(self.out, render(batch))
+        self.out.flush()
+
+
+def _write_all(out, data: bytes) -> None:
+    """Write all of ``data``. BufferedWriter.write can return a short count instead of
+    raising when the reader goes away mid-write (EPIPE): writing the rest raises."""
+    view = memoryview(data)
+    while view:
+        n = out.write(view)
+        if n is None:  # a non-blocking stdout that is full
+            select.select([], [out], [])
+            continue
+        view = view[n:]
+
+
+def _json_text(value: str | bytes) -> str:
+    """Text for JSON: UTF-8 decoded, undecodable bytes replaced by U+FFFD."""
+    raw = os.fsencode(value) if isinstance(value, str) else value
+    return raw.decode("utf-8", "replace")
+
+
+def _readable_now(f) -> bool:
+    """Whether a read from ``f`` would return at once (more data or end of input)."""
+    try:
+        return bool(select.select([f], [], [], 0)[0])
+    except (OSError, ValueError):  # e.g. select() on a Windows pipe
+        return False
+
+
+def _windows(f, longest: int, chunk: int, regular: bool,
+             on_read: Callable[[int], None]) -> Iterator[tuple[int, memoryview, int]]:
+    """Read ``f`` in overlapping windows; yield ``(base, view, own)``.
+
+    ``view`` holds the bytes from offset ``base`` on; the window *owns* the start
+    offsets ``[base, base + own)``. ``view`` holds at least ``own + longest - 1`` bytes
+    except at the end of the input, so a word of length m is searched in
+    ``view[:own + m - 1]`` and every match found there starts in the window's own range:
+    each match is reported exactly once and in ascending order. Memory: one buffer of
+    ``chunk + longest - 1`` bytes. A regular file fills each window; another input
+    (a pipe, a terminal) fills the window while data is ready and is searched as soon
+    as a read would block, so output keeps up with a slow writer.
+    """
+    keep = longest - 1
+    cap = chunk + keep
+    buf = bytearray(cap)
+    mv = memoryview(buf)
+    filled = 0
+    base = 0
+    eof = False
+    while not eof:
+        while filled < cap:
+            n = f.readinto(mv[filled:cap])
+            if n is None:  # non-blocking descriptor without data: wait for it
+                select.select([f], [], [])
+                continue
+            if n == 0:
+                eof = True
+                break
+            filled += n
+            on_read(n)
+            if not regular and not _readable_now(f):
+                break  # search what we have rather than wait for a slow writer
+        own = filled if eof else filled - keep
+        if own <= 0:
+            continue  # not enough bytes yet to own a start position
+        yield base, mv[:filled], own
+        tail = bytes(mv[own:filled])
+        mv[:len(tail)] = tail
+        filled = len(tail)
+        base += own
+
+
+# --------------------------------------------------------------------------- patterns
+
+def _read_words(path: str, reporter: _Reporter) -> list[bytes] | None:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except OSError as exc:
+        reporter.error(path, exc)
+        return None
+    words = []
+    for line in data.split(b"\n"):
+        if line.endswith(b"\r"):  # word lists written on Windows
+            line = line[:-1]
+        if line:
+            words.append(line)
+    return words
+
+
+def _unique(words: list[bytes]) -> list[bytes]:
+    seen: set[bytes] = set()
+    return [w for w in words if not (w in seen or seen.add(w))]
+
+
+# --------------------------------------------------------------------------- backends
+
+def _list_backends(out) -> int:
+    default = kmpsearch.backend
+    lines = []
+    width = max(map(len, kmpsearch.KNOWN_BACKENDS))
+    for name in kmpsearch.KNOWN_BACKENDS:
+        try:
+            kmpsearch.get_backend(name)
+        except ImportError as exc:
+            status = f"unavailable: {exc}"
+        else:
+            status = "available (default)" if name == default else "available"
+        lines.append(f"{name.ljust(width)}  {status}\n")
+    _write_all(out, "".join(lines).encode("utf-8", "replace"))
+    out.flush()
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+def _stdout_buffer():
+    return getattr(sys.stdout, "buffer", sys.stdout)
+
+
+def _silence_stdout() -> None:
+    """After EPIPE: point stdout at /dev/null so the exit-time flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; return its exit status (0 match, 1 no match, 2 error)."""
+    parser = _build_parser()
+    try:
+        return _main(parser, argv)
+    except BrokenPipeError:
+        _silence_stdout()  # `kmpsearch word big | head`: the reader left, stop quietly
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+_SHORT_WITH_VALUE = "efj"
+_LONG_WITH_VALUE = ("--pattern", "--file", "--backend", "--threads")
+
+
+def _split_double_dash(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``argv`` at the ``--`` that ends the options (not one that is an option's value).
+
+    ``parse_intermixed_args`` mishandles ``--`` (it reports the operands after it as
+    unrecognized), so the operands after it are added by hand.
+    """
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok == "--":
+            return argv[:i], argv[i + 1:]
+        if tok.startswith("--"):
+            if "=" not in tok and len(tok) > 2 and any(o.startswith(tok) for o in _LONG_WITH_VALUE):
+                i += 1  # its value follows
+        elif tok.startswith("-") and len(tok) > 1:
+            for k, ch in enumerate(tok[1:], 1):
+                if ch in _SHORT_WITH_VALUE:
+                    if k == len(tok) - 1:
+                        i += 1  # its value is the next token
+                    break
+        i += 1
+    return argv, []
+
+
+def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    before, after = _split_double_dash(argv)
+    args = parser.parse_intermixed_args(before)
+    args.args.extend(after)
+    out = _stdout_buffer()
+    if args.list_backends:
+        return _list_backends(out)
+
+    reporter = _Reporter(args.no_messages)
+    operands = list(args.args)
+    # argparse turns the value "--" (as in -e-- or --pattern=--) into an empty list
+    words: list[bytes] = [os.fsencode(p if isinstance(p, str) else "--") for p in args.patterns]
+    if not args.patterns and not args.word_files:
+        if not operands:
+            parser.error("the following arguments are required: PATTERN")
+        words.append(os.fsencode(operands.pop(0)))
+    if any(not w for w in words):
+        parser.error("empty PATTERN: every pattern must be at least one byte long")
+    for wf in args.word_files:
+        got = _read_words(wf, reporter)
+        if got is None:
+            return EXIT_ERROR  # like grep: a missing words file is fatal
+        words.extend(got)
+    words = _unique(words)
+
+    api = None
+    if args.backend is not None:
+        try:
+            api = kmpsearch.get_backend(args.backend)
+        except ImportError as exc:
+            _stderr_line(f"{PROG}: {exc}")
+            return EXIT_ERROR
+
+    implicit_dot = False
+    if not operands:
+        if args.recursive:
+            operands, implicit_dot = ["."], True
+        else:
+            operands = ["-"]
+
+    mode_lines = not (args.quiet or args.list_files or args.count)
+    show_bar = (not args.no_progress and not args.quiet and _isatty(sys.stderr)
+                and not (mode_lines and _isatty(sys.stdout)))  # lines on the same terminal: no bar
+    progress = _Progress(show_bar, _env_int("KMPSEARCH_CLI_PROGRESS_MIN", DEFAULT_PROGRESS_MIN))
+
+    searcher = _Searcher(args, words, api, out, reporter, progress)
+    searcher.implicit_dot = implicit_dot
+    try:  # no words at all (an empty words file): inputs are opened but nothing matches, as grep -f /dev/null
+        searcher.run(operands)
+    except _Quit:
+        return EXIT_MATCH  # -q: a match wins over earlier errors, as in grep
+    out.flush()
+    if reporter.errors:
+        return EXIT_ERROR
+    return EXIT_MATCH if searcher.matched else EXIT_NO_MATCH
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,567 @@
+"""The ``kmpsearch`` command, run in a subprocess: output, stderr and exit status.
+
+Each test runs ``python -m kmpsearch`` with the interpreter running the tests, with
+PYTHONPATH pointing at the kmpsearch package the tests imported (the source tree or an
+installed copy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+import kmpsearch
+
+PKG_ROOT = str(Path(kmpsearch.__file__).resolve().parent.parent)
+STDIN = "(standard input)"
+PY_BACKENDS = ("python", "threads", "multiprocessing")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, *filter(None, [env.get("PYTHONPATH")])])
+    for k in ("KMPSEARCH_CLI_CHUNK", "KMPSEARCH_CLI_PROGRESS_MIN"):
+        env.pop(k, None)
+    env.update(extra)
+    return env
+
+
+def run(*args, input: bytes | None = b"", env: dict[str, str] | None = None, cwd=None,
+        timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m kmpsearch ARGS``; stdout and stderr as bytes."""
+    return subprocess.run([sys.executable, "-m", "kmpsearch", *map(os.fsdecode, args)], input=input,
+                          capture_output=True, env=env or _env(), cwd=cwd, timeout=timeout)
+
+
+def lines(cp: subprocess.CompletedProcess) -> list[bytes]:
+    return cp.stdout.splitlines()
+
+
+def ref_offsets(data: bytes, word: bytes) -> list[int]:
+    out, i = [], data.find(word)
+    while i != -1:
+        out.append(i)
+        i = data.find(word, i + 1)
+    return out
+
+
+def ref_lines(label: bytes, data: bytes, words: list[bytes]) -> list[bytes]:
+    pairs = sorted((o, j) for j, w in enumerate(words) for o in ref_offsets(data, w))
+    return [b"%s:%d:%s" % (label, o, words[j]) for o, j in pairs]
+
+
+@pytest.fixture
+def files(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_bytes(b"abracadabra\nno match here\nabra")
+    b = tmp_path / "b.txt"
+    b.write_bytes(b"nothing")
+    c = tmp_path / "c.txt"
+    c.write_bytes(b"cadabra abracadabra")
+    return a, b, c
+
+
+# --------------------------------------------------------------------------- one word
+
+def test_single_word_lines(files):
+    a, b, c = files
+    cp = run("abra", a, b, c)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stderr == b""
+    assert lines(cp) == [b"%s:%d:abra" % (bytes(a), o) for o in (0, 7, 26)] + \
+                        [b"%s:%d:abra" % (bytes(c), o) for o in (3, 8, 15)]
+
+
+def test_overlapping_matches(tmp_path):
+    p = tmp_path / "x"
+    p.write_bytes(b"aaaaa")
+    cp = run("aa", p)
+    assert cp.returncode == 0
+    assert lines(cp) == [b"%s:%d:aa" % (bytes(p), o) for o in range(4)]
+
+
+def test_no_match_exit_1(files):
+    a, b, c = files
+    cp = run("zebra", a, b)
+    assert (cp.returncode, cp.stdout, cp.stderr) == (1, b"", b"")
+
+
+def test_utf8_pattern_and_byte_offsets(tmp_path):
+    p = tmp_path / "u"
+    data = "ünïcödé cö".encode()
+    p.write_bytes(data)
+    cp = run("cö", p)
+    assert cp.returncode == 0
+    assert lines(cp) == [b"%s:%d:%s" % (bytes(p), o, "cö".encode()) for o in ref_offsets(data, "cö".encode())]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX argv bytes")
+def test_non_utf8_pattern_bytes_from_argv(tmp_path):
+    p = tmp_path / "bin"
+    p.write_bytes(b"x\xff\xfey\xff\xfe")
+    cp = subprocess.run([os.fsencode(sys.executable), b"-m", b"kmpsearch", b"\xff\xfe", bytes(p)],
+                        capture_output=True, env=_env())
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == [bytes(p) + b":1:\xff\xfe", bytes(p) + b":4:\xff\xfe"]  # raw bytes out
+
+
+def test_pattern_after_double_dash(tmp_path):
+    p = tmp_path / "d"
+    p.write_bytes(b"a -x b -x")
+    cp = run("--", "-x", p)
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == [bytes(p) + b":2:-x", bytes(p) + b":7:-x"]
+    cp = run("-e-x", p, "-c")  # options may follow operands
+    assert lines(cp) == [bytes(p) + b":2"]
+
+
+# --------------------------------------------------------------------------- several words
+
+def test_several_words_merged_by_offset_then_word_order(files):
+    a, _, _ = files
+    data = a.read_bytes()
+    words = [b"abra", b"a", b"bra", b"cad"]
+    cp = run("-e", "abra", "-e", "a", "-e", "bra", "-e", "cad", a)
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == ref_lines(bytes(a), data, words)
+    # ties: at offset 0 both "abra" and "a" match; "abra" was given first
+    assert lines(cp)[:2] == [bytes(a) + b":0:abra", bytes(a) + b":0:a"]
+    cp = run("-e", "a", "-e", "abra", a)
+    assert lines(cp)[:2] == [bytes(a) + b":0:a", bytes(a) + b":0:abra"]
+
+
+def test_duplicate_words_reported_once(files):
+    a, _, _ = files
+    cp = run("-e", "abra", "-e", "abra", a)
+    assert lines(cp) == [b"%s:%d:abra" % (bytes(a), o) for o in (0, 7, 26)]
+
+
+def test_words_file(tmp_path, files):
+    a, _, c = files
+    wf = tmp_path / "words"
+    wf.write_bytes(b"abra\n\n\ncad\r\n\n")  # empty lines skipped, CRLF tolerated
+    cp = run("-f", wf, a, c)
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == ref_lines(bytes(a), a.read_bytes(), [b"abra", b"cad"]) + \
+        ref_lines(bytes(c), c.read_bytes(), [b"abra", b"cad"])
+    # -f and -e together: -e words first
+    cp = run("-e", "no", "-f", wf, a)
+    assert lines(cp) == ref_lines(bytes(a), a.read_bytes(), [b"no", b"abra", b"cad"])
+
+
+def test_words_file_missing_is_fatal(tmp_path, files):
+    a, _, _ = files
+    cp = run("-f", tmp_path / "nope", a)
+    assert cp.returncode == 2
+    assert cp.stdout == b""
+    assert b"nope" in cp.stderr and b"No such file" in cp.stderr
+
+
+def test_empty_words_file_matches_nothing(tmp_path, files):
+    a, _, _ = files
+    wf = tmp_path / "empty"
+    wf.write_bytes(b"\n\n")
+    cp = run("-f", wf, a)
+    assert (cp.returncode, cp.stdout, cp.stderr) == (1, b"", b"")
+
+
+def test_words_from_stdin(files):
+    a, _, _ = files
+    cp = run("-f", "-", a, input=b"cad\nbra\n")
+    assert lines(cp) == ref_lines(bytes(a), a.read_bytes(), [b"cad", b"bra"])
+
+
+# --------------------------------------------------------------------------- standard input
+
+def test_stdin_without_file_and_dash(files):
+    a, _, _ = files
+    data = b"xx abra yy abra"
+    cp = run("abra", input=data)
+    assert cp.returncode == 0
+    assert lines(cp) == [b"(standard input):3:abra", b"(standard input):11:abra"]
+    cp = run("abra", a, "-", input=data)
+    assert lines(cp) == [b"%s:%d:abra" % (bytes(a), o) for o in (0, 7, 26)] + \
+                        [b"(standard input):3:abra", b"(standard input):11:abra"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_stdin_chunk_boundaries(chunk):
+    """Matches straddling the window boundaries are found once, several words included."""
+    data = (b"abracadabra" * 7 + b"xabrx" + b"cadabra") * 3
+    words = [b"abracadabra", b"a", b"cad", b"dabra", b"rac"]
+    args = [a for w in words for a in ("-e", w)]
+    cp = run(*args, input=data, env=_env(KMPSEARCH_CLI_CHUNK=str(chunk)))
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == ref_lines(STDIN.encode(), data, words)
+    cp = run("-c", *args, input=data, env=_env(KMPSEARCH_CLI_CHUNK=str(chunk)))
+    assert lines(cp) == [b"(standard input):%d" % sum(len(ref_offsets(data, w)) for w in words)]
+
+
+def test_stdin_straddling_default_chunk():
+    """A match across the real window boundary (16 MiB), streamed through a pipe."""
+    size = (16 << 20) + 10
+    data = bytearray(size)
+    at = (16 << 20) - 3
+    data[at:at + 6] = b"needle"
+    cp = run("needle", input=bytes(data), env=_env(KMPSEARCH_BACKEND="threads"))
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == [b"(standard input):%d:needle" % at]
+
+
+def test_file_chunk_boundaries(tmp_path):
+    p = tmp_path / "f"
+    data = b"abab" * 50 + b"aba"
+    p.write_bytes(data)
+    for chunk in (1, 3, 4, 17):
+        cp = run("-e", "aba", "-e", "b", "-e", "babab", p, env=_env(KMPSEARCH_CLI_CHUNK=str(chunk)))
+        assert lines(cp) == ref_lines(bytes(p), data, [b"aba", b"b", b"babab"])
+
+
+def test_stdin_is_streamed_not_read_whole():
+    """A match is printed while standard input is still open (not read to its end)."""
+    proc = subprocess.Popen([sys.executable, "-m", "kmpsearch", "ping"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    try:
+        proc.stdin.write(b"xxpingxx\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()  # would hang if stdin were read whole
+        assert line == b"(standard input):2:ping\n"
+    finally:
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+# --------------------------------------------------------------------------- directories
+
+def test_directory_without_r_is_an_error(tmp_path, files):
+    a, _, _ = files
+    d = tmp_path / "dir"
+    d.mkdir()
+    cp = run("abra", d, a)
+    assert cp.returncode == 2
+    assert cp.stderr == b"kmpsearch: %s: Is a directory\n" % bytes(d)
+    assert lines(cp) == [b"%s:%d:abra" % (bytes(a), o) for o in (0, 7, 26)]  # a still searched
+
+
+def test_recursive(tmp_path):
+    root = tmp_path / "root"
+    (root / "sub" / "deep").mkdir(parents=True)
+    (root / "b.txt").write_bytes(b"key")
+    (root / "a.txt").write_bytes(b"xkey key")
+    (root / "sub" / "deep" / "c.txt").write_bytes(b"no")
+    (root / "sub" / "d.txt").write_bytes(b"keykey")
+    (root / "link").symlink_to(root / "a.txt")  # links met while recursing are skipped, like grep -r
+    cp = run("-r", "key", root)
+    assert cp.returncode == 0, cp.stderr
+    r = bytes(root)
+    assert lines(cp) == [r + b"/a.txt:1:key", r + b"/a.txt:5:key", r + b"/b.txt:0:key",
+                         r + b"/sub/d.txt:0:key", r + b"/sub/d.txt:3:key"]
+    cp = run("-r", "-l", "key", cwd=root)  # no FILE with -r: the working directory, like grep
+    assert lines(cp) == [b"a.txt", b"b.txt", b"sub/d.txt"]
+    cp = run("-r", "-c", "key", root / "sub")
+    assert lines(cp) == [r + b"/sub/d.txt:2", r + b"/sub/deep/c.txt:0"]  # sorted by name
+
+
+# --------------------------------------------------------------------------- output modes
+
+def test_count(files):
+    a, b, c = files
+    cp = run("-c", "abra", a, b, c)
+    assert cp.returncode == 0
+    assert lines(cp) == [bytes(a) + b":3", bytes(b) + b":0", bytes(c) + b":3"]
+    cp = run("--count", "-e", "abra", "-e", "a", a)
+    assert lines(cp) == [bytes(a) + b":%d" % (3 + a.read_bytes().count(b"a"))]
+    cp = run("-c", "zzz", b)
+    assert (cp.returncode, lines(cp)) == (1, [bytes(b) + b":0"])
+
+
+def test_json(files):
+    a, b, c = files
+    cp = run("--json", "-e", "abra", "-e", "cad", a, b)
+    assert cp.returncode == 0
+    objs = [json.loads(x) for x in lines(cp)]
+    assert objs == [{"path": str(a), "offset": o, "match": m}
+                    for o, m in [(0, "abra"), (4, "cad"), (7, "abra"), (26, "abra")]]
+    cp = run("--json", "-c", "abra", a, b)
+    assert [json.loads(x) for x in lines(cp)] == [{"path": str(a), "count": 3}, {"path": str(b), "count": 0}]
+    cp = run("--json", "-l", "abra", a, b, c)
+    assert [json.loads(x) for x in lines(cp)] == [{"path": str(a)}, {"path": str(c)}]
+    cp = run("--json", "cö", input="xcö".encode())
+    assert [json.loads(x) for x in lines(cp)] == [{"path": STDIN, "offset": 1, "match": "cö"}]
+
+
+def test_files_with_matches(files):
+    a, b, c = files
+    cp = run("-l", "abra", a, b, c)
+    assert (cp.returncode, lines(cp), cp.stderr) == (0, [bytes(a), bytes(c)], b"")
+    cp = run("-l", "abra", input=b"abra")
+    assert lines(cp) == [STDIN.encode()]
+    cp = run("-l", "zzz", a)
+    assert (cp.returncode, cp.stdout) == (1, b"")
+
+
+def test_quiet(files, tmp_path):
+    a, b, c = files
+    cp = run("-q", "abra", a, b)
+    assert (cp.returncode, cp.stdout, cp.stderr) == (0, b"", b"")
+    cp = run("-q", "zzz", a, b)
+    assert (cp.returncode, cp.stdout, cp.stderr) == (1, b"", b"")
+    # an error, then a match: exit 0 as grep -q (the error is still reported)
+    cp = run("-q", "abra", tmp_path / "missing", a)
+    assert (cp.returncode, cp.stdout) == (0, b"")
+    assert b"missing" in cp.stderr
+    # a match, then an error: -q stops at the first match, so no error is met
+    cp = run("-q", "abra", a, tmp_path / "missing")
+    assert (cp.returncode, cp.stdout, cp.stderr) == (0, b"", b"")
+    cp = run("-q", "zzz", a, tmp_path / "missing")
+    assert cp.returncode == 2
+
+
+def test_quiet_stops_early_on_endless_input():
+    """-q exits at the first match without reading the rest (here: an endless stream)."""
+    proc = subprocess.Popen([sys.executable, "-m", "kmpsearch", "-q", "needle"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    try:
+        proc.stdin.write(b"hay needle hay")
+        proc.stdin.flush()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        for s in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                s.close()
+            except BrokenPipeError:
+                pass
+
+
+# --------------------------------------------------------------------------- errors
+
+def test_missing_file_among_good_ones(files, tmp_path):
+    a, b, c = files
+    missing = tmp_path / "missing.txt"
+    cp = run("abra", a, missing, c)
+    assert cp.returncode == 2  # matches were found, but an error wins, as in grep
+    assert cp.stderr == b"kmpsearch: %s: No such file or directory\n" % bytes(missing)
+    assert lines(cp) == [b"%s:%d:abra" % (bytes(a), o) for o in (0, 7, 26)] + \
+                        [b"%s:%d:abra" % (bytes(c), o) for o in (3, 8, 15)]
+    cp = run("-c", "abra", missing, a)
+    assert (cp.returncode, lines(cp)) == (2, [bytes(a) + b":3"])
+    cp = run("-s", "abra", missing, a)  # -s: no message, same status
+    assert (cp.returncode, cp.stderr) == (2, b"")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root can read a chmod 000 file")
+def test_unreadable_file(files, tmp_path):
+    a, _, _ = files
+    p = tmp_path / "secret"
+    p.write_bytes(b"abra")
+    p.chmod(0)
+    try:
+        cp = run("abra", p, a)
+    finally:
+        p.chmod(0o600)
+    assert cp.returncode == 2
+    assert cp.stderr == b"kmpsearch: %s: Permission denied\n" % bytes(p)
+    assert len(lines(cp)) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    ((), b"the following arguments are required: PATTERN"),
+    (("-j", "0", "x"), b"argument -j/--threads: must be >= 1"),
+    (("-j", "many", "x"), b"argument -j/--threads: invalid int value"),
+    (("--no-such-option", "x"), b"unrecognized arguments: --no-such-option"),
+    (("-e",), b"argument -e/--pattern: expected one argument"),
+    (("",), b"empty PATTERN"),
+    (("-e", "a", "-e", ""), b"empty PATTERN"),
+])
+def test_bad_options(args, message):
+    cp = run(*args)
+    assert cp.returncode == 2
+    assert cp.stdout == b""
+    assert cp.stderr.startswith(b"usage: kmpsearch")
+    assert b"kmpsearch: error: " + message in cp.stderr
+
+
+def test_help_and_version():
+    cp = run("--help")
+    assert cp.returncode == 0 and b"--list-backends" in cp.stdout and b"--json" in cp.stdout
+    cp = run("--version")
+    assert (cp.returncode, cp.stdout.strip()) == (0, b"kmpsearch " + kmpsearch.__version__.encode())
+
+
+def test_broken_pipe_is_quiet(tmp_path):
+    p = tmp_path / "big"
+    p.write_bytes(b"ab" * 2_000_000)
+    r, w = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "kmpsearch", "ab", p], stdout=w,
+                            stderr=subprocess.PIPE, env=_env(KMPSEARCH_BACKEND="python"))
+    os.close(w)
+    with os.fdopen(r, "rb") as reader:
+        first = reader.readline()  # like `| head -1`: read one line, then leave
+    err = proc.stderr.read()
+    proc.stderr.close()
+    status = proc.wait(timeout=120)
+    assert first == bytes(p) + b":0:ab\n"
+    assert err == b""  # no traceback, no "Exception ignored" message
+    assert status == 2
+
+
+# --------------------------------------------------------------------------- backends
+
+def test_list_backends():
+    cp = run("--list-backends")
+    assert cp.returncode == 0 and cp.stderr == b""
+    out = cp.stdout.decode()
+    rows = out.splitlines()
+    assert [r.split()[0] for r in rows] == list(kmpsearch.KNOWN_BACKENDS)
+    available = set(kmpsearch.available_backends())
+    for row in rows:
+        name, status = row.split(None, 1)
+        if name in available:
+            assert status.startswith("available"), row
+        else:
+            assert status.startswith("unavailable: "), row
+            assert name in status  # the ImportError says which and why
+    assert sum("(default)" in r for r in rows) == 1
+    assert rows[[r.split()[0] for r in rows].index(kmpsearch.backend)].endswith("(default)")
+
+
+def test_list_backends_default_follows_environment():
+    cp = run("--list-backends", env=_env(KMPSEARCH_BACKEND="threads"))
+    assert any(r.split()[0] == b"threads" and r.endswith(b"(default)") for r in lines(cp))
+
+
+@pytest.mark.parametrize("name", kmpsearch.KNOWN_BACKENDS)
+def test_backend_option(name, files):
+    a, b, c = files
+    try:
+        kmpsearch.get_backend(name)
+    except ImportError as exc:
+        cp = run("--backend", name, "abra", a)
+        assert cp.returncode == 2 and cp.stdout == b""
+        assert cp.stderr == b"kmpsearch: %s\n" % str(exc).encode()
+        return
+    cp = run("--backend", name, "-e", "abra", "-e", "a", a, c)
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == ref_lines(bytes(a), a.read_bytes(), [b"abra", b"a"]) + \
+        ref_lines(bytes(c), c.read_bytes(), [b"abra", b"a"])
+    cp = run("--backend", name, "-c", "abra", a, b)
+    assert lines(cp) == [bytes(a) + b":3", bytes(b) + b":0"]
+
+
+def test_unknown_backend(files):
+    a, _, _ = files
+    cp = run("--backend", "nosuch", "abra", a)
+    assert cp.returncode == 2 and cp.stdout == b""
+    assert b"unknown kmpsearch backend 'nosuch'" in cp.stderr
+    assert b"Traceback" not in cp.stderr
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+@pytest.mark.parametrize("name", ["threads", "multiprocessing"])
+def test_threads_option(threads, name, tmp_path):
+    p = tmp_path / "t"
+    data = (b"needle in a haystack " * 500 + b"n") * 10
+    p.write_bytes(data)
+    env = _env(KMPSEARCH_BACKEND=name, KMPSEARCH_CLI_CHUNK="40000")
+    cp = run("-j", threads, "-e", "needle", "-e", "hay", p, env=env)
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == ref_lines(bytes(p), data, [b"needle", b"hay"])
+    cp = run("--threads", threads, "-c", "needle", p, env=env)
+    assert lines(cp) == [bytes(p) + b":%d" % data.count(b"needle")]
+
+
+# --------------------------------------------------------------------------- progress
+
+def _run_with_tty_stderr(*args, env):
+    """Run with stderr on a pseudo-terminal; return (status, stdout, what the terminal got)."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "kmpsearch", *map(os.fsdecode, args)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    out = proc.stdout.read()
+    proc.stdout.close()
+    status = proc.wait(timeout=120)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    return status, out, tty
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+def test_progress_bar_on_a_terminal(tmp_path):
+    pytest.importorskip("rich")
+    p = tmp_path / "p"
+    data = b"xy" * 50_000
+    p.write_bytes(data)
+    env = _env(KMPSEARCH_CLI_PROGRESS_MIN="1000", KMPSEARCH_CLI_CHUNK="4096", KMPSEARCH_BACKEND="python",
+               COLUMNS="100", TERM="xterm")
+    status, out, tty = _run_with_tty_stderr("-c", "yx", p, env=env)
+    assert (status, out) == (0, bytes(p) + b":%d\n" % data.count(b"yx"))
+    assert bytes(p.name, "ascii") in tty and "━".encode() in tty  # the bar with the file's name
+    # --no-progress, and small inputs, show nothing
+    status, out, tty = _run_with_tty_stderr("--no-progress", "-c", "yx", p, env=env)
+    assert (status, out, tty) == (0, bytes(p) + b":%d\n" % data.count(b"yx"), b"")
+    status, out, tty = _run_with_tty_stderr("-c", "yx", p, env=_env(COLUMNS="100"))
+    assert (status, tty) == (0, b"")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
+    p = tmp_path / "p"
+    p.write_bytes(b"xy" * 50_000)
+    cp = run("-c", "yx", p, env=_env(KMPSEARCH_CLI_PROGRESS_MIN="1000", KMPSEARCH_CLI_CHUNK="4096"))
+    assert cp.returncode == 0 and cp.stderr == b""
+
+
+# --------------------------------------------------------------------------- entry points
+
+def test_console_script(files):
+    """The installed ``kmpsearch`` script, when the package is installed (skipped otherwise)."""
+    a, _, _ = files
+    scripts = sysconfig.get_path("scripts")
+    exe = shutil.which("kmpsearch", path=scripts) or shutil.which("kmpsearch")
+    if exe is None:
+        pytest.skip("the kmpsearch console script is not installed")
+    cp = subprocess.run([exe, "-c", "abra", str(a)], capture_output=True, env=_env())
+    assert (cp.returncode, cp.stdout, cp.stderr) == (0, bytes(a) + b":3\n", b"")
+
+
+def test_console_script_entry_point(files):
+    """What pip's generated ``kmpsearch`` script does, whether or not the package is installed."""
+    a, _, _ = files
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+        scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
+        assert scripts["kmpsearch"] == "kmpsearch.cli:main"
+    code = "import sys; from kmpsearch.cli import main; sys.argv[0] = 'kmpsearch'; sys.exit(main())"
+    cp = subprocess.run([sys.executable, "-c", code, "-c", "abra", str(a)], capture_output=True, env=_env())
+    assert (cp.returncode, cp.stdout, cp.stderr) == (0, bytes(a) + b":3\n", b"")
+    cp = subprocess.run([sys.executable, "-c", code, "-j", "x", "abra"], capture_output=True, env=_env())
+    assert cp.returncode == 2 and cp.stderr.startswith(b"usage: kmpsearch")
+
+
+def test_main_in_process(files, capsysbinary):
+    from kmpsearch.cli import main
+    a, _, _ = files
+    assert main(["-c", "abra", str(a)]) == 0
+    assert capsysbinary.readouterr().out == bytes(a) + b":3\n"
+    assert main(["-l", "zzz", str(a)]) == 1
