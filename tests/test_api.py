@@ -70,10 +70,15 @@ def test_environment_variable_selects_backend(name):
     assert proc.stdout.split() == [name, "[0,", "1,", "2]"]
 
 
-def test_unavailable_backend_in_environment_is_an_import_error():
-    proc = run_python("import kmpsearch", KMPSEARCH_BACKEND="bogus")
+@pytest.mark.parametrize("use", ["from kmpsearch import count", "kmpsearch.backend",
+                                 "kmpsearch.find_all(b'aa', b'a')"])
+def test_unavailable_backend_in_environment_is_an_import_error(use):
+    # `import kmpsearch` succeeds (get_backend and the command still work); first use fails
+    proc = run_python(f"import kmpsearch; print(kmpsearch.available_backends()); {use}",
+                      KMPSEARCH_BACKEND="bogus")
     assert proc.returncode != 0
-    assert "ImportError" in proc.stderr and "bogus" in proc.stderr
+    assert "'python'" in proc.stdout  # never a silent fallback, though python is right there
+    assert "ImportError: KMPSEARCH_BACKEND='bogus'" in proc.stderr, proc.stderr
 
 
 def test_threads_none_means_usable_cpus():

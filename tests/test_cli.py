@@ -441,6 +441,21 @@ def test_list_backends_default_follows_environment():
     assert any(r.split()[0] == b"threads" and r.endswith(b"(default)") for r in lines(cp))
 
 
+def test_unavailable_backend_in_environment_is_exit_2(files):
+    a, _, _ = files
+    env = _env(KMPSEARCH_BACKEND="bogus")
+    cp = run("abra", a, env=env)
+    assert cp.returncode == 2 and cp.stdout == b""
+    assert b"KMPSEARCH_BACKEND='bogus'" in cp.stderr and b"Traceback" not in cp.stderr
+    # --backend overrides the environment; --list-backends still lists, with the complaint on stderr
+    cp = run("--backend", "python", "abra", a, env=env)
+    assert cp.returncode == 0 and cp.stdout.count(b"abra") >= 1, cp.stderr
+    cp = run("--list-backends", env=env)
+    assert cp.returncode == 0 and b"bogus" in cp.stderr
+    assert not any(r.endswith(b"(default)") for r in lines(cp))
+    assert {r.split()[0] for r in lines(cp)} == {n.encode() for n in kmpsearch.KNOWN_BACKENDS}
+
+
 @pytest.mark.parametrize("name", kmpsearch.KNOWN_BACKENDS)
 def test_backend_option(name, files):
     a, b, c = files

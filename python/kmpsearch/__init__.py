@@ -10,7 +10,7 @@ One API over interchangeable backends (``kmpsearch.available_backends()``): pure
 (``python``, ``multiprocessing``, ``threads``), C through cffi (``cffi``), Cython
 (``cython``) and Rust through PyO3 (``rust``). The top-level functions use the backend
 named by the environment variable ``KMPSEARCH_BACKEND`` when it is set (an unavailable
-one is an ImportError, never a silent fallback), otherwise the fastest one available;
+one is an ImportError at first use, never a silent fallback), otherwise the fastest one available;
 ``kmpsearch.backend`` names it.
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import Callable
 
 from ._frontend import default_threads
 from ._plan import DEFAULT_MIN_CHUNK, plan_chunks
@@ -66,7 +67,10 @@ def available_backends() -> list[str]:
 def _select() -> ModuleType:
     wanted = os.environ.get("KMPSEARCH_BACKEND", "").strip()
     if wanted:
-        return get_backend(wanted)  # ImportError if unavailable: never a silent fallback
+        try:
+            return get_backend(wanted)  # never a silent fallback
+        except ImportError as exc:
+            raise ImportError(f"KMPSEARCH_BACKEND={wanted!r}: {exc}", name=wanted) from exc
     for name in PREFERENCE:
         try:
             return get_backend(name)
@@ -75,10 +79,29 @@ def _select() -> ModuleType:
     raise ImportError("no kmpsearch backend could be imported")  # pragma: no cover - python always loads
 
 
-_selected = _select()
-#: name of the backend the top-level functions use
-backend: str = _selected.__name__.rsplit(".", 1)[1]
-find_all = _selected.find_all
-count = _selected.count
-find_all_in_file = _selected.find_all_in_file
-count_in_file = _selected.count_in_file
+_LAZY = ("backend", "find_all", "count", "find_all_in_file", "count_in_file")
+
+
+def __getattr__(name: str):
+    """Pick the backend on first use of a top-level name (PEP 562).
+
+    ``import kmpsearch`` itself always succeeds, so that ``kmpsearch.get_backend`` and the
+    ``kmpsearch`` command still work when ``KMPSEARCH_BACKEND`` names an unavailable backend;
+    ``kmpsearch.backend``, ``kmpsearch.count`` etc. (and ``from kmpsearch import count``) then
+    raise the ImportError.
+    """
+    if name not in _LAZY:
+        raise AttributeError(f"module 'kmpsearch' has no attribute {name!r}")
+    selected = _select()
+    values = {"backend": selected.__name__.rsplit(".", 1)[1]}
+    values.update((fn, getattr(selected, fn)) for fn in _LAZY[1:])
+    globals().update(values)  # later lookups never come back here
+    return values[name]
+
+
+#: name of the backend the top-level functions use (chosen on first use, see ``__getattr__``)
+backend: str
+find_all: Callable[..., list[int]]
+count: Callable[..., int]
+find_all_in_file: Callable[..., list[int]]
+count_in_file: Callable[..., int]

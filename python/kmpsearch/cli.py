@@ -523,7 +523,11 @@ def _unique(words: list[bytes]) -> list[bytes]:
 # --------------------------------------------------------------------------- backends
 
 def _list_backends(out) -> int:
-    default = kmpsearch.backend
+    try:
+        default = kmpsearch.backend
+    except ImportError as exc:  # KMPSEARCH_BACKEND names one that cannot load: say so, list the rest
+        default = None
+        _stderr_line(f"{PROG}: {exc}")
     lines = []
     width = max(map(len, kmpsearch.KNOWN_BACKENDS))
     for name in kmpsearch.KNOWN_BACKENDS:
@@ -628,13 +632,11 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
         words.extend(got)
     words = _unique(words)
 
-    api = None
-    if args.backend is not None:
-        try:
-            api = kmpsearch.get_backend(args.backend)
-        except ImportError as exc:
-            _stderr_line(f"{PROG}: {exc}")
-            return EXIT_ERROR
+    try:  # --backend, else $KMPSEARCH_BACKEND, else the fastest; one that cannot load is exit 2
+        api = kmpsearch.get_backend(args.backend if args.backend is not None else kmpsearch.backend)
+    except ImportError as exc:
+        _stderr_line(f"{PROG}: {exc}")
+        return EXIT_ERROR
 
     implicit_dot = False
     if not operands:
