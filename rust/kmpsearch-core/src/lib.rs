@@ -406,18 +406,12 @@ impl Pattern {
         let fail = &self.fail[..];
         let m = needle.len();
         for (i, &c) in hay.iter().enumerate() {
-            // invariant: j < m
-            while j > 0 && needle[j] != c {
-                j = fail[j - 1];
-            }
-            if needle[j] == c {
-                j += 1;
-                if j == m {
-                    if !sink.hit(base + i as u64 + 1 - m as u64) {
-                        return None;
-                    }
-                    j = fail[m - 1];
+            j = step(needle, fail, j, c);
+            if j == m {
+                if !sink.hit(base + i as u64 + 1 - m as u64) {
+                    return None;
                 }
+                j = fail[m - 1];
             }
         }
         Some(j)
@@ -470,22 +464,31 @@ impl Pattern {
                 }
                 continue;
             }
-            let c = hay[i];
-            while j > 0 && needle[j] != c {
-                j = fail[j - 1];
-            }
-            if needle[j] == c {
-                j += 1;
-                if j == m {
-                    if !sink.hit(base + i as u64 + 1 - m as u64) {
-                        return None;
-                    }
-                    j = fail[m - 1];
+            j = step(needle, fail, j, hay[i]);
+            if j == m {
+                if !sink.hit(base + i as u64 + 1 - m as u64) {
+                    return None;
                 }
+                j = fail[m - 1];
             }
             i += 1;
         }
         Some(j)
+    }
+}
+
+/// One transition of the KMP automaton: from state `j` (`j < needle.len()`, that many
+/// needle bytes matched) on byte `c`. Returns the new state; `needle.len()` means a match
+/// ends at `c`, and the caller then continues from `fail[len - 1]`.
+#[inline(always)]
+fn step(needle: &[u8], fail: &[usize], mut j: usize, c: u8) -> usize {
+    while j > 0 && needle[j] != c {
+        j = fail[j - 1];
+    }
+    if needle[j] == c {
+        j + 1
+    } else {
+        j
     }
 }
 
