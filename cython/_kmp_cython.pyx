@@ -140,15 +140,6 @@ cdef inline Py_ssize_t skip_to_pair(const uint8_t *s, Py_ssize_t i, Py_ssize_t n
     return n
 
 
-cdef inline Py_ssize_t step(const uint8_t *pat, const Py_ssize_t *fail, Py_ssize_t k,
-                            uint8_t c) noexcept nogil:
-    """One transition of the KMP automaton from state ``k`` (< m) on byte ``c``: the new
-    state, ``m`` when a match ends at ``c`` (the caller then goes on from ``fail[m - 1]``)."""
-    while k > 0 and pat[k] != c:
-        k = fail[k - 1]
-    return k + 1 if pat[k] == c else k
-
-
 cdef Py_ssize_t scan_block(Job *job, const uint8_t *s, Py_ssize_t n, int64_t base,
                            Py_ssize_t k) noexcept nogil:
     """Run the automaton from state ``k`` over ``s[:n]`` (byte 0 is at offset ``base``).
@@ -159,14 +150,35 @@ cdef Py_ssize_t scan_block(Job *job, const uint8_t *s, Py_ssize_t n, int64_t bas
     cdef const Py_ssize_t *fail = job.fail
     cdef Py_ssize_t last = job.m - 1
     cdef Py_ssize_t i = 0
+    cdef uint8_t c
     cdef uint8_t c0 = pat[0]
     cdef uint8_t c1 = pat[1] if last > 0 else 0
     cdef const uint8_t *hit
     cdef bint collect = job.collect
-    cdef bint fast = job.fast  # else the textbook automaton: every byte goes through it
     cdef int64_t count = 0
+    # The automaton step is written out in both loops on purpose: one loop with a `fast and
+    # k == 0` test, or an inline step function, measured 1.2-1.6x slower (textbook scan of
+    # the corpus: 1.58 s against 1.01 s per GiB, one thread).
+    if not job.fast:
+        # the textbook automaton: every byte goes through it
+        while i < n:
+            c = s[i]
+            while k > 0 and pat[k] != c:
+                k = fail[k - 1]
+            if pat[k] == c:
+                if k == last:
+                    count += 1
+                    if collect and push(job, base + i - last) < 0:
+                        k = -1
+                        break
+                    k = fail[last]
+                else:
+                    k += 1
+            i += 1
+        job.count += count
+        return k
     while i < n:
-        if fast and k == 0:
+        if k == 0:
             # state 0, no partial match: no match starts before the next c0 (c1)
             if last == 0:
                 if s[i] != c0:
@@ -178,13 +190,18 @@ cdef Py_ssize_t scan_block(Job *job, const uint8_t *s, Py_ssize_t n, int64_t bas
                 i = skip_to_pair(s, i, n, c0, c1)
                 if i == n:
                     break
-        k = step(pat, fail, k, s[i])
-        if k > last:
-            count += 1
-            if collect and push(job, base + i - last) < 0:
-                k = -1
-                break
-            k = fail[last]
+        c = s[i]
+        while k > 0 and pat[k] != c:
+            k = fail[k - 1]
+        if pat[k] == c:
+            if k == last:
+                count += 1
+                if collect and push(job, base + i - last) < 0:
+                    k = -1
+                    break
+                k = fail[last]
+            else:
+                k += 1
         i += 1
     job.count += count
     return k

@@ -401,17 +401,26 @@ impl Pattern {
         }
     }
 
+    // The automaton step is written out in both scans on purpose: one `#[inline(always)]`
+    // helper returning the new state measured 1.7x slower on adversarial input (256 MiB of
+    // `a`, needle `a`x999 + `b`: 0.92 s against 0.54 s).
     fn scan_textbook<S: Sink>(&self, hay: &[u8], base: u64, mut j: usize, sink: &mut S) -> Option<usize> {
         let needle = &self.needle[..];
         let fail = &self.fail[..];
         let m = needle.len();
         for (i, &c) in hay.iter().enumerate() {
-            j = step(needle, fail, j, c);
-            if j == m {
-                if !sink.hit(base + i as u64 + 1 - m as u64) {
-                    return None;
+            // invariant: j < m
+            while j > 0 && needle[j] != c {
+                j = fail[j - 1];
+            }
+            if needle[j] == c {
+                j += 1;
+                if j == m {
+                    if !sink.hit(base + i as u64 + 1 - m as u64) {
+                        return None;
+                    }
+                    j = fail[m - 1];
                 }
-                j = fail[m - 1];
             }
         }
         Some(j)
@@ -464,31 +473,22 @@ impl Pattern {
                 }
                 continue;
             }
-            j = step(needle, fail, j, hay[i]);
-            if j == m {
-                if !sink.hit(base + i as u64 + 1 - m as u64) {
-                    return None;
+            let c = hay[i];
+            while j > 0 && needle[j] != c {
+                j = fail[j - 1];
+            }
+            if needle[j] == c {
+                j += 1;
+                if j == m {
+                    if !sink.hit(base + i as u64 + 1 - m as u64) {
+                        return None;
+                    }
+                    j = fail[m - 1];
                 }
-                j = fail[m - 1];
             }
             i += 1;
         }
         Some(j)
-    }
-}
-
-/// One transition of the KMP automaton: from state `j` (`j < needle.len()`, that many
-/// needle bytes matched) on byte `c`. Returns the new state; `needle.len()` means a match
-/// ends at `c`, and the caller then continues from `fail[len - 1]`.
-#[inline(always)]
-fn step(needle: &[u8], fail: &[usize], mut j: usize, c: u8) -> usize {
-    while j > 0 && needle[j] != c {
-        j = fail[j - 1];
-    }
-    if needle[j] == c {
-        j + 1
-    } else {
-        j
     }
 }
 
