@@ -441,6 +441,42 @@ def test_list_backends_default_follows_environment():
     assert any(r.split()[0] == b"threads" and r.endswith(b"(default)") for r in lines(cp))
 
 
+def _run_shell(cmd: str, *args) -> subprocess.CompletedProcess:
+    """Run ``python -m kmpsearch`` through sh, for redirections (>&-, <&-, > /dev/full)."""
+    argv = " ".join(f'"{os.fsdecode(a)}"' for a in args)
+    return subprocess.run(["sh", "-c", f'"{sys.executable}" -m kmpsearch {argv} {cmd}'],
+                          capture_output=True, env=_env(), timeout=120)
+
+
+@pytest.mark.parametrize("opts", [[], ["-c"], ["--json"]])
+def test_closed_or_full_stdout_is_a_write_error(files, opts):
+    a, _, _ = files
+    cp = _run_shell(">&-", *opts, "abra", a)
+    assert cp.returncode == 2 and b"write error" in cp.stderr and b"Traceback" not in cp.stderr, cp.stderr
+    if os.path.exists("/dev/full"):
+        cp = _run_shell("> /dev/full", *opts, "abra", a, a)
+        assert cp.returncode == 2, cp.stderr
+        # said once, not blamed on the input files, nothing more printed at exit
+        assert cp.stderr.count(b"\n") == 1 and b"write error" in cp.stderr, cp.stderr
+        assert os.fsencode(a) not in cp.stderr
+
+
+def test_words_from_closed_stdin(files):
+    a, _, _ = files
+    cp = _run_shell("<&-", "-f", "-", a)
+    assert cp.returncode == 2 and b"Traceback" not in cp.stderr
+    assert b"-: Bad file descriptor" in cp.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="no /proc here")
+def test_count_of_a_file_that_reports_size_zero():
+    # -c uses the file functions, which must not trust st_size == 0
+    lines_out = lines(run("Name", "/proc/self/status"))
+    cp = run("-c", "Name", "/proc/self/status")
+    assert cp.returncode == 0 and len(lines_out) == 1
+    assert cp.stdout == b"/proc/self/status:1\n"
+
+
 def test_unavailable_backend_in_environment_is_exit_2(files):
     a, _, _ = files
     env = _env(KMPSEARCH_BACKEND="bogus")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import mmap
+import os
 import threading
 
 import pytest
@@ -132,6 +133,12 @@ def test_one_byte_needles_nul_and_high_bytes(backend):
     for needle in (b"\x00", b"\xff", b"\x00\x00", b"\xff\xff", b"\xff\x00", b"\x80"):
         check(backend, haystack, needle)
         check(backend, haystack, needle, threads=4, _min_chunk=5)
+
+
+def test_huge_min_chunk_means_one_chunk(backend):
+    # every core gets the same clamped value (cffi and rust take a u64: no OverflowError)
+    for min_chunk in (2**63 - 1, 2**64, 10**30):
+        check(backend, b"abaabaab" * 50, b"abaab", threads=4, _min_chunk=min_chunk)
 
 
 def test_non_ascii_and_astral_text(backend):
@@ -282,6 +289,40 @@ def test_file_needle_straddles_read_blocks(backend, tmp_path):
     for threads in (1, 2, 3):
         assert backend.find_all_in_file(path, needle, threads=threads, scan="fast") == expected
         assert backend.count_in_file(path, needle, threads=threads, _min_chunk=1 << 18, scan="fast") == len(expected)
+
+
+def test_file_that_reports_size_zero_is_read_to_its_end(backend, monkeypatch):
+    # /proc files say st_size == 0 but have content: read in windows, not "no matches"
+    import kmpsearch._frontend as frontend
+
+    path = "/proc/self/cmdline"  # this process's own command line: stable while it runs
+    if not os.path.exists(path):
+        pytest.skip("no /proc here")
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data and os.stat(path).st_size == 0
+    needles = [b"\x00", data[:2], data[-3:], data[1:9]]
+    for window in (1, 2, 3, 7, frontend.STREAM_WINDOW):
+        monkeypatch.setattr(frontend, "STREAM_WINDOW", window)
+        for needle in needles:
+            expected = ref_find_all(data, needle)
+            assert backend.find_all_in_file(path, needle, threads=2) == expected, (window, needle)
+            assert backend.count_in_file(path, needle, threads=2) == len(expected)
+
+
+def test_file_path_through_dev_fd(backend, tmp_path):
+    # /dev/fd/N names this process's descriptor: worker processes must search that file
+    # (the one kmpsearch opened), not whatever /dev/fd/N means to them
+    if not os.path.isdir("/dev/fd"):
+        pytest.skip("no /dev/fd here")
+    data = (b"x" * 1000 + b"3J1") * 3000
+    path = tmp_path / "fd.bin"
+    path.write_bytes(data)
+    expected = ref_find_all(data, b"3J1")
+    with open(path, "rb") as f:
+        via = f"/dev/fd/{f.fileno()}"
+        assert backend.find_all_in_file(via, b"3J1", threads=2, _min_chunk=1000) == expected
+        assert backend.count_in_file(via, b"3J1", threads=3, _min_chunk=1000) == len(expected)
 
 
 def test_sparse_file_over_4_gib(backend, tmp_path):

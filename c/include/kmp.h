@@ -132,7 +132,9 @@ KMP_API kmp_status kmp_find_all_fd(const kmp_searcher *s, int fd, const kmp_opti
                                    kmp_matches *out, int *os_errno);
 
 /* Bytes [offset, offset + length) of fd, with the chunk plan over that range; offsets in
- * the results are file offsets. A range past the end of the file is KMP_ERR_TRUNCATED. */
+ * the results are file offsets. A range that reaches past the end of the file is
+ * KMP_ERR_TRUNCATED once a read finds the end (a range shorter than the pattern is never
+ * read: KMP_OK, no matches). */
 KMP_API kmp_status kmp_count_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,
                                       const kmp_options *opt, uint64_t *count, int *os_errno);
 KMP_API kmp_status kmp_find_all_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,

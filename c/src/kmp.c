@@ -344,6 +344,12 @@ static kmp_status resolve(const kmp_searcher *s, const kmp_options *opt, resolve
     return KMP_OK;
 }
 
+/* which of two chunk statuses the merged result reports: OK < TRUNCATED < any error */
+static int status_rank(kmp_status st)
+{
+    return st == KMP_OK ? 0 : st == KMP_ERR_TRUNCATED ? 1 : 2;
+}
+
 /*
  * Search n bytes (mem[0..n), or fd's bytes [base, base + n)) along the chunk plan.
  * count and/or out receive the results (out, when given, was already emptied).
@@ -404,17 +410,19 @@ static kmp_status run_plan(const kmp_searcher *s, const kmp_options *opt, const 
             run_job(&jobs[i]);
     }
 
-    /* merge in chunk order (= offset order); report the first chunk's error */
+    /* merge in chunk order (= offset order); report the first chunk's error, a real error
+     * (I/O, memory) before KMP_ERR_TRUNCATED: a chunk that found the file shorter must not
+     * hide a later chunk's failed read behind a "the file shrank, here is what was found" */
     st = KMP_OK;
     uint64_t total = 0, found = 0;
     for (uint64_t i = 0; i < k; i++) {
         total += jobs[i].sk.count;
         if (i > 0)
             found += jobs[i].matches.len;
-        if (st == KMP_OK && jobs[i].status != KMP_OK) {
+        if (status_rank(jobs[i].status) > status_rank(st)) {
             st = jobs[i].status;
-            if (os_errno != NULL && st == KMP_ERR_IO)
-                *os_errno = jobs[i].os_errno;
+            if (os_errno != NULL)
+                *os_errno = st == KMP_ERR_IO ? jobs[i].os_errno : 0;
         }
     }
     if (count != NULL)

@@ -64,7 +64,7 @@ def _check_min_chunk(value: object) -> int:
         raise TypeError("_min_chunk must be an int")
     if value < 1:
         raise ValueError("_min_chunk must be >= 1")
-    return value
+    return min(value, 2**63 - 1)  # larger means "one chunk" all the same; fits every core's u64/i64
 
 
 def _byte_view(obj: object, what: str) -> memoryview:
@@ -142,22 +142,56 @@ def _check_scan(scan: object, scans: tuple[str, ...], default: str) -> str:
     return scan
 
 
-def _open_regular(path: object) -> tuple[int, str]:
-    """Open ``path`` read-only; return ``(fd, absolute path)``. Only regular files."""
+def _open_regular(path: object) -> tuple[int, str, int]:
+    """Open ``path`` read-only; return ``(fd, absolute path, size)``. Only regular files."""
     p = os.fspath(path)  # TypeError for anything that is not a path
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     # O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on regular files
     fd = os.open(p, flags | getattr(os, "O_NONBLOCK", 0))
     try:
-        mode = os.fstat(fd).st_mode
+        st = os.fstat(fd)
+        mode = st.st_mode
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), p)
         if not stat.S_ISREG(mode):
             raise OSError(errno.EINVAL, "not a regular file (read it yourself and use find_all)", p)
-        return fd, os.fsdecode(os.path.abspath(p))
+        return fd, os.fsdecode(os.path.abspath(p)), st.st_size
     except BaseException:
         os.close(fd)
         raise
+
+
+#: bytes read per window by ``_stream_fd``
+STREAM_WINDOW = 16 << 20
+
+
+def _stream_fd(fd: int, pat: bytes, kernel: Kernel, collect: bool, *args: Any) -> Any:
+    """Search a file that reports size 0 (``/proc`` and ``/sys`` files, empty files) by
+    reading it to its end in bounded windows, with the in-memory ``kernel``.
+
+    The kernels work from the size ``fstat`` gives, so such files would silently have no
+    matches. Each window is the last ``len(pat) - 1`` bytes of the one before plus new
+    bytes: a match starting in that carried tail ends in the new bytes, so no match is
+    found twice or missed.
+    """
+    tail = b""
+    base = 0  # file offset of the window's first byte
+    found: list[int] = []
+    total = 0
+    while True:
+        chunk = os.read(fd, STREAM_WINDOW)
+        if not chunk:
+            return found if collect else total
+        window = tail + chunk
+        with memoryview(window) as view:
+            got = kernel(view, pat, *args)
+        if collect:
+            found.extend(base + i for i in got)
+        else:
+            total += got
+        keep = min(len(pat) - 1, len(window))
+        tail = window[len(window) - keep:] if keep else b""
+        base += len(window) - keep
 
 
 def make_api(name: str, *, count: Kernel, find_all: Kernel, count_fd: Kernel, find_all_fd: Kernel,
@@ -199,8 +233,10 @@ def make_api(name: str, *, count: Kernel, find_all: Kernel, count_fd: Kernel, fi
                                 scan: str | None = None, _min_chunk: int | None = None) -> list[int]:
         pat, n, mc, sc = _file_needle(needle), resolve_threads(threads), _check_min_chunk(_min_chunk), \
             _check_scan(scan, scans, default_scan)
-        fd, abspath = _open_regular(path)
+        fd, abspath, size = _open_regular(path)
         try:
+            if size == 0:  # empty, or a /proc-style file whose size says nothing
+                return _stream_fd(fd, pat, find_all, True, n, mc, sc)
             return find_all_fd(fd, abspath, pat, n, mc, sc)
         finally:
             os.close(fd)
@@ -209,8 +245,10 @@ def make_api(name: str, *, count: Kernel, find_all: Kernel, count_fd: Kernel, fi
                              scan: str | None = None, _min_chunk: int | None = None) -> int:
         pat, n, mc, sc = _file_needle(needle), resolve_threads(threads), _check_min_chunk(_min_chunk), \
             _check_scan(scan, scans, default_scan)
-        fd, abspath = _open_regular(path)
+        fd, abspath, size = _open_regular(path)
         try:
+            if size == 0:  # empty, or a /proc-style file whose size says nothing
+                return _stream_fd(fd, pat, count, False, n, mc, sc)
             return count_fd(fd, abspath, pat, n, mc, sc)
         finally:
             os.close(fd)

@@ -55,6 +55,10 @@ class _Quit(Exception):
     """-q found a match: stop searching at once."""
 
 
+class _WriteError(Exception):
+    """Writing to standard output failed (not EPIPE): fatal, as in grep; ``args[0]`` is the OSError."""
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -308,7 +312,7 @@ class _Searcher:
                         self.search_stream(f, label, regular, meter)
                 finally:
                     meter.close()
-            except (BrokenPipeError, _Quit):
+            except (BrokenPipeError, _Quit, _WriteError):
                 raise
             except (OSError, MemoryError, ValueError, RuntimeError) as exc:  # e.g. EIO mid-file
                 self.reporter.error(label, exc)
@@ -339,7 +343,7 @@ class _Searcher:
                     self.search_stream(f, STDIN_LABEL, regular, meter)
                 finally:
                     meter.close()
-            except (BrokenPipeError, _Quit):
+            except (BrokenPipeError, _Quit, _WriteError):
                 raise
             except (OSError, MemoryError, ValueError, RuntimeError) as exc:
                 self.reporter.error(STDIN_LABEL, exc)
@@ -392,7 +396,7 @@ class _Searcher:
         if self.json:
             line = json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
         _write_all(self.out, line)
-        self.out.flush()
+        _flush(self.out)
 
     def emit_count(self, label: str, n: int) -> None:
         if n:
@@ -422,7 +426,7 @@ class _Searcher:
             if not batch:
                 break
             _write_all(self.out, render(batch))
-        self.out.flush()
+        _flush(self.out)
 
 
 def _write_all(out, data: bytes) -> None:
@@ -430,11 +434,25 @@ def _write_all(out, data: bytes) -> None:
     raising when the reader goes away mid-write (EPIPE): writing the rest raises."""
     view = memoryview(data)
     while view:
-        n = out.write(view)
+        try:
+            n = out.write(view)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # e.g. ENOSPC on > /dev/full: not the input file's fault
+            raise _WriteError(exc) from exc
         if n is None:  # a non-blocking stdout that is full
             select.select([], [out], [])
             continue
         view = view[n:]
+
+
+def _flush(out) -> None:
+    try:
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _WriteError(exc) from exc
 
 
 def _json_text(value: str | bytes) -> str:
@@ -499,6 +517,8 @@ def _windows(f, longest: int, chunk: int, regular: bool,
 def _read_words(path: str, reporter: _Reporter) -> list[bytes] | None:
     try:
         if path == "-":
+            if sys.stdin is None:  # standard input is closed
+                raise OSError(errno.EBADF, os.strerror(errno.EBADF))
             data = sys.stdin.buffer.read()
         else:
             with open(path, "rb") as fh:
@@ -539,7 +559,7 @@ def _list_backends(out) -> int:
             status = "available (default)" if name == default else "available"
         lines.append(f"{name.ljust(width)}  {status}\n")
     _write_all(out, "".join(lines).encode("utf-8", "replace"))
-    out.flush()
+    _flush(out)
     return 0
 
 
@@ -570,7 +590,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; return its exit status (0 match, 1 no match, 2 error)."""
     parser = _build_parser()
     try:
+        if sys.stdout is None:  # started with standard output closed (`kmpsearch ... >&-`)
+            raise _WriteError(OSError(errno.EBADF, os.strerror(errno.EBADF)))
         return _main(parser, argv)
+    except _WriteError as exc:
+        err = exc.args[0]
+        _stderr_line(f"{PROG}: write error: {err.strerror or err}")
+        _silence_stdout()  # what is still buffered must not fail again at exit
+        return EXIT_ERROR
     except BrokenPipeError:
         _silence_stdout()  # `kmpsearch word big | head`: the reader left, stop quietly
         return EXIT_ERROR
@@ -656,7 +683,7 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
         searcher.run(operands)
     except _Quit:
         return EXIT_MATCH  # -q: a match wins over earlier errors, as in grep
-    out.flush()
+    _flush(out)
     if reporter.errors:
         return EXIT_ERROR
     return EXIT_MATCH if searcher.matched else EXIT_NO_MATCH

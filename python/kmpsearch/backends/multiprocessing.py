@@ -17,6 +17,7 @@ The native backends read with ``pread`` and have no such failure.
 
 from __future__ import annotations
 
+import errno
 import mmap
 import multiprocessing
 import os
@@ -33,9 +34,19 @@ DEFAULT_SCAN = "textbook"
 _inline = kernels()  # the one-chunk case runs here, in this process
 
 
-def _scan_mapped(path: str, start: int, end: int, needle: bytes, fast: bool, collect: bool):
-    """Worker: map ``path`` read-only and scan bytes ``[start, end)``."""
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+def _scan_mapped(path: str, ident: tuple[int, int], label: str, start: int, end: int, needle: bytes,
+                 fast: bool, collect: bool):
+    """Worker: map ``path`` read-only and scan bytes ``[start, end)``.
+
+    ``ident`` is ``(st_dev, st_ino)`` of the file the caller opened: a worker that finds
+    another file there (renamed over, replaced) fails instead of searching the wrong bytes.
+    """
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        if (st.st_dev, st.st_ino) != ident:
+            raise OSError(errno.ESTALE, "the file was replaced during the search", label)
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    with mm:
         out: list[int] | None = [] if collect else None
         c = scan_window(lambda off, size: mm[off:off + size], start, end, needle, failure(needle), fast, out)
     return out if out is not None else c
@@ -46,9 +57,20 @@ def _context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _run_path(path: str, chunks: list[tuple[int, int]], needle: bytes, scan: str, collect: bool):
+def _run_fd_pool(fd: int, path: str, chunks: list[tuple[int, int]], needle: bytes, scan: str, collect: bool):
+    """Scan the file open at ``fd`` in worker processes, one per chunk.
+
+    Workers open the very file the caller opened, not whatever ``path`` names by then:
+    through ``/proc/<pid>/fd/<fd>`` where it exists (Linux; also right for ``/dev/fd/N``
+    paths, which name another descriptor in each worker), else ``path``, checked by inode.
+    """
+    st = os.fstat(fd)
+    ident = (st.st_dev, st.st_ino)
+    proc = f"/proc/{os.getpid()}/fd/{fd}"
+    where = proc if os.path.exists(proc) else path
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=_context()) as pool:
-        futures = [pool.submit(_scan_mapped, path, s, e, needle, scan == "fast", collect) for s, e in chunks]
+        futures = [pool.submit(_scan_mapped, where, ident, path, s, e, needle, scan == "fast", collect)
+                   for s, e in chunks]
         return merge([f.result() for f in futures], collect)
 
 
@@ -66,7 +88,7 @@ def _run_buffer(buf: memoryview, needle: bytes, threads: int, min_chunk: int, sc
         for off in range(0, len(buf), step):
             tmp.write(buf[off:off + step])
         tmp.flush()
-        return _run_path(tmp.name, chunks, needle, scan, collect)
+        return _run_fd_pool(tmp.fileno(), tmp.name, chunks, needle, scan, collect)
 
 
 def _run_fd(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, scan: str, collect: bool):
@@ -74,7 +96,7 @@ def _run_fd(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, sca
     if len(chunks) <= 1:
         kernel = _inline["find_all_fd" if collect else "count_fd"]
         return kernel(fd, path, needle, threads, min_chunk, scan)
-    return _run_path(path, chunks, needle, scan, collect)
+    return _run_fd_pool(fd, path, chunks, needle, scan, collect)
 
 
 def _count(buf, needle, threads, min_chunk, scan):
