@@ -120,6 +120,15 @@ def test_pattern_after_double_dash(tmp_path):
     assert lines(cp) == [bytes(p) + b":2:-x", bytes(p) + b":7:-x"]
     cp = run("-e-x", p, "-c")  # options may follow operands
     assert lines(cp) == [bytes(p) + b":2"]
+    # as in grep, an option's value may start with "-" or be "--"
+    for args in (["-e", "-x"], ["--pattern", "-x"], ["-ce", "-x"]):
+        cp = run(*args, p, "-c")
+        assert cp.returncode == 0 and lines(cp) == [bytes(p) + b":2"], (args, cp.stderr)
+    p.write_bytes(b"a -- b --- c")
+    cp = run("-e", "--", p)
+    assert cp.returncode == 0 and lines(cp) == [bytes(p) + b":2:--", bytes(p) + b":7:--", bytes(p) + b":8:--"]
+    cp = run("-e", "a", "--", "--", p)  # after the first "--": operands only
+    assert cp.returncode == 2 and b"--: No such file" in cp.stderr  # a match, and an error
 
 
 # --------------------------------------------------------------------------- several words

@@ -613,24 +613,30 @@ def _split_double_dash(argv: list[str]) -> tuple[list[str], list[str]]:
     """Split ``argv`` at the ``--`` that ends the options (not one that is an option's value).
 
     ``parse_intermixed_args`` mishandles ``--`` (it reports the operands after it as
-    unrecognized), so the operands after it are added by hand.
+    unrecognized), so the operands after it are added by hand. An option's value in the
+    next token is glued to it (``-e --`` becomes ``-e--``, ``--pattern -x`` becomes
+    ``--pattern=-x``): argparse refuses a separate value that starts with ``-``; grep takes it.
     """
+    out: list[str] = []
     i = 0
     while i < len(argv):
         tok = argv[i]
         if tok == "--":
-            return argv[:i], argv[i + 1:]
+            return out, argv[i + 1:]
+        takes_next = False
         if tok.startswith("--"):
-            if "=" not in tok and len(tok) > 2 and any(o.startswith(tok) for o in _LONG_WITH_VALUE):
-                i += 1  # its value follows
+            takes_next = "=" not in tok and len(tok) > 2 and any(o.startswith(tok) for o in _LONG_WITH_VALUE)
         elif tok.startswith("-") and len(tok) > 1:
             for k, ch in enumerate(tok[1:], 1):
                 if ch in _SHORT_WITH_VALUE:
-                    if k == len(tok) - 1:
-                        i += 1  # its value is the next token
+                    takes_next = k == len(tok) - 1  # else its value is the rest of the token
                     break
+        if takes_next and i + 1 < len(argv) and argv[i + 1]:
+            tok += ("=" if tok.startswith("--") else "") + argv[i + 1]
+            i += 1
+        out.append(tok)
         i += 1
-    return argv, []
+    return out, []
 
 
 def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:

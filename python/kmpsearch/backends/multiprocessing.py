@@ -2,7 +2,7 @@
 
 The talk's second rung, without its bugs. Workers share the data through ``mmap``: a
 file is mapped by each worker (read-only, no copy per worker); in-memory input is
-written once to a temporary file in ``/dev/shm`` (memory, not disk, where it exists)
+written once to a temporary file in ``/dev/shm`` (memory, not disk, where it exists and has room)
 that the workers map, so the haystack is never pickled. Small inputs (one chunk) run in
 the calling process without a pool. Workers start with ``forkserver`` where available
 (``spawn`` elsewhere), never ``fork``: forking a process that runs threads can deadlock.
@@ -74,8 +74,16 @@ def _run_fd_pool(fd: int, path: str, chunks: list[tuple[int, int]], needle: byte
         return merge([f.result() for f in futures], collect)
 
 
-def _shm_dir() -> str | None:
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+def _shm_dir(size: int) -> str | None:
+    """``/dev/shm`` when it can take ``size`` more bytes (containers often give it 64 MiB),
+    else None: the system's temporary directory."""
+    try:
+        if not os.access("/dev/shm", os.W_OK):
+            return None
+        vfs = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return "/dev/shm" if vfs.f_bavail * vfs.f_frsize > size + (64 << 20) else None
 
 
 def _run_buffer(buf: memoryview, needle: bytes, threads: int, min_chunk: int, scan: str, collect: bool):
@@ -83,7 +91,7 @@ def _run_buffer(buf: memoryview, needle: bytes, threads: int, min_chunk: int, sc
     if len(chunks) <= 1:
         kernel = _inline["find_all" if collect else "count"]
         return kernel(buf, needle, threads, min_chunk, scan)
-    with tempfile.NamedTemporaryFile(prefix="kmpsearch-", dir=_shm_dir()) as tmp:
+    with tempfile.NamedTemporaryFile(prefix="kmpsearch-", dir=_shm_dir(len(buf))) as tmp:
         step = 64 << 20
         for off in range(0, len(buf), step):
             tmp.write(buf[off:off + step])
