@@ -500,60 +500,6 @@ static kmp_status fd_size(int fd, int64_t *size, int *os_errno)
     return KMP_OK;
 }
 
-kmp_status kmp_count_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,
-                              const kmp_options *opt, uint64_t *count, int *os_errno)
-{
-    if (os_errno != NULL)
-        *os_errno = 0;
-    if (count == NULL)
-        return KMP_ERR_INVALID;
-    *count = 0;
-    return fd_range(s, fd, offset, length, opt, count, NULL, os_errno);
-}
-
-kmp_status kmp_find_all_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,
-                                 const kmp_options *opt, kmp_matches *out, int *os_errno)
-{
-    if (os_errno != NULL)
-        *os_errno = 0;
-    if (out == NULL)
-        return KMP_ERR_INVALID;
-    reset_out(out);
-    return fd_range(s, fd, offset, length, opt, NULL, out, os_errno);
-}
-
-kmp_status kmp_count_fd(const kmp_searcher *s, int fd, const kmp_options *opt, uint64_t *count, int *os_errno)
-{
-    int64_t size = 0;
-    if (os_errno != NULL)
-        *os_errno = 0;
-    if (count == NULL)
-        return KMP_ERR_INVALID;
-    *count = 0;
-    if (s == NULL)
-        return KMP_ERR_INVALID;
-    kmp_status st = fd_size(fd, &size, os_errno);
-    if (st != KMP_OK)
-        return st;
-    return fd_range(s, fd, 0, size, opt, count, NULL, os_errno);
-}
-
-kmp_status kmp_find_all_fd(const kmp_searcher *s, int fd, const kmp_options *opt, kmp_matches *out, int *os_errno)
-{
-    int64_t size = 0;
-    if (os_errno != NULL)
-        *os_errno = 0;
-    if (out == NULL)
-        return KMP_ERR_INVALID;
-    reset_out(out);
-    if (s == NULL)
-        return KMP_ERR_INVALID;
-    kmp_status st = fd_size(fd, &size, os_errno);
-    if (st != KMP_OK)
-        return st;
-    return fd_range(s, fd, 0, size, opt, NULL, out, os_errno);
-}
-
 static kmp_status open_path(const char *path, int *fd, int *os_errno)
 {
     if (path == NULL)
@@ -570,40 +516,85 @@ static kmp_status open_path(const char *path, int *fd, int *os_errno)
     return KMP_OK;
 }
 
-kmp_status kmp_count_path(const kmp_searcher *s, const char *path, const kmp_options *opt, uint64_t *count, int *os_errno)
+/* What the file entry points share: os_errno cleared, the one output given (count or out)
+ * emptied; KMP_ERR_INVALID when it is missing. */
+static kmp_status begin_file(uint64_t *count, kmp_matches *out, int *os_errno)
 {
-    int fd;
     if (os_errno != NULL)
         *os_errno = 0;
-    if (count == NULL)
+    if (count != NULL)
+        *count = 0;
+    else if (out != NULL)
+        reset_out(out);
+    else
         return KMP_ERR_INVALID;
-    *count = 0;
+    return KMP_OK;
+}
+
+/* the whole of fd: its size from fstat (a regular file only) */
+static kmp_status fd_whole(const kmp_searcher *s, int fd, const kmp_options *opt, uint64_t *count,
+                           kmp_matches *out, int *os_errno)
+{
+    int64_t size = 0;
+    if (s == NULL)
+        return KMP_ERR_INVALID;
+    kmp_status st = fd_size(fd, &size, os_errno);
+    if (st != KMP_OK)
+        return st;
+    return fd_range(s, fd, 0, size, opt, count, out, os_errno);
+}
+
+static kmp_status path_whole(const kmp_searcher *s, const char *path, const kmp_options *opt, uint64_t *count,
+                             kmp_matches *out, int *os_errno)
+{
+    int fd;
     if (s == NULL)
         return KMP_ERR_INVALID;
     kmp_status st = open_path(path, &fd, os_errno);
     if (st != KMP_OK)
         return st;
-    st = kmp_count_fd(s, fd, opt, count, os_errno);
+    st = fd_whole(s, fd, opt, count, out, os_errno);
     close(fd);
     return st;
 }
 
-kmp_status kmp_find_all_path(const kmp_searcher *s, const char *path, const kmp_options *opt, kmp_matches *out, int *os_errno)
+kmp_status kmp_count_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,
+                              const kmp_options *opt, uint64_t *count, int *os_errno)
 {
-    int fd;
-    if (os_errno != NULL)
-        *os_errno = 0;
-    if (out == NULL)
-        return KMP_ERR_INVALID;
-    reset_out(out);
-    if (s == NULL)
-        return KMP_ERR_INVALID;
-    kmp_status st = open_path(path, &fd, os_errno);
-    if (st != KMP_OK)
-        return st;
-    st = kmp_find_all_fd(s, fd, opt, out, os_errno);
-    close(fd);
-    return st;
+    kmp_status st = begin_file(count, NULL, os_errno);
+    return st != KMP_OK ? st : fd_range(s, fd, offset, length, opt, count, NULL, os_errno);
+}
+
+kmp_status kmp_find_all_fd_range(const kmp_searcher *s, int fd, int64_t offset, int64_t length,
+                                 const kmp_options *opt, kmp_matches *out, int *os_errno)
+{
+    kmp_status st = begin_file(NULL, out, os_errno);
+    return st != KMP_OK ? st : fd_range(s, fd, offset, length, opt, NULL, out, os_errno);
+}
+
+kmp_status kmp_count_fd(const kmp_searcher *s, int fd, const kmp_options *opt, uint64_t *count, int *os_errno)
+{
+    kmp_status st = begin_file(count, NULL, os_errno);
+    return st != KMP_OK ? st : fd_whole(s, fd, opt, count, NULL, os_errno);
+}
+
+kmp_status kmp_find_all_fd(const kmp_searcher *s, int fd, const kmp_options *opt, kmp_matches *out, int *os_errno)
+{
+    kmp_status st = begin_file(NULL, out, os_errno);
+    return st != KMP_OK ? st : fd_whole(s, fd, opt, NULL, out, os_errno);
+}
+
+kmp_status kmp_count_path(const kmp_searcher *s, const char *path, const kmp_options *opt, uint64_t *count, int *os_errno)
+{
+    kmp_status st = begin_file(count, NULL, os_errno);
+    return st != KMP_OK ? st : path_whole(s, path, opt, count, NULL, os_errno);
+}
+
+kmp_status kmp_find_all_path(const kmp_searcher *s, const char *path, const kmp_options *opt, kmp_matches *out,
+                             int *os_errno)
+{
+    kmp_status st = begin_file(NULL, out, os_errno);
+    return st != KMP_OK ? st : path_whole(s, path, opt, NULL, out, os_errno);
 }
 
 /* --- messages --------------------------------------------------------------------------- */

@@ -176,16 +176,7 @@ static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a, 
             return i + ctz32(k);
         i += 32;
     }
-    if (len - i >= 17) {
-        const __m128i wa = _mm_set1_epi8((char)a), wb = _mm_set1_epi8((char)b);
-        __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), wa),
-                                   _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 1)), wb));
-        uint32_t k = (uint32_t)_mm_movemask_epi8(m0);
-        if (k)
-            return i + ctz32(k);
-        i += 16;
-    }
-    return pair_tail(p, i, len, a, b);
+    return find_pair_sse2(p, i, len, a, b); /* the last 16..32 positions */
 }
 
 __attribute__((target("avx2")))

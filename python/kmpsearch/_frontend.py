@@ -21,6 +21,7 @@ from pickle import PickleBuffer
 from typing import Any, Callable, Union
 
 from ._plan import DEFAULT_MIN_CHUNK
+from ._windows import read_windows
 
 __all__ = ["MAX_THREADS", "default_threads", "make_api", "resolve_threads"]
 
@@ -167,31 +168,25 @@ STREAM_WINDOW = 16 << 20
 
 def _stream_fd(fd: int, pat: bytes, kernel: Kernel, collect: bool, *args: Any) -> Any:
     """Search a file that reports size 0 (``/proc`` and ``/sys`` files, empty files) by
-    reading it to its end in bounded windows, with the in-memory ``kernel``.
+    reading it to its end in bounded windows (``read_windows``), with the in-memory ``kernel``.
 
-    The kernels work from the size ``fstat`` gives, so such files would silently have no
-    matches. Each window is the last ``len(pat) - 1`` bytes of the one before plus new
-    bytes: a match starting in that carried tail ends in the new bytes, so no match is
-    found twice or missed.
+    The file kernels work from the size ``fstat`` gives, so such files would silently have
+    no matches.
     """
-    tail = b""
-    base = 0  # file offset of the window's first byte
+    m = len(pat)
     found: list[int] = []
     total = 0
-    while True:
-        chunk = os.read(fd, STREAM_WINDOW)
-        if not chunk:
-            return found if collect else total
-        window = tail + chunk
-        with memoryview(window) as view:
-            got = kernel(view, pat, *args)
-        if collect:
-            found.extend(base + i for i in got)
-        else:
-            total += got
-        keep = min(len(pat) - 1, len(window))
-        tail = window[len(window) - keep:] if keep else b""
-        base += len(window) - keep
+    with open(fd, "rb", buffering=0, closefd=False) as f:
+        for base, view, own in read_windows(f, m, STREAM_WINDOW, True):
+            end = min(len(view), own + m - 1)  # matches that start in the window's own range
+            if end < m:
+                continue
+            got = kernel(view[:end], pat, *args)
+            if collect:
+                found.extend(base + i for i in got)
+            else:
+                total += got
+    return found if collect else total
 
 
 def make_api(name: str, *, count: Kernel, find_all: Kernel, count_fd: Kernel, find_all_fd: Kernel,

@@ -72,68 +72,54 @@ def _offsets(matches) -> list[int]:
 
 # --- kernels (arguments validated by kmpsearch._frontend) --------------------------------
 
-def _count(buf: memoryview, needle: bytes, threads: int, min_chunk: int, scan: str) -> int:
-    if len(needle) > len(buf):
-        return 0
-    opt = _options(threads, min_chunk, scan)
-    result = ffi.new("uint64_t *")
+def _with_searcher(needle: bytes, call):
+    """``call(searcher)`` with a searcher made for this call and freed after it."""
     searcher = _searcher(needle)
     try:
-        with ffi.from_buffer("char[]", buf) as data:  # no copy; read-only buffers too
-            status = lib.kmp_count(searcher, data, len(buf), opt, result)
+        return call(searcher)
     finally:
         lib.kmp_searcher_free(searcher)
-    if status != lib.KMP_OK:
-        raise _fail(status)
-    return int(result[0])
 
 
-def _find_all(buf: memoryview, needle: bytes, threads: int, min_chunk: int, scan: str) -> list[int]:
-    if len(needle) > len(buf):
-        return []
-    opt = _options(threads, min_chunk, scan)
-    matches = ffi.new("kmp_matches *")
-    searcher = _searcher(needle)
-    try:
-        with ffi.from_buffer("char[]", buf) as data:
-            status = lib.kmp_find_all(searcher, data, len(buf), opt, matches)
-    finally:
-        lib.kmp_searcher_free(searcher)
-    found = _offsets(matches)
-    if status != lib.KMP_OK:
-        raise _fail(status)
-    return found
+def _memory_kernel(collect: bool):
+    search = lib.kmp_find_all if collect else lib.kmp_count
+
+    def kernel(buf: memoryview, needle: bytes, threads: int, min_chunk: int, scan: str):
+        if len(needle) > len(buf):
+            return [] if collect else 0
+        opt = _options(threads, min_chunk, scan)
+        result = ffi.new("kmp_matches *" if collect else "uint64_t *")
+
+        def call(searcher):
+            with ffi.from_buffer("char[]", buf) as data:  # no copy; read-only buffers too
+                return search(searcher, data, len(buf), opt, result)
+
+        status = _with_searcher(needle, call)
+        found = _offsets(result) if collect else int(result[0])  # _offsets frees the array
+        if status != lib.KMP_OK:
+            raise _fail(status)
+        return found
+    return kernel
 
 
-def _count_fd(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, scan: str) -> int:
-    opt = _options(threads, min_chunk, scan)
-    result = ffi.new("uint64_t *")
-    os_errno = ffi.new("int *")
-    searcher = _searcher(needle)
-    try:
-        status = lib.kmp_count_fd(searcher, fd, opt, result, os_errno)
-    finally:
-        lib.kmp_searcher_free(searcher)
-    # KMP_ERR_TRUNCATED: the file shrank during the search: the matches in what was read
-    if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
-        raise _fail(status, os_errno[0], path)
-    return int(result[0])
+def _file_kernel(collect: bool):
+    search = lib.kmp_find_all_fd if collect else lib.kmp_count_fd
+
+    def kernel(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, scan: str):
+        opt = _options(threads, min_chunk, scan)
+        result = ffi.new("kmp_matches *" if collect else "uint64_t *")
+        os_errno = ffi.new("int *")
+        status = _with_searcher(needle, lambda searcher: search(searcher, fd, opt, result, os_errno))
+        found = _offsets(result) if collect else int(result[0])
+        # KMP_ERR_TRUNCATED: the file shrank during the search: the matches in what was read
+        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
+            raise _fail(status, os_errno[0], path)
+        return found
+    return kernel
 
 
-def _find_all_fd(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, scan: str) -> list[int]:
-    opt = _options(threads, min_chunk, scan)
-    matches = ffi.new("kmp_matches *")
-    os_errno = ffi.new("int *")
-    searcher = _searcher(needle)
-    try:
-        status = lib.kmp_find_all_fd(searcher, fd, opt, matches, os_errno)
-    finally:
-        lib.kmp_searcher_free(searcher)
-    found = _offsets(matches)
-    if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
-        raise _fail(status, os_errno[0], path)
-    return found
-
+_count, _find_all = _memory_kernel(False), _memory_kernel(True)
+_count_fd, _find_all_fd = _file_kernel(False), _file_kernel(True)
 
 find_all, count, find_all_in_file, count_in_file = make_api(
     "cffi", count=_count, find_all=_find_all, count_fd=_count_fd, find_all_fd=_find_all_fd,
