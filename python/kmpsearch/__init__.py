@@ -1,55 +1,49 @@
-"""kmpsearch: every occurrence of a word in large text, from Python, fast.
+"""kmpsearch: every location of every word in large text, from Python, fast.
 
 >>> import kmpsearch
 >>> kmpsearch.find_all(b"abracadabra", b"abra")
 [0, 7]
 >>> kmpsearch.count("ünïcödé ünïcödé", "cö")
 2
+>>> kmpsearch.WordSet([b"he", b"she", b"hers"]).find_all(b"ushers")
+[(1, 1), (2, 0), (2, 2)]
 
 One API over interchangeable backends (``kmpsearch.available_backends()``): pure Python
 (``python``, ``multiprocessing``, ``threads``), C through cffi (``cffi``), Cython
-(``cython``) and Rust through PyO3 (``rust``). The top-level functions use the backend
-named by the environment variable ``KMPSEARCH_BACKEND`` when it is set (an unavailable
-one is an ImportError at first use, never a silent fallback), otherwise the fastest one available;
-``kmpsearch.backend`` names it.
+(``cython``) and Rust through PyO3 (``rust``). ``compile(needle)`` gives a reusable
+``Pattern`` (like ``re.compile``); ``WordSet(words)`` searches many words in one pass
+(Aho-Corasick). The top-level names use the backend named by the environment variable
+``KMPSEARCH_BACKEND`` when it is set (an unavailable one is an ImportError at first use,
+never a silent fallback), otherwise the fastest one available; ``kmpsearch.backend`` names it.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 from types import ModuleType
 from typing import Callable
 
-from ._frontend import default_threads
-from ._plan import DEFAULT_MIN_CHUNK, plan_chunks
+from . import backends as _backends
+from ._frontend import Pattern, WordSet, default_threads
+from ._plan import DEFAULT_MIN_CHUNK, plan_chunks, plan_word_chunks
+from .backends import KNOWN_BACKENDS, PREFERENCE
 
 __all__ = [
-    "KNOWN_BACKENDS", "PREFERENCE", "available_backends", "backend", "count", "count_in_file",
-    "default_threads", "find_all", "find_all_in_file", "get_backend", "plan_chunks", "DEFAULT_MIN_CHUNK",
+    "DEFAULT_MIN_CHUNK", "KNOWN_BACKENDS", "PREFERENCE", "Pattern", "WordSet", "available_backends", "backend",
+    "compile", "count", "count_in_file", "default_threads", "find_all", "find_all_in_file", "get_backend",
+    "plan_chunks", "plan_word_chunks",
 ]
-__version__ = "0.1.0"
-
-#: every backend kmpsearch knows, native or not
-KNOWN_BACKENDS = ("python", "multiprocessing", "threads", "cffi", "cython", "rust")
-#: fastest first, the order `make bench` measures on a 1 GiB corpus (see README)
-PREFERENCE = ("rust", "cffi", "cython", "multiprocessing", "threads", "python")
+__version__ = "0.2.0"
 
 
 def get_backend(name: str) -> ModuleType:
     """Return the backend module ``kmpsearch.backends.<name>``.
 
-    Raises ImportError saying why when the backend is unknown or cannot load here
-    (for a native one: not built, or built for another Python).
+    It has the same API as the package: ``compile``, ``Pattern``, ``WordSet``, ``find_all``,
+    ``count``, ``find_all_in_file``, ``count_in_file`` (and ``SCANS``, ``DEFAULT_SCAN``).
+    Raises ImportError saying why when the backend is unknown or cannot load here (for a
+    native one: not built, or built for another Python).
     """
-    if not isinstance(name, str):
-        raise TypeError(f"backend name must be a str, not {type(name).__name__}")
-    if name not in KNOWN_BACKENDS:
-        raise ImportError(f"unknown kmpsearch backend {name!r}; known: {', '.join(KNOWN_BACKENDS)}")
-    try:
-        return importlib.import_module(f"kmpsearch.backends.{name}")
-    except ImportError as exc:
-        raise ImportError(f"kmpsearch backend {name!r} is not available: {exc}", name=name) from exc
+    return _backends.load(name)
 
 
 def available_backends() -> list[str]:
@@ -57,29 +51,23 @@ def available_backends() -> list[str]:
     names = []
     for name in PREFERENCE:
         try:
-            get_backend(name)
+            _backends.load(name)
         except ImportError:
             continue
         names.append(name)
     return names
 
 
-def _select() -> ModuleType:
-    wanted = os.environ.get("KMPSEARCH_BACKEND", "").strip()
-    if wanted:
-        try:
-            return get_backend(wanted)  # never a silent fallback
-        except ImportError as exc:
-            raise ImportError(f"KMPSEARCH_BACKEND={wanted!r}: {exc}", name=wanted) from exc
-    for name in PREFERENCE:
-        try:
-            return get_backend(name)
-        except ImportError:
-            continue
-    raise ImportError("no kmpsearch backend could be imported")  # pragma: no cover - python always loads
+def _default_backend() -> ModuleType:
+    """The backend module the top-level names use (chosen once, on first use)."""
+    module = globals().get("_selected")
+    if module is None:
+        module = _backends.select()
+        globals()["_selected"] = module
+    return module
 
 
-_LAZY = ("backend", "find_all", "count", "find_all_in_file", "count_in_file")
+_LAZY = ("backend", "compile", "find_all", "count", "find_all_in_file", "count_in_file")
 
 
 def __getattr__(name: str):
@@ -87,12 +75,12 @@ def __getattr__(name: str):
 
     ``import kmpsearch`` itself always succeeds, so that ``kmpsearch.get_backend`` and the
     ``kmpsearch`` command still work when ``KMPSEARCH_BACKEND`` names an unavailable backend;
-    ``kmpsearch.backend``, ``kmpsearch.count`` etc. (and ``from kmpsearch import count``) then
-    raise the ImportError.
+    ``kmpsearch.backend``, ``kmpsearch.count``, ``kmpsearch.WordSet(...)`` etc. (and ``from
+    kmpsearch import count``) then raise the ImportError.
     """
     if name not in _LAZY:
         raise AttributeError(f"module 'kmpsearch' has no attribute {name!r}")
-    selected = _select()
+    selected = _default_backend()
     values = {"backend": selected.__name__.rsplit(".", 1)[1]}
     values.update((fn, getattr(selected, fn)) for fn in _LAZY[1:])
     globals().update(values)  # later lookups never come back here
@@ -101,6 +89,7 @@ def __getattr__(name: str):
 
 #: name of the backend the top-level functions use (chosen on first use, see ``__getattr__``)
 backend: str
+compile: Callable[..., Pattern]
 find_all: Callable[..., list[int]]
 count: Callable[..., int]
 find_all_in_file: Callable[..., list[int]]

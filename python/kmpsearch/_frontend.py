@@ -1,14 +1,40 @@
-"""The one place where arguments are checked and converted, shared by every backend.
+"""The one place where arguments are checked, files are opened and results are shaped.
 
-A backend implements four *kernels* over validated arguments (see ``make_api``) and
-gets the public functions from ``make_api``; so every backend accepts and rejects
-exactly the same inputs, raises the same exceptions, and handles ``str`` the same way.
+Every backend module is ``make_api(name, core)``: the public ``Pattern`` and ``WordSet``
+classes bound to that backend's *core*, ``compile`` and the top-level functions. So every
+backend accepts and rejects exactly the same inputs, raises the same exceptions, reads files
+the same way and handles ``str`` the same way; a core only compiles and scans.
 
-``str`` haystacks are searched as UTF-8 (lone surrogates included, through
-``surrogatepass``). UTF-8 is self-synchronising: an encoded needle can only match at a
-character boundary, so counts are exact, and byte offsets are turned back into code
-point offsets, which is exactly what ``str.find`` would give. Pure-ASCII text needs no
-conversion at all.
+The core contract
+-----------------
+``core.compile_pattern(needle: bytes) -> P`` (``needle`` non-empty) and
+``core.compile_words(words: list[bytes], ignore_case: bool) -> W`` (at least one word, none
+empty, all distinct -- after ASCII case folding when ``ignore_case``). P and W are
+immutable and may be used by any number of threads at once. Their methods take positional
+arguments, always all of them::
+
+    P.count(buf, threads, min_chunk, scan, simd) -> int
+    P.find_all(buf, threads, min_chunk, scan, simd) -> list[int]             ascending
+    P.count_fd(fd, size, threads, min_chunk, scan, simd) / P.find_all_fd(...)
+    W.count(...) -> int, W.count_each(...) -> list[int] (one per word),
+    W.find_all(...) -> list[(offset, word index)]   sorted by offset, then word index
+    W.count_fd / W.count_each_fd / W.find_all_fd (fd, size, ...), W.memory_bytes
+
+* ``buf``: a 1-D C-contiguous memoryview of format 'B' (maybe read-only or empty),
+  searched in place;
+* ``fd``: an open regular file, read with ``pread`` only (never closed, position unused)
+  over bytes ``[0, size)``, ``size`` from this module's one ``fstat``; a file that turns out
+  shorter (it shrank during the search) gives the matches in what could be read, no error;
+* ``threads`` 1..MAX_THREADS, ``min_chunk`` 1..2**63-1 (the chunk plan, ``_plan.py``),
+  ``scan`` one of the backend's scans, ``simd`` "auto" or a level of the backend's table row;
+* every occurrence, overlapping ones included; results never depend on the options;
+* MemoryError when memory runs out; OSError(errno, strerror) for a failed read -- without a
+  filename: this module adds the path; a chunk whose thread cannot start runs on the caller.
+
+``str`` is searched as UTF-8 (lone surrogates included, through ``surrogatepass``). UTF-8
+is self-synchronising: an encoded word can only match at a character boundary, so counts
+are exact, and byte offsets are turned back into code point offsets, which is exactly what
+``str.find`` would give. Pure-ASCII text needs no conversion at all.
 """
 
 from __future__ import annotations
@@ -17,20 +43,29 @@ import errno
 import operator
 import os
 import stat
+from bisect import bisect_left
 from pickle import PickleBuffer
-from typing import Any, Callable, Union
+from typing import Any, Iterable, Iterator, Union
 
 from ._plan import DEFAULT_MIN_CHUNK
 from ._windows import read_windows
+from .backends import info as _backend_info
 
-__all__ = ["MAX_THREADS", "default_threads", "make_api", "resolve_threads"]
+__all__ = ["MAX_THREADS", "Pattern", "WordSet", "default_threads", "make_api", "resolve_threads"]
 
 #: ``threads`` above this are treated as this many (results never depend on threads)
 MAX_THREADS = 256
+#: bytes read per window for files whose size reads as 0 (``/proc``)
+STREAM_WINDOW = 16 << 20
 
 StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
-Kernel = Callable[..., Any]
 
+# what a search returns: the core methods for memory and for a descriptor
+_KINDS = {"count": ("count", "count_fd"), "each": ("count_each", "count_each_fd"),
+          "list": ("find_all", "find_all_fd")}
+
+
+# --------------------------------------------------------------------------- arguments
 
 def default_threads() -> int:
     """Every CPU this process may use."""
@@ -68,6 +103,15 @@ def _check_min_chunk(value: object) -> int:
     return min(value, 2**63 - 1)  # larger means "one chunk" all the same; fits every core's u64/i64
 
 
+def _check_choice(value: object, what: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    value = str(value)  # a str subclass (enum.StrEnum) as the plain str the cores expect
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
 def _byte_view(obj: object, what: str) -> memoryview:
     """A zero-copy, 1-D, format 'B' view of a C-contiguous buffer."""
     try:
@@ -75,22 +119,19 @@ def _byte_view(obj: object, what: str) -> memoryview:
     except TypeError:
         raise TypeError(f"{what} must be str or a bytes-like object, not {type(obj).__name__}") from None
     if not mv.c_contiguous:
+        mv.release()
         raise TypeError(f"{what} must be a C-contiguous buffer")
     if mv.ndim == 1 and mv.format == "B":
         return mv
     return PickleBuffer(mv).raw()  # any C-contiguous buffer as unsigned bytes, no copy
 
 
-def _needle_bytes(needle: object) -> bytes:
-    if isinstance(needle, str):
-        raise TypeError("needle is str but haystack is bytes-like: use the same kind for both")
-    try:
-        mv = memoryview(needle)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"needle must be str or a bytes-like object, not {type(needle).__name__}") from None
-    data = mv.tobytes()
+def _word_bytes(word: object, what: str) -> bytes:
+    """A bytes-like word or needle as bytes (a copy: compiled objects own their words)."""
+    with _byte_view(word, what) as mv:
+        data = mv.tobytes()
     if not data:
-        raise ValueError("needle must not be empty")
+        raise ValueError(f"{what} must not be empty")
     return data
 
 
@@ -110,150 +151,452 @@ def _char_offsets(data: bytes, offsets: list[int]) -> list[int]:
     return out
 
 
-def _prepare(haystack: object, needle: object) -> tuple[memoryview, bytes, bytes | None]:
-    """Return ``(view, needle_bytes, text_data)``; text_data is set when offsets need conversion."""
-    if isinstance(haystack, str):
-        if not isinstance(needle, str):
-            raise TypeError(f"haystack is str, so needle must be str, not {type(needle).__name__}")
-        if not needle:
-            raise ValueError("needle must not be empty")
-        if haystack.isascii():
-            return memoryview(haystack.encode("ascii")), _encode_text(needle), None
-        data = _encode_text(haystack)
-        return memoryview(data), _encode_text(needle), data
-    view = _byte_view(haystack, "haystack")
-    return view, _needle_bytes(needle), None
+def _open_regular(path: object) -> tuple[int, StrPath, int]:
+    """Open ``path`` read-only; return ``(fd, path as given, size)``. Only regular files.
 
-
-def _file_needle(needle: object) -> bytes:
-    if isinstance(needle, str):
-        if not needle:
-            raise ValueError("needle must not be empty")
-        return _encode_text(needle)
-    return _needle_bytes(needle)
-
-
-def _check_scan(scan: object, scans: tuple[str, ...], default: str) -> str:
-    if scan is None:
-        return default
-    if not isinstance(scan, str):
-        raise TypeError(f"scan must be a str, not {type(scan).__name__}")
-    if scan not in scans:
-        raise ValueError(f"scan must be one of {', '.join(map(repr, scans))}, got {scan!r}")
-    return scan
-
-
-def _open_regular(path: object) -> tuple[int, str, int]:
-    """Open ``path`` read-only; return ``(fd, absolute path, size)``. Only regular files."""
+    The one open and the one ``fstat`` of a file search: the cores get the descriptor and
+    the size.
+    """
     p = os.fspath(path)  # TypeError for anything that is not a path
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     # O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on regular files
     fd = os.open(p, flags | getattr(os, "O_NONBLOCK", 0))
     try:
         st = os.fstat(fd)
-        mode = st.st_mode
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), p)
-        if not stat.S_ISREG(mode):
-            raise OSError(errno.EINVAL, "not a regular file (read it yourself and use find_all)", p)
-        return fd, os.fsdecode(os.path.abspath(p)), st.st_size
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (read it yourself and search the bytes)", p)
+        return fd, p, st.st_size
     except BaseException:
         os.close(fd)
         raise
 
 
-#: bytes read per window by ``_stream_fd``
-STREAM_WINDOW = 16 << 20
+# --------------------------------------------------------------------------- the classes
+
+class _Api:
+    """What a backend's classes and functions share: its name, table row and core."""
+
+    __slots__ = ("name", "module", "row", "core", "Pattern", "WordSet")
+
+    def __init__(self, name: str, core: Any) -> None:
+        self.name = name
+        self.module = f"kmpsearch.backends.{name}"
+        self.row = _backend_info(name)
+        self.core = core
+
+    def options(self, threads: object, scan: object, min_chunk: object, simd: object) -> tuple:
+        row = self.row
+        return (resolve_threads(threads), _check_min_chunk(min_chunk),
+                row.default_scan if scan is None else _check_choice(scan, "scan", row.scans),
+                "auto" if simd is None else _check_choice(simd, "_simd", row.simd))
 
 
-def _stream_fd(fd: int, pat: bytes, kernel: Kernel, collect: bool, *args: Any) -> Any:
-    """Search a file that reports size 0 (``/proc`` and ``/sys`` files, empty files) by
-    reading it to its end in bounded windows (``read_windows``), with the in-memory ``kernel``.
+def _default_api() -> _Api:
+    import kmpsearch  # the package picks (and caches) the default backend
 
-    The file kernels work from the size ``fstat`` gives, so such files would silently have
-    no matches.
+    return kmpsearch._default_backend()._api
+
+
+class _Search:
+    """The search methods Pattern and WordSet share; subclasses set the slots below."""
+
+    __slots__ = ("_core", "_text", "_longest")
+    _api: _Api | None = None
+    _what = "haystack"
+    _pairs = False  # find_all gives (offset, word index) pairs
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend that compiled this object."""
+        return self._api.name
+
+    # ---- in memory
+
+    def _view(self, haystack: object) -> tuple[memoryview, bytes | None]:
+        """``(view, utf8)``: the bytes to search; ``utf8`` is set when offsets need converting."""
+        if self._text:
+            if not isinstance(haystack, str):
+                raise TypeError(f"{self._what} is str, so the haystack must be str, not {type(haystack).__name__}")
+            if haystack.isascii():
+                return memoryview(haystack.encode("ascii")), None
+            data = _encode_text(haystack)
+            return memoryview(data), data
+        if isinstance(haystack, str):
+            raise TypeError(f"haystack is str but the {self._what} is bytes-like: use the same kind for both")
+        return _byte_view(haystack, "haystack"), None
+
+    def _memory(self, haystack: object, kind: str, threads, scan, min_chunk, simd):
+        opts = self._api.options(threads, scan, min_chunk, simd)
+        view, utf8 = self._view(haystack)
+        with view:
+            found = getattr(self._core, _KINDS[kind][0])(view, *opts)
+        if kind == "list" and utf8 is not None and found:
+            if self._pairs:
+                chars = _char_offsets(utf8, [off for off, _ in found])
+                return [(c, i) for c, (_, i) in zip(chars, found)]
+            return _char_offsets(utf8, found)
+        return found
+
+    # ---- files
+
+    def _file(self, path: StrPath, kind: str, threads, scan, min_chunk, simd):
+        opts = self._api.options(threads, scan, min_chunk, simd)
+        fd, shown, size = _open_regular(path)
+        try:
+            return self._search_fd(fd, size, kind, opts, shown)
+        finally:
+            os.close(fd)
+
+    def _search_fd(self, fd: int, size: int, kind: str, opts: tuple, shown: StrPath):
+        """Search the regular file open on ``fd`` whose fstat size is ``size``."""
+        try:
+            if size == 0:  # empty, or a /proc-style file whose size says nothing: read it to its end
+                return self._stream_fd(fd, kind, opts)
+            return getattr(self._core, _KINDS[kind][1])(fd, size, *opts)
+        except OSError as exc:
+            if exc.filename is None and exc.errno:  # the cores report errno; the path is added here
+                raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), shown) from None
+            raise
+
+    def _stream_fd(self, fd: int, kind: str, opts: tuple):
+        with open(fd, "rb", buffering=0, closefd=False) as f:
+            parts = [got for _, got in self._windows(f, kind, opts, STREAM_WINDOW, True)]
+        return _merge(parts, kind, self._words_count())
+
+    def _words_count(self) -> int:
+        return 1
+
+    def _windows(self, f, kind: str, opts: tuple, window: int, regular: bool,
+                 on_read=None) -> Iterator[tuple[int, Any]]:
+        """Search ``f`` (a binary file object) in overlapping windows of ``window`` bytes;
+        yield ``(base, result)`` per window, ``result`` holding only the matches that start
+        in the window's own range, offsets absolute. Memory: one window."""
+        core = self._core
+        longest = self._longest
+        count = getattr(core, _KINDS[kind][0])
+        for base, view, own in read_windows(f, longest, window, regular, on_read):
+            end = min(len(view), own + longest - 1)  # every match starting in [0, own) ends here
+            head = view[:end]
+            got = count(head, *opts)
+            if kind == "list":
+                # a shorter word may also match in the overlap: that one belongs to the next window
+                if self._pairs:
+                    got = [(off + base, i) for off, i in got[:bisect_left(got, (own, -1))]]
+                else:
+                    got = [off + base for off in got[:bisect_left(got, own)]]
+            elif end > own:
+                over = count(view[own:end], *opts)  # exactly the matches starting at own or later
+                got = got - over if kind == "count" else [a - b for a, b in zip(got, over)]
+            yield base, got
+
+
+def _merge(parts: list, kind: str, nwords: int):
+    if kind == "count":
+        return sum(parts)
+    if kind == "each":
+        return [sum(col) for col in zip(*parts)] if parts else [0] * nwords
+    return [item for part in parts for item in part]
+
+
+class Pattern(_Search):
+    """A compiled needle, like ``re.compile``'s result: compile once, search many times.
+
+    Made by ``kmpsearch.compile(needle)`` (the default backend) or
+    ``kmpsearch.get_backend(name).compile(needle)``. Immutable and thread-safe: one Pattern
+    may be used by any number of threads at once. It pickles (to the same backend), so it
+    can be sent to worker processes. A ``str`` needle searches ``str`` haystacks (offsets in
+    code points) and files (as UTF-8); a bytes-like one searches bytes-like haystacks.
     """
-    m = len(pat)
-    found: list[int] = []
-    total = 0
-    with open(fd, "rb", buffering=0, closefd=False) as f:
-        for base, view, own in read_windows(f, m, STREAM_WINDOW, True):
-            end = min(len(view), own + m - 1)  # matches that start in the window's own range
-            if end < m:
-                continue
-            got = kernel(view[:end], pat, *args)
-            if collect:
-                found.extend(base + i for i in got)
+
+    __slots__ = ("_needle", "_pat")
+    _what = "needle"
+
+    def __new__(cls, needle: object) -> "Pattern":
+        api = cls._api or _default_api()
+        self = object.__new__(api.Pattern)
+        if isinstance(needle, str):
+            if not needle:
+                raise ValueError("needle must not be empty")
+            text, pat = True, _encode_text(needle)
+        else:
+            text, pat = False, _word_bytes(needle, "needle")
+            needle = pat
+        put = object.__setattr__
+        put(self, "_needle", needle)
+        put(self, "_pat", pat)
+        put(self, "_text", text)
+        put(self, "_longest", len(pat))
+        put(self, "_core", api.core.compile_pattern(pat))
+        return self
+
+    @property
+    def needle(self) -> str | bytes:
+        """The needle: a ``str``, or ``bytes`` for a bytes-like one."""
+        return self._needle
+
+    def __repr__(self) -> str:
+        return f"<kmpsearch.Pattern {self._needle!r} backend={self._api.name!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pattern):
+            return NotImplemented
+        return (self._api.name, self._text, self._pat) == (other._api.name, other._text, other._pat)
+
+    def __hash__(self) -> int:
+        return hash((Pattern, self._api.name, self._text, self._pat))
+
+    def __reduce__(self):
+        return _restore_pattern, (self._api.name, self._needle)
+
+    def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        """Start offsets of every occurrence in ``haystack``, ascending (overlaps included)."""
+        return self._memory(haystack, "list", threads, scan, _min_chunk, _simd)
+
+    def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+              _min_chunk: int | None = None, _simd: str | None = None) -> int:
+        """Number of occurrences in ``haystack`` (overlaps included)."""
+        return self._memory(haystack, "count", threads, scan, _min_chunk, _simd)
+
+    def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                         _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        """Byte offsets of every occurrence in the file at ``path``, ascending."""
+        return self._file(path, "list", threads, scan, _min_chunk, _simd)
+
+    def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                      _min_chunk: int | None = None, _simd: str | None = None) -> int:
+        """Number of occurrences in the file at ``path``."""
+        return self._file(path, "count", threads, scan, _min_chunk, _simd)
+
+
+class _OneWord:
+    """A one-word set on the core's single-pattern scan (the SIMD skip of KMP is faster
+    than any many-words filter), with the word-set result shapes."""
+
+    __slots__ = ("p", "memory_bytes")
+
+    def __init__(self, pattern: Any) -> None:
+        self.p = pattern
+        self.memory_bytes = getattr(pattern, "memory_bytes", 0)
+
+    def count(self, buf, *opts):
+        return self.p.count(buf, *opts)
+
+    def count_each(self, buf, *opts):
+        return [self.p.count(buf, *opts)]
+
+    def find_all(self, buf, *opts):
+        return [(off, 0) for off in self.p.find_all(buf, *opts)]
+
+    def count_fd(self, fd, size, *opts):
+        return self.p.count_fd(fd, size, *opts)
+
+    def count_each_fd(self, fd, size, *opts):
+        return [self.p.count_fd(fd, size, *opts)]
+
+    def find_all_fd(self, fd, size, *opts):
+        return [(off, 0) for off in self.p.find_all_fd(fd, size, *opts)]
+
+
+class WordSet(_Search):
+    """Many words, searched in one pass (Aho-Corasick: KMP's failure function over a trie).
+
+    ``WordSet(words, *, ignore_case=False)``: ``words`` is an iterable of ``str``, or of
+    bytes-like objects (not mixed). Duplicates are kept once, at their first position (with
+    ``ignore_case``, words equal after ASCII case folding are duplicates); ``.words`` is the
+    tuple of distinct words, and a match's word index refers to it. ``ignore_case`` folds the
+    ASCII letters only (A-Z == a-z, as ``grep -i`` in the C locale); every other byte and
+    every non-ASCII character compares exactly.
+
+    ``kmpsearch.WordSet`` uses the default backend; ``kmpsearch.get_backend(name).WordSet``
+    a given one. Immutable, thread-safe, picklable (to the same backend).
+    """
+
+    __slots__ = ("_words", "_ignore_case")
+    _what = "words"
+    _pairs = True
+
+    def __new__(cls, words: Iterable[Any], *, ignore_case: bool = False) -> "WordSet":
+        api = cls._api or _default_api()
+        self = object.__new__(api.WordSet)
+        if isinstance(words, (str, bytes, bytearray, memoryview)):
+            raise TypeError("words must be an iterable of words, not a single "
+                            f"{type(words).__name__} (write [word])")
+        if not isinstance(ignore_case, bool):
+            raise TypeError(f"ignore_case must be a bool, not {type(ignore_case).__name__}")
+        try:
+            items = list(words)
+        except TypeError:
+            raise TypeError(f"words must be an iterable of str or bytes-like objects, "
+                            f"not {type(words).__name__}") from None
+        if not items:
+            raise ValueError("words must hold at least one word")
+        text = isinstance(items[0], str)
+        kept: list[Any] = []
+        encoded: list[bytes] = []
+        seen: set[bytes] = set()
+        for word in items:
+            if isinstance(word, str) != text:
+                raise TypeError("words must be all str or all bytes-like, not a mix")
+            if text:
+                if not word:
+                    raise ValueError("words must not be empty")
+                data = _encode_text(word)
             else:
-                total += got
-    return found if collect else total
+                data = _word_bytes(word, "each word")
+                word = data
+            key = data.lower() if ignore_case else data  # bytes.lower folds ASCII letters only
+            if key in seen:
+                continue
+            seen.add(key)
+            kept.append(word)
+            encoded.append(data)
+        put = object.__setattr__
+        put(self, "_words", tuple(kept))
+        put(self, "_ignore_case", ignore_case)
+        put(self, "_text", text)
+        put(self, "_longest", max(map(len, encoded)))
+        if len(encoded) == 1 and not ignore_case:
+            core = _OneWord(api.core.compile_pattern(encoded[0]))
+        else:
+            core = api.core.compile_words(encoded, ignore_case)
+        put(self, "_core", core)
+        return self
+
+    @property
+    def words(self) -> tuple:
+        """The distinct words, in the order given (a match's word index refers to this)."""
+        return self._words
+
+    @property
+    def ignore_case(self) -> bool:
+        return self._ignore_case
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes the compiled set holds in the backend (0 where it is not measured)."""
+        return self._core.memory_bytes
+
+    def _words_count(self) -> int:
+        return len(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(map(repr, self._words[:3])) + (", ..." if len(self._words) > 3 else "")
+        return (f"<kmpsearch.WordSet of {len(self._words)} word{'s' if len(self._words) != 1 else ''} "
+                f"[{shown}]{' ignore_case' if self._ignore_case else ''} backend={self._api.name!r}>")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WordSet):
+            return NotImplemented
+        return (self._api.name, self._text, self._words, self._ignore_case) == \
+            (other._api.name, other._text, other._words, other._ignore_case)
+
+    def __hash__(self) -> int:
+        return hash((WordSet, self._api.name, self._words, self._ignore_case))
+
+    def __reduce__(self):
+        return _restore_words, (self._api.name, self._words, self._ignore_case)
+
+    def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None) -> list[tuple[int, int]]:
+        """Every occurrence of every word, overlapping ones included, as ``(offset, word
+        index)`` sorted by offset then word index: ``he``, ``she``, ``hers`` in ``ushers``
+        give ``[(1, 1), (2, 0), (2, 2)]``."""
+        return self._memory(haystack, "list", threads, scan, _min_chunk, _simd)
+
+    def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+              _min_chunk: int | None = None, _simd: str | None = None) -> int:
+        """Number of occurrences of all the words (overlaps included)."""
+        return self._memory(haystack, "count", threads, scan, _min_chunk, _simd)
+
+    def count_each(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+                   _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        """Number of occurrences of each word, in the order of ``words``."""
+        return self._memory(haystack, "each", threads, scan, _min_chunk, _simd)
+
+    def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                         _min_chunk: int | None = None, _simd: str | None = None) -> list[tuple[int, int]]:
+        """``find_all`` over the file at ``path`` (byte offsets; str words as UTF-8)."""
+        return self._file(path, "list", threads, scan, _min_chunk, _simd)
+
+    def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                      _min_chunk: int | None = None, _simd: str | None = None) -> int:
+        """``count`` over the file at ``path``."""
+        return self._file(path, "count", threads, scan, _min_chunk, _simd)
+
+    def count_each_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                           _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        """``count_each`` over the file at ``path``."""
+        return self._file(path, "each", threads, scan, _min_chunk, _simd)
 
 
-def make_api(name: str, *, count: Kernel, find_all: Kernel, count_fd: Kernel, find_all_fd: Kernel,
-             scans: tuple[str, ...] = ("fast", "textbook"), default_scan: str = "fast"):
-    """Build a backend's public functions from its kernels.
+def _restore_pattern(backend: str, needle: Any) -> Pattern:
+    from .backends import load
 
-    Kernels receive validated arguments:
+    return load(backend).compile(needle)
 
-    * ``count(buf, needle, threads, min_chunk, scan) -> int`` and
-      ``find_all(...) -> list[int]``: ``buf`` a 1-D C-contiguous memoryview of format 'B'
-      (maybe read-only, maybe empty), ``needle`` non-empty bytes, ``threads >= 1``,
-      ``min_chunk >= 1``, ``scan`` one of ``scans``;
-    * ``count_fd(fd, path, needle, threads, min_chunk, scan)`` and ``find_all_fd(...)``:
-      ``fd`` an open read-only descriptor of a regular file (closed by the caller),
-      ``path`` its absolute path.
 
-    Returns ``(find_all, count, find_all_in_file, count_in_file)``.
+def _restore_words(backend: str, words: tuple, ignore_case: bool) -> WordSet:
+    from .backends import load
+
+    return load(backend).WordSet(words, ignore_case=ignore_case)
+
+
+# --------------------------------------------------------------------------- make_api
+
+def make_api(name: str, core: Any) -> dict[str, Any]:
+    """A backend module's public names, over its ``core`` (see the module docstring).
+
+    ``compile``, ``Pattern`` and ``WordSet`` (subclasses of ``kmpsearch.Pattern`` and
+    ``kmpsearch.WordSet`` bound to this backend), the top-level functions ``find_all``,
+    ``count``, ``find_all_in_file`` and ``count_in_file`` (compile, then search), and
+    ``SCANS``, ``DEFAULT_SCAN`` and ``SIMD`` from the backend table.
     """
-    if default_scan not in scans:
-        raise ValueError("default_scan must be one of scans")
-    module = f"kmpsearch.backends.{name}"
+    api = _Api(name, core)
+    module = api.module
+    ns = {"__module__": module, "__slots__": (), "_api": api}
+    api.Pattern = type("Pattern", (Pattern,), dict(ns, __doc__=Pattern.__doc__, __qualname__="Pattern"))
+    api.WordSet = type("WordSet", (WordSet,), dict(ns, __doc__=WordSet.__doc__, __qualname__="WordSet"))
+    cls = api.Pattern
 
-    def public_find_all(haystack: Any, needle: Any, *, threads: int | None = None,
-                        scan: str | None = None, _min_chunk: int | None = None) -> list[int]:
-        view, pat, text = _prepare(haystack, needle)
-        with view:
-            found = find_all(view, pat, resolve_threads(threads), _check_min_chunk(_min_chunk),
-                             _check_scan(scan, scans, default_scan))
-        return _char_offsets(text, found) if text is not None and found else found
+    def compile(needle: Any) -> Pattern:
+        return cls(needle)
 
-    def public_count(haystack: Any, needle: Any, *, threads: int | None = None,
-                     scan: str | None = None, _min_chunk: int | None = None) -> int:
-        view, pat, _ = _prepare(haystack, needle)
-        with view:
-            return count(view, pat, resolve_threads(threads), _check_min_chunk(_min_chunk),
-                         _check_scan(scan, scans, default_scan))
+    def find_all(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        return cls(needle)._memory(haystack, "list", threads, scan, _min_chunk, _simd)
 
-    def public_find_all_in_file(path: StrPath, needle: Any, *, threads: int | None = None,
-                                scan: str | None = None, _min_chunk: int | None = None) -> list[int]:
-        pat, n, mc, sc = _file_needle(needle), resolve_threads(threads), _check_min_chunk(_min_chunk), \
-            _check_scan(scan, scans, default_scan)
-        fd, abspath, size = _open_regular(path)
-        try:
-            if size == 0:  # empty, or a /proc-style file whose size says nothing
-                return _stream_fd(fd, pat, find_all, True, n, mc, sc)
-            return find_all_fd(fd, abspath, pat, n, mc, sc)
-        finally:
-            os.close(fd)
+    def count(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
+              _min_chunk: int | None = None, _simd: str | None = None) -> int:
+        return cls(needle)._memory(haystack, "count", threads, scan, _min_chunk, _simd)
 
-    def public_count_in_file(path: StrPath, needle: Any, *, threads: int | None = None,
-                             scan: str | None = None, _min_chunk: int | None = None) -> int:
-        pat, n, mc, sc = _file_needle(needle), resolve_threads(threads), _check_min_chunk(_min_chunk), \
-            _check_scan(scan, scans, default_scan)
-        fd, abspath, size = _open_regular(path)
-        try:
-            if size == 0:  # empty, or a /proc-style file whose size says nothing
-                return _stream_fd(fd, pat, count, False, n, mc, sc)
-            return count_fd(fd, abspath, pat, n, mc, sc)
-        finally:
-            os.close(fd)
+    def find_all_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                         _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        return cls(needle)._file(path, "list", threads, scan, _min_chunk, _simd)
 
-    funcs = (public_find_all, public_count, public_find_all_in_file, public_count_in_file)
-    for fn, public_name, doc in zip(funcs, ("find_all", "count", "find_all_in_file", "count_in_file"), _DOCS):
+    def count_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                      _min_chunk: int | None = None, _simd: str | None = None) -> int:
+        return cls(needle)._file(path, "count", threads, scan, _min_chunk, _simd)
+
+    funcs = {"compile": compile, "find_all": find_all, "count": count,
+             "find_all_in_file": find_all_in_file, "count_in_file": count_in_file}
+    for public_name, fn in funcs.items():
         fn.__name__ = fn.__qualname__ = public_name
         fn.__module__ = module
-        fn.__doc__ = doc.format(backend=name)
-    return funcs
+        fn.__doc__ = _DOCS[public_name].format(backend=name)
+    return dict(funcs, Pattern=api.Pattern, WordSet=api.WordSet, SCANS=api.row.scans,
+                DEFAULT_SCAN=api.row.default_scan, SIMD=api.row.simd, core=core, _api=api)
 
 
 _COMMON = """
@@ -261,8 +604,9 @@ _COMMON = """
     C-contiguous bytes-like object: bytes, bytearray, memoryview (slices too), mmap, array
     (offsets in bytes). ``needle`` must be of the same kind and not empty.
     ``threads``: ``None`` uses every CPU this process may use; otherwise an int >= 1.
-    ``scan``: ``"fast"`` or ``"textbook"`` where the backend has both (see ``SCANS``).
-    Results never depend on ``threads`` or ``scan``. Backend: ``{backend}``.
+    ``scan``: ``"fast"`` or ``"textbook"`` (see ``SCANS``). Results never depend on
+    ``threads`` or ``scan``. Backend: ``{backend}``. Same as ``compile(needle)`` then the
+    Pattern's method: compile once to search many times.
 
     Raises TypeError for a wrong type or a non-contiguous buffer, ValueError for an empty
     needle or ``threads < 1``.
@@ -270,17 +614,20 @@ _COMMON = """
 _FILE = """
     ``path`` is a str, bytes or os.PathLike naming a regular file; it is only read.
     ``needle`` is bytes-like, or a str searched as its UTF-8 encoding; offsets are bytes.
-    Files of any size (over 4 GiB included) are searched without reading them whole into
-    memory. ``threads`` and ``scan`` as for ``find_all``. Backend: ``{backend}``.
+    Files of any size (over 4 GiB included) are searched in bounded memory; a file that
+    shrinks during the search gives the matches in what could still be read (as grep).
+    ``threads`` and ``scan`` as for ``find_all``. Backend: ``{backend}``.
 
     Raises FileNotFoundError, IsADirectoryError, PermissionError or another OSError for a
     file that cannot be searched, TypeError/ValueError for bad arguments.
 """
-_DOCS = (
-    "Start offsets of every occurrence of ``needle`` in ``haystack``, ascending.\n\n"
-    "    Overlapping occurrences count: ``find_all(b'aaaa', b'aa') == [0, 1, 2]``.\n" + _COMMON,
-    "Number of occurrences of ``needle`` in ``haystack`` (overlaps included), without\n"
-    "    building the list of offsets.\n" + _COMMON,
-    "Byte offsets of every occurrence of ``needle`` in the file at ``path``, ascending.\n" + _FILE,
-    "Number of occurrences of ``needle`` in the file at ``path`` (overlaps included).\n" + _FILE,
-)
+_DOCS = {
+    "compile": "Compile ``needle`` (str or bytes-like, not empty) into a reusable ``Pattern``\n"
+               "    (backend ``{backend}``).",
+    "find_all": "Start offsets of every occurrence of ``needle`` in ``haystack``, ascending.\n\n"
+                "    Overlapping occurrences count: ``find_all(b'aaaa', b'aa') == [0, 1, 2]``.\n" + _COMMON,
+    "count": "Number of occurrences of ``needle`` in ``haystack`` (overlaps included), without\n"
+             "    building the list of offsets.\n" + _COMMON,
+    "find_all_in_file": "Byte offsets of every occurrence of ``needle`` in the file at ``path``, ascending.\n" + _FILE,
+    "count_in_file": "Number of occurrences of ``needle`` in the file at ``path`` (overlaps included).\n" + _FILE,
+}

@@ -18,6 +18,13 @@ is ``p < e``: it starts inside the chunk's own range. So every match is found by
 one chunk, no filtering is needed, and concatenating the chunks' results in chunk order
 gives the offsets in ascending order.
 
+Word sets (many words in one pass) follow the same plan with ``m = min(L, n)``, ``L`` the
+longest word (``plan_word_chunks``): chunk ``i`` still scans its own start positions plus
+``m - 1`` bytes, so every match *starting* in its own range is inside its window; but a
+shorter word can also match inside the overlap, starting in the next chunk's range, so a
+word-set chunk keeps only the matches that start before the next chunk's first position
+(the last chunk: before ``n``). A haystack shorter than the longest word is one chunk.
+
 Small inputs stay on one chunk: a chunk gets at least ``min_chunk`` start positions
 (``DEFAULT_MIN_CHUNK``, 1 MiB), because starting a thread costs more than scanning a
 few kilobytes. Tests lower ``min_chunk`` (the public functions' private ``_min_chunk=``
@@ -26,7 +33,7 @@ keyword) to put chunk boundaries everywhere.
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_MIN_CHUNK", "plan_chunks"]
+__all__ = ["DEFAULT_MIN_CHUNK", "plan_chunks", "plan_word_chunks"]
 
 DEFAULT_MIN_CHUNK = 1 << 20
 
@@ -51,3 +58,26 @@ def plan_chunks(n: int, m: int, threads: int, min_chunk: int = DEFAULT_MIN_CHUNK
     positions = n - m + 1
     k = max(1, min(threads, positions // min_chunk))
     return [(positions * i // k, positions * (i + 1) // k + m - 1) for i in range(k)]
+
+
+def plan_word_chunks(n: int, longest: int, threads: int,
+                     min_chunk: int = DEFAULT_MIN_CHUNK) -> list[tuple[int, int, int]]:
+    """The chunks of a word-set search as ``(scan_start, scan_end, own_end)``.
+
+    The plan of ``plan_chunks(n, min(longest, n), ...)``; a chunk keeps the matches that
+    start in ``[scan_start, own_end)``: the next chunk's ``scan_start``, ``n`` for the last.
+
+    >>> plan_word_chunks(10, 3, threads=2, min_chunk=1)
+    [(0, 6, 4), (4, 10, 10)]
+    >>> plan_word_chunks(2, 3, threads=2, min_chunk=1)   # shorter than the longest word
+    [(0, 2, 2)]
+    >>> plan_word_chunks(0, 3, threads=2, min_chunk=1)
+    []
+    """
+    if longest < 1:
+        raise ValueError("plan_word_chunks needs longest >= 1")
+    if n <= 0:
+        return []
+    chunks = plan_chunks(n, min(longest, n), threads, min_chunk)
+    own_ends = [start for start, _ in chunks[1:]] + [n]
+    return [(start, end, own) for (start, end), own in zip(chunks, own_ends)]

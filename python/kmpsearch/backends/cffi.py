@@ -19,10 +19,7 @@ import os
 from .._frontend import make_api
 from .._kmp_cffi import ffi, lib
 
-__all__ = ["DEFAULT_SCAN", "SCANS", "count", "count_in_file", "find_all", "find_all_in_file", "simd"]
 
-SCANS = ("fast", "textbook")
-DEFAULT_SCAN = "fast"
 
 
 def simd() -> str:
@@ -121,6 +118,37 @@ def _file_kernel(collect: bool):
 _count, _find_all = _memory_kernel(False), _memory_kernel(True)
 _count_fd, _find_all_fd = _file_kernel(False), _file_kernel(True)
 
-find_all, count, find_all_in_file, count_in_file = make_api(
-    "cffi", count=_count, find_all=_find_all, count_fd=_count_fd, find_all_fd=_find_all_fd,
-    scans=SCANS, default_scan=DEFAULT_SCAN)
+
+class _LegacyPattern:
+    """Temporary: the old kernels behind the new core contract (until the core is rebuilt)."""
+
+    __slots__ = ("needle", "memory_bytes")
+
+    def __init__(self, needle):
+        self.needle = needle
+        self.memory_bytes = 0
+
+    def count(self, buf, threads, min_chunk, scan, simd):
+        return _count(buf, self.needle, threads, min_chunk, scan)
+
+    def find_all(self, buf, threads, min_chunk, scan, simd):
+        return _find_all(buf, self.needle, threads, min_chunk, scan)
+
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return _count_fd(fd, None, self.needle, threads, min_chunk, scan)
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return _find_all_fd(fd, None, self.needle, threads, min_chunk, scan)
+
+
+class _LegacyCore:
+    compile_pattern = _LegacyPattern
+
+    @staticmethod
+    def compile_words(words, ignore_case):
+        from .._pycore import PyCore
+        return PyCore().compile_words(words, ignore_case)
+
+
+core = _LegacyCore()
+globals().update(make_api('cffi', core))

@@ -1,77 +1,62 @@
-"""Pure-Python KMP split along the chunk plan across worker processes.
+"""The pure-Python scan split along the chunk plan across worker processes.
 
-The talk's second rung, without its bugs. Workers share the data through ``mmap``: a
-file is mapped by each worker (read-only, no copy per worker); in-memory input is
-written once to a temporary file in ``/dev/shm`` (memory, not disk, where it exists and has room)
-that the workers map, so the haystack is never pickled. Small inputs (one chunk) run in
-the calling process without a pool. Workers start with ``forkserver`` where available
-(``spawn`` elsewhere), never ``fork``: forking a process that runs threads can deadlock.
-As with any multiprocessing code under those start methods, the workers import the main
-module: a script that calls this backend must guard its entry point with
-``if __name__ == "__main__":`` (code piped to ``python -`` cannot use this backend).
+The talk's second rung, without its bugs. The compiled pattern or word set goes to each
+worker once (the pool's initializer), not with every task. Workers read the data with
+``pread`` from the very file the caller opened -- ``/proc/<pid>/fd/<fd>``, checked by inode
+-- so the haystack is never pickled and a file that shrinks during the search gives the
+matches in what could still be read, as in every backend (no ``mmap``: no SIGBUS). In-memory
+input is first written to an unnamed temporary file in ``/dev/shm`` (memory, not disk, where
+it exists and has room; unlinked at once, so nothing is left behind). Small inputs (one
+chunk) run in the calling process without a pool; a pool has at most as many processes as
+this process may use CPUs. Without ``/proc`` (not Linux) the chunks run in this process.
 
-Caveat shared with every ``mmap`` user: a file truncated by another process *while* the
-workers scan it can kill a worker with SIGBUS (the pool then raises BrokenProcessPool).
-The native backends read with ``pread`` and have no such failure.
+Workers start with ``forkserver`` where available (``spawn`` elsewhere), never ``fork``:
+forking a process that runs threads can deadlock. As with any multiprocessing code under
+those start methods, the workers import the main module: a script that calls this backend
+must guard its entry point with ``if __name__ == "__main__":`` (code piped to ``python -``
+cannot use this backend).
 """
 
 from __future__ import annotations
 
 import errno
-import mmap
 import multiprocessing
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 
-from .._frontend import make_api
-from .._plan import plan_chunks
-from .._pykmp import failure, kernels, merge, scan_window
+from .._frontend import default_threads, make_api
+from .._pycore import KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_window
 
-SCANS = ("textbook", "fast")
-DEFAULT_SCAN = "textbook"
-
-_inline = kernels()  # the one-chunk case runs here, in this process
+# The compiled pattern of a worker process, set once by the pool's initializer. It lives in
+# the worker processes only; the calling process never sets it.
+_worker_algo = None
 
 
-def _scan_mapped(path: str, ident: tuple[int, int], label: str, start: int, end: int, needle: bytes,
-                 fast: bool, collect: bool):
-    """Worker: map ``path`` read-only and scan bytes ``[start, end)``.
+def _init_worker(algo) -> None:
+    global _worker_algo
+    _worker_algo = algo
+
+
+def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_end: int, fast: bool, kind: str):
+    """Worker: open the caller's file at ``where`` and scan bytes ``[start, end)`` with pread.
 
     ``ident`` is ``(st_dev, st_ino)`` of the file the caller opened: a worker that finds
-    another file there (renamed over, replaced) fails instead of searching the wrong bytes.
+    another file there fails instead of searching the wrong bytes.
     """
-    with open(path, "rb") as f:
-        st = os.fstat(f.fileno())
+    fd = os.open(where, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != ident:
-            raise OSError(errno.ESTALE, "the file was replaced during the search", label)
-        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    with mm:
-        out: list[int] | None = [] if collect else None
-        c = scan_window(lambda off, size: mm[off:off + size], start, end, needle, failure(needle), fast, out)
-    return out if out is not None else c
+            raise OSError(errno.ESTALE, "the file was replaced during the search")
+        return scan_window(read_fd(fd), _worker_algo, start, end, own_end, fast, kind)
+    finally:
+        os.close(fd)
 
 
 def _context():
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-def _run_fd_pool(fd: int, path: str, chunks: list[tuple[int, int]], needle: bytes, scan: str, collect: bool):
-    """Scan the file open at ``fd`` in worker processes, one per chunk.
-
-    Workers open the very file the caller opened, not whatever ``path`` names by then:
-    through ``/proc/<pid>/fd/<fd>`` where it exists (Linux; also right for ``/dev/fd/N``
-    paths, which name another descriptor in each worker), else ``path``, checked by inode.
-    """
-    st = os.fstat(fd)
-    ident = (st.st_dev, st.st_ino)
-    proc = f"/proc/{os.getpid()}/fd/{fd}"
-    where = proc if os.path.exists(proc) else path
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=_context()) as pool:
-        futures = [pool.submit(_scan_mapped, where, ident, path, s, e, needle, scan == "fast", collect)
-                   for s, e in chunks]
-        return merge([f.result() for f in futures], collect)
 
 
 def _shm_dir(size: int) -> str | None:
@@ -86,43 +71,74 @@ def _shm_dir(size: int) -> str | None:
     return "/dev/shm" if vfs.f_bavail * vfs.f_frsize > size + (64 << 20) else None
 
 
-def _run_buffer(buf: memoryview, needle: bytes, threads: int, min_chunk: int, scan: str, collect: bool):
-    chunks = plan_chunks(len(buf), len(needle), threads, min_chunk)
-    if len(chunks) <= 1:
-        kernel = _inline["find_all" if collect else "count"]
-        return kernel(buf, needle, threads, min_chunk, scan)
-    with tempfile.NamedTemporaryFile(prefix="kmpsearch-", dir=_shm_dir(len(buf))) as tmp:
-        step = 64 << 20
-        for off in range(0, len(buf), step):
-            tmp.write(buf[off:off + step])
-        tmp.flush()
-        return _run_fd_pool(tmp.fileno(), tmp.name, chunks, needle, scan, collect)
+class _Compiled:
+    """A compiled pattern or word set whose chunks run in worker processes."""
+
+    __slots__ = ("algo", "memory_bytes")
+
+    def __init__(self, algo) -> None:
+        self.algo = algo
+        self.memory_bytes = 0
+
+    def _pool_fd(self, fd: int, chunks, fast: bool, kind: str):
+        where = f"/proc/{os.getpid()}/fd/{fd}"
+        if not os.path.exists(where):  # no /proc: the chunks run here
+            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind) for c in chunks], kind)
+        st = os.fstat(fd)
+        ident = (st.st_dev, st.st_ino)
+        workers = min(len(chunks), default_threads())
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                 initializer=_init_worker, initargs=(self.algo,)) as pool:
+            futures = [pool.submit(_scan_chunk, where, ident, *c, fast, kind) for c in chunks]
+            return merge([f.result() for f in futures], kind)
+
+    def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str):
+        chunks = self.algo.plan(len(buf), threads, min_chunk)
+        fast = scan == "fast"
+        if len(chunks) <= 1:
+            return merge([scan_window(read_view(buf), self.algo, *c, fast, kind) for c in chunks], kind) \
+                if chunks else empty(kind, self.algo.words)
+        with tempfile.TemporaryFile(prefix="kmpsearch-", dir=_shm_dir(len(buf))) as tmp:
+            step = 64 << 20
+            for off in range(0, len(buf), step):
+                tmp.write(buf[off:off + step])
+            tmp.flush()
+            return self._pool_fd(tmp.fileno(), chunks, fast, kind)
+
+    def _fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, kind: str):
+        chunks = self.algo.plan(size, threads, min_chunk)
+        fast = scan == "fast"
+        if len(chunks) <= 1:
+            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind) for c in chunks], kind) \
+                if chunks else empty(kind, self.algo.words)
+        return self._pool_fd(fd, chunks, fast, kind)
+
+    def count(self, buf, threads, min_chunk, scan, simd):
+        return self._memory(buf, threads, min_chunk, scan, "count")
+
+    def count_each(self, buf, threads, min_chunk, scan, simd):
+        return self._memory(buf, threads, min_chunk, scan, "each")
+
+    def find_all(self, buf, threads, min_chunk, scan, simd):
+        return self._memory(buf, threads, min_chunk, scan, "list")
+
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return self._fd(fd, size, threads, min_chunk, scan, "count")
+
+    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return self._fd(fd, size, threads, min_chunk, scan, "each")
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return self._fd(fd, size, threads, min_chunk, scan, "list")
 
 
-def _run_fd(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, scan: str, collect: bool):
-    chunks = plan_chunks(os.fstat(fd).st_size, len(needle), threads, min_chunk)
-    if len(chunks) <= 1:
-        kernel = _inline["find_all_fd" if collect else "count_fd"]
-        return kernel(fd, path, needle, threads, min_chunk, scan)
-    return _run_fd_pool(fd, path, chunks, needle, scan, collect)
+class _Core:
+    def compile_pattern(self, needle: bytes) -> _Compiled:
+        return _Compiled(KMP(needle))
+
+    def compile_words(self, words: list[bytes], ignore_case: bool) -> _Compiled:
+        return _Compiled(AhoCorasick(words, ignore_case))
 
 
-def _count(buf, needle, threads, min_chunk, scan):
-    return _run_buffer(buf, needle, threads, min_chunk, scan, False)
-
-
-def _find_all(buf, needle, threads, min_chunk, scan):
-    return _run_buffer(buf, needle, threads, min_chunk, scan, True)
-
-
-def _count_fd(fd, path, needle, threads, min_chunk, scan):
-    return _run_fd(fd, path, needle, threads, min_chunk, scan, False)
-
-
-def _find_all_fd(fd, path, needle, threads, min_chunk, scan):
-    return _run_fd(fd, path, needle, threads, min_chunk, scan, True)
-
-
-find_all, count, find_all_in_file, count_in_file = make_api(
-    "multiprocessing", count=_count, find_all=_find_all, count_fd=_count_fd, find_all_fd=_find_all_fd,
-    scans=SCANS, default_scan=DEFAULT_SCAN)
+core = _Core()
+globals().update(make_api("multiprocessing", core))

@@ -1,16 +1,14 @@
-"""The first rung: textbook KMP in plain Python, one thread.
+"""The first rung: textbook KMP (one word) and Aho-Corasick (many words) in plain Python.
 
-``threads`` is accepted (and validated) like everywhere else, but this backend always
-runs on the calling thread. ``scan="fast"`` adds a state-0 skip with ``bytes.find``.
+``threads`` is accepted (and validated) like everywhere else, but this backend always runs
+on the calling thread. ``scan="fast"`` adds a start-state skip that runs in C (``bytes.find``
+for KMP, a byte-class ``re`` search for Aho-Corasick).
 """
 
 from __future__ import annotations
 
 from .._frontend import make_api
-from .._pykmp import kernels
+from .._pycore import PyCore
 
-SCANS = ("textbook", "fast")
-DEFAULT_SCAN = "textbook"
-
-find_all, count, find_all_in_file, count_in_file = make_api(
-    "python", **kernels(), scans=SCANS, default_scan=DEFAULT_SCAN)
+core = PyCore()
+globals().update(make_api("python", core))

@@ -20,8 +20,6 @@ except ImportError as exc:  # the frontend turns this into "backend 'rust' is no
 
 from .._frontend import make_api
 
-SCANS = ("fast", "textbook")
-DEFAULT_SCAN = "fast"
 
 
 # the in-memory kernels take the frontend's arguments as they are: no Python frame between
@@ -38,6 +36,36 @@ def _find_all_fd(fd, path, needle, threads, min_chunk, scan):
     return _ext.find_all_fd(fd, needle, threads, min_chunk, scan)
 
 
-find_all, count, find_all_in_file, count_in_file = make_api(
-    "rust", count=_count, find_all=_find_all, count_fd=_count_fd, find_all_fd=_find_all_fd,
-    scans=SCANS, default_scan=DEFAULT_SCAN)
+class _LegacyPattern:
+    """Temporary: the old kernels behind the new core contract (until the core is rebuilt)."""
+
+    __slots__ = ("needle", "memory_bytes")
+
+    def __init__(self, needle):
+        self.needle = needle
+        self.memory_bytes = 0
+
+    def count(self, buf, threads, min_chunk, scan, simd):
+        return _count(buf, self.needle, threads, min_chunk, scan)
+
+    def find_all(self, buf, threads, min_chunk, scan, simd):
+        return _find_all(buf, self.needle, threads, min_chunk, scan)
+
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return _count_fd(fd, None, self.needle, threads, min_chunk, scan)
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return _find_all_fd(fd, None, self.needle, threads, min_chunk, scan)
+
+
+class _LegacyCore:
+    compile_pattern = _LegacyPattern
+
+    @staticmethod
+    def compile_words(words, ignore_case):
+        from .._pycore import PyCore
+        return PyCore().compile_words(words, ignore_case)
+
+
+core = _LegacyCore()
+globals().update(make_api('rust', core))

@@ -1,4 +1,4 @@
-"""Pure-Python KMP split along the chunk plan across a thread pool.
+"""The pure-Python scan split along the chunk plan across a thread pool.
 
 On GIL builds the threads take turns, so this shows the GIL's cost; on free-threaded
 builds (3.14t) the chunks run in parallel and it scales with cores.
@@ -9,15 +9,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from .._frontend import make_api
-from .._pykmp import kernels
-
-SCANS = ("textbook", "fast")
-DEFAULT_SCAN = "textbook"
+from .._pycore import PyCore
 
 
 def _pool(k: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=k, thread_name_prefix="kmpsearch")
 
 
-find_all, count, find_all_in_file, count_in_file = make_api(
-    "threads", **kernels(_pool), scans=SCANS, default_scan=DEFAULT_SCAN)
+core = PyCore(_pool)
+globals().update(make_api("threads", core))

@@ -1,0 +1,330 @@
+"""The pure-Python cores: Knuth-Morris-Pratt for one word, Aho-Corasick for many.
+
+These are the talk's first rungs, written to be read. ``KMP`` and ``AhoCorasick`` are the
+compiled forms (plain picklable objects: the multiprocessing rung ships them to each worker
+once); ``scan_window`` runs one of them over one chunk's window, reading it in bounded
+blocks through a ``read(offset, size)`` function and carrying the automaton's state from
+block to block, so memory stays bounded and any word length works with any block size.
+``run_chunks`` splits a search along the shared chunk plan (``kmpsearch._plan``) and
+``PyCore`` is the core of the ``python`` and ``threads`` backends (see ``_frontend``).
+
+Two scans, as in the native cores:
+
+* ``"textbook"``: the automaton reads every byte;
+* ``"fast"``: while the automaton is in its start state (no partial match), jump to the
+  next byte that can begin a match -- ``bytes.find`` of the needle's first byte for KMP, a
+  compiled byte-class ``re`` search for Aho-Corasick (both run in C) -- then continue the
+  automaton. The worst case stays linear: the scan never moves backwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from typing import Any, Callable
+
+from ._plan import plan_chunks, plan_word_chunks
+
+__all__ = ["BLOCK", "KMP", "AhoCorasick", "PyCore", "failure", "merge", "run_chunks", "scan_window"]
+
+#: bytes read per step; a window is never copied whole
+BLOCK = 1 << 20
+
+#: ASCII letters folded to lower case, every other byte unchanged (``ignore_case``)
+FOLD = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
+
+Read = Callable[[int, int], bytes]
+
+
+def empty(kind: str, nwords: int = 1):
+    """The result of a search that found nothing."""
+    return 0 if kind == "count" else [0] * nwords if kind == "each" else []
+
+
+# --------------------------------------------------------------------------- KMP
+
+def failure(needle: bytes) -> list[int]:
+    """``fail[i]``: length of the longest proper border of ``needle[:i + 1]``."""
+    fail = [0] * len(needle)
+    k = 0
+    for i in range(1, len(needle)):
+        c = needle[i]
+        while k and needle[k] != c:
+            k = fail[k - 1]
+        if needle[k] == c:
+            k += 1
+        fail[i] = k
+    return fail
+
+
+def _kmp_textbook(block: bytes, base: int, needle: bytes, fail: list[int], k: int,
+                  out: list[int] | None) -> tuple[int, int]:
+    last = len(needle) - 1
+    count = 0
+    for i, c in enumerate(block):
+        while k and needle[k] != c:
+            k = fail[k - 1]
+        if needle[k] == c:
+            if k == last:
+                count += 1
+                if out is not None:
+                    out.append(base + i - last)
+                k = fail[last]
+            else:
+                k += 1
+    return k, count
+
+
+def _kmp_fast(block: bytes, base: int, needle: bytes, fail: list[int], k: int,
+              out: list[int] | None) -> tuple[int, int]:
+    last = len(needle) - 1
+    first = needle[:1]
+    find = block.find
+    n = len(block)
+    count = 0
+    i = 0
+    while i < n:
+        if k == 0:
+            i = find(first, i)
+            if i < 0:
+                break
+        c = block[i]
+        while k and needle[k] != c:
+            k = fail[k - 1]
+        if needle[k] == c:
+            if k == last:
+                count += 1
+                if out is not None:
+                    out.append(base + i - last)
+                k = fail[last]
+            else:
+                k += 1
+        i += 1
+    return k, count
+
+
+class KMP:
+    """A compiled needle: its bytes and failure function."""
+
+    words = 1
+
+    def __init__(self, needle: bytes) -> None:
+        self.needle = needle
+        self.fail = failure(needle)
+        self.longest = len(needle)
+
+    def plan(self, n: int, threads: int, min_chunk: int) -> list[tuple[int, int, int]]:
+        m = self.longest
+        return [(s, e, e - m + 1) for s, e in plan_chunks(n, m, threads, min_chunk)]
+
+    def scan(self, block: bytes, base: int, state: int, own_end: int, fast: bool, kind: str, acc) -> int:
+        """Feed ``block`` (first byte at offset ``base``) from ``state``; record into ``acc``
+        (a list of offsets, or a one-item list holding the count). A KMP window never holds
+        a match starting at or after ``own_end``, so it needs no filter."""
+        out = acc if kind == "list" else None
+        state, c = (_kmp_fast if fast else _kmp_textbook)(block, base, self.needle, self.fail, state, out)
+        if kind != "list":
+            acc[0] += c
+        return state
+
+
+# --------------------------------------------------------------------------- Aho-Corasick
+
+class AhoCorasick:
+    """Many words compiled into one automaton: the trie's goto function (a dict per state),
+    BFS failure links, and for each state every word that ends there (its own and those
+    reached through failure links), as ``(word index, length)``."""
+
+    def __init__(self, words: list[bytes], ignore_case: bool) -> None:
+        self.words = len(words)
+        self.ignore_case = ignore_case
+        keys = [w.lower() for w in words] if ignore_case else words  # bytes.lower: ASCII only
+        self.longest = max(map(len, keys))
+        goto: list[dict[int, int]] = [{}]
+        own: list[list[tuple[int, int]]] = [[]]
+        for index, word in enumerate(keys):
+            s = 0
+            for c in word:
+                nxt = goto[s].get(c)
+                if nxt is None:
+                    nxt = len(goto)
+                    goto.append({})
+                    own.append([])
+                    goto[s][c] = nxt
+                s = nxt
+            own[s].append((index, len(word)))
+        fail = [0] * len(goto)
+        out: list[tuple[tuple[int, int], ...]] = [()] * len(goto)
+        queue = deque(goto[0].values())
+        for s in queue:
+            out[s] = tuple(own[s])
+        while queue:
+            r = queue.popleft()
+            for c, s in goto[r].items():
+                f = fail[r]
+                while f and c not in goto[f]:
+                    f = fail[f]
+                fail[s] = goto[f].get(c, 0) if r else 0
+                out[s] = tuple(own[s]) + out[fail[s]]
+                queue.append(s)
+        self.goto, self.fail, self.out = goto, fail, out
+        # the fast scan's jump: the next byte that begins some word
+        firsts = sorted({k[0] for k in keys} | ({k[0] - 32 for k in keys if 97 <= k[0] <= 122} if ignore_case else set()))
+        self.first = re.compile(b"[" + b"".join(re.escape(bytes([b])) for b in firsts) + b"]")
+
+    def plan(self, n: int, threads: int, min_chunk: int) -> list[tuple[int, int, int]]:
+        return plan_word_chunks(n, self.longest, threads, min_chunk)
+
+    def scan(self, block: bytes, base: int, s: int, own_end: int, fast: bool, kind: str, acc) -> int:
+        """Feed ``block`` from state ``s``; record the matches that start before ``own_end``
+        into ``acc`` (a list of ``(offset, index)``, a list of per-word counts, or a one-item
+        list holding the total)."""
+        goto, fail, out = self.goto, self.fail, self.out
+        root = goto[0]
+        search = self.first.search
+        if self.ignore_case:
+            block = block.translate(FOLD)
+        n = len(block)
+        i = 0
+        total = 0
+        while i < n:
+            if fast and s == 0:
+                hit = search(block, i)
+                if hit is None:
+                    break
+                i = hit.start()
+            c = block[i]
+            while True:
+                nxt = goto[s].get(c)
+                if nxt is not None:
+                    s = nxt
+                    break
+                if s == 0:
+                    break
+                s = fail[s]
+            found = out[s]
+            if found:
+                end = base + i + 1
+                for index, length in found:
+                    start = end - length
+                    if start < own_end:
+                        if kind == "list":
+                            acc.append((start, index))
+                        elif kind == "each":
+                            acc[index] += 1
+                        else:
+                            total += 1
+            i += 1
+        if kind == "count":
+            acc[0] += total
+        return s
+
+
+# --------------------------------------------------------------------------- running
+
+def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: bool, kind: str,
+                block: int = BLOCK):
+    """Scan bytes ``[start, end)`` obtained through ``read(offset, size)``, keeping the matches
+    that start before ``own_end``. A short read (a file that shrank) ends the scan with the
+    matches found so far."""
+    acc: Any = [] if kind == "list" else [0] * compiled.words if kind == "each" else [0]
+    state = 0
+    pos = start
+    while pos < end:
+        data = read(pos, min(block, end - pos))
+        if not data:
+            break
+        state = compiled.scan(data, pos, state, own_end, fast, kind, acc)
+        pos += len(data)
+    if kind == "list" and isinstance(compiled, AhoCorasick):
+        acc.sort()  # found in order of their ends: (offset, word index)
+    return acc[0] if kind == "count" else acc
+
+
+def merge(results: list, kind: str):
+    """Combine per-chunk results (chunk order is offset order)."""
+    if kind == "count":
+        return sum(results)
+    if kind == "each":
+        return [sum(col) for col in zip(*results)]
+    if len(results) == 1:
+        return results[0]
+    return [item for part in results for item in part]
+
+
+def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast: bool, kind: str,
+               make_pool: Callable[[int], Any] | None = None):
+    """Search ``n`` bytes (read through ``read``) along the shared chunk plan.
+
+    With more than one chunk and a ``make_pool(k)`` (e.g. ``ThreadPoolExecutor``), the
+    chunks run in that pool; otherwise here, one after the other.
+    """
+    chunks = compiled.plan(n, threads, min_chunk)
+    if not chunks:
+        return empty(kind, compiled.words)
+
+    def work(chunk: tuple[int, int, int]):
+        return scan_window(read, compiled, *chunk, fast, kind)
+
+    if len(chunks) > 1 and make_pool is not None:
+        with make_pool(len(chunks)) as pool:
+            results = list(pool.map(work, chunks))
+    else:
+        results = [work(chunk) for chunk in chunks]
+    return merge(results, kind)
+
+
+def read_view(buf: memoryview) -> Read:
+    return lambda off, size: buf[off:off + size].tobytes()
+
+
+def read_fd(fd: int) -> Read:
+    return lambda off, size: os.pread(fd, size, off)
+
+
+class Compiled:
+    """A compiled pattern or word set of a pure-Python core: the kernels of ``_frontend``."""
+
+    __slots__ = ("algo", "make_pool", "memory_bytes")
+
+    def __init__(self, algo, make_pool: Callable[[int], Any] | None) -> None:
+        self.algo = algo
+        self.make_pool = make_pool
+        self.memory_bytes = 0  # not measured for the pure-Python rungs
+
+    def _run(self, read: Read, n: int, threads: int, min_chunk: int, scan: str, kind: str):
+        pool = self.make_pool
+        return run_chunks(read, n, self.algo, threads if pool is not None else 1, min_chunk,
+                          scan == "fast", kind, pool)
+
+    def count(self, buf, threads, min_chunk, scan, simd):
+        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "count")
+
+    def count_each(self, buf, threads, min_chunk, scan, simd):
+        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "each")
+
+    def find_all(self, buf, threads, min_chunk, scan, simd):
+        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "list")
+
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return self._run(read_fd(fd), size, threads, min_chunk, scan, "count")
+
+    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return self._run(read_fd(fd), size, threads, min_chunk, scan, "each")
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
+        return self._run(read_fd(fd), size, threads, min_chunk, scan, "list")
+
+
+class PyCore:
+    """The core of the ``python`` (no pool: the calling thread) and ``threads`` backends."""
+
+    def __init__(self, make_pool: Callable[[int], Any] | None = None) -> None:
+        self.make_pool = make_pool
+
+    def compile_pattern(self, needle: bytes) -> Compiled:
+        return Compiled(KMP(needle), self.make_pool)
+
+    def compile_words(self, words: list[bytes], ignore_case: bool) -> Compiled:
+        return Compiled(AhoCorasick(words, ignore_case), self.make_pool)
