@@ -3,7 +3,7 @@
 
 Every backend that imports here (``kmpsearch.available_backends()``, filtered by
 BACKENDS) is timed in this process, warm, over an ``mmap`` of the corpus, with
-threads=1 and threads=all and each scan in its ``SCANS``; next to them run what a user
+threads=1 and threads=all and each scan of its row in ``kmpsearch.backends.TABLE``; next to them run what a user
 would write instead -- a ``mm.find`` loop, ``re.finditer`` with a lookahead (both
 collect overlapping matches) -- and the floor: one memchr pass, ``mm.find`` of a byte
 that never occurs. The pure-Python rungs run on a prefix and are extrapolated linearly
@@ -20,31 +20,23 @@ Results: a table on the terminal, and bench/results/latest.{json,md,png}.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import mmap
 import os
-import platform
 import re
-import statistics
 import sys
 import time
-import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus as corpora  # noqa: E402  (bench/corpus.py, beside this file)
+from harness import (  # noqa: E402  (bench/harness.py)
+    BENCH_DIR, MAX_RUNS, RESULTS_DIR, BenchError, Row, Runner, fmt_ratio, fmt_seconds, machine_info,
+    machine_line, pure_backends, resolve_backends, single_threaded,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_DIR = BENCH_DIR / "results"
 SCENARIOS = ("default", "byte", "long", "adversarial", "file")
-LADDER = ("python", "multiprocessing", "threads", "cffi", "cython", "rust")  # display order
-PURE = {"python", "multiprocessing", "threads"}
-#: backends that run on the calling thread whatever ``threads`` says (their threads=all row is skipped)
-SINGLE_THREADED = {"python"}
 #: the talk's figures for 1 GB on its author's machine: (backend, scan, all threads?) -> seconds
 TALK = {
     ("python", "textbook", False): 262.0,
@@ -52,20 +44,6 @@ TALK = {
     ("cython", "textbook", False): 5.0,
     ("rust", "textbook", True): 0.94,
 }
-#: a peer whose full-size run would take longer than this (seconds) runs on a prefix
-PEER_BUDGET = 2.0
-#: a first run this slow is kept as a repeat (the data is already in the page cache)
-KEEP_FIRST_RUN = 0.25
-#: rows quicker than this get more than REPEATS runs, up to MAX_RUNS
-SHORT_ROW_SECONDS = 0.3
-MAX_RUNS = 51
-GB = 1e9
-
-
-class BenchError(Exception):
-    """A problem with the run's set-up or arguments: message, exit status 2."""
-
-
 # --------------------------------------------------------------------------- configuration
 
 def _env(name: str) -> str | None:
@@ -101,197 +79,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-# --------------------------------------------------------------------------- the machine
-
-def machine_info(threads_all: int) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.lower().startswith(("model name", "hardware", "cpu model")):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
-    return {
-        "cpu": cpu,
-        "cores_usable": usable,
-        "cores_online": os.cpu_count(),
-        "threads_all": threads_all,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "gil": bool(gil),
-        "os": f"{platform.system()} {platform.release()}",
-    }
-
-
-def machine_line(m: dict[str, Any]) -> str:
-    return (f"Machine: {m['cpu']}, {m['cores_usable']} cores available ({m['cores_online']} online), "
-            f"{m['implementation']} {m['python']} with the GIL {'enabled' if m['gil'] else 'disabled'}, {m['os']}")
-
-
-# --------------------------------------------------------------------------- rows
-
-@dataclass
-class Row:
-    name: str                     # unique with threads; contains the backend's name, `find` or `floor`
-    label: str                    # what the table and the chart show (measures has its own column)
-    kind: str                     # "backend" | "peer" | "floor"
-    measures: str                 # count | find_all | count_in_file | find_all_in_file | list | one pass
-    threads: int
-    run: Callable[[int], Any]     # run(span) -> int | list | None, over bytes [0, span)
-    backend: str | None = None
-    scan: str | None = None
-    span_mode: str = "full"       # "full" | "prefix" | "adaptive"
-    prefix: int | None = None     # for span_mode == "prefix"
-    fit: bool = False             # multiprocessing: fixed start-up cost + linear, from two sizes
-    prepare: Callable[[int], None] | None = None
-    talk: float | None = None
-    # results
-    span: int = 0
-    times: list[float] = field(default_factory=list)
-    measured: float = math.nan
-    seconds: float = math.nan
-    matches: int | None = None
-    extrapolated: bool = False
-    fit_params: dict[str, float] | None = None
-    error: str | None = None
-    vs_python: float | None = None
-    vs_floor: float | None = None
-    reference: int | None = None  # the independent count, when it differs from ``matches``
-
-    size: int = 0                 # the run's SIZE: what ``seconds`` is for
-
-    @property
-    def gbps(self) -> float:
-        return self.size / self.seconds / GB if self.seconds and not math.isnan(self.seconds) else math.nan
-
-
-def _result_count(result: Any) -> int | None:
-    if result is None:
-        return None
-    if isinstance(result, list):
-        return len(result)
-    return int(result)
-
-
-def _timed(fn: Callable[[int], Any], span: int) -> tuple[float, Any]:
-    gc.collect()
-    t0 = time.perf_counter()
-    result = fn(span)
-    return time.perf_counter() - t0, result
-
-
-class Runner:
-    """Times rows, shows progress, logs each result."""
-
-    def __init__(self, size: int, repeats: int, full: bool, prefix: int, progress, console):
-        self.size, self.repeats, self.full, self.prefix = size, repeats, full, prefix
-        self.progress, self.console = progress, console
-        self.overall = progress.add_task("rows", total=0)
-        self.current = progress.add_task("", total=repeats, visible=False)
-
-    def add_total(self, n: int) -> None:
-        self.progress.update(self.overall, total=(self.progress.tasks[self.overall].total or 0) + n)
-
-    def _repeat(self, row: Row, span: int, label: str) -> tuple[list[float], int | None]:
-        """Median-ready times over ``span`` bytes: a warm-up run, then ``repeats`` timed runs."""
-        self.progress.update(self.current, description=f"{row.name} [{label}] warm-up",
-                             total=self.repeats, completed=0, visible=True)
-        times: list[float] = []
-        t, result = _timed(row.run, span)
-        count = _result_count(result)
-        del result
-        if t >= KEEP_FIRST_RUN:
-            times.append(t)
-        # quick rows get more runs (up to about SHORT_ROW_SECONDS in all): a shared machine's
-        # hiccups then move the median less
-        runs = max(self.repeats, min(MAX_RUNS, int(SHORT_ROW_SECONDS / max(t, 1e-6))))
-        self.progress.update(self.current, total=runs)
-        while len(times) < runs:
-            self.progress.update(self.current, description=f"{row.name} [{label}] run {len(times) + 1}/{runs}",
-                                 completed=len(times))
-            t, result = _timed(row.run, span)
-            again = _result_count(result)
-            del result
-            if again != count:
-                raise AssertionError(f"{row.name}: {again} matches in one run, {count} in another")
-            times.append(t)
-        self.progress.update(self.current, completed=runs)
-        return times, count
-
-    def _adaptive_span(self, row: Row) -> int:
-        """Whole corpus if a run fits PEER_BUDGET (or FULL=1), else a prefix that does."""
-        if self.full:
-            return self.size
-        probe = min(256 << 10, self.size)
-        while True:
-            self.progress.update(self.current, description=f"{row.name} [calibrating on {corpora.human_size(probe)}]",
-                                 visible=True)
-            t, _ = _timed(row.run, probe)
-            if t >= 0.05 or probe >= min(self.prefix, self.size):
-                break
-            probe = min(probe * 4, self.size)
-        rate = max(t, 1e-9) / probe
-        if rate * self.size <= PEER_BUDGET:
-            return self.size
-        span = int(PEER_BUDGET / 2 / rate) >> 20 << 20  # whole MiB, about 1 s a run
-        return max(probe, min(span, self.prefix, self.size))
-
-    def measure(self, row: Row) -> Row:
-        try:
-            if row.span_mode == "prefix" and not self.full:
-                span = min(row.prefix or self.prefix, self.size)
-            elif row.span_mode == "adaptive":
-                span = self._adaptive_span(row)
-            else:
-                span = self.size
-            row.span, row.size = span, self.size
-            if row.prepare:
-                row.prepare(span)
-            label = "full" if span == self.size else f"first {corpora.human_size(span)}"
-            row.times, row.matches = self._repeat(row, span, label)
-            row.measured = statistics.median(row.times)
-            row.extrapolated = span != self.size
-            row.seconds = row.measured * self.size / span
-            if row.extrapolated and row.fit:
-                self._fit(row, span)
-        except Exception as exc:  # a failing row fails the run, after the others have run
-            row.error = f"{type(exc).__name__}: {exc}"
-            self.console.print(f"[bold red]ERROR[/] {row.name}: {row.error}")
-            self.console.print(traceback.format_exc(), markup=False, highlight=False)
-        else:
-            where = "" if not row.extrapolated else f"  (≈, measured {row.measured:.3f} s on {corpora.human_size(span)})"
-            self.console.log(f"{row.label + ' ' + row.measures:<40} threads={row.threads:<3} {row.seconds:9.4f} s  "
-                             f"{row.gbps:8.3f} GB/s  matches={row.matches if row.matches is not None else '-'}{where}")
-        self.progress.update(self.current, visible=False)
-        self.progress.advance(self.overall)
-        return row
-
-    def _fit(self, row: Row, span: int) -> None:
-        """Extrapolate as fixed start-up + per-byte cost, from ``span`` and a small size.
-
-        The small size still splits into ``threads`` chunks (the plan gives every chunk
-        at least 1 MiB of start positions), so the pool starts there too.
-        """
-        small = max(1, row.threads) * (2 << 20)
-        if span < 2 * small:
-            return
-        if row.prepare:
-            row.prepare(small)
-        times, _ = self._repeat(row, small, f"start-up, {corpora.human_size(small)}")
-        t_small = statistics.median(times)
-        per_byte = (row.measured - t_small) / (span - small)
-        fixed = row.measured - per_byte * span
-        if per_byte <= 0 or fixed <= 0:
-            return  # noise: keep the plain linear extrapolation
-        row.fit_params = {"fixed_seconds": fixed, "seconds_per_byte": per_byte, "small_bytes": small,
-                          "small_seconds": t_small}
-        row.seconds = fixed + per_byte * self.size
-
-
 # --------------------------------------------------------------------------- the plan
 
 def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, path: Path, needle: bytes,
@@ -302,6 +89,8 @@ def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, pat
     find_loop being the independent count every row is checked against.
     """
     size, scenario = args.size_bytes, args.scenario
+    table = {b.name: b for b in km.backends.TABLE}
+    pure_names, one_thread = pure_backends(km), single_threaded(km)
     talk_applies = scenario == "default" and needle == b"3J1"
     file_cache: dict[int, Path] = {}
 
@@ -324,11 +113,11 @@ def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, pat
             def run(span, fn=fn):
                 return fn(haystack[:span], needle, threads=threads, scan=scan)
             prepare = None
-        pure = name in PURE
+        pure = name in pure_names
         # the talk's figures are for counting "3J1" in its random 1 GB text: shown only for that search
         talk = TALK.get((name, scan, threads > 1)) if talk_applies and measures == "count" else None
         return Row(name=f"{name} {scan} {measures}", label=f"{name} {scan}", kind="backend", measures=measures,
-                   threads=threads, run=run, backend=name, scan=scan,
+                   threads=threads, run=run, backend=name, scan=scan, pure=pure,
                    span_mode="prefix" if pure else "full",
                    prefix=(2 * args.prefix_bytes if name == "multiprocessing" else args.prefix_bytes) if pure else None,
                    fit=name == "multiprocessing", prepare=prepare, talk=talk)
@@ -336,17 +125,15 @@ def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, pat
     thread_counts = [1] if threads_all == 1 else [1, threads_all]
 
     def scans_of(name: str) -> list[str]:
-        mod = km.get_backend(name)
-        scans = list(getattr(mod, "SCANS", ()) or [getattr(mod, "DEFAULT_SCAN", None)])
+        scans = list(table[name].scans)
         # textbook first: the talk's algorithm, then the accelerated scan
         return sorted(scans, key=lambda s: (s != "textbook", s))
 
     ladder: list[Row] = []
     for name in backends:
-        counts = [1] if name in SINGLE_THREADED else thread_counts
+        counts = [1] if name in one_thread else thread_counts
         if scenario == "file":
-            mod = km.get_backend(name)
-            scan = getattr(mod, "DEFAULT_SCAN", None)
+            scan = table[name].default_scan
             ladder.append(backend_row(name, scan, counts[-1], "count"))
             for t in counts:
                 ladder.append(backend_row(name, scan, t, "count_in_file"))
@@ -398,45 +185,7 @@ def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, pat
     return ladder, extras, peers, floor_row, find_loop
 
 
-def resolve_backends(km, wanted: str | None) -> tuple[list[str], dict[str, str]]:
-    """(backends to run in ladder order, {unavailable backend: why})."""
-    available = set(km.available_backends())
-    missing: dict[str, str] = {}
-    for name in getattr(km, "KNOWN_BACKENDS", LADDER):
-        if name not in available:
-            try:
-                km.get_backend(name)
-            except ImportError as exc:
-                missing[name] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    order = [n for n in LADDER if n in available] + sorted(available - set(LADDER))
-    if not wanted:
-        return order, missing
-    chosen = [w.strip() for w in wanted.split(",") if w.strip()]
-    bad = [w for w in chosen if w not in available]
-    if bad:
-        why = "; ".join(f"{b}: {missing.get(b, 'unknown backend')}" for b in bad)
-        raise BenchError(f"BACKENDS asks for {', '.join(bad)}, not available here ({why}). "
-                         f"Available: {', '.join(order)}")
-    return [n for n in order if n in chosen] + [n for n in chosen if n not in order], missing
-
-
 # --------------------------------------------------------------------------- output
-
-def _fmt_seconds(s: float) -> str:
-    if math.isnan(s):
-        return "—"
-    if s >= 10:
-        return f"{s:.1f}"
-    if s >= 1:
-        return f"{s:.3f}"
-    return f"{s:.{min(7, 3 - math.floor(math.log10(max(s, 1e-9))))}f}"  # 3-4 significant digits
-
-
-def _fmt_ratio(x: float | None) -> str:
-    if x is None or math.isnan(x):
-        return "—"
-    return f"{x:,.0f}×" if x >= 100 else f"{x:.1f}×" if x >= 10 else f"{x:.2f}×"
-
 
 def table_rows(rows: list[Row]) -> list[list[str]]:
     out = []
@@ -444,7 +193,7 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
         if r.error:
             out.append([r.label, r.measures, str(r.threads), "ERROR", "—", "—", "—", r.error[:40], "—"])
             continue
-        time_s = ("≈" if r.extrapolated else "") + _fmt_seconds(r.seconds)
+        time_s = ("≈" if r.extrapolated else "") + fmt_seconds(r.seconds)
         if r.matches is None:
             matches = "—"
         elif r.extrapolated:
@@ -453,8 +202,8 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
             matches = f"{r.matches:,}"
         if r.reference is not None:
             matches += f" ≠ {r.reference:,}!"
-        out.append([r.label, r.measures, str(r.threads), time_s, f"{r.gbps:.3g}", _fmt_ratio(r.vs_python),
-                    _fmt_ratio(r.vs_floor), matches, f"{r.talk:g}" if r.talk is not None else ""])
+        out.append([r.label, r.measures, str(r.threads), time_s, f"{r.gbps:.3g}", fmt_ratio(r.vs_python),
+                    fmt_ratio(r.vs_floor), matches, f"{r.talk:g}" if r.talk is not None else ""])
     return out
 
 
@@ -505,7 +254,7 @@ def chart(path: Path, args, machine: dict, rows: list[Row], needle: bytes) -> No
 
     def colour(r: Row) -> str:
         if r.kind == "backend":
-            return colours["pure" if r.backend in PURE else "native"]
+            return colours["pure" if r.pure else "native"]
         return colours[r.kind]
 
     height = 0.38 * len(good) + 2.4
@@ -528,7 +277,7 @@ def chart(path: Path, args, machine: dict, rows: list[Row], needle: bytes) -> No
             ax.plot([r.talk * talk_scale], [y], marker="D", color="#c0392b", markersize=6, zorder=3,
                     markeredgecolor="white")
             right = max(right, r.talk * talk_scale)
-        ax.text(right * 1.15, y, f"{'≈' if r.extrapolated else ''}{_fmt_seconds(r.seconds)} s",
+        ax.text(right * 1.15, y, f"{'≈' if r.extrapolated else ''}{fmt_seconds(r.seconds)} s",
                 va="center", fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels([f"{r.label} {r.measures if r.kind == 'backend' else ''}  ·  t={r.threads}"
@@ -547,7 +296,7 @@ def chart(path: Path, args, machine: dict, rows: list[Row], needle: bytes) -> No
     if any(r.talk for r in good):
         label = "the talk" + ("" if talk_scale == 1 else f" (1 GB scaled to {corpora.human_size(args.size_bytes)})")
         handles.append(plt.Line2D([], [], marker="D", color="#c0392b", linestyle="", label=label))
-    present = {("pure" if r.backend in PURE else "native") if r.kind == "backend" else r.kind for r in good}
+    present = {("pure" if r.pure else "native") if r.kind == "backend" else r.kind for r in good}
     keep = {"kmpsearch, pure Python": "pure" in present, "kmpsearch, native": "native" in present,
             "peers (stdlib)": "peer" in present, "floor: one memchr pass": "floor" in present,
             "≈ extrapolated from a prefix": any(r.extrapolated for r in good)}
@@ -653,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
             for row in ladder:
                 rows.append(runner.measure(row))
             timed = [r for r in rows if not r.error]
-            native = [r for r in timed if r.backend not in PURE]
+            native = [r for r in timed if not r.pure]
             if timed:
                 fastest = min(native or timed, key=lambda r: r.seconds)
                 more = extras(fastest)
