@@ -88,6 +88,13 @@ class Row:
     fit: bool = False             # multiprocessing: fixed start-up cost + linear, from two sizes
     prepare: Callable[[int], None] | None = None
     talk: float | None = None
+    #: what ``matches`` counts: "all" (every occurrence, overlaps included: checked against the
+    #: reference), "leftmost" (non-overlapping leftmost matches) or "lines" (matching lines)
+    counts: str = "all"
+    group: Any = None             # a scenario's grouping (SCENARIO=words: the number of words)
+    budget: float | None = None   # adaptive rows: seconds a run may take (default PEER_BUDGET)
+    fit_small: int | None = None  # fit rows: the small size (default threads x 2 MiB)
+    note: str | None = None       # shown after the label in tables
     # results
     span: int = 0
     times: list[float] = field(default_factory=list)
@@ -162,22 +169,27 @@ class Runner:
         return times, count
 
     def _adaptive_span(self, row: Row) -> int:
-        """Whole corpus if a run fits PEER_BUDGET (or FULL=1), else a prefix that does."""
+        """Whole corpus if a run fits the row's budget (PEER_BUDGET) or FULL=1, else a prefix
+        that does, at most ``row.prefix`` (default: the PREFIX knob)."""
         if self.full:
             return self.size
+        budget = row.budget or PEER_BUDGET
+        cap = min(row.prefix or self.prefix, self.size)
         probe = min(256 << 10, self.size)
         while True:
             self.progress.update(self.current, description=f"{row.name} [calibrating on {corpora.human_size(probe)}]",
                                  visible=True)
+            if row.prepare:
+                row.prepare(probe)
             t, _ = timed(row.run, probe)
-            if t >= 0.05 or probe >= min(self.prefix, self.size):
+            if t >= 0.05 or probe >= cap:
                 break
             probe = min(probe * 4, self.size)
         rate = max(t, 1e-9) / probe
-        if rate * self.size <= PEER_BUDGET:
+        if rate * self.size <= budget:
             return self.size
-        span = int(PEER_BUDGET / 2 / rate) >> 20 << 20  # whole MiB, about 1 s a run
-        return max(probe, min(span, self.prefix, self.size))
+        span = int(budget / 2 / rate) >> 20 << 20  # whole MiB, about half the budget a run
+        return max(probe, min(span, cap))
 
     def measure(self, row: Row) -> Row:
         try:
@@ -215,7 +227,7 @@ class Runner:
         The small size still splits into ``threads`` chunks (the plan gives every chunk
         at least 1 MiB of start positions), so the pool starts there too.
         """
-        small = max(1, row.threads) * (2 << 20)
+        small = row.fit_small or max(1, row.threads) * (2 << 20)
         if span < 2 * small:
             return
         if row.prepare:

@@ -12,7 +12,8 @@ against an independent count over the same bytes; any disagreement fails the run
 
 Knobs (environment variables, or the options of the same name; empty means default):
 SIZE (1GiB), PATTERN (3J1), THREADS (all usable CPUs), BACKENDS (comma list), FULL=1,
-REPEATS (3), SCENARIO (default|byte|long|adversarial|file), PREFIX (16MiB), SEED.
+REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words), PREFIX (16MiB), SEED,
+WORDS (SCENARIO=words: the numbers of words, default 10,1000,10000,100000; see bench/words.py).
 
 Results: a table on the terminal, and bench/results/latest.{json,md,png}.
 """
@@ -36,7 +37,7 @@ from harness import (  # noqa: E402  (bench/harness.py)
     machine_line, pure_backends, resolve_backends, single_threaded,
 )
 
-SCENARIOS = ("default", "byte", "long", "adversarial", "file")
+SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words")
 #: the talk's figures for 1 GB on its author's machine: (backend, scan, all threads?) -> seconds
 TALK = {
     ("python", "textbook", False): 262.0,
@@ -63,13 +64,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=int(_env("REPEATS") or 3), help="timed runs per row (median)")
     p.add_argument("--scenario", default=_env("SCENARIO") or "default", choices=SCENARIOS)
     p.add_argument("--prefix", default=_env("PREFIX"),
-                   help="prefix for the pure-Python rungs (default 16MiB; 4MiB for the adversarial scenario)")
+                   help="prefix for the pure-Python rungs (default 16MiB; 4MiB for the adversarial and words scenarios)")
+    p.add_argument("--words", default=_env("WORDS"),
+                   help="SCENARIO=words: the numbers of words, e.g. 10,1000 or 10,1k,10k,100k (default)")
     p.add_argument("--seed", type=int, default=int(_env("SEED") or corpora.DEFAULT_SEED))
     p.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.{json,md,png} go")
     args = p.parse_args(argv)
     try:
         args.size_bytes = corpora.parse_size(args.size)
-        args.prefix_bytes = corpora.parse_size(args.prefix or ("4MiB" if args.scenario == "adversarial" else "16MiB"))
+        args.prefix_bytes = corpora.parse_size(args.prefix or ("4MiB" if args.scenario in ("adversarial", "words")
+                                                                else "16MiB"))
     except ValueError as exc:
         raise BenchError(str(exc)) from None
     if args.repeats < 1:
@@ -352,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     console.print(machine_line(machine))
     console.print(f"backends: {', '.join(backends)}"
                   + (f"; not available: {', '.join(f'{k} ({v})' for k, v in missing.items())}" if missing else ""))
+
+    if args.scenario == "words":
+        import words  # bench/words.py
+
+        return words.run(args, km, console, backends, missing, machine, threads_all)
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console)

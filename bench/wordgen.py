@@ -1,0 +1,173 @@
+"""Word sets for SCENARIO=words, and an independent count of their occurrences.
+
+``make_words(n, source)`` gives ``n`` distinct words of 4 to 12 letters and digits: the
+even-numbered ones cut from ``source`` (the first bytes of the corpus, so they occur),
+the odd-numbered ones random. One random stream with a fixed seed draws them in order,
+so ``make_words(k, s)`` is exactly ``make_words(n, s)[:k]`` for ``k <= n``: the N = 10
+set is the first ten words of the N = 100,000 one.
+
+``reference_count(buf, words)`` counts every occurrence of every word in ``buf``,
+overlapping ones included, without any string-search library: a numpy filter on the
+first four bytes at every offset (a bit table of the words' first four bytes), then an
+exact comparison of each candidate offset with the words that start with those bytes. It is what the
+benchmark checks every row against.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+WORD_ALPHABET = (string.ascii_letters + string.digits).encode("ascii")
+MIN_LEN, MAX_LEN = 4, 12
+#: the word sets' fixed seed (issue #13)
+WORDS_SEED = 13
+#: cut words come from the first bytes of the corpus (the same words for every SIZE >= this)
+CUT_FROM = 16 << 20
+#: the N values of SCENARIO=words
+DEFAULT_COUNTS = (10, 1_000, 10_000, 100_000)
+
+
+def parse_counts(text: str | None) -> list[int]:
+    """``"10,1000"`` or ``"10,1k,100k"`` -> ``[10, 1000]``; ``None`` or empty -> the default."""
+    if not text or not text.strip():
+        return list(DEFAULT_COUNTS)
+    out: list[int] = []
+    for item in text.replace(" ", "").split(","):
+        if not item:
+            continue
+        scale = 1
+        if item[-1] in "kK":
+            item, scale = item[:-1], 1000
+        try:
+            n = int(item) * scale
+        except ValueError:
+            raise ValueError(f"WORDS: cannot read {item!r}: use e.g. 10,1000,10k,100k") from None
+        if n < 1:
+            raise ValueError(f"WORDS: every N must be >= 1, got {n}")
+        if n not in out:
+            out.append(n)
+    if not out:
+        raise ValueError("WORDS: no N given")
+    return sorted(out)
+
+
+def make_words(n: int, source: bytes | memoryview, seed: int = WORDS_SEED) -> list[bytes]:
+    """``n`` distinct words, 4-12 bytes of ASCII letters and digits (see the module doc).
+
+    ``source`` is where the cut words come from (only its first CUT_FROM bytes are used);
+    if it holds no run of letters and digits long enough, every word is random.
+    """
+    src = bytes(memoryview(source)[:CUT_FROM])
+    rng = random.Random(seed)
+    seen: set[bytes] = set()
+    out: list[bytes] = []
+    alphabet = WORD_ALPHABET
+    while len(out) < n:
+        length = rng.randint(MIN_LEN, MAX_LEN)
+        if len(out) % 2 == 0 and len(src) >= length:
+            # a window of the corpus made only of letters and digits (same length until found)
+            for _ in range(10_000):
+                at = rng.randrange(len(src) - length + 1)
+                word = src[at:at + length]
+                if word.isalnum():
+                    break
+            else:  # a source without such windows: random words only
+                src = b""
+                continue
+        else:
+            word = bytes(rng.choice(alphabet) for _ in range(length))
+        if word in seen:
+            continue
+        seen.add(word)
+        out.append(word)
+    return out
+
+
+def write_words(words: Iterable[bytes], path: Path) -> Path:
+    """One word a line (the ``-f`` file of grep, rg and ``kmpsearch``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = b"".join(w + b"\n" for w in words)
+    if not path.exists() or path.read_bytes() != data:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def naive_count(buf: bytes | memoryview, words: Iterable[bytes]) -> int:
+    """Sum over the words of an overlapping ``bytes.find`` loop (slow: for tests and tiny inputs)."""
+    data = bytes(buf)
+    total = 0
+    for w in set(words):
+        i = data.find(w)
+        while i >= 0:
+            total += 1
+            i = data.find(w, i + 1)
+    return total
+
+
+#: the first-four-bytes filter's table: about 128 entries a word (fewer than 1% false
+#: candidates), 2**16 to 2**23 entries (small tables stay in cache: the gather is the cost)
+_TABLE_MIN_BITS, _TABLE_MAX_BITS = 16, 23
+_MUL = 2654435761  # Knuth's multiplicative hash
+
+
+def reference_count(buf, words: Iterable[bytes], block: int = 4 << 20) -> int:
+    """Every occurrence of every word in ``buf`` (bytes-like), overlaps included.
+
+    Words shorter than 4 bytes are counted with a plain find loop. Memory: a few times
+    ``block`` at a time.
+    """
+    import numpy as np
+
+    words = set(words)
+    short = [w for w in words if len(w) < 4]
+    by_len: dict[int, set[bytes]] = defaultdict(set)
+    for w in words:
+        if len(w) >= 4:
+            by_len[len(w)].add(w)
+    view = memoryview(buf).cast("B") if not isinstance(buf, (bytes, bytearray)) else memoryview(buf)
+    n = len(view)
+    total = naive_count(view, short) if short else 0
+    if not by_len or n < 4:
+        return total
+    longest = max(by_len)
+    by_first: dict[bytes, tuple[bytes, ...]] = {}  # first four bytes -> the words that start so
+    for ws in by_len.values():
+        for w in ws:
+            by_first[w[:4]] = by_first.get(w[:4], ()) + (w,)
+    firsts = np.unique(np.frombuffer(b"".join(w[:4] for ws in by_len.values() for w in ws), dtype="<u4"))
+    bits = max(_TABLE_MIN_BITS, min(_TABLE_MAX_BITS, (len(firsts) * 128).bit_length()))
+    shift = np.uint32(32 - bits)
+    mul = np.uint32(_MUL)
+    table = np.zeros(1 << bits, dtype=bool)
+    table[(firsts * mul) >> shift] = True
+    # the key buffers are made once: fresh large arrays cost a page fault per page
+    keys = np.empty(min(block, n), dtype=np.uint32)
+    tmp = np.empty_like(keys)
+    start = 0
+    while start < n - 3:
+        stop = min(n - 3, start + block)  # the offsets [start, stop) are checked here
+        m = stop - start
+        data = bytes(view[start:min(n, stop + max(longest, 4) - 1)])
+        a = np.frombuffer(data, dtype=np.uint8)
+        k, t = keys[:m], tmp[:m]
+        # k = the little-endian uint32 of the four bytes at each offset, then its hash
+        np.copyto(k, a[:m], casting="unsafe")
+        for j in (1, 2, 3):
+            np.copyto(t, a[j:m + j], casting="unsafe")
+            np.left_shift(t, np.uint32(8 * j), out=t)
+            np.bitwise_or(k, t, out=k)
+        np.multiply(k, mul, out=k)
+        np.right_shift(k, shift, out=k)
+        get, startswith = by_first.get, data.startswith
+        for i in np.flatnonzero(table[k]).tolist():
+            ws = get(data[i:i + 4])
+            if ws:
+                total += sum(startswith(w, i) for w in ws)
+        start = stop
+    return total
