@@ -59,26 +59,27 @@ def make_words(n: int, source: bytes | memoryview, seed: int = WORDS_SEED) -> li
     """``n`` distinct words, 4-12 bytes of ASCII letters and digits (see the module doc).
 
     ``source`` is where the cut words come from (only its first CUT_FROM bytes are used);
-    if it holds no run of letters and digits long enough, every word is random.
+    a word whose length has no all-alphanumeric window there is random instead.
     """
     src = bytes(memoryview(source)[:CUT_FROM])
     rng = random.Random(seed)
     seen: set[bytes] = set()
     out: list[bytes] = []
     alphabet = WORD_ALPHABET
+    no_window: set[int] = set()  # lengths the source has no all-alphanumeric window of
     while len(out) < n:
         length = rng.randint(MIN_LEN, MAX_LEN)
-        if len(out) % 2 == 0 and len(src) >= length:
+        word = b""
+        if len(out) % 2 == 0 and len(src) >= length and length not in no_window:
             # a window of the corpus made only of letters and digits (same length until found)
             for _ in range(10_000):
                 at = rng.randrange(len(src) - length + 1)
-                word = src[at:at + length]
-                if word.isalnum():
+                if src[at:at + length].isalnum():
+                    word = src[at:at + length]
                     break
-            else:  # a source without such windows: random words only
-                src = b""
-                continue
-        else:
+            else:
+                no_window.add(length)
+        if not word:
             word = bytes(rng.choice(alphabet) for _ in range(length))
         if word in seen:
             continue

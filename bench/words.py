@@ -159,6 +159,37 @@ PEERS = (
 )
 
 
+def versions(peers: dict[str, tuple[Peer, Any]], tools: list["Tool"]) -> dict[str, str]:
+    """What was compared with, and its version."""
+    from importlib import metadata
+
+    out: dict[str, str] = {}
+    for name, (peer, mod) in peers.items():
+        try:
+            out[name] = metadata.version(peer.pip)
+        except metadata.PackageNotFoundError:
+            out[name] = getattr(mod, "__version__", "?")
+        if name == "hyperscan":
+            try:  # the library inside the wheel (vectorscan or Hyperscan)
+                db = mod.Database(mode=mod.HS_MODE_BLOCK)
+                db.compile(expressions=[b"ab"], ids=[0], elements=1, flags=0, literal=True)
+                info = db.info().decode(errors="replace").split(" Features")[0].replace("Version:", "").strip()
+                out[name] += f" (libhs {info}: vectorscan on Linux/macOS wheels)"
+            except Exception:
+                pass
+    for tool in tools:
+        if tool.name == "kmpsearch-cli":
+            continue
+        try:
+            first = subprocess.run(tool.argv(Path("-"), Path("-"))[:1] + ["--version"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, timeout=30).stdout.decode(errors="replace")
+            first = first.splitlines()[0].strip() if first else "?"
+            out[tool.name] = first.replace("grep (GNU grep)", "GNU grep").replace("ripgrep ", "")
+        except (OSError, subprocess.SubprocessError):
+            out[tool.name] = "?"
+    return out
+
+
 def load_peers() -> tuple[dict[str, tuple[Peer, Any]], dict[str, str]]:
     """({name: (peer, module)} for the peers that import, {name: why not} for the others)."""
     ok: dict[str, tuple[Peer, Any]] = {}
@@ -334,8 +365,9 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
     unavailable = dict(missing)
     unavailable.update(peers_missing)
     unavailable.update(tools_missing)
-    console.print(f"words: N = {', '.join(f'{n:,}' for n in counts)}; peers: {', '.join(peers) or 'none'}; "
-                  f"commands: {', '.join(t.name for t in tools)}")
+    compared = versions(peers, tools)
+    console.print(f"words: N = {', '.join(f'{n:,}' for n in counts)}; compared with: "
+                  + (", ".join(f"{k} {v}" for k, v in compared.items()) or "nothing"))
     for name, why in {**peers_missing, **tools_missing}.items():
         console.print(f"[yellow]not available: {name}: {why}[/]")
 
@@ -425,6 +457,8 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
 
     targets = check_targets(rows, builds, counts)
     note_lines = notes(args, counts, rows, builds, unavailable, threads_all, notes_fallback, master)
+    if compared:
+        note_lines.append("Versions: " + "; ".join(f"{k} {v}" for k, v in compared.items()) + ".")
     if peer_errors:
         note_lines.append("Peers or commands that failed here (not counted as a failure of the run): "
                           + "; ".join(peer_errors))
@@ -456,7 +490,7 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
         "machine": machine,
         "config": {"size": size, "size_text": corpora.human_size(size), "scenario": "words", "words": counts,
                    "words_seed": wordgen.WORDS_SEED, "word_lengths": [wordgen.MIN_LEN, wordgen.MAX_LEN],
-                   "threads_all": threads_all, "backends": backends, "unavailable": unavailable,
+                   "threads_all": threads_all, "backends": backends, "unavailable": unavailable, "compared": compared,
                    "full": args.full, "repeats": args.repeats, "prefix": args.prefix_bytes, "seed": args.seed,
                    "corpus": str(path), "first_words": [w.decode() for w in master[:10]],
                    "kmpsearch": getattr(km, "__version__", None), "kmpsearch_path": str(Path(km.__file__).parent)},

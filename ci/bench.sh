@@ -4,7 +4,12 @@
 #
 # Knobs (environment or make variables; empty = the harness's default):
 #   SIZE=1GiB  PATTERN=3J1  THREADS=<usable CPUs>  BACKENDS=python,rust,...  FULL=1
-#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file  PREFIX=16MiB  SEED=...
+#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words  PREFIX=16MiB  SEED=...
+#   WORDS=10,1000,10000,100000 (SCENARIO=words: the numbers of words)
+# SCENARIO=words also installs its peers when they are missing, each on its own and best effort
+# (a peer that cannot be installed is reported and its rows are left out, never a failure):
+# ahocorasick-rs, pyahocorasick and hyperscan from PyPI into the venv, ripgrep with apt-get
+# when running as root (BENCH_INSTALL=0: install nothing).
 # BENCH_PYTHON=/path/to/python runs the harness with that interpreter instead, without set-up
 # (kmpsearch must import there); BENCH_SETUP=0 skips set-up and uses .venv as it is.
 # Results: bench/results/latest.{json,md,png}; corpora: bench/corpus/ (both git-ignored).
@@ -28,10 +33,41 @@ if ! "$PY" -c 'import rich, matplotlib, numpy' 2>/dev/null; then
     "$PY" -m pip install --quiet --disable-pip-version-check 'rich>=13' 'matplotlib>=3.8' 'numpy>=1.26'
 fi
 
+if [ "${SCENARIO:-}" = words ] && [ "${BENCH_INSTALL:-1}" != 0 ]; then
+    not_installed=()
+    mkdir -p build
+    # Python peers: module name, then what pip installs (binary wheels only for hyperscan: its
+    # source build needs libhs, which the wheel bundles)
+    for peer in "ahocorasick_rs ahocorasick-rs>=1.0" "ahocorasick pyahocorasick>=2.0" \
+                "hyperscan hyperscan>=0.7 --only-binary=hyperscan"; do
+        read -r module requirement options <<<"$peer"
+        if ! "$PY" -c "import $module" 2>/dev/null; then
+            echo "ci/bench.sh: installing $requirement for the words scenario" >&2
+            # shellcheck disable=SC2086  # $options: zero or more words
+            if ! "$PY" -m pip install --quiet --disable-pip-version-check $options "$requirement" \
+                   >"build/bench-pip-$module.log" 2>&1 || ! "$PY" -c "import $module" 2>/dev/null; then
+                not_installed+=("$requirement: pip could not install it here: $(tail -n 1 "build/bench-pip-$module.log")")
+            fi
+        fi
+    done
+    if ! command -v rg >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "ci/bench.sh: installing ripgrep (apt-get) for the words scenario" >&2
+            { apt-get install -y -qq ripgrep || { apt-get update -qq && apt-get install -y -qq ripgrep; }; } \
+                >build/bench-apt-ripgrep.log 2>&1 || true
+        fi
+        command -v rg >/dev/null || not_installed+=("ripgrep: not installed and could not be (needs root and apt-get)")
+    fi
+    for line in "${not_installed[@]}"; do
+        printf '\033[1;33m[bench] not available, its rows are left out: %s\033[0m\n' "$line" >&2
+    done
+fi
+
 export SIZE="${SIZE:-}" PATTERN="${PATTERN:-}" THREADS="${THREADS:-}" BACKENDS="${BACKENDS:-}" \
-       FULL="${FULL:-}" REPEATS="${REPEATS:-}" SCENARIO="${SCENARIO:-}" PREFIX="${PREFIX:-}" SEED="${SEED:-}"
+       FULL="${FULL:-}" REPEATS="${REPEATS:-}" SCENARIO="${SCENARIO:-}" PREFIX="${PREFIX:-}" SEED="${SEED:-}" \
+       WORDS="${WORDS:-}"
 export MPLBACKEND=Agg
 echo "[bench] $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')" \
      "SIZE=${SIZE:-1GiB} PATTERN=${PATTERN:-default} THREADS=${THREADS:-all} BACKENDS=${BACKENDS:-all}" \
-     "FULL=${FULL:-0} REPEATS=${REPEATS:-3} SCENARIO=${SCENARIO:-default}"
+     "FULL=${FULL:-0} REPEATS=${REPEATS:-3} SCENARIO=${SCENARIO:-default}${WORDS:+ WORDS=$WORDS}"
 exec "$PY" bench/run.py "$@"
