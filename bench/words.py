@@ -884,52 +884,64 @@ def chart(path: Path, args, machine: dict, rows: list[Row], builds: list[Build])
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 6.2), gridspec_kw={"width_ratios": [3, 2]})
-    series: dict[str, list[Row]] = {}
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 8), gridspec_kw={"width_ratios": [3, 2]}, layout="constrained")
+    # one colour per implementation in both panels; line style: what kind of row it is
+    palette = list(plt.get_cmap("tab10").colors) + list(plt.get_cmap("Dark2").colors)
+    implementations: list[str] = []
+
+    def impl_of(label: str) -> str:
+        return label.split(" [")[0]
+
+    for r in rows:
+        if r.group is not None and impl_of(r.label) not in implementations:
+            implementations.append(impl_of(r.label))
+    colour = {name: palette[i % len(palette)] for i, name in enumerate(implementations)}
+    series: dict[tuple[str, int], list[Row]] = {}
     for r in rows:
         if r.error or math.isnan(r.seconds) or r.group is None or r.measures == "find_all":
             continue
-        key = f"{r.label} · t={r.threads}" if r.kind == "backend" else r.label
-        series.setdefault(key, []).append(r)
-    colours = plt.get_cmap("tab20").colors
-    for i, (key, rs) in enumerate(sorted(series.items(), key=lambda kv: (kv[1][0].kind != "backend", kv[0]))):
+        series.setdefault((impl_of(r.label), r.threads), []).append(r)
+    for (impl, threads), rs in series.items():
         rs.sort(key=lambda r: r.group)
         kind = rs[0].kind
-        style = {"backend": "-", "peer": "--", "command": ":"}.get(kind, "-")
-        marker = {"backend": "o", "peer": "s", "command": "^"}.get(kind, "o")
-        ax.plot([r.group for r in rs], [r.seconds for r in rs], style, marker=marker, color=colours[i % 20],
-                label=key, linewidth=1.6 if kind == "backend" else 1.2, markersize=5)
-        for r in rs:
-            if r.extrapolated:
-                ax.plot([r.group], [r.seconds], marker=marker, markerfacecolor="white", color=colours[i % 20],
-                        markersize=5)
+        if kind == "backend":
+            style, marker = ("-" if threads > 1 or len([k for k in series if k[0] == impl]) == 1 else "--"), "o"
+            label = f"{impl} · threads={threads}"
+        else:
+            style, marker, label = (":" if kind == "peer" else "-."), ("s" if kind == "peer" else "^"), impl
+        c = colour.get(impl, "#444444")
+        ax.plot([r.group for r in rs], [r.seconds for r in rs], style, marker=marker, color=c, label=label,
+                linewidth=1.8 if kind == "backend" else 1.3, markersize=5)
+        hollow = [r for r in rs if r.extrapolated]
+        if hollow:
+            ax.plot([r.group for r in hollow], [r.seconds for r in hollow], linestyle="", marker=marker,
+                    markerfacecolor="white", color=c, markersize=5)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("N words")
     ax.set_ylabel(f"seconds to count in {corpora.human_size(args.size_bytes)} (log, lower is better)")
-    ax.set_title("search (hollow markers: extrapolated from a prefix)", fontsize=10)
+    ax.set_title("search: solid/dashed kmpsearch (threads=all/1), dotted peers, dash-dot commands;\n"
+                 "hollow markers: extrapolated from a prefix", fontsize=9)
     ax.grid(which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", ncol=1, frameon=False)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8, frameon=False)
 
     bseries: dict[str, list[Build]] = {}
     for b in builds:
         if not b.error and not math.isnan(b.seconds):
-            bseries.setdefault(b.label, []).append(b)
-    for i, (key, bs) in enumerate(sorted(bseries.items())):
+            bseries.setdefault(impl_of(b.label), []).append(b)
+    for key, bs in bseries.items():
         bs.sort(key=lambda b: b.n)
-        bx.plot([b.n for b in bs], [max(b.seconds, 1e-6) for b in bs], "-" if bs[0].kind == "backend" else "--",
-                marker="o" if bs[0].kind == "backend" else "s", label=key, color=colours[(2 * i) % 20], markersize=4)
-    bx.axhline(1.0, color="#c0392b", linewidth=0.8, linestyle=":")
+        bx.plot([b.n for b in bs], [max(b.seconds, 1e-6) for b in bs], "-" if bs[0].kind == "backend" else ":",
+                marker="o" if bs[0].kind == "backend" else "s", color=colour.get(key, "#444444"), markersize=4)
+    bx.axhline(1.0, color="#c0392b", linewidth=0.8)
     bx.set_xscale("log")
     bx.set_yscale("log")
     bx.set_xlabel("N words")
     bx.set_ylabel("build seconds (log)")
-    bx.set_title("build (dotted: the 1 s target)", fontsize=10)
+    bx.set_title("build (same colours; red line: the 1 s target)", fontsize=9)
     bx.grid(which="major", alpha=0.3)
-    bx.legend(fontsize=7, loc="upper left", frameon=False)
     fig.suptitle(f"kmpsearch: N words in {corpora.human_size(args.size_bytes)} (scenario words)\n"
                  f"{machine['cpu']}, {machine['cores_usable']} cores, Python {machine['python']}", fontsize=11)
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
