@@ -638,6 +638,12 @@ def _run_group(n, words, words_path, args, km, backends, table, pure_names, one_
             runner.progress.advance(runner.overall)
             rows.append(row)
             continue
+        if span == 0:  # too slow to run again: its calibration run is the row
+            runner.console.log(f"{row.label} {row.measures:<14} threads={row.threads:<3} {row.seconds:9.4f} s  "
+                               f"(≈, one run of {row.measured:.1f} s on {corpora.human_size(row.span)})")
+            runner.progress.advance(runner.overall)
+            rows.append(row)
+            continue
         if span < size:
             row.span_mode, row.prefix, row.fit = "prefix", span, True
         rows.append(runner.measure(row))
@@ -660,13 +666,27 @@ def _run_group(n, words, words_path, args, km, backends, table, pure_names, one_
 
 def _process_span(row: Row, size: int, full: bool, runner: Runner, progress) -> int:
     """How much of the corpus a command runs on: all of it when a run fits PROCESS_RUN_BUDGET
-    (or FULL=1), else a power-of-two MiB prefix that does (start-up fitted by the runner)."""
+    (or FULL=1), else a power-of-two MiB prefix that does (start-up fitted by the runner).
+
+    A command that takes longer than the budget on the smallest prefix (2 MiB) is not run
+    again: that run becomes the row (one run, extrapolated linearly) and 0 is returned.
+    """
     if full:
         return size
-    small, big = min(size, 2 << 20), min(size, 16 << 20)
+    small = min(size, 2 << 20)
     progress.update(runner.current, description=f"{row.name} [calibrating]", visible=True)
     row.prepare(small)
-    t_small = min(timed_once(row.run, small) for _ in range(2))
+    t0 = time.perf_counter()
+    found = row.run(small)
+    t_small = time.perf_counter() - t0
+    if t_small >= PROCESS_RUN_BUDGET and small < size:
+        row.span, row.size, row.times, row.matches = small, size, [t_small], found
+        row.measured, row.extrapolated, row.seconds = t_small, True, t_small * size / small
+        row.note = "one run"
+        return 0
+    t_small = min(t_small, timed_once(row.run, small))
+    # the second size: 16 MiB, or less when that would take much longer than the budget
+    big = min(size, 16 << 20, max(2 * small, int(small * 2 * PROCESS_RUN_BUDGET / max(t_small, 1e-3)) >> 20 << 20))
     if big <= small:
         return size
     row.prepare(big)
@@ -676,7 +696,7 @@ def _process_span(row: Row, size: int, full: bool, runner: Runner, progress) -> 
     if fixed + per_byte * size <= PROCESS_RUN_BUDGET:
         return size
     span = int((PROCESS_RUN_BUDGET - fixed) / per_byte)
-    mib = max(8, 1 << max(0, (span >> 20).bit_length() - 1))  # a power of two MiB, at least 8
+    mib = max(4, 1 << max(0, (span >> 20).bit_length() - 1))  # a power of two MiB, at least 4
     return min(size, mib << 20)
 
 
