@@ -169,8 +169,11 @@ class AhoCorasick:
                 out[s] = tuple(own[s]) + out[fail[s]]
                 queue.append(s)
         self.goto, self.fail, self.out = goto, fail, out
-        # the fast scan's jump: the next byte that begins some word
-        firsts = sorted({k[0] for k in keys} | ({k[0] - 32 for k in keys if 97 <= k[0] <= 122} if ignore_case else set()))
+        # the fast scan's jump to the next byte that begins some word (the text is folded
+        # first when ignore_case): a few bytes.find (memchr) when there are few such bytes,
+        # else a byte-class regular expression (slower per byte, but then most bytes begin a word)
+        firsts = sorted({k[0] for k in keys})
+        self.firsts = [bytes([b]) for b in firsts] if len(firsts) <= 4 else None
         self.first = re.compile(b"[" + b"".join(re.escape(bytes([b])) for b in firsts) + b"]")
 
     def plan(self, n: int, threads: int, min_chunk: int) -> list[tuple[int, int, int]]:
@@ -181,19 +184,32 @@ class AhoCorasick:
         into ``acc`` (a list of ``(offset, index)``, a list of per-word counts, or a one-item
         list holding the total)."""
         goto, fail, out = self.goto, self.fail, self.out
-        root = goto[0]
         search = self.first.search
         if self.ignore_case:
             block = block.translate(FOLD)
         n = len(block)
+        firsts = self.firsts if fast else None
+        if firsts:
+            find = block.find
+            nexts = [find(b) for b in firsts]
+            nexts = [n if p < 0 else p for p in nexts]
         i = 0
         total = 0
         while i < n:
             if fast and s == 0:
-                hit = search(block, i)
-                if hit is None:
-                    break
-                i = hit.start()
+                if firsts:
+                    for k, p in enumerate(nexts):
+                        if p < i:
+                            p = find(firsts[k], i)
+                            nexts[k] = n if p < 0 else p
+                    i = min(nexts)
+                    if i >= n:
+                        break
+                else:
+                    hit = search(block, i)
+                    if hit is None:
+                        break
+                    i = hit.start()
             c = block[i]
             while True:
                 nxt = goto[s].get(c)
