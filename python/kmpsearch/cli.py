@@ -458,24 +458,40 @@ def _json_text(value: str | bytes) -> str:
 
 # --------------------------------------------------------------------------- patterns
 
+#: the longest word a words file may hold (-f /dev/zero must fail fast, not eat the memory)
+MAX_WORD = 16 << 20
+
+
 def _read_words(path: str, reporter: _Reporter) -> list[bytes] | None:
+    """The words of a words file, one per line (CR LF too), empty lines skipped; read line
+    by line, each line at most MAX_WORD bytes."""
+    words = []
     try:
         if path == "-":
             if sys.stdin is None:  # standard input is closed
                 raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-            data = sys.stdin.buffer.read()
+            fh, close = sys.stdin.buffer, False
         else:
-            with open(path, "rb") as fh:
-                data = fh.read()
-    except OSError as exc:
-        reporter.error(path, exc)
+            fh, close = open(path, "rb"), True
+        try:
+            while True:
+                line = fh.readline(MAX_WORD + 2)
+                if not line:
+                    break
+                if line.endswith(b"\n"):
+                    line = line[:-1]
+                elif len(line) > MAX_WORD:
+                    raise ValueError(f"a line longer than {MAX_WORD} bytes: not a words file")
+                if line.endswith(b"\r"):  # word lists written on Windows
+                    line = line[:-1]
+                if line:
+                    words.append(line)
+        finally:
+            if close:
+                fh.close()
+    except (OSError, ValueError) as exc:
+        reporter.error(path, exc if isinstance(exc, OSError) else str(exc))
         return None
-    words = []
-    for line in data.split(b"\n"):
-        if line.endswith(b"\r"):  # word lists written on Windows
-            line = line[:-1]
-        if line:
-            words.append(line)
     return words
 
 
@@ -542,6 +558,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        _stderr_line(f"{PROG}: memory exhausted")  # grep's words
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - any other failure: one line and status 2, never 1
+        _stderr_line(f"{PROG}: {type(exc).__name__}: {exc}")
+        return EXIT_ERROR
 
 
 _SHORT_WITH_VALUE = "efj"
