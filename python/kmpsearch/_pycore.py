@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections import deque
 from typing import Any, Callable
 
@@ -240,14 +241,17 @@ class AhoCorasick:
 # --------------------------------------------------------------------------- running
 
 def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: bool, kind: str,
-                block: int = BLOCK):
+                block: int = BLOCK, stop: threading.Event | None = None):
     """Scan bytes ``[start, end)`` obtained through ``read(offset, size)``, keeping the matches
     that start before ``own_end``. A short read (a file that shrank) ends the scan with the
-    matches found so far."""
+    matches found so far; ``stop`` (set when the caller gave up, e.g. on Ctrl-C) ends it at
+    the next block."""
     acc: Any = [] if kind == "list" else [0] * compiled.words if kind == "each" else [0]
     state = 0
     pos = start
     while pos < end:
+        if stop is not None and stop.is_set():
+            break
         data = read(pos, min(block, end - pos))
         if not data:
             break
@@ -280,14 +284,20 @@ def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast:
     if not chunks:
         return empty(kind, compiled.words)
 
-    def work(chunk: tuple[int, int, int]):
-        return scan_window(read, compiled, *chunk, fast, kind)
-
-    if len(chunks) > 1 and make_pool is not None:
-        with make_pool(len(chunks)) as pool:
-            results = list(pool.map(work, chunks))
-    else:
-        results = [work(chunk) for chunk in chunks]
+    if len(chunks) == 1 or make_pool is None:
+        return merge([scan_window(read, compiled, *chunk, fast, kind) for chunk in chunks], kind)
+    stop = threading.Event()
+    pool = make_pool(len(chunks))
+    try:
+        futures = [pool.submit(scan_window, read, compiled, *chunk, fast, kind, BLOCK, stop) for chunk in chunks]
+        results = [f.result() for f in futures]
+    except BaseException:
+        # Ctrl-C (or an error in one chunk): the other chunks stop at their next block
+        # instead of running to their end, and no thread outlives the call
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return merge(results, kind)
 
 
