@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -422,7 +423,7 @@ def test_broken_pipe_is_quiet(tmp_path):
     status = proc.wait(timeout=120)
     assert first == bytes(p) + b":0:ab\n"
     assert err == b""  # no traceback, no "Exception ignored" message
-    assert status == 2
+    assert status == -signal.SIGPIPE  # as grep: killed by SIGPIPE (the shell shows 141)
 
 
 # --------------------------------------------------------------------------- backends
@@ -664,3 +665,16 @@ def test_endless_words_file_is_an_error_not_all_the_memory(tmp_path):
     cp = run("-f", "/dev/zero", str(f))
     assert cp.returncode == 2
     assert cp.stderr.count(b"\n") == 1 and b"/dev/zero" in cp.stderr and b"Traceback" not in cp.stderr
+
+
+def test_json_keeps_undecodable_words_and_paths_apart(tmp_path):
+    import base64
+
+    f = tmp_path / "bin.dat"
+    f.write_bytes(b"\xff\xfe ok")
+    cp = run("--json", "-e", os.fsdecode(b"\xff"), "-e", os.fsdecode(b"\xfe"), "-e", "ok", str(f))
+    assert cp.returncode == 0, cp.stderr
+    got = [json.loads(line) for line in lines(cp)]
+    assert [g["match"] for g in got] == [{"bytes": base64.b64encode(b"\xff").decode()},
+                                         {"bytes": base64.b64encode(b"\xfe").decode()}, "ok"]
+    assert [g["offset"] for g in got] == [0, 1, 3] and got[0]["path"] == str(f)

@@ -453,3 +453,15 @@ def test_one_pattern_shared_by_many_threads(backend):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_buffers_of_pointers_or_objects_are_rejected(backend):
+    import ctypes
+
+    pointers = (ctypes.c_void_p * 4)()  # its bytes are addresses, not data
+    for fn in (backend.find_all, backend.count):
+        with pytest.raises(TypeError):
+            fn(pointers, b"\x00")
+    with pytest.raises(TypeError):
+        backend.WordSet([b"\x00"]).count(pointers)
+    assert backend.count((ctypes.c_int * 3)(1, 2, 1), (1).to_bytes(4, "little")) == 2  # numbers are fine

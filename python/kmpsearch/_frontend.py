@@ -123,6 +123,10 @@ def _byte_view(obj: object, what: str) -> memoryview:
         raise TypeError(f"{what} must be a C-contiguous buffer")
     if mv.ndim == 1 and mv.format == "B":
         return mv
+    if any(code in mv.format for code in "OP&"):  # e.g. numpy dtype=object: the bytes are pointers
+        fmt = mv.format
+        mv.release()
+        raise TypeError(f"{what} must hold bytes, characters or numbers, not objects or pointers (format {fmt!r})")
     return PickleBuffer(mv).raw()  # any C-contiguous buffer as unsigned bytes, no copy
 
 

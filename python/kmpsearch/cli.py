@@ -450,10 +450,16 @@ def _flush(out) -> None:
         raise _WriteError(exc) from exc
 
 
-def _json_text(value: str | bytes) -> str:
-    """Text for JSON: UTF-8 decoded, undecodable bytes replaced by U+FFFD."""
+def _json_text(value: str | bytes) -> str | dict[str, str]:
+    """A path or word for JSON, lossless: its text when it is UTF-8, else (as ripgrep's
+    --json does) ``{"bytes": <base64>}``, so that ``\\xff`` and ``\\xfe`` stay distinct."""
     raw = os.fsencode(value) if isinstance(value, str) else value
-    return raw.decode("utf-8", "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        import base64
+
+        return {"bytes": base64.b64encode(raw).decode("ascii")}
 
 
 # --------------------------------------------------------------------------- patterns
@@ -555,15 +561,35 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         _silence_stdout()  # `kmpsearch word big | head`: the reader left, stop quietly
+        if argv is None:
+            _die_of_sigpipe()  # as grep: killed by SIGPIPE (the shell sees 141)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except MemoryError:
         _stderr_line(f"{PROG}: memory exhausted")  # grep's words
         return EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - any other failure: one line and status 2, never 1
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any other failure (a PanicException is a
+        # BaseException): one line and status 2, never 1 ("no match")
         _stderr_line(f"{PROG}: {type(exc).__name__}: {exc}")
         return EXIT_ERROR
+
+
+def _die_of_sigpipe() -> None:
+    """End the process as grep ends when its reader leaves: by the default SIGPIPE action
+    (Python ignores SIGPIPE, so the write failed with EPIPE instead)."""
+    import signal
+
+    if not hasattr(signal, "SIGPIPE"):  # pragma: no cover - Windows
+        return
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
 
 
 _SHORT_WITH_VALUE = "efj"
