@@ -8,6 +8,6 @@ PY=.venv/bin/python
 export PATH="$PWD/.venv/bin:$PATH"   # cmake, ninja from the venv
 [ -f ci/c-tests.sh ] && { echo "[test] C library tests (ctest)"; bash ci/c-tests.sh; }
 [ -f ci/rust-tests.sh ] && { echo "[test] Rust crate tests (cargo test)"; bash ci/rust-tests.sh; }
-export KMPSEARCH_REQUIRE=${KMPSEARCH_REQUIRE-cffi,cython,rust}
+export KMPSEARCH_REQUIRE=${KMPSEARCH_REQUIRE-native}   # every native row of kmpsearch.backends.TABLE
 echo "[test] conformance suite (KMPSEARCH_REQUIRE=$KMPSEARCH_REQUIRE)"
 exec "$PY" -m pytest tests -p no:cacheprovider "$@"

@@ -2,8 +2,10 @@
 # The whole tox matrix (issue 7), as `make tox` runs it:
 #   host (pyenv CPython 3.11.7, 3.12.1, 3.13.0):  envs 3.11, 3.12, 3.13
 #   Debian sid chroot (ci/sid-chroot.sh):          envs 3.14, 3.15, 3.14t, 3.15t
-# Free-threaded 3.14t/3.15t: no interpreter for them exists on this machine (sid ships none,
-# uv may not download one), so tox reports them as SKIP; if one appears, it runs.
+# Free-threaded 3.14t/3.15t: a `python3.14t` / `python3.15t` on the host's PATH runs its env on
+# the host (moved out of the chroot's list); otherwise the chroot looks for one (sid ships none
+# today, uv may not download one) and tox reports the env as SKIP, never OK. A "t" env whose
+# interpreter has a GIL fails (tox.ini checks), so a wrong python3.14t cannot pass as OK.
 #
 # Ends with one `ENV: OK|FAIL|SKIP` line per env (tox's own summary lines, host and chroot
 # merged in env_list order) and a closing `tox: N passed, N failed, N skipped` line; exits
@@ -14,7 +16,7 @@
 #        (default 3.14,3.15,3.14t,3.15t; empty: no chroot), KMPSEARCH_TOX_MUST_RUN (default
 #        3.11,3.12,3.13,3.14,3.15: envs whose SKIP counts as a failure, since this machine has
 #        their interpreters), KMPSEARCH_CACHE (caches, default ~/.cache/kmpsearch),
-#        KMPSEARCH_REQUIRE (default in tox.ini: cffi,cython,rust)
+#        KMPSEARCH_REQUIRE (default in tox.ini: native = the native rows of kmpsearch.backends.TABLE)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -24,6 +26,14 @@ HOST_ENVS=${KMPSEARCH_TOX_HOST_ENVS-3.11,3.12,3.13}
 SID_ENVS=${KMPSEARCH_TOX_SID_ENVS-3.14,3.15,3.14t,3.15t}
 ALL_ENVS=3.11,3.12,3.13,3.14,3.15,3.14t,3.15t
 MUST_RUN=${KMPSEARCH_TOX_MUST_RUN-3.11,3.12,3.13,3.14,3.15}
+# a free-threaded interpreter on the host's PATH: its env runs on the host, not in the chroot
+for ft in 3.14t 3.15t; do
+    if [[ ,$SID_ENVS, == *",$ft,"* ]] && command -v "python$ft" >/dev/null 2>&1; then
+        HOST_ENVS=${HOST_ENVS:+$HOST_ENVS,}$ft
+        SID_ENVS=$(tr ',' '\n' <<<"$SID_ENVS" | grep -vx "$ft" | paste -sd, -)
+        printf '[ci/tox.sh] %s\n' "python$ft on PATH ($(command -v "python$ft")): env $ft runs on the host" >&2
+    fi
+done
 PYENV_ROOT=${PYENV_ROOT:-/root/.pyenv}
 PYENV_VERSIONS=(3.11.7 3.12.1 3.13.0)
 TOOLS=$CACHE/host-tools

@@ -1,7 +1,8 @@
 """Shared fixtures: one conformance suite, parametrized over every backend.
 
 A backend that does not import here is skipped with its reason, unless it is named in
-the environment variable KMPSEARCH_REQUIRE (comma-separated, e.g. ``cffi,cython,rust``),
+the environment variable KMPSEARCH_REQUIRE (comma-separated names; ``native`` means every
+native backend of the table in ``kmpsearch.backends``, as ``make test`` and tox set it),
 which turns its absence into a failure.
 """
 
@@ -12,8 +13,9 @@ import os
 import pytest
 
 import kmpsearch
+from kmpsearch.backends import NATIVE, required
 
-REQUIRED = {n.strip() for n in os.environ.get("KMPSEARCH_REQUIRE", "").split(",") if n.strip()}
+REQUIRED = required(os.environ.get("KMPSEARCH_REQUIRE", ""))
 
 
 def pytest_configure(config):
@@ -34,6 +36,12 @@ def load_backend(name: str):
 
 @pytest.fixture(params=kmpsearch.KNOWN_BACKENDS)
 def backend(request):
+    return load_backend(request.param)
+
+
+@pytest.fixture(params=NATIVE)
+def native(request):
+    """Each native backend (cffi, cython, rust: the table's native rows)."""
     return load_backend(request.param)
 
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import kmpsearch
 from conftest import REQUIRED, ref_find_all
-from kmpsearch import plan_chunks
+from kmpsearch import plan_chunks, plan_word_chunks
+from kmpsearch.backends import NATIVE, TABLE, info, required
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,11 +39,42 @@ def test_pure_python_backends_always_available():
 def test_every_backend_module_has_the_same_api():
     for name in kmpsearch.available_backends():
         mod = kmpsearch.get_backend(name)
-        for fn in ("find_all", "count", "find_all_in_file", "count_in_file"):
+        for fn in ("compile", "find_all", "count", "find_all_in_file", "count_in_file"):
             assert callable(getattr(mod, fn)), (name, fn)
             assert getattr(mod, fn).__doc__
-        assert mod.DEFAULT_SCAN in mod.SCANS
-        assert set(mod.SCANS) <= {"fast", "textbook"}
+        assert issubclass(mod.Pattern, kmpsearch.Pattern) and issubclass(mod.WordSet, kmpsearch.WordSet)
+        row = info(name)
+        assert mod.SCANS == row.scans and mod.DEFAULT_SCAN == row.scans[0]
+        assert set(mod.SCANS) == {"fast", "textbook"}
+        for method in ("count", "find_all", "count_fd", "find_all_fd"):
+            assert callable(getattr(mod.core.compile_pattern(b"ab"), method)), (name, method)
+        words = mod.core.compile_words([b"ab", b"c"], False)
+        for method in ("count", "count_each", "find_all", "count_fd", "count_each_fd", "find_all_fd"):
+            assert callable(getattr(words, method)), (name, method)
+        assert isinstance(words.memory_bytes, int)
+
+
+def test_one_backend_table():
+    assert kmpsearch.KNOWN_BACKENDS == tuple(b.name for b in TABLE)
+    assert sorted(kmpsearch.PREFERENCE) == sorted(kmpsearch.KNOWN_BACKENDS)
+    assert [info(n).rank for n in kmpsearch.PREFERENCE] == sorted(b.rank for b in TABLE)
+    assert set(NATIVE) == {b.name for b in TABLE if b.native}
+    assert required("native") == set(NATIVE) and required("python, cffi") == {"python", "cffi"}
+    assert required("all") == set(kmpsearch.KNOWN_BACKENDS) and required("") == set()
+    for row in TABLE:
+        assert "auto" in row.simd and row.parallel in ("threads", "processes", "python-threads", "none")
+        assert (ROOT / "python" / "kmpsearch" / "backends" / f"{row.name}.py").is_file()
+    # the backend modules on disk are exactly the table's rows
+    on_disk = {p.stem for p in (ROOT / "python" / "kmpsearch" / "backends").glob("*.py")} - {"__init__"}
+    assert on_disk == set(kmpsearch.KNOWN_BACKENDS)
+
+
+def test_compile_and_the_default_classes():
+    pat = kmpsearch.compile(b"aa")
+    assert isinstance(pat, kmpsearch.Pattern) and pat.backend == kmpsearch.backend
+    assert kmpsearch.Pattern(b"aa") == pat  # the base class builds the default backend's
+    ws = kmpsearch.WordSet([b"a"])
+    assert type(ws) is kmpsearch.get_backend(kmpsearch.backend).WordSet
 
 
 def test_get_backend_errors():
@@ -115,6 +147,17 @@ def test_plan_finds_each_match_exactly_once(haystack, needle, threads, min_chunk
     for s, e in plan_chunks(len(haystack), len(needle), threads, min_chunk):
         found += [s + i for i in ref_find_all(haystack[s:e], needle)]
     assert found == ref_find_all(haystack, needle)
+
+
+@given(st.lists(st.sampled_from(b"ab"), max_size=120).map(bytes),
+       st.lists(st.lists(st.sampled_from(b"ab"), min_size=1, max_size=7).map(bytes), min_size=1, max_size=4),
+       st.integers(1, 9), st.integers(1, 20))
+def test_word_plan_finds_each_match_exactly_once(haystack, words, threads, min_chunk):
+    expected = sorted((i, j) for j, w in enumerate(words) for i in ref_find_all(haystack, w))
+    found = []
+    for s, e, own in plan_word_chunks(len(haystack), max(map(len, words)), threads, min_chunk):
+        found += [(s + i, j) for j, w in enumerate(words) for i in ref_find_all(haystack[s:e], w) if s + i < own]
+    assert sorted(found) == expected
 
 
 def test_plan_rejects_nonsense():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -422,7 +423,7 @@ def test_broken_pipe_is_quiet(tmp_path):
     status = proc.wait(timeout=120)
     assert first == bytes(p) + b":0:ab\n"
     assert err == b""  # no traceback, no "Exception ignored" message
-    assert status == 2
+    assert status == -signal.SIGPIPE  # as grep: killed by SIGPIPE (the shell shows 141)
 
 
 # --------------------------------------------------------------------------- backends
@@ -625,3 +626,55 @@ def test_main_in_process(files, capsysbinary):
     assert main(["-c", "abra", str(a)]) == 0
     assert capsysbinary.readouterr().out == bytes(a) + b":3\n"
     assert main(["-l", "zzz", str(a)]) == 1
+
+
+# --- many words in one pass, -i, unexpected errors ----------------------------------------
+
+def test_ignore_case_folds_ascii_letters_only(tmp_path):
+    f = tmp_path / "h.txt"
+    f.write_bytes(b"Hello hello HELLO [x] {x} @a `a \xc9t \xe9t")
+    cp = run("-i", "-e", "hello", "-e", "[X]", "-e", "@A", "-e", "\u00e9t", str(f))
+    assert cp.returncode == 0, cp.stderr
+    label = str(f).encode()
+    # MATCH is the text found; '{' and '`' are not '[' and '@'; non-ASCII compares exactly
+    assert lines(cp) == [label + b":0:Hello", label + b":6:hello", label + b":12:HELLO", label + b":18:[x]",
+                         label + b":26:@a"]
+    cp = run("-c", "--ignore-case", "-e", "HeLLo", str(f))
+    assert lines(cp) == [label + b":3"]
+
+
+def test_many_words_in_one_pass_match_the_per_word_reference(tmp_path):
+    import random
+    rnd = random.Random(3)
+    words = sorted({bytes(rnd.choice(b"abc") for _ in range(rnd.randrange(1, 5))) for _ in range(40)})
+    data = bytes(rnd.choice(b"abc\n") for _ in range(5000))
+    f = tmp_path / "d.txt"
+    f.write_bytes(data)
+    wf = tmp_path / "w.txt"
+    wf.write_bytes(b"\n".join(words) + b"\n")
+    cp = run("-f", str(wf), str(f), env=_env(KMPSEARCH_CLI_CHUNK="7"))
+    assert cp.returncode == 0, cp.stderr
+    assert lines(cp) == ref_lines(str(f).encode(), data, words)
+    cp = run("-c", "-f", str(wf), str(f))
+    assert lines(cp) == [str(f).encode() + b":%d" % sum(len(ref_offsets(data, w)) for w in words)]
+
+
+def test_endless_words_file_is_an_error_not_all_the_memory(tmp_path):
+    f = tmp_path / "h.txt"
+    f.write_bytes(b"hello")
+    cp = run("-f", "/dev/zero", str(f))
+    assert cp.returncode == 2
+    assert cp.stderr.count(b"\n") == 1 and b"/dev/zero" in cp.stderr and b"Traceback" not in cp.stderr
+
+
+def test_json_keeps_undecodable_words_and_paths_apart(tmp_path):
+    import base64
+
+    f = tmp_path / "bin.dat"
+    f.write_bytes(b"\xff\xfe ok")
+    cp = run("--json", "-e", os.fsdecode(b"\xff"), "-e", os.fsdecode(b"\xfe"), "-e", "ok", str(f))
+    assert cp.returncode == 0, cp.stderr
+    got = [json.loads(line) for line in lines(cp)]
+    assert [g["match"] for g in got] == [{"bytes": base64.b64encode(b"\xff").decode()},
+                                         {"bytes": base64.b64encode(b"\xfe").decode()}, "ok"]
+    assert [g["offset"] for g in got] == [0, 1, 3] and got[0]["path"] == str(f)

@@ -274,6 +274,16 @@ def test_file_errors(backend, tmp_path):
             fn(empty, b"a", threads="1")
 
 
+def test_read_error_names_the_file(backend):
+    if not os.path.exists("/proc/self/mem"):
+        pytest.skip("no /proc here")
+    for fn in (backend.count_in_file, backend.WordSet([b"a", b"b"]).count_in_file):
+        args = ("/proc/self/mem", b"a") if fn is backend.count_in_file else ("/proc/self/mem",)
+        with pytest.raises(OSError) as info:
+            fn(*args)  # its size reads as 0; reading it from offset 0 fails with EIO
+        assert info.value.errno == 5 and info.value.filename == "/proc/self/mem"
+
+
 def test_file_needle_straddles_read_blocks(backend, tmp_path):
     # matches across the 1 MiB read blocks of the file kernels and the chunk boundaries
     needle = b"<sensitive-word>"
@@ -370,3 +380,88 @@ def test_many_python_threads_share_one_backend(backend):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+# --- compiled patterns ------------------------------------------------------------------
+
+def test_compiled_pattern(backend, tmp_path):
+    import pickle
+
+    name = backend.__name__.rsplit(".", 1)[1]
+    pat = backend.compile(bytearray(b"aa"))
+    assert pat.needle == b"aa" and type(pat.needle) is bytes and pat.backend == name
+    assert isinstance(pat, backend.Pattern) and repr(pat).startswith("<kmpsearch.Pattern b'aa'")
+    for _ in range(3):  # reusable
+        assert pat.find_all(b"aaaa") == [0, 1, 2]
+        assert pat.count(memoryview(b"xaaax"), threads=2, _min_chunk=1) == 2
+    path = tmp_path / "p.bin"
+    path.write_bytes(b"aaa")
+    assert pat.find_all_in_file(path) == [0, 1] and pat.count_in_file(str(path)) == 2
+    text = backend.compile("cö")
+    assert text.needle == "cö" and text.find_all("ünïcödé cö") == [3, 8]
+    with pytest.raises(TypeError):
+        text.find_all(b"c\xc3\xb6")
+    with pytest.raises(TypeError):
+        pat.count("aa")
+    for p in (pat, text):
+        again = pickle.loads(pickle.dumps(p))
+        assert again == p and hash(again) == hash(p) and type(again) is type(p)
+    assert backend.compile(b"ab") != backend.compile("ab")
+    with pytest.raises(AttributeError):
+        pat.needle = b"x"
+    with pytest.raises(AttributeError):
+        pat._core = None
+    for bad in (b"", ""):
+        with pytest.raises(ValueError):
+            backend.compile(bad)
+    for bad in (None, 3, [1], memoryview(b"abcabc")[::2]):
+        with pytest.raises(TypeError):
+            backend.compile(bad)
+
+
+def test_scan_accepts_a_str_subclass(backend):
+    import enum
+
+    class Scan(str, enum.Enum):
+        FAST = "fast"
+        TEXTBOOK = "textbook"
+
+    for scan in Scan:
+        assert backend.count(b"abab", b"ab", scan=scan) == 2
+        assert backend.WordSet([b"ab", b"b"]).count(b"abab", scan=scan) == 4
+
+
+def test_one_pattern_shared_by_many_threads(backend):
+    pat = backend.compile(b"3J1")
+    shared = (b"xx3J1y" * 3000) + b"3J13J1"
+    expected = ref_find_all(shared, b"3J1")
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(3):
+                assert pat.find_all(shared, threads=2, _min_chunk=4096) == expected
+                assert pat.count(b"3J1" * i, threads=3, _min_chunk=2) == i
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+def test_buffers_of_pointers_or_objects_are_rejected(backend):
+    import ctypes
+
+    pointers = (ctypes.c_void_p * 4)()  # its bytes are addresses, not data
+    for fn in (backend.find_all, backend.count):
+        with pytest.raises(TypeError):
+            fn(pointers, b"\x00")
+    with pytest.raises(TypeError):
+        backend.WordSet([b"\x00"]).count(pointers)
+    assert backend.count((ctypes.c_int * 3)(1, 2, 1), (1).to_bytes(4, "little")) == 2  # numbers are fine

@@ -106,7 +106,7 @@ def _check_min_chunk(value: object) -> int:
 def _check_choice(value: object, what: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
-    value = str(value)  # a str subclass (enum.StrEnum) as the plain str the cores expect
+    value = str.__str__(value)  # a str subclass (enum.StrEnum) as the plain str the cores expect
     if value not in choices:
         raise ValueError(f"{what} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
@@ -123,6 +123,10 @@ def _byte_view(obj: object, what: str) -> memoryview:
         raise TypeError(f"{what} must be a C-contiguous buffer")
     if mv.ndim == 1 and mv.format == "B":
         return mv
+    if any(code in mv.format for code in "OP&"):  # e.g. numpy dtype=object: the bytes are pointers
+        fmt = mv.format
+        mv.release()
+        raise TypeError(f"{what} must hold bytes, characters or numbers, not objects or pointers (format {fmt!r})")
     return PickleBuffer(mv).raw()  # any C-contiguous buffer as unsigned bytes, no copy
 
 
@@ -268,17 +272,18 @@ class _Search:
 
     def _stream_fd(self, fd: int, kind: str, opts: tuple):
         with open(fd, "rb", buffering=0, closefd=False) as f:
-            parts = [got for _, got in self._windows(f, kind, opts, STREAM_WINDOW, True)]
+            parts = [got for _, _, got in self._windows(f, kind, opts, STREAM_WINDOW, True)]
         return _merge(parts, kind, self._words_count())
 
     def _words_count(self) -> int:
         return 1
 
     def _windows(self, f, kind: str, opts: tuple, window: int, regular: bool,
-                 on_read=None) -> Iterator[tuple[int, Any]]:
+                 on_read=None) -> Iterator[tuple[int, memoryview, Any]]:
         """Search ``f`` (a binary file object) in overlapping windows of ``window`` bytes;
-        yield ``(base, result)`` per window, ``result`` holding only the matches that start
-        in the window's own range, offsets absolute. Memory: one window."""
+        yield ``(base, view, result)`` per window: ``view`` the window's bytes (valid until
+        the next one) from offset ``base`` on, ``result`` only the matches that start in the
+        window's own range, offsets absolute. Memory: one window."""
         core = self._core
         longest = self._longest
         count = getattr(core, _KINDS[kind][0])
@@ -295,7 +300,7 @@ class _Search:
             elif end > own:
                 over = count(view[own:end], *opts)  # exactly the matches starting at own or later
                 got = got - over if kind == "count" else [a - b for a, b in zip(got, over)]
-            yield base, got
+            yield base, view, got
 
 
 def _merge(parts: list, kind: str, nwords: int):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections import deque
 from typing import Any, Callable
 
@@ -169,8 +170,11 @@ class AhoCorasick:
                 out[s] = tuple(own[s]) + out[fail[s]]
                 queue.append(s)
         self.goto, self.fail, self.out = goto, fail, out
-        # the fast scan's jump: the next byte that begins some word
-        firsts = sorted({k[0] for k in keys} | ({k[0] - 32 for k in keys if 97 <= k[0] <= 122} if ignore_case else set()))
+        # the fast scan's jump to the next byte that begins some word (the text is folded
+        # first when ignore_case): a few bytes.find (memchr) when there are few such bytes,
+        # else a byte-class regular expression (slower per byte, but then most bytes begin a word)
+        firsts = sorted({k[0] for k in keys})
+        self.firsts = [bytes([b]) for b in firsts] if len(firsts) <= 4 else None
         self.first = re.compile(b"[" + b"".join(re.escape(bytes([b])) for b in firsts) + b"]")
 
     def plan(self, n: int, threads: int, min_chunk: int) -> list[tuple[int, int, int]]:
@@ -181,19 +185,32 @@ class AhoCorasick:
         into ``acc`` (a list of ``(offset, index)``, a list of per-word counts, or a one-item
         list holding the total)."""
         goto, fail, out = self.goto, self.fail, self.out
-        root = goto[0]
         search = self.first.search
         if self.ignore_case:
             block = block.translate(FOLD)
         n = len(block)
+        firsts = self.firsts if fast else None
+        if firsts:
+            find = block.find
+            nexts = [find(b) for b in firsts]
+            nexts = [n if p < 0 else p for p in nexts]
         i = 0
         total = 0
         while i < n:
             if fast and s == 0:
-                hit = search(block, i)
-                if hit is None:
-                    break
-                i = hit.start()
+                if firsts:
+                    for k, p in enumerate(nexts):
+                        if p < i:
+                            p = find(firsts[k], i)
+                            nexts[k] = n if p < 0 else p
+                    i = min(nexts)
+                    if i >= n:
+                        break
+                else:
+                    hit = search(block, i)
+                    if hit is None:
+                        break
+                    i = hit.start()
             c = block[i]
             while True:
                 nxt = goto[s].get(c)
@@ -224,14 +241,17 @@ class AhoCorasick:
 # --------------------------------------------------------------------------- running
 
 def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: bool, kind: str,
-                block: int = BLOCK):
+                block: int = BLOCK, stop: threading.Event | None = None):
     """Scan bytes ``[start, end)`` obtained through ``read(offset, size)``, keeping the matches
     that start before ``own_end``. A short read (a file that shrank) ends the scan with the
-    matches found so far."""
+    matches found so far; ``stop`` (set when the caller gave up, e.g. on Ctrl-C) ends it at
+    the next block."""
     acc: Any = [] if kind == "list" else [0] * compiled.words if kind == "each" else [0]
     state = 0
     pos = start
     while pos < end:
+        if stop is not None and stop.is_set():
+            break
         data = read(pos, min(block, end - pos))
         if not data:
             break
@@ -264,14 +284,20 @@ def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast:
     if not chunks:
         return empty(kind, compiled.words)
 
-    def work(chunk: tuple[int, int, int]):
-        return scan_window(read, compiled, *chunk, fast, kind)
-
-    if len(chunks) > 1 and make_pool is not None:
-        with make_pool(len(chunks)) as pool:
-            results = list(pool.map(work, chunks))
-    else:
-        results = [work(chunk) for chunk in chunks]
+    if len(chunks) == 1 or make_pool is None:
+        return merge([scan_window(read, compiled, *chunk, fast, kind) for chunk in chunks], kind)
+    stop = threading.Event()
+    pool = make_pool(len(chunks))
+    try:
+        futures = [pool.submit(scan_window, read, compiled, *chunk, fast, kind, BLOCK, stop) for chunk in chunks]
+        results = [f.result() for f in futures]
+    except BaseException:
+        # Ctrl-C (or an error in one chunk): the other chunks stop at their next block
+        # instead of running to their end, and no thread outlives the call
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return merge(results, kind)
 
 

@@ -4,11 +4,13 @@
     kmpsearch [OPTIONS] -e WORD [-e WORD ...] [-f WORDS_FILE] [FILE ...]
 
 Every occurrence (overlaps included) is printed as ``PATH:OFFSET:MATCH``: the byte
-offset in the file and the word that matched, in file order then offset order (for
+offset in the file and the text that matched, in file order then offset order (for
 several words, ties at one offset follow the order the words were given). Patterns
 are literal byte strings (no regular expressions): a PATTERN from the command line
 is its bytes as the OS passed them (UTF-8 text, odd bytes kept as is); a words file
-is read as raw bytes, one word per line, empty lines skipped.
+is read as raw bytes, one word per line, empty lines skipped. All the words are
+searched in one pass (a ``WordSet``: Aho-Corasick), compiled once per run; ``-i``
+folds ASCII letters only (as ``grep -i`` in the C locale).
 
 No FILE, or ``-``, reads standard input, labelled ``(standard input)``; with ``-r`` and
 no FILE the working directory is searched, as grep does. Exit status as grep's: 0 if
@@ -18,7 +20,7 @@ matched, except with ``-q``).
 Memory stays bounded whatever the size of the input: inputs are read in windows
 (16 MiB by default) that overlap by the longest word's length minus one, and a match
 is reported by the one window that owns its start offset. ``-c`` on a regular file
-uses the backend's file function (``count_in_file``), which reads with ``pread``.
+hands the open descriptor to the backend's file search, which reads with ``pread``.
 
 Hidden knobs for tests (environment): ``KMPSEARCH_CLI_CHUNK`` (window size in bytes)
 and ``KMPSEARCH_CLI_PROGRESS_MIN`` (input size from which a progress bar is shown).
@@ -28,15 +30,12 @@ from __future__ import annotations
 
 import argparse
 import errno
-import heapq
-import itertools
 import json
 import os
 import select
 import stat
 import sys
 from types import ModuleType
-from typing import Callable
 
 import kmpsearch
 
@@ -102,6 +101,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         "starting with '-'")
     g.add_argument("-f", "--file", dest="word_files", action="append", default=[], metavar="WORDS_FILE",
                    help="read words from WORDS_FILE, one per line, empty lines skipped ('-': standard input)")
+    g.add_argument("-i", "--ignore-case", action="store_true",
+                   help="ASCII letters match either case (A-Z = a-z); other bytes exactly")
     g = p.add_argument_group("input")
     g.add_argument("-r", "--recursive", action="store_true",
                    help="search directories recursively (symbolic links are followed only on the "
@@ -231,10 +232,13 @@ class _Meter:
 # --------------------------------------------------------------------------- searching
 
 class _Searcher:
-    def __init__(self, args: argparse.Namespace, words: list[bytes], api: ModuleType | None,
+    def __init__(self, args: argparse.Namespace, words: list[bytes], api: ModuleType,
                  out, reporter: _Reporter, progress: _Progress) -> None:
-        self.words = words
-        self.threads = args.threads
+        # every word in one pass, compiled once per run (no words: an empty words file)
+        self.wordset = api.WordSet(words, ignore_case=args.ignore_case) if words else None
+        self.words = list(self.wordset.words) if words else []
+        self.ignore_case = args.ignore_case
+        self.opts = api._api.options(args.threads, None, None, None)
         self.out = out
         self.reporter = reporter
         self.progress = progress
@@ -244,10 +248,6 @@ class _Searcher:
         self.recursive = args.recursive
         self.implicit_dot = False
         self.chunk = _env_int("KMPSEARCH_CLI_CHUNK", DEFAULT_CHUNK)
-        src = api if api is not None else kmpsearch
-        self.find_all: Callable = src.find_all
-        self.count: Callable = src.count
-        self.count_in_file: Callable = src.count_in_file
         self.matched = False
 
     # ---- inputs
@@ -309,7 +309,7 @@ class _Searcher:
                 meter = self.progress.meter(label, st.st_size if regular else None)
                 try:
                     if self.mode == "count" and regular and meter.bar is None:
-                        self.count_regular(path, label)
+                        self.count_regular(f.fileno(), st.st_size, label)
                     else:  # windows: bounded memory, early stop for -l/-q, a bar that moves
                         self.search_stream(f, label, regular, meter)
                 finally:
@@ -352,30 +352,25 @@ class _Searcher:
 
     # ---- the searches
 
-    def count_regular(self, path: str, label: str) -> None:
-        """-c on a regular file: the backend's count_in_file per word (bounded memory, pread)."""
-        self.emit_count(label, sum(self.count_in_file(path, w, threads=self.threads) for w in self.words))
+    def count_regular(self, fd: int, size: int, label: str) -> None:
+        """-c on a regular file: the open descriptor to the backend's file search (pread)."""
+        n = self.wordset._search_fd(fd, size, "count", self.opts, label) if self.wordset else 0
+        self.emit_count(label, n)
 
     def search_stream(self, f, label: str, regular: bool, meter: _Meter) -> None:
-        words = self.words
         mode = self.mode
         prefix = os.fsencode(label) + b":"
         n_found = 0
-        windows = read_windows(f, max(map(len, words)), self.chunk, regular, meter.advance) if words else ()
-        for base, view, own in windows:
-            if mode == "lines":
-                found = [self._find_window(view, own, w) for w in words]
-                if any(found):
-                    self.emit_lines(prefix, label, base, found)
-                    n_found += 1
-            else:
-                c = 0
-                for w in words:
-                    end = min(len(view), own + len(w) - 1)
-                    if end >= len(w):
-                        c += self.count(view[:end], w, threads=self.threads)
-                n_found += c
-                if c and mode in ("list", "quiet"):
+        if self.wordset is not None:
+            kind = "list" if mode == "lines" else "count"
+            for base, view, got in self.wordset._windows(f, kind, self.opts, self.chunk, regular, meter.advance):
+                if mode == "lines":
+                    if got:
+                        self.emit_lines(prefix, label, got, base, view)
+                        n_found += 1
+                    continue
+                n_found += got
+                if got and mode in ("list", "quiet"):
                     break  # the answer is known: stop reading
         if mode == "count":
             self.emit_count(label, n_found)
@@ -385,12 +380,6 @@ class _Searcher:
                 self.emit(label, {"path": _json_text(label)}, os.fsencode(label) + b"\n")
             elif mode == "quiet":
                 raise _Quit
-
-    def _find_window(self, view: memoryview, own: int, w: bytes) -> list[int]:
-        end = min(len(view), own + len(w) - 1)  # only matches that start in [0, own)
-        if end < len(w):
-            return []
-        return self.find_all(view[:end], w, threads=self.threads)
 
     # ---- output
 
@@ -405,29 +394,33 @@ class _Searcher:
             self.matched = True
         self.emit(label, {"path": _json_text(label), "count": n}, os.fsencode(label) + b":%d\n" % n)
 
-    def emit_lines(self, prefix: bytes, label: str, base: int, found: list[list[int]]) -> None:
+    def emit_lines(self, prefix: bytes, label: str, pairs: list[tuple[int, int]], base: int,
+                   view: memoryview) -> None:
+        """Print one window's matches (absolute offsets, in order). The MATCH column is the
+        word; with -i the input's own bytes there (as grep -o prints them)."""
         self.matched = True
         words = self.words
-        if len(words) == 1:
-            pairs = ((off, 0) for off in found[0])
+        if self.ignore_case:
+            def matched(off: int, j: int) -> bytes:
+                return bytes(view[off - base:off - base + len(words[j])])
         else:
-            pairs = heapq.merge(*[[(off, j) for off in offs] for j, offs in enumerate(found) if offs])
+            def matched(off: int, j: int) -> bytes:
+                return words[j]
         if self.json:
             path = _json_text(label)
             texts = [_json_text(w) for w in words]
             dumps = json.dumps
 
             def render(batch):
-                return "".join(dumps({"path": path, "offset": base + off, "match": texts[j]},
+                return "".join(dumps({"path": path, "offset": off,
+                                      "match": _json_text(matched(off, j)) if self.ignore_case else texts[j]},
                                      ensure_ascii=False) + "\n" for off, j in batch).encode("utf-8")
         else:
             def render(batch):
-                return b"".join(b"%s%d:%s\n" % (prefix, base + off, words[j]) for off, j in batch)
-        while True:  # in batches: the text of a window's matches can be far larger than the window
-            batch = list(itertools.islice(pairs, _LINES_PER_WRITE))
-            if not batch:
-                break
-            _write_all(self.out, render(batch))
+                return b"".join(b"%s%d:%s\n" % (prefix, off, matched(off, j)) for off, j in batch)
+        for start in range(0, len(pairs), _LINES_PER_WRITE):
+            # in batches: the text of a window's matches can be far larger than the window
+            _write_all(self.out, render(pairs[start:start + _LINES_PER_WRITE]))
         _flush(self.out)
 
 
@@ -457,38 +450,55 @@ def _flush(out) -> None:
         raise _WriteError(exc) from exc
 
 
-def _json_text(value: str | bytes) -> str:
-    """Text for JSON: UTF-8 decoded, undecodable bytes replaced by U+FFFD."""
+def _json_text(value: str | bytes) -> str | dict[str, str]:
+    """A path or word for JSON, lossless: its text when it is UTF-8, else (as ripgrep's
+    --json does) ``{"bytes": <base64>}``, so that ``\\xff`` and ``\\xfe`` stay distinct."""
     raw = os.fsencode(value) if isinstance(value, str) else value
-    return raw.decode("utf-8", "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        import base64
+
+        return {"bytes": base64.b64encode(raw).decode("ascii")}
 
 
 # --------------------------------------------------------------------------- patterns
 
+#: the longest word a words file may hold (-f /dev/zero must fail fast, not eat the memory)
+MAX_WORD = 16 << 20
+
+
 def _read_words(path: str, reporter: _Reporter) -> list[bytes] | None:
+    """The words of a words file, one per line (CR LF too), empty lines skipped; read line
+    by line, each line at most MAX_WORD bytes."""
+    words = []
     try:
         if path == "-":
             if sys.stdin is None:  # standard input is closed
                 raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-            data = sys.stdin.buffer.read()
+            fh, close = sys.stdin.buffer, False
         else:
-            with open(path, "rb") as fh:
-                data = fh.read()
-    except OSError as exc:
-        reporter.error(path, exc)
+            fh, close = open(path, "rb"), True
+        try:
+            while True:
+                line = fh.readline(MAX_WORD + 2)
+                if not line:
+                    break
+                if line.endswith(b"\n"):
+                    line = line[:-1]
+                elif len(line) > MAX_WORD:
+                    raise ValueError(f"a line longer than {MAX_WORD} bytes: not a words file")
+                if line.endswith(b"\r"):  # word lists written on Windows
+                    line = line[:-1]
+                if line:
+                    words.append(line)
+        finally:
+            if close:
+                fh.close()
+    except (OSError, ValueError) as exc:
+        reporter.error(path, exc if isinstance(exc, OSError) else str(exc))
         return None
-    words = []
-    for line in data.split(b"\n"):
-        if line.endswith(b"\r"):  # word lists written on Windows
-            line = line[:-1]
-        if line:
-            words.append(line)
     return words
-
-
-def _unique(words: list[bytes]) -> list[bytes]:
-    seen: set[bytes] = set()
-    return [w for w in words if not (w in seen or seen.add(w))]
 
 
 # --------------------------------------------------------------------------- backends
@@ -551,9 +561,35 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         _silence_stdout()  # `kmpsearch word big | head`: the reader left, stop quietly
+        if argv is None:
+            _die_of_sigpipe()  # as grep: killed by SIGPIPE (the shell sees 141)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        _stderr_line(f"{PROG}: memory exhausted")  # grep's words
+        return EXIT_ERROR
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any other failure (a PanicException is a
+        # BaseException): one line and status 2, never 1 ("no match")
+        _stderr_line(f"{PROG}: {type(exc).__name__}: {exc}")
+        return EXIT_ERROR
+
+
+def _die_of_sigpipe() -> None:
+    """End the process as grep ends when its reader leaves: by the default SIGPIPE action
+    (Python ignores SIGPIPE, so the write failed with EPIPE instead)."""
+    import signal
+
+    if not hasattr(signal, "SIGPIPE"):  # pragma: no cover - Windows
+        return
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
 
 
 _SHORT_WITH_VALUE = "efj"
@@ -614,7 +650,6 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
         if got is None:
             return EXIT_ERROR  # like grep: a missing words file is fatal
         words.extend(got)
-    words = _unique(words)
 
     try:  # --backend, else $KMPSEARCH_BACKEND, else the fastest; one that cannot load is exit 2
         api = kmpsearch.get_backend(args.backend if args.backend is not None else kmpsearch.backend)

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from .._frontend import default_threads, make_api
 from .._pycore import KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_window
@@ -90,7 +91,16 @@ class _Compiled:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                  initializer=_init_worker, initargs=(self.algo,)) as pool:
             futures = [pool.submit(_scan_chunk, where, ident, *c, fast, kind) for c in chunks]
-            return merge([f.result() for f in futures], kind)
+            try:
+                return merge([f.result() for f in futures], kind)
+            except BrokenProcessPool as exc:
+                # the real error (a MemoryError receiving a result, ...), not the pool's symptom
+                if isinstance(exc.__cause__, Exception) and not isinstance(exc.__cause__, BrokenProcessPool):
+                    raise exc.__cause__ from None
+                raise RuntimeError(
+                    "a kmpsearch worker process died before it could report (killed, out of memory, or "
+                    "it failed to start: a script using the multiprocessing backend must guard its entry "
+                    "point with `if __name__ == \"__main__\":`)") from exc
 
     def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str):
         chunks = self.algo.plan(len(buf), threads, min_chunk)
