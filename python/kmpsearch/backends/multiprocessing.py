@@ -9,6 +9,8 @@ input is first written to an unnamed temporary file in ``/dev/shm`` (memory, not
 it exists and has room; unlinked at once, so nothing is left behind). Small inputs (one
 chunk) run in the calling process without a pool; a pool has at most as many processes as
 this process may use CPUs. Without ``/proc`` (not Linux) the chunks run in this process.
+Ctrl-C in the caller ends the workers at once; a worker whose caller died (killed, out of
+memory) ends within a fraction of a second (a watchdog thread in each worker).
 
 Workers start with ``forkserver`` where available (``spawn`` elsewhere), never ``fork``:
 forking a process that runs threads can deadlock. As with any multiprocessing code under
@@ -23,6 +25,8 @@ import errno
 import multiprocessing
 import os
 import tempfile
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -34,9 +38,31 @@ from .._pycore import KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_w
 _worker_algo = None
 
 
-def _init_worker(algo) -> None:
+def _caller_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie -- killed, not yet reaped -- does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+
+
+def _watch_caller(pid: int) -> None:
+    """A worker's watchdog thread: end the worker as soon as its caller is gone (killed, out
+    of memory). Without it a worker would finish its chunk and then wait forever for the next
+    task: its task pipe never reports the end, since the workers hold both of its ends."""
+    while _caller_alive(pid):
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _init_worker(algo, caller: int) -> None:
     global _worker_algo
     _worker_algo = algo
+    threading.Thread(target=_watch_caller, args=(caller,), daemon=True, name="kmpsearch-watchdog").start()
 
 
 def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_end: int, fast: bool, kind: str):
@@ -53,6 +79,19 @@ def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_en
         return scan_window(read_fd(fd), _worker_algo, start, end, own_end, fast, kind)
     finally:
         os.close(fd)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C or an error in the caller: end the workers now instead of waiting for their chunks."""
+    if hasattr(pool, "terminate_workers"):  # Python 3.14+
+        pool.terminate_workers()
+        return
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(5)
 
 
 def _context():
@@ -88,11 +127,12 @@ class _Compiled:
         st = os.fstat(fd)
         ident = (st.st_dev, st.st_ino)
         workers = min(len(chunks), default_threads())
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
-                                 initializer=_init_worker, initargs=(self.algo,)) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                   initializer=_init_worker, initargs=(self.algo, os.getpid()))
+        try:
             futures = [pool.submit(_scan_chunk, where, ident, *c, fast, kind) for c in chunks]
             try:
-                return merge([f.result() for f in futures], kind)
+                results = [f.result() for f in futures]
             except BrokenProcessPool as exc:
                 # the real error (a MemoryError receiving a result, ...), not the pool's symptom
                 if isinstance(exc.__cause__, Exception) and not isinstance(exc.__cause__, BrokenProcessPool):
@@ -101,6 +141,11 @@ class _Compiled:
                     "a kmpsearch worker process died before it could report (killed, out of memory, or "
                     "it failed to start: a script using the multiprocessing backend must guard its entry "
                     "point with `if __name__ == \"__main__\":`)") from exc
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
+        return merge(results, kind)
 
     def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str):
         chunks = self.algo.plan(len(buf), threads, min_chunk)
