@@ -351,6 +351,8 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    if not console.is_terminal:  # a log or a pipe: room for the wider words table
+        console.width = max(console.width, 180)
     try:
         counts = wordgen.parse_counts(args.words)
     except ValueError as exc:
