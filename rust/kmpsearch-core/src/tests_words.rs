@@ -171,6 +171,15 @@ fn nul_and_high_bytes() {
         check(&hay, &words, false, threads, 3, 5);
         check(&hay, &words, true, threads, 3, 5);
     }
+    // the prefix 0xffffffff (the exact table's empty key) and 0x00000000
+    let mut words: Vec<Vec<u8>> = vec![b"\xff\xff\xff\xff".to_vec(), b"\xff\xff\xff\xffa".to_vec(), b"\0\0\0\0".to_vec()];
+    words.extend((0..70).map(|i| format!("w{i:04}").into_bytes())); // past Teddy: the bitmap
+    let hay = b"\xff\xff\xff\xff\xffa\0\0\0\0\0w0042\xff".repeat(9);
+    for threads in [1, 3] {
+        check(&hay, &words, false, threads, 2, 7);
+        check(&hay, &words, true, threads, 2, 7);
+        check(&hay, &words[..3], false, threads, 2, 7);
+    }
 }
 
 #[test]
