@@ -7,9 +7,9 @@
 //!
 //! * [`Scan::Textbook`]: the plain automaton reading every byte (KMP for a pattern,
 //!   Aho-Corasick for a word set).
-//! * [`Scan::Fast`] (default): for a pattern, a SIMD search of the whole needle
-//!   ([`memchr::memmem`], linear in the worst case) finds the next occurrence, and the
-//!   KMP automaton takes over after each match for the overlapping ones; for a word set,
+//! * [`Scan::Fast`] (default): for a pattern, the KMP automaton jumping ahead, whenever
+//!   no partial match is pending, with a SIMD search (memchr's packed pair) of the two
+//!   needle bytes rarest in the text (sampled); for a word set,
 //!   a filter on the words' first bytes plus exact verification, with a budgeted
 //!   fallback to the automaton (see [`WordSet`]). Both stay linear in the input.
 //! * Work is split along [`plan_chunks`], the chunk plan every kmpsearch backend follows;
@@ -36,6 +36,7 @@
 mod plan;
 mod pool;
 mod read;
+mod skip;
 mod words;
 
 use std::fmt;
@@ -44,7 +45,7 @@ use std::io;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use memchr::memmem;
+use skip::Skip;
 
 pub use plan::{plan_chunks, DEFAULT_MIN_CHUNK};
 pub use pool::{pool_threads, MAX_POOL_THREADS};
@@ -62,7 +63,8 @@ pub const MAX_THREADS: usize = 256;
 /// How the automaton walks the text. Results never depend on it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Scan {
-    /// The accelerated scan: SIMD search of the needle / filter of the words' starts.
+    /// The accelerated scan: SIMD skip to the needle's rarest bytes / filter of the
+    /// words' starts.
     #[default]
     Fast,
     /// The textbook automaton (KMP, Aho-Corasick) reading every byte.
@@ -427,12 +429,12 @@ impl Pattern {
         }
         let chunks = plan_chunks(hay.len() as u64, self.needle.len() as u64, opts.threads, opts.min_chunk)?;
         let fail = self.fail_table()?;
-        let finder = memmem::Finder::new(&self.needle[..]);
         run_chunks(&chunks, |_, range| {
             let mut s = sink();
             let window = hay.get(range.start as usize..range.end as usize).ok_or(Error::Internal("chunk"))?;
             let mut st = ScanState::default();
-            if self.run(fail, &finder, window, range.start, &mut st, opts.scan, &mut s) {
+            let skip = Skip::new(&self.needle, window);
+            if self.run(fail, skip.as_ref(), window, range.start, &mut st, opts.scan, &mut s) {
                 Ok(s)
             } else {
                 Err(Error::OutOfMemory)
@@ -453,10 +455,9 @@ impl Pattern {
         }
         let chunks = plan_chunks(len, self.needle.len() as u64, opts.threads, opts.min_chunk)?;
         let fail = self.fail_table()?;
-        let finder = memmem::Finder::new(&self.needle[..]);
         run_chunks(&chunks, |_, range| {
             let mut s = sink();
-            self.scan_source(fail, &finder, src, range, opts, &mut s)?;
+            self.scan_source(fail, src, range, opts, &mut s)?;
             Ok(s)
         })
     }
@@ -465,7 +466,6 @@ impl Pattern {
     fn scan_source<R: ReadAt + ?Sized, S: Sink>(
         &self,
         fail: &FailTable,
-        finder: &memmem::Finder<'_>,
         src: &R,
         range: Range<u64>,
         opts: &Options,
@@ -475,6 +475,7 @@ impl Pattern {
         let mut buf = try_vec(size, 0u8)?;
         let mut pos = range.start;
         let mut st = ScanState::default();
+        let mut skip = None; // tuned on the chunk's first block
         while pos < range.end {
             let want = (buf.len() as u64).min(range.end - pos) as usize;
             let got = match src.read_at(&mut buf[..want], pos) {
@@ -483,7 +484,10 @@ impl Pattern {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(Error::Io(err)),
             };
-            if !self.run(fail, finder, &buf[..got], pos, &mut st, opts.scan, sink) {
+            if skip.is_none() {
+                skip = Skip::new(&self.needle, &buf[..got]);
+            }
+            if !self.run(fail, skip.as_ref(), &buf[..got], pos, &mut st, opts.scan, sink) {
                 return Err(Error::OutOfMemory);
             }
             pos += got as u64;
@@ -500,19 +504,19 @@ impl Pattern {
     fn run<S: Sink>(
         &self,
         fail: &FailTable,
-        finder: &memmem::Finder<'_>,
+        skip: Option<&Skip>,
         hay: &[u8],
         base: u64,
         st: &mut ScanState,
         scan: Scan,
         sink: &mut S,
     ) -> bool {
-        match (scan, fail) {
-            (Scan::Fast, _) if self.needle.len() == 1 => self.scan_one_byte(hay, base, sink),
-            (Scan::Textbook, FailTable::Small(f)) => scan_textbook(&self.needle, f, hay, base, st, sink),
-            (Scan::Textbook, FailTable::Large(f)) => scan_textbook(&self.needle, f, hay, base, st, sink),
-            (Scan::Fast, FailTable::Small(f)) => scan_fast(&self.needle, f, finder, hay, base, st, sink),
-            (Scan::Fast, FailTable::Large(f)) => scan_fast(&self.needle, f, finder, hay, base, st, sink),
+        match (scan, fail, skip) {
+            (Scan::Fast, _, _) if self.needle.len() == 1 => self.scan_one_byte(hay, base, sink),
+            (Scan::Fast, FailTable::Small(f), Some(skip)) => scan_fast(&self.needle, f, skip, hay, base, st, sink),
+            (Scan::Fast, FailTable::Large(f), Some(skip)) => scan_fast(&self.needle, f, skip, hay, base, st, sink),
+            (_, FailTable::Small(f), _) => scan_textbook(&self.needle, f, hay, base, st, sink),
+            (_, FailTable::Large(f), _) => scan_textbook(&self.needle, f, hay, base, st, sink),
         }
     }
 
@@ -567,25 +571,24 @@ fn scan_textbook<F: Idx, S: Sink>(
     true
 }
 
-/// The fast scan: jump with [`memmem`] (SIMD prefilter + Two-Way: linear in the worst
-/// case) to the next full occurrence of the needle, then run the KMP automaton from the
-/// state a match leaves (`fail[m-1]`) for the overlapping occurrences.
+/// The fast scan: the KMP automaton, which jumps ahead with [`Skip`] (a SIMD search of
+/// the two needle bytes rarest in this text) whenever no partial match is pending.
 ///
-/// The automaton hands back to `memmem` when it is in state 0, or when it has read `m`
-/// bytes without a match: `memmem` then restarts at `i - j`, where the pending partial
-/// match begins (no match can start earlier, KMP's invariant). The at most `j < m` bytes
-/// read twice are paid for by the `m` automaton steps before the restart, so the scan
-/// stays linear. On adversarial input (a sea of `a`, needle `a`x999 + `b`) `memmem`'s
-/// rare-byte prefilter never stops and the automaton almost never runs.
+/// In state 0 at `i`, [`Skip::find`] gives the leftmost candidate `p >= i` where both
+/// chosen bytes sit at their offsets; no match starts in `i..p`, so the automaton goes on
+/// from `p` in state 0. It also jumps when it has read `m` bytes without a match, from
+/// `i - j`, where the pending partial match begins (no match can start earlier, KMP's
+/// invariant): the at most `j < m` bytes read again are paid for by the `m` steps before,
+/// so the scan stays linear. On adversarial input (1 GiB of `a`, needle `a`x999 + `b`)
+/// the pair (`a`, `b`) never occurs and the chunk is skipped at memchr speed.
 ///
-/// When `memmem` finds nothing up to the end of `hay` (a block of a file), the state to
-/// carry into the next block is that of the automaton run over the last `m - 1` bytes
-/// from state 0 (a pending partial match starts at or after the restart point and within
-/// the last `m - 1` bytes).
+/// When no candidate is left in `hay` (a block of a file), the state to carry into the
+/// next block is that of the automaton run over the last `m - 1` bytes from state 0 (a
+/// pending partial match starts at or after the jump point and within those bytes).
 fn scan_fast<F: Idx, S: Sink>(
     needle: &[u8],
     fail: &[F],
-    finder: &memmem::Finder<'_>,
+    skip: &Skip,
     hay: &[u8],
     base: u64,
     st: &mut ScanState,
@@ -600,18 +603,22 @@ fn scan_fast<F: Idx, S: Sink>(
     while i < len {
         if (j == 0 || run >= m) && j <= i {
             let q = i - j;
-            match finder.find(&hay[q..]) {
-                Some(off) => {
-                    let p = q + off;
-                    if !sink.hit(base + p as u64) {
-                        return false;
-                    }
-                    i = p + m;
-                    j = fail[m - 1].ix();
+            match skip.find(hay, q) {
+                Some(p) if p < len => {
+                    // no match starts in q..p. A quick look at the needle's first (up to
+                    // 8) bytes rules out most false candidates at O(1) each; otherwise
+                    // the automaton goes on from p in state 0 (and reads at least the
+                    // byte at p before the next jump).
+                    let head = m.min(8);
+                    j = 0;
                     run = 0;
-                    continue;
+                    if hay.get(p..p + head).is_some_and(|h| h != &needle[..head]) {
+                        i = p + 1;
+                        continue;
+                    }
+                    i = p;
                 }
-                None => {
+                _ => {
                     // no occurrence starts at q or later within hay: the state at the end
                     i = q.max(len.saturating_sub(m - 1));
                     j = 0;
@@ -621,7 +628,7 @@ fn scan_fast<F: Idx, S: Sink>(
                             j = fail[j - 1].ix();
                         }
                         if needle[j] == c {
-                            j += 1; // j < m: a match here would have been found by memmem
+                            j += 1; // j < m: a match here would have been a candidate
                         }
                         i += 1;
                     }

@@ -416,3 +416,25 @@ proptest! {
         prop_assert_eq!(found, naive(&hay[..cut], &needle));
     }
 }
+
+#[test]
+fn skip_pairs_far_apart_and_unrepresentative_samples() {
+    // rare bytes more than 255 apart in the needle; text whose sample (16 spread
+    // blocks) does not look like the places where the matches are
+    let needle = [b"b".to_vec(), vec![b'a'; 600], b"c".to_vec(), vec![b'a'; 300]].concat();
+    let mut hay = vec![b'a'; 200_000];
+    for at in [0usize, 1000, 50_000, 123_457, 200_000 - needle.len()] {
+        hay[at..at + needle.len()].copy_from_slice(&needle);
+    }
+    for threads in [1, 2, 3] {
+        for block in [100, 4096, 1 << 20] {
+            for scan in SCANS {
+                check(&hay, &needle, threads, 1000, scan, block);
+            }
+        }
+    }
+    let periodic = b"xyz".repeat(70_000);
+    for needle in [b"xyzx".to_vec(), b"xyz".repeat(100), [b"xyz".repeat(100), b"q".to_vec()].concat()] {
+        check(&periodic, &needle, 2, 1000, Scan::Fast, 5000);
+    }
+}
