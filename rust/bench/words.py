@@ -65,7 +65,10 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--peers", action="store_true")
     ap.add_argument("--single", action="store_true")
-    ap.add_argument("--no-teddy", action="store_true")
+    ap.add_argument("--adversarial", action="store_true",
+                    help="word sets on adversarial text: the fast scan's budgeted fallback")
+    ap.add_argument("--slow-repeats", type=int, default=None,
+                    help="repeats of the textbook scan and of the peers (default: --repeats)")
     a = ap.parse_args()
     size = corpus.parse_size(a.size)
     # a smaller size is the prefix of a bigger corpus (bench/corpus.py)
@@ -99,6 +102,18 @@ def main():
                 t, c = median_time(lambda: p.count(small, threads, 1 << 20, "fast", "auto"), max(5, a.repeats))
                 print(f"single 64MiB {needle[:8]!r}.. fast threads={threads}: {t * 1000:.2f} ms ({c})")
 
+    if a.adversarial:
+        hay = b"a" * (256 << 20)
+        cases = (("256MiB of a, words a^1..a^40", hay, [b"a" * i for i in range(1, 41)]),
+                 ("256MiB of 'pref', 500 words pref000..pref499",
+                  b"prefpref123pref499" * ((256 << 20) // 18), [b"pref%03d" % i for i in range(500)]),
+                 ("256MiB of a, 10 words a^4..a^13 (Teddy)", hay, [b"a" * i for i in range(4, 14)]))
+        for label, text, words in cases:
+            ws = k.compile_words(words, False)
+            for scan in ("fast", "textbook"):
+                t, c = median_time(lambda: ws.count(text, 1, 1 << 20, scan, "auto"), a.repeats)
+                print(f"adversarial {label}: {scan} 1 thread {t:.3f} s ({c} matches)")
+
     for n in [int(x) for x in a.n.split(",") if x]:
         words = make_words(view, n)
         t0 = time.perf_counter()
@@ -111,12 +126,12 @@ def main():
         st = ws.stats()
         print(f"N={n}: compile {compile_s * 1000:.1f} ms, {mem / 2**20:.2f} MiB; automaton +{auto_s * 1000:.1f} ms, "
               f"total {ws.memory_bytes / 2**20:.2f} MiB; teddy={st['teddy']} bitmap 2^{st['bitmap_bits']}")
-        if a.no_teddy and st["teddy"]:
-            print("  (--no-teddy is a core-level option: see cargo bench)")
+        slow = a.repeats if a.slow_repeats is None else a.slow_repeats
         expected = None
         for scan in a.scans.split(","):
             for threads in [int(x) for x in a.threads.split(",")]:
-                t, c = median_time(lambda: ws.count(view, threads, 1 << 20, scan, "auto"), a.repeats)
+                t, c = median_time(lambda: ws.count(view, threads, 1 << 20, scan, "auto"),
+                                   a.repeats if scan == "fast" else slow)
                 if expected is None:
                     expected = c
                 assert c == expected, (c, expected)
@@ -128,7 +143,7 @@ def main():
                 t0 = time.perf_counter()
                 ac = ahocorasick_rs.BytesAhoCorasick(words)
                 build = time.perf_counter() - t0
-                t, c = median_time(lambda: len(ac.find_matches_as_indexes(view, overlapping=True)), a.repeats)
+                t, c = median_time(lambda: len(ac.find_matches_as_indexes(view, overlapping=True)), slow)
                 print(f"  ahocorasick_rs overlapping (build {build * 1000:.0f} ms): {t:.3f} s ({t / gib:.3f} s/GiB) {c}"
                       + ("" if c == expected else f" != {expected}"))
             except ImportError as exc:
@@ -147,9 +162,9 @@ def main():
 
                 def scan_hs():
                     box[0] = 0
-                    db.scan(bytes(view) if False else view, match_event_handler=on_match)
+                    db.scan(view, match_event_handler=on_match)
                     return box[0]
-                t, c = median_time(scan_hs, a.repeats)
+                t, c = median_time(scan_hs, slow)
                 print(f"  hyperscan block literal 1 thread (build {build * 1000:.0f} ms): {t:.3f} s ({t / gib:.3f} s/GiB) {c}"
                       + ("" if c == expected else f" != {expected}"))
             except Exception as exc:  # noqa: BLE001 - a peer that cannot run is reported

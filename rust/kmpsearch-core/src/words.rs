@@ -113,9 +113,34 @@ pub struct WordSetStats {
     pub teddy: bool,
 }
 
-/// A key of the exact prefix table that marks an empty slot (a real prefix with this
-/// value is kept aside in `Filter::special`).
-const EMPTY: u32 = u32::MAX;
+/// A slot of the exact prefix table: a prefix and its group of words, `entries[start..
+/// start + len]` (`len == 0`: a free slot). One cache line for both.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    key: u32,
+    start: u32,
+    len: u32,
+}
+
+/// A word as its verification needs it, without touching the word's bytes: the (folded)
+/// bytes after its `k`-byte prefix, up to 8, little-endian and zero-padded.
+#[derive(Clone, Copy, Debug, Default)]
+struct Entry {
+    rest: u64,
+    id: u32,
+    len: u32,
+}
+
+/// Fold the ASCII upper-case letters among the 8 bytes of `x` to lower case (SWAR).
+#[inline(always)]
+fn fold8(x: u64) -> u64 {
+    const M: u64 = 0x0101_0101_0101_0101;
+    let low7 = x & (0x7F * M);
+    let ge_a = low7.wrapping_add(0x3F * M);
+    let gt_z = low7.wrapping_add(0x25 * M);
+    let upper = ge_a & !gt_z & !x & (0x80 * M);
+    x | (upper >> 2)
+}
 
 /// The fast scan's structures: a bitmap of hashed `k`-byte prefixes (a filter with false
 /// positives), an exact table from each prefix to its group of words (word indices
@@ -131,13 +156,10 @@ struct Filter {
     /// the Bloom filter has `wmask + 1` 64-bit words (a power of two)
     wmask: u32,
     bits: Vec<u64>,
-    /// exact table, open addressing: prefix keys (`EMPTY`: free) and, in the same slot,
-    /// their group `(start, len)` in `ids`; only hits read `groups`
-    keys: Vec<u32>,
-    groups: Vec<(u32, u32)>,
-    /// the group of the prefix whose key is `EMPTY`, if any
-    special: Option<(u32, u32)>,
-    ids: Vec<u32>,
+    /// exact table of the prefixes, open addressing (at most half full)
+    slots: Vec<Slot>,
+    /// the words grouped by prefix, indices ascending within a group
+    entries: Vec<Entry>,
     teddy: Option<packed::Searcher>,
 }
 
@@ -299,10 +321,8 @@ impl WordSet {
                 hmask: 0,
                 wmask: 0,
                 bits: Vec::new(),
-                keys: Vec::new(),
-                groups: Vec::new(),
-                special: None,
-                ids: Vec::new(),
+                slots: Vec::new(),
+                entries: Vec::new(),
                 teddy: None,
             },
         };
@@ -367,15 +387,20 @@ impl WordSet {
         pairs.try_reserve_exact(n)?;
         pairs.extend((0..n).map(|i| (self.key_of(i, k), i as u32)));
         pairs.sort_unstable();
-        let mut ids = Vec::new();
-        ids.try_reserve_exact(n)?;
-        ids.extend(pairs.iter().map(|p| p.1));
+        let mut entries = Vec::new();
+        entries.try_reserve_exact(n)?;
+        entries.extend(pairs.iter().map(|&(_, id)| {
+            let w = self.word(id as usize);
+            let mut rest = [0u8; 8];
+            for (d, s) in rest.iter_mut().zip(w.iter().skip(k)) {
+                *d = *s;
+            }
+            Entry { rest: u64::from_le_bytes(rest), id, len: w.len() as u32 }
+        }));
         let groups = 1 + pairs.windows(2).filter(|w| w[0].0 != w[1].0).count();
         // exact table: open addressing, at most half full
         let cap = (groups * 2).next_power_of_two().max(16);
-        let mut keys = try_vec(cap, EMPTY)?;
-        let mut slot_groups = try_vec(cap, (0u32, 0u32))?;
-        let mut special = None;
+        let mut slots = try_vec(cap, Slot::default())?;
         let tbits = cap.trailing_zeros();
         // Bloom filter: ~32 bits per prefix, 2^12..2^22 bits (512 B .. 512 KiB)
         let bbits = ((groups * 32).next_power_of_two().trailing_zeros()).clamp(12, 22);
@@ -388,23 +413,17 @@ impl WordSet {
             while j < pairs.len() && pairs[j].0 == key {
                 j += 1;
             }
-            let group = (i as u32, (j - i) as u32);
-            if key == EMPTY {
-                special = Some(group);
-            } else {
-                let mut h = (key.wrapping_mul(MUL) >> (32 - tbits)) as usize;
-                while keys[h] != EMPTY {
-                    h = (h + 1) & (cap - 1);
-                }
-                keys[h] = key;
-                slot_groups[h] = group;
+            let mut h = (key.wrapping_mul(MUL) >> (32 - tbits)) as usize;
+            while slots[h].len != 0 {
+                h = (h + 1) & (cap - 1);
             }
+            slots[h] = Slot { key, start: i as u32, len: (j - i) as u32 };
             let (w, b1, b2) = bloom(key & hmask, wmask);
             bits[w] |= (1u64 << b1) | (1u64 << b2);
             i = j;
         }
         let teddy = if n <= TEDDY_MAX { self.build_teddy(words, &pairs, k) } else { None };
-        Ok(Filter { k, kmask, hmask, wmask, bits, keys, groups: slot_groups, special, ids, teddy })
+        Ok(Filter { k, kmask, hmask, wmask, bits, slots, entries, teddy })
     }
 
     /// Teddy over the words themselves (exact case), or with ignore_case over every case
@@ -488,9 +507,8 @@ impl WordSet {
             word_bytes: self.text.capacity(),
             automaton_bytes: self.ac.get().map_or(0, AhoCorasick::memory_usage),
             filter_bytes: f.bits.capacity() * 8
-                + f.keys.capacity() * 4
-                + f.groups.capacity() * 8
-                + f.ids.capacity() * 4
+                + f.slots.capacity() * std::mem::size_of::<Slot>()
+                + f.entries.capacity() * std::mem::size_of::<Entry>()
                 + f.teddy.as_ref().map_or(0, |t| t.memory_usage()),
             bitmap_bits: (f.wmask as u64 + 1).trailing_zeros() + 6,
             prefix_len: f.k,
@@ -741,37 +759,53 @@ impl WordSet {
     fn verify<S: WSink>(&self, w: &[u8], base: u64, p: usize, key: u32, work: &mut usize, sink: &mut S) -> bool {
         let f = &self.filter;
         *work += 1;
-        let group = if key == EMPTY {
-            match f.special {
-                Some(g) => g,
-                None => return true,
-            }
-        } else {
-            let mask = f.keys.len().wrapping_sub(1);
-            let mut h = (key.wrapping_mul(MUL) >> (32 - f.keys.len().trailing_zeros())) as usize;
-            loop {
-                match f.keys.get(h) {
-                    Some(&k) if k == key => break f.groups.get(h).copied().unwrap_or((0, 0)),
-                    Some(&k) if k != EMPTY => h = (h + 1) & mask,
-                    _ => return true,
-                }
+        let mask = f.slots.len().wrapping_sub(1);
+        let mut h = (key.wrapping_mul(MUL) >> (32 - f.slots.len().trailing_zeros())) as usize;
+        let slot = loop {
+            match f.slots.get(h) {
+                Some(s) if s.len != 0 && s.key == key => break *s,
+                Some(s) if s.len != 0 => h = (h + 1) & mask,
+                _ => return true,
             }
         };
-        let group = f.ids.get(group.0 as usize..(group.0 + group.1) as usize).unwrap_or(&[]);
-        let rest_text = w.get(p..).unwrap_or(&[]);
-        for &id in group {
-            let word = self.word(id as usize);
-            *work += word.len();
-            if word.len() > rest_text.len() {
+        let group = f.entries.get(slot.start as usize..(slot.start + slot.len) as usize).unwrap_or(&[]);
+        let k = f.k;
+        let avail = w.len() - p; // p < w.len()
+        // the text's (folded) bytes after the prefix, up to 8, zero-padded
+        let mut b = [0u8; 8];
+        for (d, s) in b.iter_mut().zip(w.get(p + k..).unwrap_or(&[])) {
+            *d = *s;
+        }
+        let mut text8 = u64::from_le_bytes(b);
+        if self.ignore_case {
+            text8 = fold8(text8);
+        }
+        for e in group {
+            let len = e.len as usize;
+            *work += 1;
+            if len > avail {
                 continue;
             }
-            let (text, word) = (&rest_text[f.k..word.len()], &word[f.k..]);
-            let equal = if self.ignore_case {
-                text.iter().zip(word).all(|(&t, &c)| LOWER[t as usize] == c)
-            } else {
-                text == word
-            };
-            if equal && !sink.hit(base + p as u64, id) {
+            let head = (len - k).min(8);
+            let m8 = if head == 8 { u64::MAX } else { (1u64 << (8 * head)) - 1 };
+            if text8 & m8 != e.rest {
+                continue;
+            }
+            if len > k + 8 {
+                // the bytes past the first k + 8
+                *work += len - k - 8;
+                let text = &w[p + k + 8..p + len];
+                let word = self.word(e.id as usize).get(k + 8..).unwrap_or(&[]);
+                let equal = if self.ignore_case {
+                    text.iter().zip(word).all(|(&t, &c)| LOWER[t as usize] == c)
+                } else {
+                    text == word
+                };
+                if !equal {
+                    continue;
+                }
+            }
+            if !sink.hit(base + p as u64, e.id) {
                 return false;
             }
         }
