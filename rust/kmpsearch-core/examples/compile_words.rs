@@ -9,16 +9,37 @@ fn main() {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
-    let words: Vec<Vec<u8>> = (0..n).map(|_| { let l = 4 + next() % 9; (0..l).map(|_| alphabet[next() % alphabet.len()]).collect() }).collect();
+    let words: Vec<Vec<u8>> = (0..n)
+        .map(|_| {
+            let l = 4 + next() % 9;
+            (0..l).map(|_| alphabet[next() % alphabet.len()]).collect()
+        })
+        .collect();
     for dd in [0usize, 1, 2, 3, 4] {
         let t = Instant::now();
-        let ac = aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::Standard).prefilter(false).dense_depth(dd).kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA)).build(&words).unwrap();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .prefilter(false)
+            .dense_depth(dd)
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .build(&words)
+            .unwrap();
         println!("dense_depth {dd}: {:?} {} bytes", t.elapsed(), ac.memory_usage());
     }
     for ic in [false, true] {
-        for kind in [None, Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA), Some(aho_corasick::AhoCorasickKind::ContiguousNFA)] {
+        for kind in [
+            None,
+            Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA),
+            Some(aho_corasick::AhoCorasickKind::ContiguousNFA),
+        ] {
             let t = Instant::now();
-            let ac = aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::Standard).ascii_case_insensitive(ic).prefilter(false).kind(kind).build(&words).unwrap();
+            let ac = aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .ascii_case_insensitive(ic)
+                .prefilter(false)
+                .kind(kind)
+                .build(&words)
+                .unwrap();
             println!("ic={ic} ac {kind:?}: {:?} {} bytes {:?}", t.elapsed(), ac.memory_usage(), ac.kind());
         }
         let t = Instant::now();

@@ -42,7 +42,10 @@ fn main() {
         let c = set.count(&data, &o).unwrap();
         let (e, ce) = (t.elapsed().as_secs_f64(), cpu() - c0);
         best = best.min(ce);
-        println!("N={n} threads={threads} {scan:?}: wall {e:.4} s, cpu {ce:.4} s ({:.2} GB/s per cpu-s), {c} matches", data.len() as f64 / ce / 1e9);
+        println!(
+            "N={n} threads={threads} {scan:?}: wall {e:.4} s, cpu {ce:.4} s ({:.2} GB/s per cpu-s), {c} matches",
+            data.len() as f64 / ce / 1e9
+        );
     }
     println!("best cpu N={n} {best:.4}");
 }

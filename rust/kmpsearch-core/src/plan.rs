@@ -91,7 +91,9 @@ mod tests {
         // near 2^63 and 2^64, with 256 threads and min_chunk 1 or huge
         for n in [(1u64 << 63) - 1, 1 << 63, (1 << 63) + 1, u64::MAX - 1, u64::MAX] {
             for m in [1u64, 2, 1000, n / 2, n] {
-                for (threads, min_chunk) in [(1, 1), (7, 1), (256, 1), (256, 1 << 62), (256, (1 << 63) - 1), (3, u64::MAX)] {
+                for (threads, min_chunk) in
+                    [(1, 1), (7, 1), (256, 1), (256, 1 << 62), (256, (1 << 63) - 1), (3, u64::MAX)]
+                {
                     let chunks = plan_chunks(n, m, threads, min_chunk);
                     let p = u128::from(n - m + 1);
                     let k = (threads as u128).min(p / u128::from(min_chunk)).max(1);

@@ -100,10 +100,7 @@ fn pool_for(helpers: usize) -> Option<Arc<rayon::ThreadPool>> {
             return Some(Arc::clone(&e.pool));
         }
     }
-    let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(want)
-        .thread_name(|i| format!("kmpsearch-{i}"))
-        .build();
+    let built = rayon::ThreadPoolBuilder::new().num_threads(want).thread_name(|i| format!("kmpsearch-{i}")).build();
     match built {
         Ok(pool) => {
             let pool = Arc::new(pool);

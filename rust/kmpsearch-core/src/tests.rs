@@ -270,7 +270,11 @@ fn chunk_0_on_the_caller_the_others_on_the_reused_pool() {
     let ran = AtomicU64::new(0);
     let err = pool::run_chunks(&plan_chunks(1000, 1, 5, 1).unwrap(), |i, _| {
         ran.fetch_add(1, Ordering::SeqCst);
-        if i >= 2 { Err(Error::Internal(if i == 2 { "two" } else { "later" })) } else { Ok(()) }
+        if i >= 2 {
+            Err(Error::Internal(if i == 2 { "two" } else { "later" }))
+        } else {
+            Ok(())
+        }
     });
     assert!(matches!(err, Err(Error::Internal("two"))));
     assert_eq!(ran.load(Ordering::SeqCst), 5);

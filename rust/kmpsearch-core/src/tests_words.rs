@@ -138,7 +138,8 @@ fn chains_and_words_inside_words() {
     let inside: Vec<Vec<u8>> =
         [&b"abcabcab"[..], b"bca", b"cab", b"c", b"abcab", b"bcabcabcabc", b"ca"].iter().map(|w| w.to_vec()).collect();
     let suffixes: Vec<Vec<u8>> = (0..10).map(|i| b"xyzxyzxyzx"[i..].to_vec()).collect();
-    let hays = [vec![b'a'; 100], b"abcabcabcabcabcabx".repeat(5), b"xyzxyzxyzxyzxyz".repeat(4), b"aaab\x00\xff".repeat(20)];
+    let hays =
+        [vec![b'a'; 100], b"abcabcabcabcabcabx".repeat(5), b"xyzxyzxyzxyzxyz".repeat(4), b"aaab\x00\xff".repeat(20)];
     for words in [&chain, &rev, &inside, &suffixes] {
         for hay in &hays {
             for threads in [1, 2, 3, 9] {
@@ -165,14 +166,16 @@ fn words_longer_than_chunks_and_blocks() {
 
 #[test]
 fn nul_and_high_bytes() {
-    let words: Vec<Vec<u8>> = vec![b"\x00".to_vec(), b"\x00\x00\xff".to_vec(), b"\xff\xff".to_vec(), b"\xff\x00\x00\x00\x00".to_vec()];
+    let words: Vec<Vec<u8>> =
+        vec![b"\x00".to_vec(), b"\x00\x00\xff".to_vec(), b"\xff\xff".to_vec(), b"\xff\x00\x00\x00\x00".to_vec()];
     let hay = b"\x00\x00\xff\xff\x00\x00\x00\x00\xff".repeat(7);
     for threads in [1, 4] {
         check(&hay, &words, false, threads, 3, 5);
         check(&hay, &words, true, threads, 3, 5);
     }
     // the prefix 0xffffffff (the exact table's empty key) and 0x00000000
-    let mut words: Vec<Vec<u8>> = vec![b"\xff\xff\xff\xff".to_vec(), b"\xff\xff\xff\xffa".to_vec(), b"\0\0\0\0".to_vec()];
+    let mut words: Vec<Vec<u8>> =
+        vec![b"\xff\xff\xff\xff".to_vec(), b"\xff\xff\xff\xffa".to_vec(), b"\0\0\0\0".to_vec()];
     words.extend((0..70).map(|i| format!("w{i:04}").into_bytes())); // past Teddy: the bitmap
     let hay = b"\xff\xff\xff\xff\xffa\0\0\0\0\0w0042\xff".repeat(9);
     for threads in [1, 3] {
@@ -394,4 +397,3 @@ proptest! {
         prop_assert_eq!(found, naive(&hay[..cut], &words, false));
     }
 }
-

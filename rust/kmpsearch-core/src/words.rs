@@ -580,7 +580,7 @@ impl WordSet {
     /// Number of matches of each word in `haystack` (`len()` counts, by word index).
     pub fn count_each(&self, haystack: &[u8], opts: &Options) -> Result<Vec<u64>, Error> {
         let parts = self.par_memory(haystack, opts, || Ok(WEach(try_vec(self.len(), 0u64)?)))?;
-        Ok(sum_each(parts, self.len())?)
+        sum_each(parts, self.len())
     }
 
     /// Every match in `haystack` as `(start offset, word index)`, sorted.
@@ -604,7 +604,7 @@ impl WordSet {
         opts: &Options,
     ) -> Result<Vec<u64>, Error> {
         let parts = self.par_source(src, len, opts, || Ok(WEach(try_vec(self.len(), 0u64)?)))?;
-        Ok(sum_each(parts, self.len())?)
+        sum_each(parts, self.len())
     }
 
     /// Every match in the first `len` bytes of `src`, sorted; as
@@ -748,7 +748,14 @@ impl WordSet {
 
     /// Report every match that starts in `own` (indices into `w`) and ends within `w`;
     /// `w[0]` is at absolute offset `base`.
-    fn scan_window<S: WSink>(&self, w: &[u8], base: u64, own: Range<usize>, scan: Scan, sink: &mut S) -> Result<(), Error> {
+    fn scan_window<S: WSink>(
+        &self,
+        w: &[u8],
+        base: u64,
+        own: Range<usize>,
+        scan: Scan,
+        sink: &mut S,
+    ) -> Result<(), Error> {
         match scan {
             Scan::Textbook => self.scan_automaton(w, base, own, sink),
             Scan::Fast => self.scan_fast(w, base, own, sink),
@@ -825,7 +832,7 @@ impl WordSet {
         let group = f.entries.get(slot.start as usize..(slot.start + slot.len) as usize).unwrap_or(&[]);
         let k = f.k;
         let avail = w.len() - p; // p < w.len()
-        // the text's (folded) bytes after the prefix, up to 8, zero-padded
+                                 // the text's (folded) bytes after the prefix, up to 8, zero-padded
         let mut b = [0u8; 8];
         for (d, s) in b.iter_mut().zip(w.get(p + k..).unwrap_or(&[])) {
             *d = *s;

@@ -191,7 +191,7 @@ mod kmpsearch_rust {
         let list = new_list(py, items.len())?;
         for (i, x) in items.iter().enumerate() {
             let obj = make(py, x.clone())?; // on error `list` is released with its NULL slots
-            // SAFETY: `list` is new, not shared, with `items.len()` slots; steals `obj`.
+                                            // SAFETY: `list` is new, not shared, with `items.len()` slots; steals `obj`.
             unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, obj) };
         }
         Ok(list)
@@ -225,7 +225,15 @@ mod kmpsearch_rust {
 
         /// Number of occurrences in ``buf`` (overlaps included).
         #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
-        fn count(&self, py: Python<'_>, buf: PyBuffer<u8>, threads: usize, min_chunk: u64, scan: &str, simd: &str) -> PyResult<u64> {
+        fn count(
+            &self,
+            py: Python<'_>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
             let opts = options(threads, min_chunk, scan, simd)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
@@ -255,7 +263,16 @@ mod kmpsearch_rust {
         /// (read with ``pread``; its position is neither used nor moved; not closed).
         #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
         #[allow(clippy::too_many_arguments)]
-        fn count_fd(&self, py: Python<'_>, fd: i32, size: u64, threads: usize, min_chunk: u64, scan: &str, simd: &str) -> PyResult<u64> {
+        fn count_fd(
+            &self,
+            py: Python<'_>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
             let opts = options(threads, min_chunk, scan, simd)?;
             let file = borrow_fd(fd)?;
             detached(py, || self.inner.count_read_at(&*file, size, &opts))
@@ -343,7 +360,15 @@ mod kmpsearch_rust {
 
         /// Total number of matches in ``buf`` (every word, overlaps included).
         #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
-        fn count(&self, py: Python<'_>, buf: PyBuffer<u8>, threads: usize, min_chunk: u64, scan: &str, simd: &str) -> PyResult<u64> {
+        fn count(
+            &self,
+            py: Python<'_>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
             let opts = options(threads, min_chunk, scan, simd)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
@@ -390,7 +415,16 @@ mod kmpsearch_rust {
         /// Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``.
         #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
         #[allow(clippy::too_many_arguments)]
-        fn count_fd(&self, py: Python<'_>, fd: i32, size: u64, threads: usize, min_chunk: u64, scan: &str, simd: &str) -> PyResult<u64> {
+        fn count_fd(
+            &self,
+            py: Python<'_>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
             let opts = options(threads, min_chunk, scan, simd)?;
             let file = borrow_fd(fd)?;
             detached(py, || self.inner.count_read_at(&*file, size, &opts))
@@ -485,5 +519,4 @@ mod kmpsearch_rust {
     fn pool_threads() -> usize {
         kmpsearch_core::pool_threads()
     }
-
 }
