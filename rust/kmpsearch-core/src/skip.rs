@@ -14,12 +14,20 @@
 
 use memchr::arch::all::packedpair::{Finder as GenericFinder, Pair};
 
+/// Needles up to this length are verified inside the SIMD loop (memchr's packed pair
+/// `find`, as `memmem` does for short needles, but with the pair chosen from the text):
+/// the skip then stops only at real matches. Longer needles stop at every candidate and
+/// let the automaton verify it (a bounded cost per candidate: the scan stays linear).
+const VERIFY_MAX: usize = 16;
+
 /// A candidate finder: [`Skip::find`] returns the leftmost start at or after a position
 /// where the needle's two chosen bytes both occur (every match starts at one).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Skip {
+pub(crate) struct Skip<'n> {
     /// the pair's window starts at this offset of the needle
     offset: usize,
+    /// the whole needle, when short enough to be verified in the SIMD loop
+    short: Option<&'n [u8]>,
     generic: GenericFinder,
     #[cfg(target_arch = "x86_64")]
     avx2: Option<memchr::arch::x86_64::avx2::packedpair::Finder>,
@@ -46,10 +54,10 @@ fn sample(hay: &[u8]) -> [u32; 256] {
     hist
 }
 
-impl Skip {
+impl<'n> Skip<'n> {
     /// A skip for `needle` (at least 2 bytes) tuned on the text `hay` (`None` for a
     /// one-byte needle).
-    pub(crate) fn new(needle: &[u8], hay: &[u8]) -> Option<Skip> {
+    pub(crate) fn new(needle: &'n [u8], hay: &[u8]) -> Option<Skip<'n>> {
         let m = needle.len();
         if m < 2 {
             return None;
@@ -73,11 +81,12 @@ impl Skip {
                 r2 = i;
             }
         }
-        let offset = r1.min(r2);
+        let offset = if m <= 256 { 0 } else { r1.min(r2) };
         let window = &needle[offset..(offset + 256).min(m)];
         let pair = Pair::with_indices(window, (r1 - offset) as u8, (r2 - offset) as u8)?;
         Some(Skip {
             offset,
+            short: if m <= VERIFY_MAX { Some(needle) } else { None },
             generic: GenericFinder::with_pair(window, pair)?,
             #[cfg(target_arch = "x86_64")]
             avx2: memchr::arch::x86_64::avx2::packedpair::Finder::with_pair(window, pair),
@@ -93,7 +102,12 @@ impl Skip {
         #[cfg(target_arch = "x86_64")]
         if let Some(f) = &self.avx2 {
             if h.len() >= f.min_haystack_len() {
-                return f.find_prefilter(h).map(|t| q + t);
+                return match self.short {
+                    // offset 0: the window is the whole needle
+                    Some(needle) => f.find(h, needle),
+                    None => f.find_prefilter(h),
+                }
+                .map(|t| q + t);
             }
         }
         self.generic.find_prefilter(h).map(|t| q + t)

@@ -437,6 +437,13 @@ fn skip_pairs_far_apart_and_unrepresentative_samples() {
             }
         }
     }
+    // short needles (verified inside the SIMD loop) whose bytes are all common
+    let bs = vec![b'b'; 300_000];
+    for needle in [&b"bbbbbbba"[..], b"bbbbbbbb", b"bb", b"ab", b"bbbbbbbbbbbbbbbbb"] {
+        for threads in [1, 2] {
+            check(&bs, needle, threads, 1000, Scan::Fast, 4096);
+        }
+    }
     let periodic = b"xyz".repeat(70_000);
     for needle in [b"xyzx".to_vec(), b"xyz".repeat(100), [b"xyz".repeat(100), b"q".to_vec()].concat()] {
         check(&periodic, &needle, 2, 1000, Scan::Fast, 5000);
