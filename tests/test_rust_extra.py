@@ -310,6 +310,36 @@ def test_a_forked_child_searches_after_the_parent_did():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_fork_while_another_thread_builds_an_automaton():
+    # the compiled objects' lazily built tables are published without a lock: a child
+    # forked in the middle of a build builds its own instead of waiting forever
+    r = run_python("""
+        import os, random, signal, threading, time, warnings
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import kmpsearch_rust as k
+        rng = random.Random(3)
+        words = list({bytes(rng.choice(b"abcdefgh") for _ in range(rng.randint(4, 12))) for _ in range(100000)})
+        ws = k.compile_words(words, False)
+        p = k.compile_pattern(b"abc" * 100000)
+        data = bytes(rng.choice(b"abcdefgh") for _ in range(1 << 16))
+        t = threading.Thread(target=lambda: (ws.build_automaton(), p.count(b"abc" * 200000, 1, 1, "fast", "auto")))
+        t.start()
+        time.sleep(0.05)
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(60)
+            n = ws.count(data, 2, 1000, "textbook", "auto")
+            ok = n == ws.count(data, 1, 1 << 20, "fast", "auto") and p.count(b"abc" * 100001, 2, 1, "textbook", "auto") == 2
+            os._exit(0 if ok else 1)
+        t.join()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+        print("ok")
+    """)
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_multiprocessing_fork_workers_search_after_the_parent():
     r = run_python("""
         import multiprocessing, warnings

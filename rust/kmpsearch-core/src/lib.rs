@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod lazy;
 mod plan;
 mod pool;
 mod read;
@@ -43,8 +44,8 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::sync::OnceLock;
 
+use lazy::Lazy;
 use skip::Skip;
 
 pub use plan::{plan_chunks, DEFAULT_MIN_CHUNK};
@@ -316,11 +317,12 @@ struct ScanState {
 
 /// A compiled pattern: the needle and (built at its first search that needs it) its KMP
 /// failure table. Build once, search many times, from many threads: it is
-/// `Send + Sync`, and the lazily built table is behind a [`OnceLock`].
+/// `Send + Sync`, and the lazily built table is published without a lock (a thread that
+/// races another builds its own copy and drops it; nothing waits, even in a forked child).
 #[derive(Debug)]
 pub struct Pattern {
     needle: Vec<u8>,
-    fail: OnceLock<FailTable>,
+    fail: Lazy<FailTable>,
 }
 
 impl Pattern {
@@ -334,7 +336,7 @@ impl Pattern {
         let mut copy = Vec::new();
         copy.try_reserve_exact(needle.len())?;
         copy.extend_from_slice(needle);
-        Ok(Pattern { needle: copy, fail: OnceLock::new() })
+        Ok(Pattern { needle: copy, fail: Lazy::new() })
     }
 
     /// The pattern's bytes.
@@ -367,7 +369,7 @@ impl Pattern {
         } else {
             FailTable::Large(failure_in::<usize>(&self.needle)?)
         };
-        Ok(self.fail.get_or_init(|| table))
+        Ok(self.fail.set(table))
     }
 
     /// Number of occurrences in `haystack`, overlaps included.

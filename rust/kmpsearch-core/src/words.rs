@@ -3,10 +3,10 @@
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::sync::{Mutex, OnceLock, PoisonError};
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span};
 
+use crate::lazy::Lazy;
 use crate::pool::run_chunks;
 use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan};
 
@@ -248,9 +248,8 @@ pub struct WordSet {
     offs: Vec<usize>,
     shortest: usize,
     longest: usize,
-    /// the automaton, built by the first search that needs it (see [`WordSet::new`])
-    ac: OnceLock<AhoCorasick>,
-    ac_building: Mutex<()>,
+    /// the automaton, built by the first search that needs it (see [`WordSet::automaton`])
+    ac: Lazy<AhoCorasick>,
     filter: Filter,
 }
 
@@ -362,8 +361,7 @@ impl WordSet {
             offs,
             shortest,
             longest,
-            ac: OnceLock::new(),
-            ac_building: Mutex::new(()),
+            ac: Lazy::new(),
             filter: Filter {
                 k: 0,
                 kmask: 0,
@@ -384,14 +382,12 @@ impl WordSet {
     ///
     /// Building it is most of the cost of a large set (100,000 words: ~0.5 s, ~9 MiB),
     /// and the fast scan only needs it on adversarial text, so [`WordSet::new`] leaves
-    /// it to the first textbook search or fast-scan fallback. Threads that need it at
-    /// the same time wait for one build. Its memory is checked first (reserved and
+    /// it to the first textbook search or fast-scan fallback. It is published without a
+    /// lock: threads that need it at the same moment each build one and all but the first
+    /// drop theirs (no thread ever waits on another, so a fork in the middle of a build
+    /// cannot leave a child waiting forever). Its memory is checked first (reserved and
     /// freed): the `aho_corasick` crate allocates infallibly.
     pub fn automaton(&self) -> Result<&AhoCorasick, Error> {
-        if let Some(ac) = self.ac.get() {
-            return Ok(ac);
-        }
-        let _building = self.ac_building.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(ac) = self.ac.get() {
             return Ok(ac);
         }
@@ -402,7 +398,7 @@ impl WordSet {
             .prefilter(false)
             .build((0..self.len()).map(|i| self.word(i)))
             .map_err(|_| Error::InvalidArgument("too many words for the automaton"))?;
-        Ok(self.ac.get_or_init(|| ac))
+        Ok(self.ac.set(ac))
     }
 
     /// Whether the automaton has been built (see [`WordSet::automaton`]).
