@@ -27,6 +27,3 @@ from .._frontend import make_api
 #: the core contract's object: the extension module itself
 core = _ext
 globals().update(make_api("rust", core))
-
-SCANS = ("fast", "textbook")
-DEFAULT_SCAN = "fast"
