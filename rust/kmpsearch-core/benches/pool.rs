@@ -1,5 +1,6 @@
-//! What a rayon pool built per call costs, against a search of the smallest input that
-//! the default chunk plan splits (2 MiB, 2 chunks): `cargo bench -p kmpsearch-core`.
+//! What a rayon pool built per call would cost (the reason the core keeps one pool and
+//! reuses it), against a search of the smallest input that the default chunk plan splits
+//! (2 MiB, 2 chunks): `cargo bench -p kmpsearch-core --bench pool`.
 use std::time::{Duration, Instant};
 
 use kmpsearch_core::{Options, Pattern, Scan};

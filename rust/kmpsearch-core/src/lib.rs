@@ -1,67 +1,74 @@
-//! Knuth-Morris-Pratt search for every occurrence of a byte pattern, overlaps included,
-//! in memory or in a file, split across a [rayon] thread pool.
+//! Every occurrence of a byte pattern ([`Pattern`], Knuth-Morris-Pratt) or of many words
+//! at once ([`WordSet`], Aho-Corasick), overlaps included, in memory or in a file, split
+//! across a reused pool of threads.
 //!
 //! This is the core of kmpsearch's Rust backend; it knows nothing of Python (the
 //! `kmpsearch-py` crate binds it with PyO3).
 //!
-//! * One forward scan per chunk with the KMP automaton: the worst case is linear in the
-//!   input (`O(n + m)`), whatever the pattern and text (`a`×999 + `b` in a sea of `a`s).
-//! * [`Scan::Fast`] (default): while the automaton is in state 0 (no partial match), jump
-//!   with SIMD ([`memchr::memmem`]) to the next place the pattern's first bytes occur, then
-//!   let the automaton continue. [`Scan::Textbook`]: the plain KMP loop over every byte.
+//! * [`Scan::Textbook`]: the plain automaton reading every byte (KMP for a pattern,
+//!   Aho-Corasick for a word set).
+//! * [`Scan::Fast`] (default): for a pattern, the KMP automaton jumping ahead, whenever
+//!   no partial match is pending, with a SIMD search (memchr's packed pair) of the two
+//!   needle bytes rarest in the text (sampled); for a word set,
+//!   a filter on the words' first bytes plus exact verification, with a budgeted
+//!   fallback to the automaton (see [`WordSet`]). Both stay linear in the input.
 //! * Work is split along [`plan_chunks`], the chunk plan every kmpsearch backend follows;
-//!   more than one chunk runs on a [`rayon::ThreadPool`] of exactly that many threads,
-//!   built for the call and joined before it returns (one chunk runs on the calling
-//!   thread, with no pool at all).
+//!   chunk 0 runs on the calling thread and the others on a process-wide pool that is
+//!   reused from call to call (see [`pool_threads`] and the `pool` module: size policy,
+//!   `fork()`, thread start failure).
 //! * Files are read with positioned reads ([`ReadAt`], `pread` on Unix) into one bounded
-//!   buffer per thread, the automaton's state carried from block to block: memory does not
-//!   depend on the file's size, nothing is mapped, and a file that shrinks during the
-//!   search just ends the scan early (the matches found in what could be read).
+//!   buffer per thread: memory does not depend on the file's size, nothing is mapped, and
+//!   a file that shrinks during the search just ends the scan early (the matches found in
+//!   what could be read).
+//! * Every allocation whose size depends on the input is fallible ([`Error::OutOfMemory`]),
+//!   and nothing here panics on any input.
 //!
 //! ```
-//! use kmpsearch_core::{Options, Pattern};
+//! use kmpsearch_core::{Options, Pattern, WordSet};
 //! let pat = Pattern::new(b"aa").unwrap();
 //! assert_eq!(pat.find_all(b"aaaa", &Options::default()).unwrap(), vec![0, 1, 2]);
 //! assert_eq!(pat.count(b"aaaa", &Options::default().threads(2).min_chunk(1)).unwrap(), 3);
+//! let words = WordSet::new(&[&b"he"[..], b"she", b"hers"], false).unwrap();
+//! assert_eq!(words.find_all(b"ushers", &Options::default()).unwrap(), vec![(1, 1), (2, 0), (2, 2)]);
 //! ```
 #![deny(missing_docs)]
 
+mod lazy;
 mod plan;
+mod pool;
 mod read;
+mod skip;
+mod words;
 
 use std::fmt;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
 
-use memchr::memmem;
-use rayon::prelude::*;
+use lazy::Lazy;
+use skip::Skip;
 
 pub use plan::{plan_chunks, DEFAULT_MIN_CHUNK};
+pub use pool::{pool_threads, MAX_POOL_THREADS};
 pub use read::ReadAt;
+pub use words::{WordSet, WordSetStats};
+
+use pool::run_chunks;
 
 /// Default size of the per-thread buffer that file searches read into (1 MiB).
 pub const DEFAULT_BLOCK_SIZE: usize = 1 << 20;
 
-/// Default number of leading pattern bytes the [`Scan::Fast`] skip looks for.
-///
-/// The skip runs a [`memmem::Finder`] over `min(m, DEFAULT_SKIP_LEN)` leading bytes of a
-/// pattern of `m` bytes. Each jump lands on a full occurrence of that prefix, so the
-/// automaton goes straight to state `min(m, DEFAULT_SKIP_LEN)`; the scan never moves
-/// backwards and stays linear. Measured on 1 GiB of random letters, digits and
-/// whitespace (`cargo bench -p kmpsearch-core --bench scan`): one byte stops at every
-/// occurrence of the first byte and is 5-8x slower than two; 2, 3 and 16 bytes run at
-/// memchr speed; a longer prefix only lowers the rate of false candidates.
-pub const DEFAULT_SKIP_LEN: usize = 16;
+/// Most threads a search takes (the Python frontend caps `threads` there too).
+pub const MAX_THREADS: usize = 256;
 
 /// How the automaton walks the text. Results never depend on it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Scan {
-    /// In state 0, jump with a SIMD search ([`memchr::memmem`]) to the next occurrence of
-    /// the pattern's first bytes, then continue the automaton.
+    /// The accelerated scan: SIMD skip to the needle's rarest bytes / filter of the
+    /// words' starts.
     #[default]
     Fast,
-    /// The textbook KMP loop: the automaton reads every byte.
+    /// The textbook automaton (KMP, Aho-Corasick) reading every byte.
     Textbook,
 }
 
@@ -91,7 +98,7 @@ impl std::str::FromStr for Scan {
 /// How a search is run. Results never depend on these settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// Most threads to use (>= 1); the chunk plan may use fewer. Default 1.
+    /// Most threads to use (1..=[`MAX_THREADS`]); the chunk plan may use fewer. Default 1.
     pub threads: usize,
     /// Least number of candidate start positions per chunk (>= 1). Default
     /// [`DEFAULT_MIN_CHUNK`].
@@ -132,8 +139,8 @@ impl Options {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        if self.threads == 0 {
-            return Err(Error::InvalidArgument("threads must be >= 1"));
+        if self.threads == 0 || self.threads > MAX_THREADS {
+            return Err(Error::InvalidArgument("threads must be in 1..=256"));
         }
         if self.min_chunk == 0 {
             return Err(Error::InvalidArgument("min_chunk must be >= 1"));
@@ -148,14 +155,14 @@ impl Options {
 /// What can go wrong in a search.
 #[derive(Debug)]
 pub enum Error {
-    /// A bad argument: empty pattern, zero threads, zero `min_chunk` or `block_size`.
+    /// A bad argument: empty pattern or word, zero threads, zero `min_chunk` or `block_size`.
     InvalidArgument(&'static str),
     /// Reading the file failed (the error of the failed read; `raw_os_error` is kept).
     Io(io::Error),
-    /// Memory for the read buffers or the list of offsets could not be allocated.
+    /// Memory for a table, a buffer or the list of matches could not be allocated.
     OutOfMemory,
-    /// The thread pool could not be started.
-    ThreadPool(String),
+    /// A bug: an invariant did not hold (reported instead of panicking).
+    Internal(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -164,7 +171,7 @@ impl fmt::Display for Error {
             Error::InvalidArgument(msg) => f.write_str(msg),
             Error::Io(err) => write!(f, "{err}"),
             Error::OutOfMemory => f.write_str("out of memory"),
-            Error::ThreadPool(msg) => write!(f, "could not start the search threads: {msg}"),
+            Error::Internal(msg) => write!(f, "internal error: {msg}"),
         }
     }
 }
@@ -184,7 +191,31 @@ impl From<io::Error> for Error {
     }
 }
 
-/// Where the matches of a scan go: a count or a list of offsets.
+impl From<std::collections::TryReserveError> for Error {
+    fn from(_: std::collections::TryReserveError) -> Self {
+        Error::OutOfMemory
+    }
+}
+
+/// A vector of `len` copies of `value`, or [`Error::OutOfMemory`].
+pub(crate) fn try_vec<T: Clone>(len: usize, value: T) -> Result<Vec<T>, Error> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)?;
+    v.resize(len, value);
+    Ok(v)
+}
+
+/// Append to a vector, growing it fallibly (doubling); `false` when memory ran out.
+#[inline(always)]
+pub(crate) fn try_push<T>(v: &mut Vec<T>, x: T) -> bool {
+    if v.len() == v.capacity() && v.try_reserve(v.capacity().max(256)).is_err() && v.try_reserve(1).is_err() {
+        return false;
+    }
+    v.push(x);
+    true
+}
+
+/// Where the matches of a pattern scan go: a count or a list of offsets.
 trait Sink {
     /// Whether only the number of matches is wanted (lets one-byte patterns use a
     /// vectorised count).
@@ -217,50 +248,95 @@ impl Sink for Collector {
     const COUNT_ONLY: bool = false;
     #[inline(always)]
     fn hit(&mut self, pos: u64) -> bool {
-        let v = &mut self.0;
-        if v.len() == v.capacity() && v.try_reserve(v.capacity().max(256)).is_err() {
-            return false;
-        }
-        v.push(pos);
-        true
+        try_push(&mut self.0, pos)
     }
     fn add(&mut self, _n: u64) {
-        unreachable!("a collector records every offset")
+        // never called: COUNT_ONLY is false
     }
 }
 
-/// A compiled pattern: the needle, its KMP failure function and the SIMD finder of its
-/// first bytes. Build once, search many times; it is `Send + Sync`.
+/// An index of the failure table: `u32` for needles under 4 GiB (half the memory).
+trait Idx: Copy + Send + Sync {
+    fn from_usize(v: usize) -> Self;
+    fn ix(self) -> usize;
+}
+
+impl Idx for u32 {
+    #[inline(always)]
+    fn from_usize(v: usize) -> Self {
+        v as u32
+    }
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self as usize
+    }
+}
+
+impl Idx for usize {
+    #[inline(always)]
+    fn from_usize(v: usize) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self
+    }
+}
+
 #[derive(Clone, Debug)]
+enum FailTable {
+    Small(Vec<u32>),
+    Large(Vec<usize>),
+}
+
+/// The KMP failure function of a non-empty `needle` (fallible allocation).
+fn failure_in<F: Idx>(needle: &[u8]) -> Result<Vec<F>, Error> {
+    let mut fail = try_vec(needle.len(), F::from_usize(0))?;
+    let mut k = 0usize;
+    for i in 1..needle.len() {
+        let c = needle[i];
+        while k > 0 && needle[k] != c {
+            k = fail[k - 1].ix();
+        }
+        if needle[k] == c {
+            k += 1;
+        }
+        fail[i] = F::from_usize(k);
+    }
+    Ok(fail)
+}
+
+/// The automaton's state carried from one block of a file to the next.
+#[derive(Clone, Copy, Debug, Default)]
+struct ScanState {
+    /// KMP state: bytes of the needle matched so far (`< m`).
+    j: usize,
+    /// Fast scan: automaton steps since the last match or jump (see `scan_fast`).
+    run: usize,
+}
+
+/// A compiled pattern: the needle and (built at its first search that needs it) its KMP
+/// failure table. Build once, search many times, from many threads: it is
+/// `Send + Sync`, and the lazily built table is published without a lock (a thread that
+/// races another builds its own copy and drops it; nothing waits, even in a forked child).
+#[derive(Debug)]
 pub struct Pattern {
     needle: Vec<u8>,
-    fail: Vec<usize>,
-    skip_len: usize,
-    finder: memmem::Finder<'static>,
+    fail: Lazy<FailTable>,
 }
 
 impl Pattern {
-    /// Compile `needle` (not empty) with the default skip length ([`DEFAULT_SKIP_LEN`]).
+    /// Compile `needle` (not empty). Only the needle is copied; the failure table
+    /// (4 bytes per needle byte) is built by the first search whose input is at least
+    /// as long as the needle.
     pub fn new(needle: &[u8]) -> Result<Pattern, Error> {
-        Pattern::with_skip_len(needle, DEFAULT_SKIP_LEN)
-    }
-
-    /// Compile `needle` (not empty); the fast scan's skip looks for its first
-    /// `min(skip_len, needle.len())` bytes (`skip_len >= 1`).
-    pub fn with_skip_len(needle: &[u8], skip_len: usize) -> Result<Pattern, Error> {
         if needle.is_empty() {
             return Err(Error::InvalidArgument("needle must not be empty"));
         }
-        if skip_len == 0 {
-            return Err(Error::InvalidArgument("skip_len must be >= 1"));
-        }
-        let skip_len = skip_len.min(needle.len());
-        Ok(Pattern {
-            needle: needle.to_vec(),
-            fail: failure(needle),
-            skip_len,
-            finder: memmem::Finder::new(&needle[..skip_len]).into_owned(),
-        })
+        let mut copy = Vec::new();
+        copy.try_reserve_exact(needle.len())?;
+        copy.extend_from_slice(needle);
+        Ok(Pattern { needle: copy, fail: Lazy::new() })
     }
 
     /// The pattern's bytes.
@@ -268,15 +344,32 @@ impl Pattern {
         &self.needle
     }
 
-    /// The failure function: `failure()[i]` is the length of the longest proper border
+    /// The failure function: entry `i` is the length of the longest proper border
     /// (prefix that is also a suffix) of `needle()[..=i]`.
-    pub fn failure(&self) -> &[usize] {
-        &self.fail
+    pub fn failure(&self) -> Result<Vec<usize>, Error> {
+        failure_in::<usize>(&self.needle)
     }
 
-    /// How many leading bytes the fast scan's skip looks for.
-    pub fn skip_len(&self) -> usize {
-        self.skip_len
+    /// Bytes this pattern holds now (the needle, and the failure table once built).
+    pub fn memory_bytes(&self) -> usize {
+        let table = match self.fail.get() {
+            Some(FailTable::Small(v)) => v.capacity() * 4,
+            Some(FailTable::Large(v)) => v.capacity() * std::mem::size_of::<usize>(),
+            None => 0,
+        };
+        std::mem::size_of::<Self>() + self.needle.capacity() + table
+    }
+
+    fn fail_table(&self) -> Result<&FailTable, Error> {
+        if let Some(t) = self.fail.get() {
+            return Ok(t);
+        }
+        let table = if u32::try_from(self.needle.len()).is_ok() {
+            FailTable::Small(failure_in::<u32>(&self.needle)?)
+        } else {
+            FailTable::Large(failure_in::<usize>(&self.needle)?)
+        };
+        Ok(self.fail.set(table))
     }
 
     /// Number of occurrences in `haystack`, overlaps included.
@@ -287,7 +380,7 @@ impl Pattern {
 
     /// Start offsets of every occurrence in `haystack`, overlaps included, ascending.
     pub fn find_all(&self, haystack: &[u8], opts: &Options) -> Result<Vec<u64>, Error> {
-        concat(self.par_memory(haystack, opts, || Collector(Vec::new()))?)
+        concat(self.par_memory(haystack, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0))
     }
 
     /// Number of occurrences in the first `len` bytes of `src` (a file: use
@@ -308,7 +401,7 @@ impl Pattern {
         len: u64,
         opts: &Options,
     ) -> Result<Vec<u64>, Error> {
-        concat(self.par_source(src, len, opts, || Collector(Vec::new()))?)
+        concat(self.par_source(src, len, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0))
     }
 
     /// Number of occurrences in `file`, from offset 0 to its size when the search starts.
@@ -333,13 +426,20 @@ impl Pattern {
         sink: impl Fn() -> S + Sync,
     ) -> Result<Vec<S>, Error> {
         opts.validate()?;
-        let chunks = plan_chunks(hay.len() as u64, self.needle.len() as u64, opts.threads, opts.min_chunk);
-        run_chunks(chunks, |range| {
+        if self.needle.len() > hay.len() {
+            return Ok(Vec::new()); // before any table is built
+        }
+        let chunks = plan_chunks(hay.len() as u64, self.needle.len() as u64, opts.threads, opts.min_chunk)?;
+        let fail = self.fail_table()?;
+        run_chunks(&chunks, |_, range| {
             let mut s = sink();
-            let window = &hay[range.start as usize..range.end as usize];
-            match self.run(window, range.start, 0, opts.scan, &mut s) {
-                Some(_) => Ok(s),
-                None => Err(Error::OutOfMemory),
+            let window = hay.get(range.start as usize..range.end as usize).ok_or(Error::Internal("chunk"))?;
+            let mut st = ScanState::default();
+            let skip = Skip::new(&self.needle, window);
+            if self.run(fail, skip.as_ref(), window, range.start, &mut st, opts.scan, &mut s) {
+                Ok(s)
+            } else {
+                Err(Error::OutOfMemory)
             }
         })
     }
@@ -352,10 +452,14 @@ impl Pattern {
         sink: impl Fn() -> S + Sync,
     ) -> Result<Vec<S>, Error> {
         opts.validate()?;
-        let chunks = plan_chunks(len, self.needle.len() as u64, opts.threads, opts.min_chunk);
-        run_chunks(chunks, |range| {
+        if self.needle.len() as u64 > len {
+            return Ok(Vec::new());
+        }
+        let chunks = plan_chunks(len, self.needle.len() as u64, opts.threads, opts.min_chunk)?;
+        let fail = self.fail_table()?;
+        run_chunks(&chunks, |_, range| {
             let mut s = sink();
-            self.scan_source(src, range, opts, &mut s)?;
+            self.scan_source(fail, src, range, opts, &mut s)?;
             Ok(s)
         })
     }
@@ -363,17 +467,17 @@ impl Pattern {
     /// Scan the bytes `range` of `src` block by block, carrying the automaton's state.
     fn scan_source<R: ReadAt + ?Sized, S: Sink>(
         &self,
+        fail: &FailTable,
         src: &R,
         range: Range<u64>,
         opts: &Options,
         sink: &mut S,
     ) -> Result<(), Error> {
         let size = (opts.block_size as u64).min(range.end - range.start) as usize;
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(size).map_err(|_| Error::OutOfMemory)?;
-        buf.resize(size, 0u8);
+        let mut buf = try_vec(size, 0u8)?;
         let mut pos = range.start;
-        let mut state = 0;
+        let mut st = ScanState::default();
+        let mut skip = None; // tuned on the chunk's first block
         while pos < range.end {
             let want = (buf.len() as u64).min(range.end - pos) as usize;
             let got = match src.read_at(&mut buf[..want], pos) {
@@ -382,7 +486,12 @@ impl Pattern {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(Error::Io(err)),
             };
-            state = self.run(&buf[..got], pos, state, opts.scan, sink).ok_or(Error::OutOfMemory)?;
+            if skip.is_none() {
+                skip = Skip::new(&self.needle, &buf[..got]);
+            }
+            if !self.run(fail, skip.as_ref(), &buf[..got], pos, &mut st, opts.scan, sink) {
+                return Err(Error::OutOfMemory);
+            }
             pos += got as u64;
         }
         Ok(())
@@ -391,159 +500,181 @@ impl Pattern {
     // --- the automaton ------------------------------------------------------------------
 
     /// Feed `hay`, whose first byte is at absolute offset `base`, to the automaton in
-    /// state `state`; return the state after its last byte (`None`: the sink gave up).
+    /// state `st` (updated); `false`: the sink gave up (out of memory).
+    #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn run<S: Sink>(&self, hay: &[u8], base: u64, state: usize, scan: Scan, sink: &mut S) -> Option<usize> {
-        match scan {
-            Scan::Textbook => self.scan_textbook(hay, base, state, sink),
-            Scan::Fast if self.needle.len() == 1 => self.scan_one_byte(hay, base, sink),
-            Scan::Fast => self.scan_fast(hay, base, state, sink),
+    fn run<S: Sink>(
+        &self,
+        fail: &FailTable,
+        skip: Option<&Skip>,
+        hay: &[u8],
+        base: u64,
+        st: &mut ScanState,
+        scan: Scan,
+        sink: &mut S,
+    ) -> bool {
+        match (scan, fail, skip) {
+            (Scan::Fast, _, _) if self.needle.len() == 1 => self.scan_one_byte(hay, base, sink),
+            (Scan::Fast, FailTable::Small(f), Some(skip)) => scan_fast(&self.needle, f, skip, hay, base, st, sink),
+            (Scan::Fast, FailTable::Large(f), Some(skip)) => scan_fast(&self.needle, f, skip, hay, base, st, sink),
+            (_, FailTable::Small(f), _) => scan_textbook(&self.needle, f, hay, base, st, sink),
+            (_, FailTable::Large(f), _) => scan_textbook(&self.needle, f, hay, base, st, sink),
         }
-    }
-
-    // The automaton step is written out in both scans on purpose: one `#[inline(always)]`
-    // helper returning the new state measured 1.7x slower on adversarial input (256 MiB of
-    // `a`, needle `a`x999 + `b`: 0.92 s against 0.54 s).
-    fn scan_textbook<S: Sink>(&self, hay: &[u8], base: u64, mut j: usize, sink: &mut S) -> Option<usize> {
-        let needle = &self.needle[..];
-        let fail = &self.fail[..];
-        let m = needle.len();
-        for (i, &c) in hay.iter().enumerate() {
-            // invariant: j < m
-            while j > 0 && needle[j] != c {
-                j = fail[j - 1];
-            }
-            if needle[j] == c {
-                j += 1;
-                if j == m {
-                    if !sink.hit(base + i as u64 + 1 - m as u64) {
-                        return None;
-                    }
-                    j = fail[m - 1];
-                }
-            }
-        }
-        Some(j)
     }
 
     /// The fast scan of a one-byte pattern: the automaton has one state, so it is memchr.
-    fn scan_one_byte<S: Sink>(&self, hay: &[u8], base: u64, sink: &mut S) -> Option<usize> {
+    fn scan_one_byte<S: Sink>(&self, hay: &[u8], base: u64, sink: &mut S) -> bool {
         let b = self.needle[0];
         if S::COUNT_ONLY {
             sink.add(memchr::memchr_iter(b, hay).count() as u64);
         } else {
             for i in memchr::memchr_iter(b, hay) {
                 if !sink.hit(base + i as u64) {
-                    return None;
+                    return false;
                 }
             }
         }
-        Some(0)
+        true
     }
+}
 
-    fn scan_fast<S: Sink>(&self, hay: &[u8], base: u64, mut j: usize, sink: &mut S) -> Option<usize> {
-        let needle = &self.needle[..];
-        let fail = &self.fail[..];
-        let m = needle.len();
-        let l = self.skip_len;
-        let len = hay.len();
-        // a full occurrence of the l-byte prefix can only start before `tail`
-        let tail = len.saturating_sub(l - 1);
-        let mut i = 0;
-        while i < len {
-            if j == 0 && i < tail {
-                // No partial match is pending, so no match starts before the next
-                // occurrence of the prefix: jump there, the automaton then being in
-                // state l (it would read exactly those l bytes from state 0).
-                match self.finder.find(&hay[i..]) {
-                    Some(off) => {
-                        let p = i + off;
-                        i = p + l;
-                        j = l;
-                        if j == m {
-                            if !sink.hit(base + p as u64) {
-                                return None;
-                            }
-                            j = fail[m - 1];
-                        }
-                    }
-                    // the last l-1 bytes may begin a match that ends in the next block:
-                    // the automaton reads them
-                    None => i = tail,
-                }
-                continue;
-            }
-            let c = hay[i];
-            while j > 0 && needle[j] != c {
-                j = fail[j - 1];
-            }
-            if needle[j] == c {
-                j += 1;
-                if j == m {
-                    if !sink.hit(base + i as u64 + 1 - m as u64) {
-                        return None;
-                    }
-                    j = fail[m - 1];
-                }
-            }
-            i += 1;
-        }
-        Some(j)
+// The automaton step is written out in both scans on purpose: one `#[inline(always)]`
+// helper returning the new state measured 1.7x slower on adversarial input (256 MiB of
+// `a`, needle `a`x999 + `b`: 0.92 s against 0.54 s).
+fn scan_textbook<F: Idx, S: Sink>(
+    needle: &[u8],
+    fail: &[F],
+    hay: &[u8],
+    base: u64,
+    st: &mut ScanState,
+    sink: &mut S,
+) -> bool {
+    let m = needle.len();
+    if m == 0 || fail.len() != m {
+        return false;
     }
+    let mut j = st.j;
+    for (i, &c) in hay.iter().enumerate() {
+        // invariant: j < m
+        while j > 0 && needle[j] != c {
+            j = fail[j - 1].ix();
+        }
+        if needle[j] == c {
+            j += 1;
+            if j == m {
+                if !sink.hit(base + i as u64 + 1 - m as u64) {
+                    return false;
+                }
+                j = fail[m - 1].ix();
+            }
+        }
+    }
+    st.j = j;
+    true
+}
+
+/// The fast scan: the KMP automaton, which jumps ahead with [`Skip`] (a SIMD search of
+/// the two needle bytes rarest in this text) whenever no partial match is pending.
+///
+/// In state 0 at `i`, [`Skip::find`] gives the leftmost candidate `p >= i` where both
+/// chosen bytes sit at their offsets; no match starts in `i..p`, so the automaton goes on
+/// from `p` in state 0. It also jumps when it has read `m` bytes without a match, from
+/// `i - j`, where the pending partial match begins (no match can start earlier, KMP's
+/// invariant): the at most `j < m` bytes read again are paid for by the `m` steps before,
+/// so the scan stays linear. On adversarial input (1 GiB of `a`, needle `a`x999 + `b`)
+/// the pair (`a`, `b`) never occurs and the chunk is skipped at memchr speed.
+///
+/// When no candidate is left in `hay` (a block of a file), the state to carry into the
+/// next block is that of the automaton run over the last `m - 1` bytes from state 0 (a
+/// pending partial match starts at or after the jump point and within those bytes).
+fn scan_fast<F: Idx, S: Sink>(
+    needle: &[u8],
+    fail: &[F],
+    skip: &Skip,
+    hay: &[u8],
+    base: u64,
+    st: &mut ScanState,
+    sink: &mut S,
+) -> bool {
+    let m = needle.len();
+    if m == 0 || fail.len() != m {
+        return false;
+    }
+    let len = hay.len();
+    let (mut i, mut j, mut run) = (0usize, st.j, st.run);
+    while i < len {
+        if (j == 0 || run >= m) && j <= i {
+            let q = i - j;
+            match skip.find(hay, q) {
+                Some(p) if p < len => {
+                    // no match starts in q..p. A quick look at the needle's first (up to
+                    // 8) bytes rules out most false candidates at O(1) each; otherwise
+                    // the automaton goes on from p in state 0 (and reads at least the
+                    // byte at p before the next jump).
+                    let head = m.min(8);
+                    j = 0;
+                    run = 0;
+                    if hay.get(p..p + head).is_some_and(|h| h != &needle[..head]) {
+                        i = p + 1;
+                        continue;
+                    }
+                    i = p;
+                }
+                _ => {
+                    // no occurrence starts at q or later within hay: the state at the end
+                    i = q.max(len.saturating_sub(m - 1));
+                    j = 0;
+                    while i < len {
+                        let c = hay[i];
+                        while j > 0 && needle[j] != c {
+                            j = fail[j - 1].ix();
+                        }
+                        if needle[j] == c {
+                            j += 1; // j < m: a match here would have been a candidate
+                        }
+                        i += 1;
+                    }
+                    run = 0;
+                    break;
+                }
+            }
+        }
+        let c = hay[i];
+        while j > 0 && needle[j] != c {
+            j = fail[j - 1].ix();
+        }
+        if needle[j] == c {
+            j += 1;
+            if j == m {
+                if !sink.hit(base + i as u64 + 1 - m as u64) {
+                    return false;
+                }
+                j = fail[m - 1].ix();
+                run = 0;
+            }
+        }
+        run += 1;
+        i += 1;
+    }
+    st.j = j;
+    st.run = run;
+    true
 }
 
 /// The KMP failure function of a non-empty `needle`: entry `i` is the length of the
 /// longest proper border of `needle[..=i]`.
-pub fn failure(needle: &[u8]) -> Vec<usize> {
-    let mut fail = vec![0; needle.len()];
-    let mut k = 0;
-    for i in 1..needle.len() {
-        let c = needle[i];
-        while k > 0 && needle[k] != c {
-            k = fail[k - 1];
-        }
-        if needle[k] == c {
-            k += 1;
-        }
-        fail[i] = k;
-    }
-    fail
+pub fn failure(needle: &[u8]) -> Result<Vec<usize>, Error> {
+    failure_in::<usize>(needle)
 }
 
-/// Run `work` on every chunk: on the calling thread for one chunk, otherwise on a rayon
-/// pool of exactly as many threads as chunks (never the global pool).
-///
-/// The pool lives for this call only, and its threads are joined before it returns
-/// (`build_scoped`): no thread outlives a search, so a later `fork()` finds none and
-/// concurrent callers never share workers. Building and joining costs about 70 µs for
-/// 2 threads and 260 µs for 8 here (`cargo bench -p kmpsearch-core`), against at least
-/// `min_chunk` positions of work per thread.
-fn run_chunks<T: Send>(
-    chunks: Vec<Range<u64>>,
-    work: impl Fn(Range<u64>) -> Result<T, Error> + Sync,
-) -> Result<Vec<T>, Error> {
-    if chunks.len() <= 1 {
-        return chunks.into_iter().map(work).collect();
-    }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(chunks.len())
-        .thread_name(|i| format!("kmpsearch-{i}"))
-        .build_scoped(
-            |thread| thread.run(),
-            |pool| pool.install(|| chunks.into_par_iter().with_max_len(1).map(&work).collect()),
-        )
-        .map_err(|e| Error::ThreadPool(e.to_string()))?
-}
-
-fn concat(parts: Vec<Collector>) -> Result<Vec<u64>, Error> {
+/// Concatenate the chunks' lists (fallible).
+pub(crate) fn concat<T: Copy>(parts: impl IntoIterator<Item = Vec<T>>) -> Result<Vec<T>, Error> {
     let mut parts = parts.into_iter();
-    let Some(Collector(mut first)) = parts.next() else {
+    let Some(mut first) = parts.next() else {
         return Ok(Vec::new());
     };
-    let rest: Vec<Vec<u64>> = parts.map(|c| c.0).collect();
-    let extra = rest.iter().map(Vec::len).sum();
-    first.try_reserve_exact(extra).map_err(|_| Error::OutOfMemory)?;
-    for part in rest {
+    for part in parts {
+        first.try_reserve_exact(part.len())?;
         first.extend_from_slice(&part);
     }
     Ok(first)
@@ -563,3 +694,5 @@ pub fn find_all(haystack: &[u8], needle: &[u8], opts: &Options) -> Result<Vec<u6
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_words;

@@ -20,11 +20,11 @@ fn opts(threads: usize, min_chunk: u64, scan: Scan) -> Options {
 }
 
 /// Check memory and (block-wise) source searches against the naive search.
-fn check(hay: &[u8], needle: &[u8], threads: usize, min_chunk: u64, scan: Scan, skip_len: usize, block: usize) {
+fn check(hay: &[u8], needle: &[u8], threads: usize, min_chunk: u64, scan: Scan, block: usize) {
     let expected = naive(hay, needle);
-    let pat = Pattern::with_skip_len(needle, skip_len).unwrap();
+    let pat = Pattern::new(needle).unwrap();
     let o = opts(threads, min_chunk, scan).block_size(block);
-    assert_eq!(pat.find_all(hay, &o).unwrap(), expected, "find_all {hay:?} {needle:?} {o:?} skip {skip_len}");
+    assert_eq!(pat.find_all(hay, &o).unwrap(), expected, "find_all {hay:?} {needle:?} {o:?}");
     assert_eq!(pat.count(hay, &o).unwrap(), expected.len() as u64, "count {hay:?} {needle:?} {o:?}");
     let src = Choppy { data: hay, seed: Cell::new(block as u64) };
     assert_eq!(
@@ -67,11 +67,11 @@ impl ReadAt for Locked<'_> {
 
 #[test]
 fn failure_function() {
-    assert_eq!(failure(b"a"), vec![0]);
-    assert_eq!(failure(b"aaaa"), vec![0, 1, 2, 3]);
-    assert_eq!(failure(b"abaab"), vec![0, 0, 1, 1, 2]);
-    assert_eq!(failure(b"abcabd"), vec![0, 0, 0, 1, 2, 0]);
-    assert_eq!(Pattern::new(b"aabaa").unwrap().failure(), &[0, 1, 0, 1, 2]);
+    assert_eq!(failure(b"a").unwrap(), vec![0]);
+    assert_eq!(failure(b"aaaa").unwrap(), vec![0, 1, 2, 3]);
+    assert_eq!(failure(b"abaab").unwrap(), vec![0, 0, 1, 1, 2]);
+    assert_eq!(failure(b"abcabd").unwrap(), vec![0, 0, 0, 1, 2, 0]);
+    assert_eq!(Pattern::new(b"aabaa").unwrap().failure().unwrap(), vec![0, 1, 0, 1, 2]);
 }
 
 #[test]
@@ -92,9 +92,13 @@ fn overlapping_and_edges() {
 #[test]
 fn rejects_bad_arguments() {
     assert!(matches!(Pattern::new(b""), Err(Error::InvalidArgument(_))));
-    assert!(matches!(Pattern::with_skip_len(b"a", 0), Err(Error::InvalidArgument(_))));
     let pat = Pattern::new(b"a").unwrap();
-    for o in [Options::default().threads(0), Options::default().min_chunk(0), Options::default().block_size(0)] {
+    for o in [
+        Options::default().threads(0),
+        Options::default().threads(MAX_THREADS + 1),
+        Options::default().min_chunk(0),
+        Options::default().block_size(0),
+    ] {
         assert!(matches!(pat.count(b"aaa", &o), Err(Error::InvalidArgument(_))));
         assert!(matches!(pat.count_read_at(&b"aaa"[..], 3, &o), Err(Error::InvalidArgument(_))));
     }
@@ -110,7 +114,7 @@ fn chunk_boundaries_with_many_threads_and_min_chunks() {
         for threads in 1..=9 {
             for min_chunk in [1, 2, 3, 7, 40, 499, 1000] {
                 for scan in SCANS {
-                    check(&hay, needle, threads, min_chunk, scan, DEFAULT_SKIP_LEN, 7);
+                    check(&hay, needle, threads, min_chunk, scan, 7);
                 }
             }
         }
@@ -124,7 +128,7 @@ fn needle_longer_than_chunks_and_blocks() {
     for threads in [1, 2, 5, 9] {
         for block in [1, 3, 49, 50, 51, 1000] {
             for scan in SCANS {
-                check(&hay, &needle, threads, 1, scan, 2, block);
+                check(&hay, &needle, threads, 1, scan, block);
             }
         }
     }
@@ -228,32 +232,96 @@ fn io_errors_keep_their_errno() {
 }
 
 #[test]
-fn pool_threads_are_exactly_the_chunks() {
-    // one chunk: the calling thread, no pool; k chunks: k pool threads
+fn chunk_0_on_the_caller_the_others_on_the_reused_pool() {
+    let caller = std::thread::current().id();
+    let seen = std::sync::Mutex::new(Vec::new());
+    pool::run_chunks(&plan_chunks(1000, 1, 1, 1).unwrap(), |i, _| {
+        seen.lock().unwrap().push((i, std::thread::current().id(), None));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen.lock().unwrap().clone(), vec![(0, caller, None)]);
+    for _ in 0..20 {
+        seen.lock().unwrap().clear();
+        let out = pool::run_chunks(&plan_chunks(1000, 1, 4, 1).unwrap(), |i, r| {
+            let t = std::thread::current();
+            seen.lock().unwrap().push((i, t.id(), t.name().map(str::to_owned)));
+            Ok(r.start)
+        })
+        .unwrap();
+        assert_eq!(out, vec![0, 250, 500, 750]);
+        for (i, id, name) in seen.lock().unwrap().iter() {
+            assert_eq!(*i == 0, *id == caller);
+            if *i > 0 {
+                assert!(name.as_deref().is_some_and(|n| n.starts_with("kmpsearch-")), "{name:?}");
+            }
+        }
+    }
+    let n = pool_threads();
+    assert!((3..=MAX_POOL_THREADS).contains(&n), "{n}");
+    // the pool is reused: more searches do not add threads (unless another test grew it)
     let hay = vec![b'a'; 1000];
     let pat = Pattern::new(b"a").unwrap();
+    for _ in 0..50 {
+        assert_eq!(pat.count(&hay, &opts(4, 1, Scan::Fast)).unwrap(), 1000);
+    }
+    assert!(pool_threads() >= n);
+    // the first error in chunk order wins, after every chunk ran
+    let ran = AtomicU64::new(0);
+    let err = pool::run_chunks(&plan_chunks(1000, 1, 5, 1).unwrap(), |i, _| {
+        ran.fetch_add(1, Ordering::SeqCst);
+        if i >= 2 {
+            Err(Error::Internal(if i == 2 { "two" } else { "later" }))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(matches!(err, Err(Error::Internal("two"))));
+    assert_eq!(ran.load(Ordering::SeqCst), 5);
+}
+
+#[test]
+fn no_pool_runs_every_chunk_on_the_caller() {
+    pool::tests::NO_POOL.store(true, Ordering::SeqCst);
     let caller = std::thread::current().id();
-    let seen = std::sync::Mutex::new(std::collections::HashSet::new());
-    let chunks = plan_chunks(1000, 1, 1, 1);
-    run_chunks(chunks, |_| {
-        seen.lock().unwrap().insert(std::thread::current().id());
-        Ok(())
-    })
-    .unwrap();
-    assert_eq!(seen.lock().unwrap().iter().copied().collect::<Vec<_>>(), vec![caller]);
-    seen.lock().unwrap().clear();
-    let names = std::sync::Mutex::new(std::collections::HashSet::new());
-    run_chunks(plan_chunks(1000, 1, 4, 1), |_| {
-        seen.lock().unwrap().insert(std::thread::current().id());
-        names.lock().unwrap().insert(std::thread::current().name().map(str::to_owned));
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        Ok(())
-    })
-    .unwrap();
-    assert!(!seen.lock().unwrap().contains(&caller));
-    assert!(seen.lock().unwrap().len() <= 4);
-    assert!(names.lock().unwrap().iter().all(|n| n.as_deref().is_some_and(|n| n.starts_with("kmpsearch-"))));
-    assert_eq!(pat.count(&hay, &opts(4, 1, Scan::Fast)).unwrap(), 1000);
+    let seen = std::sync::Mutex::new(Vec::new());
+    let out = pool::run_chunks(&plan_chunks(1000, 1, 8, 1).unwrap(), |i, _| {
+        seen.lock().unwrap().push(std::thread::current().id());
+        Ok(i)
+    });
+    pool::tests::NO_POOL.store(false, Ordering::SeqCst);
+    assert_eq!(out.unwrap(), (0..8).collect::<Vec<_>>());
+    assert!(seen.lock().unwrap().iter().all(|&t| t == caller));
+}
+
+#[test]
+fn adversarial_single_pattern_fast_scan_is_fast_enough_for_a_test() {
+    // the fast scan's hand-over between memmem and the automaton, on inputs where each
+    // side alone would be slow: periodic needles in periodic text, long partial matches
+    for (hay, needle) in [
+        (vec![b'a'; 1 << 20], [vec![b'a'; 500], vec![b'b']].concat()),
+        (vec![b'a'; 1 << 20], vec![b'a'; 500]),
+        (b"ab".repeat(1 << 19), b"ab".repeat(300)),
+        (b"ab".repeat(1 << 19), [b"ab".repeat(300), b"b".to_vec()].concat()),
+        ([b"a".repeat(999), b"b".to_vec()].concat().repeat(1000), [b"a".repeat(999), b"ba".to_vec()].concat()),
+    ] {
+        let expected = naive(&hay, &needle);
+        for block in [1000, 1 << 20] {
+            check(&hay, &needle, 2, 1000, Scan::Fast, block);
+        }
+        assert_eq!(count(&hay, &needle, &opts(1, 1, Scan::Fast)).unwrap(), expected.len() as u64);
+    }
+}
+
+#[test]
+fn needle_longer_than_haystack_builds_no_table() {
+    let pat = Pattern::new(&vec![b'a'; 1 << 20]).unwrap();
+    let before = pat.memory_bytes();
+    assert_eq!(pat.count(b"abc", &Options::default()).unwrap(), 0);
+    assert_eq!(pat.find_all_read_at(&b"abc"[..], 3, &Options::default()).unwrap(), Vec::<u64>::new());
+    assert_eq!(pat.memory_bytes(), before);
+    assert_eq!(pat.count(&vec![b'a'; 1 << 20], &Options::default()).unwrap(), 1);
+    assert!(pat.memory_bytes() >= before + (4 << 20));
 }
 
 fn alphabet() -> impl Strategy<Value = u8> {
@@ -274,10 +342,9 @@ proptest! {
         threads in 1usize..10,
         min_chunk in 1u64..41,
         scan in scan_strategy(),
-        skip_len in 1usize..6,
         block in 1usize..40,
     ) {
-        check(&hay, &needle, threads, min_chunk, scan, skip_len, block);
+        check(&hay, &needle, threads, min_chunk, scan, block);
     }
 
     #[test]
@@ -288,12 +355,11 @@ proptest! {
         threads in 1usize..10,
         min_chunk in 1u64..31,
         scan in scan_strategy(),
-        skip_len in 1usize..20,
         block in 1usize..64,
     ) {
         let hay = unit.repeat(reps);
         let needle: Vec<u8> = unit.iter().cycle().take(needle_len).copied().collect();
-        check(&hay, &needle, threads, min_chunk, scan, skip_len, block);
+        check(&hay, &needle, threads, min_chunk, scan, block);
     }
 
     #[test]
@@ -312,12 +378,12 @@ proptest! {
                 hay[s..s + needle.len()].copy_from_slice(&needle);
             }
         }
-        check(&hay, &needle, threads, min_chunk, scan, DEFAULT_SKIP_LEN, block);
+        check(&hay, &needle, threads, min_chunk, scan, block);
     }
 
     #[test]
     fn plan_is_a_partition(n in 0u64..5000, m in 1u64..50, threads in 1usize..17, min_chunk in 1u64..300) {
-        let chunks = plan_chunks(n, m, threads, min_chunk);
+        let chunks = plan_chunks(n, m, threads, min_chunk).unwrap();
         if m > n {
             prop_assert!(chunks.is_empty());
         } else {
@@ -352,5 +418,34 @@ proptest! {
         let o = opts(threads, min_chunk, scan).block_size(block);
         let found = pat.find_all_read_at(&hay[..cut], len, &o).unwrap();
         prop_assert_eq!(found, naive(&hay[..cut], &needle));
+    }
+}
+
+#[test]
+fn skip_pairs_far_apart_and_unrepresentative_samples() {
+    // rare bytes more than 255 apart in the needle; text whose sample (16 spread
+    // blocks) does not look like the places where the matches are
+    let needle = [b"b".to_vec(), vec![b'a'; 600], b"c".to_vec(), vec![b'a'; 300]].concat();
+    let mut hay = vec![b'a'; 200_000];
+    for at in [0usize, 1000, 50_000, 123_457, 200_000 - needle.len()] {
+        hay[at..at + needle.len()].copy_from_slice(&needle);
+    }
+    for threads in [1, 2, 3] {
+        for block in [100, 4096, 1 << 20] {
+            for scan in SCANS {
+                check(&hay, &needle, threads, 1000, scan, block);
+            }
+        }
+    }
+    // short needles (verified inside the SIMD loop) whose bytes are all common
+    let bs = vec![b'b'; 300_000];
+    for needle in [&b"bbbbbbba"[..], b"bbbbbbbb", b"bb", b"ab", b"bbbbbbbbbbbbbbbbb"] {
+        for threads in [1, 2] {
+            check(&bs, needle, threads, 1000, Scan::Fast, 4096);
+        }
+    }
+    let periodic = b"xyz".repeat(70_000);
+    for needle in [b"xyzx".to_vec(), b"xyz".repeat(100), [b"xyz".repeat(100), b"q".to_vec()].concat()] {
+        check(&periodic, &needle, 2, 1000, Scan::Fast, 5000);
     }
 }

@@ -1,33 +1,41 @@
 //! `kmpsearch_rust`: the Python extension module of kmpsearch's Rust backend.
 //!
-//! A thin PyO3 layer over [`kmpsearch_core`]: it borrows the caller's buffer without
-//! copying it (the buffer protocol), detaches from the interpreter for the whole search
-//! (other Python threads run meanwhile; the module declares `gil_used = false`, so it
-//! loads on free-threaded builds without re-enabling the GIL), and turns the core's
-//! errors into Python exceptions. Argument policy (str handling, `threads=None`, ...)
-//! lives in `kmpsearch._frontend`; `kmpsearch.backends.rust` wraps this module.
+//! A thin PyO3 layer over [`kmpsearch_core`] giving the *core contract* that
+//! `kmpsearch._frontend` calls (`compile_pattern`, `compile_words`, `plan`, and the
+//! frozen, thread-safe compiled objects). It borrows the caller's buffer without copying
+//! it (the buffer protocol), detaches from the interpreter for the whole search (other
+//! Python threads run meanwhile; the module declares `gil_used = false`, so it loads on
+//! free-threaded builds without re-enabling the GIL), turns the core's errors into Python
+//! exceptions, and builds the result lists with fallible allocations (MemoryError).
+//! Argument policy (str handling, `threads=None`, de-duplication, ...) lives in the
+//! frontend.
 
 use pyo3::prelude::*;
 
-/// Extension module of kmpsearch's Rust backend (KMP with a memchr skip, rayon threads).
+/// Extension module of kmpsearch's Rust backend: KMP (memmem skip) for one pattern,
+/// Aho-Corasick with a start filter for word sets, on a reused pool of threads.
 ///
 /// Use it through ``kmpsearch`` (``KMPSEARCH_BACKEND=rust`` or
-/// ``kmpsearch.get_backend("rust")``); the functions here are its kernels. They search
-/// a buffer in place, without copying it, with the GIL released (detached) for the
-/// whole search: the caller must not mutate a buffer while it is being searched.
+/// ``kmpsearch.get_backend("rust")``): this module is the backend's *core*
+/// (``compile_pattern``, ``compile_words``, ``plan``). Searches read the buffer in
+/// place, without copying it, with the GIL released (detached) for the whole search:
+/// do not mutate a buffer while it is being searched.
 #[pymodule(gil_used = false)]
 mod kmpsearch_rust {
     use std::fs::File;
     use std::io;
     use std::mem::ManuallyDrop;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
 
-    use kmpsearch_core::{Error, Options, Pattern, Scan};
+    use kmpsearch_core::{Error, Options, Pattern as CorePattern, Scan, WordSet as CoreWordSet};
     use pyo3::buffer::PyBuffer;
-    use pyo3::exceptions::{PyMemoryError, PyOSError, PyTypeError, PyValueError};
+    use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+    use pyo3::ffi;
     use pyo3::prelude::*;
+    use pyo3::pybacked::PyBackedBytes;
     use pyo3::types::PyList;
 
-    /// Least number of candidate start positions per chunk when none is given.
+    /// Least number of candidate start positions per chunk the frontend passes by default.
     #[pymodule_export]
     const DEFAULT_MIN_CHUNK: u64 = kmpsearch_core::DEFAULT_MIN_CHUNK;
 
@@ -35,9 +43,17 @@ mod kmpsearch_rust {
     #[pymodule_export]
     const DEFAULT_BLOCK_SIZE: usize = kmpsearch_core::DEFAULT_BLOCK_SIZE;
 
-    /// The scans this module offers; the first is the default.
+    /// The scans this core offers; the first is the default.
     #[pymodule_export]
     const SCANS: (&str, &str) = ("fast", "textbook");
+
+    /// The SIMD levels this core accepts: only "auto" (memchr and Teddy pick theirs).
+    #[pymodule_export]
+    const SIMD_LEVELS: (&str,) = ("auto",);
+
+    /// Most helper threads the shared pool ever has.
+    #[pymodule_export]
+    const MAX_POOL_THREADS: usize = kmpsearch_core::MAX_POOL_THREADS;
 
     /// Version of the extension module.
     #[pymodule_export]
@@ -49,8 +65,7 @@ mod kmpsearch_rust {
             Error::InvalidArgument(msg) => PyValueError::new_err(msg),
             Error::OutOfMemory => PyMemoryError::new_err("out of memory"),
             Error::Io(err) => io_error(&err),
-            // pthread_create fails with EAGAIN when threads cannot be started
-            Error::ThreadPool(msg) => PyOSError::new_err((11, format!("could not start the search threads: {msg}"))),
+            Error::Internal(msg) => PyRuntimeError::new_err(format!("kmpsearch_rust internal error: {msg}")),
         }
     }
 
@@ -67,13 +82,21 @@ mod kmpsearch_rust {
         }
     }
 
-    fn options(threads: usize, min_chunk: u64, scan: &str) -> PyResult<Options> {
+    fn options(threads: usize, min_chunk: u64, scan: &str, simd: &str) -> PyResult<Options> {
         let scan: Scan = scan.parse().map_err(to_pyerr)?;
+        if simd != "auto" {
+            return Err(PyValueError::new_err("simd must be \"auto\" (the Rust core has no forced levels)"));
+        }
         Ok(Options::default().threads(threads).min_chunk(min_chunk).scan(scan))
     }
 
-    fn pattern(py: Python<'_>, needle: &PyBuffer<u8>) -> PyResult<Pattern> {
-        Pattern::new(&needle.to_vec(py)?).map_err(to_pyerr)
+    /// Run a search detached from the interpreter. A panic would be a bug (the core does
+    /// not panic on any input); as a last resort it becomes a RuntimeError rather than
+    /// crossing into Python.
+    fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+        py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+            .unwrap_or(Err(Error::Internal("panic in the search")))
+            .map_err(to_pyerr)
     }
 
     /// The bytes of a C-contiguous buffer, borrowed without a copy.
@@ -85,13 +108,12 @@ mod kmpsearch_rust {
     /// contents may still be written by another thread: the caller of the Python function
     /// promises not to mutate the buffer during the search (documented in the stub).
     unsafe fn bytes_of(buf: &PyBuffer<u8>) -> PyResult<&[u8]> {
-        let len = buf.item_count();
-        if len == 0 {
+        if buf.item_count() == 0 {
             return Ok(&[]);
         }
         match buf.as_slice_ptr() {
             Some(ptr) => Ok(unsafe { ptr.as_ref() }),
-            None => Err(PyTypeError::new_err("haystack must be a C-contiguous buffer")),
+            None => Err(PyTypeError::new_err("the buffer must be C-contiguous")),
         }
     }
 
@@ -104,7 +126,7 @@ mod kmpsearch_rust {
         {
             use std::os::fd::FromRawFd;
             // SAFETY: ManuallyDrop: the File never closes the caller's descriptor; a closed
-            // or invalid descriptor only makes fstat/pread fail with EBADF.
+            // or invalid descriptor only makes pread fail with EBADF.
             Ok(ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }))
         }
         #[cfg(not(unix))]
@@ -113,85 +135,388 @@ mod kmpsearch_rust {
         }
     }
 
-    /// Number of occurrences of ``needle`` in ``haystack`` (overlaps included).
-    ///
-    /// ``haystack``: any C-contiguous buffer of unsigned bytes (bytes, bytearray, mmap,
-    /// memoryview), searched in place, without a copy, with the GIL released: do not
-    /// mutate it while it is searched. ``needle``: non-empty bytes-like.
-    /// ``threads`` >= 1, ``min_chunk`` >= 1 (the chunk plan), ``scan``: "fast" or
-    /// "textbook". Raises ValueError for bad arguments, MemoryError.
-    #[pyfunction]
-    #[pyo3(signature = (haystack, needle, threads=1, min_chunk=DEFAULT_MIN_CHUNK, scan="fast"))]
-    fn count(
-        py: Python<'_>,
-        haystack: PyBuffer<u8>,
-        needle: PyBuffer<u8>,
-        threads: usize,
-        min_chunk: u64,
-        scan: &str,
-    ) -> PyResult<u64> {
-        let (pat, opts) = (pattern(py, &needle)?, options(threads, min_chunk, scan)?);
-        // SAFETY: see bytes_of; `haystack` outlives the search.
-        let hay = unsafe { bytes_of(&haystack)? };
-        py.detach(|| pat.count(hay, &opts)).map_err(to_pyerr)
+    // --- result lists, built with fallible allocations ----------------------------------
+
+    fn new_list(py: Python<'_>, len: usize) -> PyResult<Bound<'_, PyList>> {
+        let n = ffi::Py_ssize_t::try_from(len).map_err(|_| PyMemoryError::new_err("list too long"))?;
+        // SAFETY: PyList_New returns a new reference or NULL with an exception set.
+        unsafe {
+            let ptr = ffi::PyList_New(n);
+            if ptr.is_null() {
+                return Err(PyErr::fetch(py));
+            }
+            Ok(Bound::from_owned_ptr(py, ptr).cast_into_unchecked())
+        }
     }
 
-    /// Start offsets of every occurrence of ``needle`` in ``haystack``, ascending, as a
-    /// list of int; arguments as for ``count``.
-    #[pyfunction]
-    #[pyo3(signature = (haystack, needle, threads=1, min_chunk=DEFAULT_MIN_CHUNK, scan="fast"))]
-    fn find_all<'py>(
+    fn int(py: Python<'_>, v: u64) -> PyResult<*mut ffi::PyObject> {
+        // SAFETY: a new reference or NULL with an exception set.
+        let p = unsafe { ffi::PyLong_FromUnsignedLongLong(v) };
+        if p.is_null() {
+            Err(PyErr::fetch(py))
+        } else {
+            Ok(p)
+        }
+    }
+
+    fn pair(py: Python<'_>, a: u64, b: u64) -> PyResult<*mut ffi::PyObject> {
+        let (x, y) = (int(py, a)?, int(py, b));
+        // SAFETY: new references; on failure the ones made are released.
+        unsafe {
+            let y = match y {
+                Ok(y) => y,
+                Err(e) => {
+                    ffi::Py_DECREF(x);
+                    return Err(e);
+                }
+            };
+            let t = ffi::PyTuple_New(2);
+            if t.is_null() {
+                ffi::Py_DECREF(x);
+                ffi::Py_DECREF(y);
+                return Err(PyErr::fetch(py));
+            }
+            ffi::PyTuple_SET_ITEM(t, 0, x);
+            ffi::PyTuple_SET_ITEM(t, 1, y);
+            Ok(t)
+        }
+    }
+
+    /// A list from `items` (exact length), each made by `make` (a new reference).
+    fn list_of<'py, T: Clone>(
         py: Python<'py>,
-        haystack: PyBuffer<u8>,
-        needle: PyBuffer<u8>,
-        threads: usize,
-        min_chunk: u64,
-        scan: &str,
+        items: &[T],
+        make: impl Fn(Python<'py>, T) -> PyResult<*mut ffi::PyObject>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let (pat, opts) = (pattern(py, &needle)?, options(threads, min_chunk, scan)?);
-        // SAFETY: see bytes_of; `haystack` outlives the search.
-        let hay = unsafe { bytes_of(&haystack)? };
-        let found = py.detach(|| pat.find_all(hay, &opts)).map_err(to_pyerr)?;
-        drop(haystack);
-        PyList::new(py, found)
+        let list = new_list(py, items.len())?;
+        for (i, x) in items.iter().enumerate() {
+            let obj = make(py, x.clone())?; // on error `list` is released with its NULL slots
+                                            // SAFETY: `list` is new, not shared, with `items.len()` slots; steals `obj`.
+            unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, obj) };
+        }
+        Ok(list)
     }
 
-    /// Number of occurrences of ``needle`` in the regular file open on ``fd``.
+    // --- the core contract -----------------------------------------------------------
+
+    /// A compiled pattern (immutable, thread-safe): ``compile_pattern(needle)``.
     ///
-    /// The file is read from offset 0 to its size at the start with ``pread`` (its
-    /// position is not used or moved) into one bounded buffer per thread; ``fd`` is not
-    /// closed. A file that shrinks meanwhile gives the matches in what could be read.
-    /// Raises OSError (with ``errno``) for read errors; other arguments as for ``count``.
-    #[pyfunction]
-    #[pyo3(signature = (fd, needle, threads=1, min_chunk=DEFAULT_MIN_CHUNK, scan="fast"))]
-    fn count_fd(
-        py: Python<'_>,
-        fd: i32,
-        needle: PyBuffer<u8>,
-        threads: usize,
-        min_chunk: u64,
-        scan: &str,
-    ) -> PyResult<u64> {
-        let (pat, opts) = (pattern(py, &needle)?, options(threads, min_chunk, scan)?);
-        let file = borrow_fd(fd)?;
-        py.detach(|| pat.count_file(&file, &opts)).map_err(to_pyerr)
+    /// Methods take every argument positionally: ``count(buf, threads, min_chunk, scan,
+    /// simd)``, ``find_all(...)``, ``count_fd(fd, size, threads, min_chunk, scan, simd)``,
+    /// ``find_all_fd(...)``.
+    #[pyclass(frozen, module = "kmpsearch_rust")]
+    struct Pattern {
+        inner: CorePattern,
     }
 
-    /// Byte offsets of every occurrence of ``needle`` in the regular file open on ``fd``,
-    /// ascending, as a list of int; as ``count_fd``.
+    #[pymethods]
+    impl Pattern {
+        /// The pattern's bytes.
+        #[getter]
+        fn needle<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+            pyo3::types::PyBytes::new(py, self.inner.needle())
+        }
+
+        /// Bytes this pattern holds (the needle; its failure table once a search built it).
+        #[getter]
+        fn memory_bytes(&self) -> usize {
+            self.inner.memory_bytes()
+        }
+
+        /// Number of occurrences in ``buf`` (overlaps included).
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        fn count(
+            &self,
+            py: Python<'_>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            // SAFETY: see bytes_of; `buf` outlives the search.
+            let hay = unsafe { bytes_of(&buf)? };
+            detached(py, || self.inner.count(hay, &opts))
+        }
+
+        /// Start offsets of every occurrence in ``buf``, ascending.
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        fn find_all<'py>(
+            &self,
+            py: Python<'py>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<Bound<'py, PyList>> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            // SAFETY: see bytes_of; `buf` outlives the search.
+            let hay = unsafe { bytes_of(&buf)? };
+            let found = detached(py, || self.inner.find_all(hay, &opts))?;
+            drop(buf);
+            list_of(py, &found, int)
+        }
+
+        /// Number of occurrences in the bytes ``[0, size)`` of the file open on ``fd``
+        /// (read with ``pread``; its position is neither used nor moved; not closed).
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[allow(clippy::too_many_arguments)]
+        fn count_fd(
+            &self,
+            py: Python<'_>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            let file = borrow_fd(fd)?;
+            detached(py, || self.inner.count_read_at(&*file, size, &opts))
+        }
+
+        /// Byte offsets of every occurrence in the file open on ``fd``, ascending.
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[allow(clippy::too_many_arguments)]
+        fn find_all_fd<'py>(
+            &self,
+            py: Python<'py>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<Bound<'py, PyList>> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            let file = borrow_fd(fd)?;
+            let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
+            list_of(py, &found, int)
+        }
+
+        fn __repr__(&self) -> String {
+            format!("<kmpsearch_rust.Pattern of {} bytes>", self.inner.needle().len())
+        }
+    }
+
+    /// A compiled word set (immutable, thread-safe): ``compile_words(words, ignore_case)``.
+    ///
+    /// Methods take every argument positionally: ``count``, ``count_each``, ``find_all``
+    /// ``(buf, threads, min_chunk, scan, simd)`` and ``count_fd``, ``count_each_fd``,
+    /// ``find_all_fd`` ``(fd, size, threads, min_chunk, scan, simd)``.
+    #[pyclass(frozen, module = "kmpsearch_rust")]
+    struct WordSet {
+        inner: CoreWordSet,
+    }
+
+    #[pymethods]
+    impl WordSet {
+        /// Bytes the compiled set holds: words, start filter, and the Aho-Corasick
+        /// automaton once built (the first textbook search, or a fast-scan fallback,
+        /// builds it; ``build_automaton()`` forces it).
+        #[getter]
+        fn memory_bytes(&self) -> usize {
+            self.inner.memory_bytes()
+        }
+
+        /// Whether ASCII letters match either case.
+        #[getter]
+        fn ignore_case(&self) -> bool {
+            self.inner.ignore_case()
+        }
+
+        /// Length of the longest word.
+        #[getter]
+        fn longest(&self) -> usize {
+            self.inner.longest()
+        }
+
+        /// Build the Aho-Corasick automaton now (normally built when first needed).
+        fn build_automaton(&self, py: Python<'_>) -> PyResult<()> {
+            detached(py, || self.inner.automaton().map(|_| ()))
+        }
+
+        /// What the set holds, as a dict (for benchmarks).
+        fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+            let s = self.inner.stats();
+            let d = pyo3::types::PyDict::new(py);
+            d.set_item("words", s.words)?;
+            d.set_item("word_bytes", s.word_bytes)?;
+            d.set_item("automaton_bytes", s.automaton_bytes)?;
+            d.set_item("automaton_built", self.inner.automaton_built())?;
+            d.set_item("filter_bytes", s.filter_bytes)?;
+            d.set_item("bitmap_bits", s.bitmap_bits)?;
+            d.set_item("prefix_len", s.prefix_len)?;
+            d.set_item("teddy", s.teddy)?;
+            Ok(d)
+        }
+
+        fn __len__(&self) -> usize {
+            self.inner.len()
+        }
+
+        /// Total number of matches in ``buf`` (every word, overlaps included).
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        fn count(
+            &self,
+            py: Python<'_>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            // SAFETY: see bytes_of; `buf` outlives the search.
+            let hay = unsafe { bytes_of(&buf)? };
+            detached(py, || self.inner.count(hay, &opts))
+        }
+
+        /// Matches of each word in ``buf``: a list of ``len(words)`` counts.
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        fn count_each<'py>(
+            &self,
+            py: Python<'py>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<Bound<'py, PyList>> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            // SAFETY: see bytes_of; `buf` outlives the search.
+            let hay = unsafe { bytes_of(&buf)? };
+            let counts = detached(py, || self.inner.count_each(hay, &opts))?;
+            list_of(py, &counts, int)
+        }
+
+        /// Every match in ``buf`` as ``(start offset, word index)``, sorted.
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        fn find_all<'py>(
+            &self,
+            py: Python<'py>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<Bound<'py, PyList>> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            // SAFETY: see bytes_of; `buf` outlives the search.
+            let hay = unsafe { bytes_of(&buf)? };
+            let found = detached(py, || self.inner.find_all(hay, &opts))?;
+            drop(buf);
+            list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)))
+        }
+
+        /// Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``.
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[allow(clippy::too_many_arguments)]
+        fn count_fd(
+            &self,
+            py: Python<'_>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<u64> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            let file = borrow_fd(fd)?;
+            detached(py, || self.inner.count_read_at(&*file, size, &opts))
+        }
+
+        /// Matches of each word in the file open on ``fd``.
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[allow(clippy::too_many_arguments)]
+        fn count_each_fd<'py>(
+            &self,
+            py: Python<'py>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<Bound<'py, PyList>> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            let file = borrow_fd(fd)?;
+            let counts = detached(py, || self.inner.count_each_read_at(&*file, size, &opts))?;
+            list_of(py, &counts, int)
+        }
+
+        /// Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted.
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[allow(clippy::too_many_arguments)]
+        fn find_all_fd<'py>(
+            &self,
+            py: Python<'py>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+        ) -> PyResult<Bound<'py, PyList>> {
+            let opts = options(threads, min_chunk, scan, simd)?;
+            let file = borrow_fd(fd)?;
+            let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
+            list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)))
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "<kmpsearch_rust.WordSet of {} words{}>",
+                self.inner.len(),
+                if self.inner.ignore_case() { ", ignore_case" } else { "" }
+            )
+        }
+    }
+
+    /// Compile ``needle`` (non-empty bytes-like; copied).
     #[pyfunction]
-    #[pyo3(signature = (fd, needle, threads=1, min_chunk=DEFAULT_MIN_CHUNK, scan="fast"))]
-    fn find_all_fd<'py>(
-        py: Python<'py>,
-        fd: i32,
-        needle: PyBuffer<u8>,
-        threads: usize,
-        min_chunk: u64,
-        scan: &str,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let (pat, opts) = (pattern(py, &needle)?, options(threads, min_chunk, scan)?);
-        let file = borrow_fd(fd)?;
-        let found = py.detach(|| pat.find_all_file(&file, &opts)).map_err(to_pyerr)?;
-        PyList::new(py, found)
+    #[pyo3(signature = (needle, /))]
+    fn compile_pattern(needle: PyBuffer<u8>) -> PyResult<Pattern> {
+        // SAFETY: see bytes_of; copied before `needle` is released.
+        let bytes = unsafe { bytes_of(&needle)? };
+        Ok(Pattern { inner: CorePattern::new(bytes).map_err(to_pyerr)? })
+    }
+
+    /// Compile ``words`` (a list of at least one non-empty bytes, distinct -- after ASCII
+    /// case folding when ``ignore_case``); match indices refer to positions in the list.
+    #[pyfunction]
+    #[pyo3(signature = (words, ignore_case, /))]
+    fn compile_words(py: Python<'_>, words: &Bound<'_, PyList>, ignore_case: bool) -> PyResult<WordSet> {
+        let mut held: Vec<PyBackedBytes> = Vec::new();
+        held.try_reserve_exact(words.len()).map_err(|_| PyMemoryError::new_err("out of memory"))?;
+        for w in words.iter() {
+            held.push(w.extract::<PyBackedBytes>().map_err(|_| PyTypeError::new_err("words must be bytes"))?);
+        }
+        let inner = detached(py, || {
+            let mut slices: Vec<&[u8]> = Vec::new();
+            slices.try_reserve_exact(held.len())?;
+            slices.extend(held.iter().map(|b| &**b));
+            CoreWordSet::new(&slices, ignore_case)
+        })?;
+        Ok(WordSet { inner })
+    }
+
+    /// The chunk plan this core's searches use: ``[(scan_start, scan_end), ...]`` for
+    /// ``n`` bytes and a pattern of ``m`` bytes (see ``kmpsearch._plan``).
+    #[pyfunction]
+    #[pyo3(signature = (n, m, threads, min_chunk, /))]
+    fn plan<'py>(py: Python<'py>, n: u64, m: u64, threads: usize, min_chunk: u64) -> PyResult<Bound<'py, PyList>> {
+        let chunks = kmpsearch_core::plan_chunks(n, m, threads, min_chunk).map_err(to_pyerr)?;
+        list_of(py, &chunks, |py, r| pair(py, r.start, r.end))
+    }
+
+    /// How many helper threads the shared search pool has in this process (0: none yet).
+    #[pyfunction]
+    fn pool_threads() -> usize {
+        kmpsearch_core::pool_threads()
     }
 }

@@ -1,0 +1,115 @@
+//! The fast scan's skip for one pattern: a SIMD "packed pair" prefilter on the two needle
+//! bytes that are rarest *in the text being searched*.
+//!
+//! `memchr::memmem` ranks needle bytes by a fixed table of typical text and, when its
+//! prefilter does not apply, runs Two-Way, which on a sea of `a` with the needle
+//! `a`x999 + `b` advances one byte per step (about 3 ns a byte here). Sampling the
+//! haystack (16 spread blocks of 1 KiB) tells which needle bytes are rare in *this* text:
+//! there the pair (`a` at 998, `b` at 999) is never found and the whole chunk is skipped
+//! at memchr speed; in uniform random text (`3J1`) any pair is as good as memmem's.
+//!
+//! The pair's offsets must be at most 255 apart (memchr's `Pair`), so the pair is taken
+//! in a window of the needle: the most predictive byte, then the best one within 255
+//! positions of it.
+
+use memchr::arch::all::packedpair::{Finder as GenericFinder, Pair};
+
+/// Needles up to this length are verified inside the SIMD loop (memchr's packed pair
+/// `find`, as `memmem` does for short needles, but with the pair chosen from the text):
+/// the skip then stops only at real matches. Longer needles stop at every candidate and
+/// let the automaton verify it (a bounded cost per candidate: the scan stays linear).
+const VERIFY_MAX: usize = 16;
+
+/// A candidate finder: [`Skip::find`] returns the leftmost start at or after a position
+/// where the needle's two chosen bytes both occur (every match starts at one).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Skip<'n> {
+    /// the pair's window starts at this offset of the needle
+    offset: usize,
+    /// the whole needle, when short enough to be verified in the SIMD loop
+    short: Option<&'n [u8]>,
+    generic: GenericFinder,
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::packedpair::Finder>,
+}
+
+/// Count the bytes of up to 16 blocks of 1 KiB spread over `hay`.
+fn sample(hay: &[u8]) -> [u32; 256] {
+    let mut hist = [0u32; 256];
+    const BLOCK: usize = 1024;
+    const BLOCKS: usize = 16;
+    if hay.len() <= BLOCK * BLOCKS {
+        for &b in hay {
+            hist[b as usize] += 1;
+        }
+    } else {
+        let step = hay.len() / BLOCKS;
+        for k in 0..BLOCKS {
+            let start = k * step;
+            for &b in hay.get(start..start + BLOCK).unwrap_or(&[]) {
+                hist[b as usize] += 1;
+            }
+        }
+    }
+    hist
+}
+
+impl<'n> Skip<'n> {
+    /// A skip for `needle` (at least 2 bytes) tuned on the text `hay` (`None` for a
+    /// one-byte needle).
+    pub(crate) fn new(needle: &'n [u8], hay: &[u8]) -> Option<Skip<'n>> {
+        let m = needle.len();
+        if m < 2 {
+            return None;
+        }
+        let hist = sample(hay);
+        let rank = |i: usize| hist[needle[i] as usize];
+        // the most predictive byte; among equals the last one (a match needs the whole
+        // needle, so a late byte found means the candidate is nearer its end)
+        let mut r1 = 0;
+        for i in 1..m {
+            if rank(i) <= rank(r1) {
+                r1 = i;
+            }
+        }
+        let (lo, hi) = (r1.saturating_sub(255), (r1 + 255).min(m - 1));
+        // the second: the rarest within reach, a byte other than the first's if equal
+        let key = |i: usize| (rank(i), needle[i] == needle[r1]);
+        let mut r2 = if r1 == lo { lo + 1 } else { lo };
+        for i in lo..=hi {
+            if i != r1 && key(i) < key(r2) {
+                r2 = i;
+            }
+        }
+        let offset = if m <= 256 { 0 } else { r1.min(r2) };
+        let window = &needle[offset..(offset + 256).min(m)];
+        let pair = Pair::with_indices(window, (r1 - offset) as u8, (r2 - offset) as u8)?;
+        Some(Skip {
+            offset,
+            short: if m <= VERIFY_MAX { Some(needle) } else { None },
+            generic: GenericFinder::with_pair(window, pair)?,
+            #[cfg(target_arch = "x86_64")]
+            avx2: memchr::arch::x86_64::avx2::packedpair::Finder::with_pair(window, pair),
+        })
+    }
+
+    /// The leftmost start `p >= q` of `hay` where the needle's pair of bytes occurs
+    /// (both inside `hay`), or `None`: then no occurrence of the needle lying wholly in
+    /// `hay` starts at `q` or later.
+    #[inline]
+    pub(crate) fn find(&self, hay: &[u8], q: usize) -> Option<usize> {
+        let h = hay.get(q.checked_add(self.offset)?..)?;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(f) = &self.avx2 {
+            if h.len() >= f.min_haystack_len() {
+                return match self.short {
+                    // offset 0: the window is the whole needle
+                    Some(needle) => f.find(h, needle),
+                    None => f.find_prefilter(h),
+                }
+                .map(|t| q + t);
+            }
+        }
+        self.generic.find_prefilter(h).map(|t| q + t)
+    }
+}

@@ -1,0 +1,399 @@
+//! Word-set tests against a naive reference: every start, every word.
+
+use super::*;
+use proptest::prelude::*;
+use std::collections::HashMap;
+use std::time::Instant;
+
+fn fold(b: &[u8], ignore_case: bool) -> Vec<u8> {
+    if ignore_case {
+        b.iter().map(u8::to_ascii_lowercase).collect()
+    } else {
+        b.to_vec()
+    }
+}
+
+/// Every (start, index) with `words[index]` at `start`, sorted.
+fn naive(hay: &[u8], words: &[Vec<u8>], ic: bool) -> Vec<(u64, u32)> {
+    let mut by: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+    for (i, w) in words.iter().enumerate() {
+        by.entry(fold(w, ic)).or_default().push(i as u32);
+    }
+    let longest = words.iter().map(Vec::len).max().unwrap_or(0);
+    let mut out = Vec::new();
+    for p in 0..hay.len() {
+        for l in 1..=longest.min(hay.len() - p) {
+            if let Some(ids) = by.get(&fold(&hay[p..p + l], ic)) {
+                out.extend(ids.iter().map(|&i| (p as u64, i)));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Distinct words (after folding when `ic`), order kept.
+fn distinct(words: Vec<Vec<u8>>, ic: bool) -> Vec<Vec<u8>> {
+    let mut seen = std::collections::HashSet::new();
+    words.into_iter().filter(|w| !w.is_empty() && seen.insert(fold(w, ic))).collect()
+}
+
+const SCANS: [Scan; 2] = [Scan::Fast, Scan::Textbook];
+
+fn opts(threads: usize, min_chunk: u64, scan: Scan, block: usize) -> Options {
+    Options::default().threads(threads).min_chunk(min_chunk).scan(scan).block_size(block)
+}
+
+/// A source returning short reads of at most `max` bytes.
+struct Short<'a>(&'a [u8], usize);
+
+impl ReadAt for Short<'_> {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let n = buf.len().min(self.1);
+        self.0.read_at(&mut buf[..n], offset)
+    }
+}
+
+fn counts_of(found: &[(u64, u32)], n: usize) -> Vec<u64> {
+    let mut c = vec![0u64; n];
+    for &(_, i) in found {
+        c[i as usize] += 1;
+    }
+    c
+}
+
+/// Check every search of `set` against the reference.
+fn check_set(set: &WordSet, hay: &[u8], expected: &[(u64, u32)], o: &Options) {
+    let n = set.len();
+    let each = counts_of(expected, n);
+    assert_eq!(set.find_all(hay, o).unwrap(), expected, "find_all {o:?}");
+    assert_eq!(set.count(hay, o).unwrap(), expected.len() as u64, "count {o:?}");
+    assert_eq!(set.count_each(hay, o).unwrap(), each, "count_each {o:?}");
+    let src = Short(hay, (o.block_size / 3).max(1));
+    let len = hay.len() as u64;
+    assert_eq!(set.find_all_read_at(&src, len, o).unwrap(), expected, "find_all_read_at {o:?}");
+    assert_eq!(set.count_read_at(hay, len, o).unwrap(), expected.len() as u64, "count_read_at {o:?}");
+    assert_eq!(set.count_each_read_at(&src, len, o).unwrap(), each, "count_each_read_at {o:?}");
+}
+
+fn check(hay: &[u8], words: &[Vec<u8>], ic: bool, threads: usize, min_chunk: u64, block: usize) {
+    let expected = naive(hay, words, ic);
+    let set = WordSet::new(words, ic).unwrap();
+    for scan in SCANS {
+        check_set(&set, hay, &expected, &opts(threads, min_chunk, scan, block));
+    }
+    if set.stats().teddy {
+        let set = set.without_teddy();
+        check_set(&set, hay, &expected, &opts(threads, min_chunk, Scan::Fast, block));
+    }
+}
+
+#[test]
+fn the_contract_example_and_edges() {
+    let set = WordSet::new(&[&b"he"[..], b"she", b"hers"], false).unwrap();
+    for scan in SCANS {
+        for threads in 1..=4 {
+            let o = opts(threads, 1, scan, 3);
+            assert_eq!(set.find_all(b"ushers", &o).unwrap(), vec![(1, 1), (2, 0), (2, 2)]);
+            assert_eq!(set.count_each(b"ushers", &o).unwrap(), vec![1, 1, 1]);
+            assert_eq!(set.find_all(b"", &o).unwrap(), vec![]);
+            assert_eq!(set.count(b"h", &o).unwrap(), 0);
+            assert_eq!(set.count_each(b"", &o).unwrap(), vec![0, 0, 0]);
+            // shorter than the longest word: one chunk, still finds the shorter words
+            assert_eq!(set.find_all(b"he", &o).unwrap(), vec![(0, 0)]);
+        }
+    }
+    assert!(matches!(WordSet::new::<&[u8]>(&[], false), Err(Error::InvalidArgument(_))));
+    assert!(matches!(WordSet::new(&[&b"a"[..], b""], false), Err(Error::InvalidArgument(_))));
+    assert!(matches!(set.count(b"x", &Options::default().threads(0)), Err(Error::InvalidArgument(_))));
+    assert!(set.memory_bytes() > 0);
+}
+
+#[test]
+fn ignore_case_is_ascii_letters_only() {
+    let words: Vec<Vec<u8>> = vec![b"[a".to_vec(), b"@B".to_vec(), b"Zz".to_vec(), b"\xc0x".to_vec()];
+    let hay = b"{a [A [a `b @b @B zZ ZZ \xe0x \xc0X";
+    let expected = vec![(3, 0), (6, 0), (12, 1), (15, 1), (18, 2), (21, 2), (27, 3)];
+    assert_eq!(naive(hay, &words, true), expected);
+    let set = WordSet::new(&words, true).unwrap();
+    for scan in SCANS {
+        assert_eq!(set.find_all(hay, &opts(1, 1, scan, 5)).unwrap(), expected);
+    }
+    for threads in 1..=9 {
+        check(hay, &words, true, threads, 1, 4);
+    }
+    // every byte value against its case partner, in both directions
+    let all: Vec<u8> = (0..=255u8).collect();
+    for b in 0..=255u8 {
+        let words = vec![vec![b, b'!']];
+        let hay: Vec<u8> = all.iter().flat_map(|&c| [c, b'!']).collect();
+        check(&hay, &words, true, 2, 16, 64);
+    }
+}
+
+#[test]
+fn chains_and_words_inside_words() {
+    let chain: Vec<Vec<u8>> = (1..=12).map(|l| vec![b'a'; l]).collect();
+    let rev: Vec<Vec<u8>> = chain.iter().rev().cloned().collect();
+    let inside: Vec<Vec<u8>> =
+        [&b"abcabcab"[..], b"bca", b"cab", b"c", b"abcab", b"bcabcabcabc", b"ca"].iter().map(|w| w.to_vec()).collect();
+    let suffixes: Vec<Vec<u8>> = (0..10).map(|i| b"xyzxyzxyzx"[i..].to_vec()).collect();
+    let hays =
+        [vec![b'a'; 100], b"abcabcabcabcabcabx".repeat(5), b"xyzxyzxyzxyzxyz".repeat(4), b"aaab\x00\xff".repeat(20)];
+    for words in [&chain, &rev, &inside, &suffixes] {
+        for hay in &hays {
+            for threads in [1, 2, 3, 9] {
+                for min_chunk in [1, 5, 1000] {
+                    check(hay, words, false, threads, min_chunk, 7);
+                    check(hay, words, true, threads, min_chunk, 80);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn words_longer_than_chunks_and_blocks() {
+    let hay: Vec<u8> = b"abaabaababaab".iter().cycle().take(300).copied().collect();
+    let words: Vec<Vec<u8>> = vec![hay[5..60].to_vec(), hay[0..40].to_vec(), b"ab".to_vec(), hay[100..101].to_vec()];
+    let words = distinct(words, false);
+    for threads in 1..=9 {
+        for block in [1, 2, 39, 40, 41, 80] {
+            check(&hay, &words, false, threads, 1, block);
+        }
+    }
+}
+
+#[test]
+fn nul_and_high_bytes() {
+    let words: Vec<Vec<u8>> =
+        vec![b"\x00".to_vec(), b"\x00\x00\xff".to_vec(), b"\xff\xff".to_vec(), b"\xff\x00\x00\x00\x00".to_vec()];
+    let hay = b"\x00\x00\xff\xff\x00\x00\x00\x00\xff".repeat(7);
+    for threads in [1, 4] {
+        check(&hay, &words, false, threads, 3, 5);
+        check(&hay, &words, true, threads, 3, 5);
+    }
+    // the prefix 0xffffffff (the exact table's empty key) and 0x00000000
+    let mut words: Vec<Vec<u8>> =
+        vec![b"\xff\xff\xff\xff".to_vec(), b"\xff\xff\xff\xffa".to_vec(), b"\0\0\0\0".to_vec()];
+    words.extend((0..70).map(|i| format!("w{i:04}").into_bytes())); // past Teddy: the bitmap
+    let hay = b"\xff\xff\xff\xff\xffa\0\0\0\0\0w0042\xff".repeat(9);
+    for threads in [1, 3] {
+        check(&hay, &words, false, threads, 2, 7);
+        check(&hay, &words, true, threads, 2, 7);
+        check(&hay, &words[..3], false, threads, 2, 7);
+    }
+}
+
+#[test]
+fn truncated_source_gives_the_matches_read() {
+    let hay = b"she sells sea shells; he hers ushers".repeat(30);
+    let words: Vec<Vec<u8>> = [&b"he"[..], b"she", b"hers", b"sea", b"s"].iter().map(|w| w.to_vec()).collect();
+    let set = WordSet::new(&words, false).unwrap();
+    for cut in [0, 1, 2, 50, 333, hay.len() - 1] {
+        let expected = naive(&hay[..cut], &words, false);
+        for scan in SCANS {
+            for threads in [1, 2, 5] {
+                for block in [1, 3, 64] {
+                    let o = opts(threads, 10, scan, block);
+                    let claimed = hay.len() as u64 + 17;
+                    assert_eq!(set.find_all_read_at(&hay[..cut], claimed, &o).unwrap(), expected);
+                    assert_eq!(set.count_read_at(&hay[..cut], claimed, &o).unwrap(), expected.len() as u64);
+                }
+            }
+        }
+    }
+    // a file truncated after its size was taken
+    let path = std::env::temp_dir().join(format!("kmpsearch-core-words-{}", std::process::id()));
+    std::fs::write(&path, &hay).unwrap();
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    f.set_len(401).unwrap();
+    let expected = naive(&hay[..401], &words, false);
+    assert_eq!(set.find_all_read_at(&f, hay.len() as u64, &opts(3, 10, Scan::Fast, 64)).unwrap(), expected);
+    assert_eq!(set.find_all_file(&f, &opts(3, 10, Scan::Textbook, 64)).unwrap(), expected);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn io_errors_keep_their_errno() {
+    struct Broken;
+    impl ReadAt for Broken {
+        fn read_at(&self, _buf: &mut [u8], _offset: u64) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(5))
+        }
+    }
+    let set = WordSet::new(&[&b"ab"[..]], false).unwrap();
+    for threads in [1, 2] {
+        match set.count_read_at(&Broken, 100, &opts(threads, 1, Scan::Fast, 10)) {
+            Err(Error::Io(e)) => assert_eq!(e.raw_os_error(), Some(5)),
+            other => panic!("expected an io error, got {other:?}"),
+        }
+    }
+}
+
+/// The worst cases of the fast scan: the budget sends them to the automaton.
+#[test]
+fn adversarial_inputs_fall_back_to_the_automaton() {
+    let hay = vec![b'a'; 100_000];
+    let words: Vec<Vec<u8>> = (1..=40).map(|l| vec![b'a'; l]).collect();
+    let expected_count: u64 = (1..=40u64).map(|l| 100_001 - l).sum();
+    let set = WordSet::new(&words, false).unwrap();
+    for scan in SCANS {
+        for threads in [1, 2] {
+            let o = opts(threads, 1000, scan, 4096);
+            let t = Instant::now();
+            assert_eq!(set.count(&hay, &o).unwrap(), expected_count);
+            let each = set.count_each(&hay, &o).unwrap();
+            assert_eq!(each, (1..=40u64).map(|l| 100_001 - l).collect::<Vec<_>>());
+            let all = set.find_all(&hay, &o).unwrap();
+            assert_eq!(all.len() as u64, expected_count);
+            assert!(all.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(set.count_read_at(&hay[..], 100_000, &o).unwrap(), expected_count);
+            assert!(t.elapsed().as_secs_f64() < 5.0, "{scan:?} {threads}: {:?}", t.elapsed());
+        }
+    }
+    let small = vec![b'a'; 3000];
+    check(&small, &words, false, 3, 100, 100);
+    check(&small, &words, true, 3, 100, 100);
+
+    // 500 words sharing a 4-byte prefix, text full of that prefix
+    let words: Vec<Vec<u8>> = (0..500).map(|i| format!("pref{i:03}").into_bytes()).collect();
+    let hay = b"prefpref123pref499".repeat(2000);
+    let expected = naive(&hay, &words, false);
+    let set = WordSet::new(&words, false).unwrap();
+    for scan in SCANS {
+        for threads in [1, 3] {
+            let t = Instant::now();
+            check_set(&set, &hay, &expected, &opts(threads, 100, scan, 1000));
+            assert!(t.elapsed().as_secs_f64() < 5.0);
+        }
+    }
+}
+
+fn lcg(seed: &mut u64) -> u64 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *seed >> 33
+}
+
+#[test]
+fn a_hundred_thousand_words() {
+    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t\n";
+    let mut seed = 7u64;
+    let hay: Vec<u8> = (0..200_000).map(|_| alphabet[lcg(&mut seed) as usize % alphabet.len()]).collect();
+    let mut words = Vec::new();
+    for i in 0..100_000 {
+        let len = 4 + lcg(&mut seed) as usize % 9;
+        if i % 2 == 0 {
+            let at = lcg(&mut seed) as usize % (hay.len() - len);
+            words.push(hay[at..at + len].to_vec());
+        } else {
+            words.push((0..len).map(|_| alphabet[lcg(&mut seed) as usize % alphabet.len()]).collect());
+        }
+    }
+    for ic in [false, true] {
+        let words = distinct(words.clone(), ic);
+        let t = Instant::now();
+        let set = WordSet::new(&words, ic).unwrap();
+        let built = t.elapsed();
+        assert!(built.as_secs_f64() < 1.0, "100k words compiled in {built:?}");
+        assert!(!set.stats().teddy);
+        let expected = naive(&hay, &words, ic);
+        assert!(expected.len() > 40_000, "{}", expected.len());
+        for scan in SCANS {
+            for threads in [1, 2, 7] {
+                let o = opts(threads, 10_000, scan, 50_000);
+                assert_eq!(set.find_all(&hay, &o).unwrap(), expected);
+                assert_eq!(set.count_each(&hay, &o).unwrap(), counts_of(&expected, words.len()));
+                assert_eq!(set.count_read_at(&hay[..], hay.len() as u64, &o).unwrap(), expected.len() as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn teddy_and_bitmap_agree_on_random_text() {
+    let mut seed = 11u64;
+    let alphabet = b"abcdAB[{@`\x00\xff";
+    for round in 0..40 {
+        let hay: Vec<u8> = (0..3000).map(|_| alphabet[lcg(&mut seed) as usize % alphabet.len()]).collect();
+        let n = 1 + lcg(&mut seed) as usize % 100;
+        let words: Vec<Vec<u8>> = (0..n)
+            .map(|_| {
+                let len = 1 + lcg(&mut seed) as usize % 6;
+                let at = lcg(&mut seed) as usize % (hay.len() - len);
+                hay[at..at + len].to_vec()
+            })
+            .collect();
+        let ic = round % 2 == 1;
+        let words = distinct(words, ic);
+        check(&hay, &words, ic, 1 + round % 4, 200, 333);
+    }
+}
+
+fn small_byte() -> impl Strategy<Value = u8> {
+    prop::sample::select(vec![b'a', b'b', 0u8, 0xff])
+}
+
+fn case_byte() -> impl Strategy<Value = u8> {
+    prop::sample::select(vec![b'a', b'A', b'b', b'[', b'{', b'@', b'`'])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn matches_naive(
+        hay in prop::collection::vec(small_byte(), 0..200),
+        words in prop::collection::vec(prop::collection::vec(small_byte(), 1..7), 1..12),
+        threads in 1usize..10,
+        min_chunk in 1u64..41,
+        block in 1usize..81,
+    ) {
+        let words = distinct(words, false);
+        check(&hay, &words, false, threads, min_chunk, block);
+    }
+
+    #[test]
+    fn matches_naive_ignoring_case(
+        hay in prop::collection::vec(case_byte(), 0..200),
+        words in prop::collection::vec(prop::collection::vec(case_byte(), 1..6), 1..12),
+        threads in 1usize..10,
+        min_chunk in 1u64..41,
+        block in 1usize..81,
+    ) {
+        let words = distinct(words, true);
+        check(&hay, &words, true, threads, min_chunk, block);
+    }
+
+    #[test]
+    fn many_words_use_the_bitmap(
+        hay in prop::collection::vec(small_byte(), 0..400),
+        words in prop::collection::vec(prop::collection::vec(small_byte(), 1..9), 65..150),
+        threads in 1usize..10,
+        min_chunk in 1u64..60,
+        block in 1usize..81,
+        ic in any::<bool>(),
+    ) {
+        let words = distinct(words, ic);
+        check(&hay, &words, ic, threads, min_chunk, block);
+    }
+
+    #[test]
+    fn truncated_sources(
+        hay in prop::collection::vec(small_byte(), 0..200),
+        words in prop::collection::vec(prop::collection::vec(small_byte(), 1..5), 1..8),
+        cut in 0usize..200,
+        extra in 0u64..50,
+        threads in 1usize..6,
+        min_chunk in 1u64..30,
+        block in 1usize..81,
+        fast in any::<bool>(),
+    ) {
+        let words = distinct(words, false);
+        let cut = cut.min(hay.len());
+        let set = WordSet::new(&words, false).unwrap();
+        let o = opts(threads, min_chunk, if fast { Scan::Fast } else { Scan::Textbook }, block);
+        let found = set.find_all_read_at(&Short(&hay[..cut], block), hay.len() as u64 + extra, &o).unwrap();
+        prop_assert_eq!(found, naive(&hay[..cut], &words, false));
+    }
+}
