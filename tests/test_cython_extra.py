@@ -150,22 +150,28 @@ def test_file_that_shrinks_during_the_search(cy, tmp_path):
 def test_module_holds_no_mutable_state(cy):
     from kmpsearch import _kmp_cython as core
     public = {k for k in vars(core) if not k.startswith("__")}
-    assert public == {"_count", "_find_all", "_count_fd", "_find_all_fd"}
+    assert public == {"compile_pattern", "compile_words", "plan", "Pattern", "WordSet"}
     assert not [k for k, v in vars(core).items() if isinstance(v, (dict, list, set, bytearray))]
 
 
 def test_kernels_check_their_arguments(cy):
     from kmpsearch import _kmp_cython as core
+    p = core.compile_pattern(b"b")
     with pytest.raises(ValueError):
-        core._count(memoryview(b"abc"), b"b", 1, 1, "bogus")
+        p.count(memoryview(b"abc"), 1, 1, "bogus", "auto")
     with pytest.raises(ValueError):
-        core._find_all(memoryview(b"abc"), b"", 1, 1, "fast")
+        core.compile_pattern(b"")
     with pytest.raises(ValueError):
-        core._count(memoryview(b"abc"), b"b", 0, 1, "fast")
+        p.count(memoryview(b"abc"), 0, 1, "fast", "auto")
     with pytest.raises(ValueError):
-        core._count(memoryview(b"abc"), b"b", 1, 0, "fast")
-    # arbitrary-size ints: the plan is computed without overflow
-    assert core._count(memoryview(b"abcb"), b"b", 10**30, 1, "fast") == 2
-    assert core._find_all(memoryview(b"abcb"), b"b", 3, 10**30, "textbook") == [1, 3]
+        p.count(memoryview(b"abc"), 257, 1, "fast", "auto")
+    with pytest.raises(ValueError):
+        p.count(memoryview(b"abc"), 1, 0, "fast", "auto")
+    with pytest.raises(ValueError):
+        p.count(memoryview(b"abc"), 1, 2**63, "fast", "auto")
+    with pytest.raises(ValueError):
+        p.count(memoryview(b"abc"), 1, 1, "fast", "avx2")
+    assert p.count(memoryview(b"abcb"), 256, 1, "fast", "auto") == 2
+    assert p.find_all(memoryview(b"abcb"), 3, 2**63 - 1, "textbook", "auto") == [1, 3]
     # read-only buffers are searched in place
-    assert core._find_all(memoryview(b"xabx").toreadonly(), b"ab", 2, 1, "fast") == [1]
+    assert core.compile_pattern(b"ab").find_all(memoryview(b"xabx").toreadonly(), 2, 1, "fast", "auto") == [1]

@@ -1,0 +1,236 @@
+# The few small pieces of the Cython core written in C (inside this module, not linked from
+# c/): the SIMD pair search of the fast scan, a SIMD byte count, and inline helpers (loads,
+# ASCII case folding, bit tricks) that compile to single instructions.
+#
+# x86-64 with GCC or Clang: SSE2 (baseline) and AVX2 versions built with target attributes;
+# the level is chosen per compiled object from __builtin_cpu_supports (a read of what the
+# compiler runtime detected at load time: no state of ours). Elsewhere: portable C.
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+    #  define KC_X86 1
+    #  include <immintrin.h>
+    #else
+    #  define KC_X86 0
+    #endif
+
+    /* the level the fast scans use: 0 scalar, 1 SSE2, 2 AVX2 */
+    static int kc_simd_level(void)
+    {
+    #if KC_X86
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx2"))
+            return 2;
+        return 1;
+    #else
+        return 0;
+    #endif
+    }
+
+    static inline unsigned kc_ctz32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
+    static inline unsigned kc_ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
+
+    /* little-endian loads (one mov on x86-64) */
+    static inline uint32_t kc_load32(const uint8_t *p)
+    {
+        uint32_t x;
+        memcpy(&x, p, 4);
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap32(x);
+    #endif
+        return x;
+    }
+    static inline uint64_t kc_load64(const uint8_t *p)
+    {
+        uint64_t x;
+        memcpy(&x, p, 8);
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x);
+    #endif
+        return x;
+    }
+    /* the first len (< 8) bytes at p, little-endian, zero-padded: never reads past p + len */
+    static inline uint64_t kc_load_short(const uint8_t *p, size_t len)
+    {
+        uint64_t x = 0;
+        for (size_t i = 0; i < len; i++)
+            x |= (uint64_t)p[i] << (8 * i);
+        return x;
+    }
+    /* ASCII case folding of every byte of a word: A-Z -> a-z, nothing else changes */
+    static inline uint64_t kc_fold64(uint64_t x)
+    {
+        const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+        uint64_t low7 = x & ~high;
+        uint64_t ge_a = low7 + ones * (0x80 - 'A');        /* bit 7: low7 >= 'A' */
+        uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1);    /* bit 7: low7 > 'Z' */
+        uint64_t upper = ge_a & ~gt_z & ~x & high;          /* and the byte itself < 0x80 */
+        return x | (upper >> 2);
+    }
+    static inline uint32_t kc_fold32(uint32_t x) { return (uint32_t)kc_fold64(x); }
+
+    /* --- the pair search: first j in [i, lim) with s[j] == a and s[j + d] == b, else lim.
+       The caller guarantees lim + d <= the bytes available (every s[j + d] is readable). */
+    static size_t kc_pair_scalar(const uint8_t *s, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
+    {
+        while (i < lim) {
+            const uint8_t *hit = (const uint8_t *)memchr(s + i, a, lim - i);
+            if (hit == NULL)
+                return lim;
+            size_t j = (size_t)(hit - s);
+            if (s[j + d] == b)
+                return j;
+            i = j + 1;
+        }
+        return lim;
+    }
+
+    #if KC_X86
+    __attribute__((target("sse2")))
+    static size_t kc_pair_sse2(const uint8_t *s, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
+    {
+        const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+        while (lim - i >= 32) {
+            __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), va),
+                                       _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + d)), vb));
+            __m128i m1 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 16)), va),
+                                       _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + 16 + d)), vb));
+            uint32_t k = (uint32_t)_mm_movemask_epi8(m0) | ((uint32_t)_mm_movemask_epi8(m1) << 16);
+            if (k)
+                return i + kc_ctz32(k);
+            i += 32;
+        }
+        if (lim - i >= 16) {
+            uint32_t k = (uint32_t)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), va),
+                              _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i + d)), vb)));
+            if (k)
+                return i + kc_ctz32(k);
+            i += 16;
+        }
+        for (; i < lim; i++)
+            if (s[i] == a && s[i + d] == b)
+                return i;
+        return lim;
+    }
+
+    __attribute__((target("avx2")))
+    static size_t kc_pair_avx2(const uint8_t *s, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
+    {
+        const __m256i va = _mm256_set1_epi8((char)a), vb = _mm256_set1_epi8((char)b);
+        while (lim - i >= 64) {
+            __m256i m0 = _mm256_and_si256(
+                _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i)), va),
+                _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i + d)), vb));
+            __m256i m1 = _mm256_and_si256(
+                _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i + 32)), va),
+                _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i + 32 + d)), vb));
+            __m256i any = _mm256_or_si256(m0, m1);
+            if (!_mm256_testz_si256(any, any)) {
+                uint64_t k = (uint64_t)(uint32_t)_mm256_movemask_epi8(m0)
+                           | ((uint64_t)(uint32_t)_mm256_movemask_epi8(m1) << 32);
+                return i + kc_ctz64(k);
+            }
+            i += 64;
+        }
+        if (lim - i >= 32) {
+            uint32_t k = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
+                _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i)), va),
+                _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i + d)), vb)));
+            if (k)
+                return i + kc_ctz32(k);
+            i += 32;
+        }
+        return kc_pair_sse2(s, i, lim, d, a, b);
+    }
+    #endif
+
+    static size_t kc_pair(int level, const uint8_t *s, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
+    {
+    #if KC_X86
+        if (level >= 2)
+            return kc_pair_avx2(s, i, lim, d, a, b);
+        if (level == 1)
+            return kc_pair_sse2(s, i, lim, d, a, b);
+    #endif
+        return kc_pair_scalar(s, i, lim, d, a, b);
+    }
+
+    /* --- occurrences of byte a in s[0, n) */
+    static uint64_t kc_count_byte_scalar(const uint8_t *s, size_t n, uint8_t a)
+    {
+        uint64_t c = 0;
+        for (size_t i = 0; i < n; i++)
+            c += s[i] == a;
+        return c;
+    }
+
+    #if KC_X86
+    __attribute__((target("sse2")))
+    static uint64_t kc_count_byte_sse2(const uint8_t *s, size_t n, uint8_t a)
+    {
+        const __m128i va = _mm_set1_epi8((char)a), zero = _mm_setzero_si128();
+        __m128i total = zero;
+        size_t i = 0;
+        while (n - i >= 16) {
+            size_t rounds = (n - i) / 16;
+            if (rounds > 255)
+                rounds = 255;       /* per-byte counters hold at most 255 */
+            __m128i acc = zero;
+            for (size_t r = 0; r < rounds; r++, i += 16)
+                acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(s + i)), va));
+            total = _mm_add_epi64(total, _mm_sad_epu8(acc, zero));
+        }
+        uint64_t lanes[2];
+        _mm_storeu_si128((__m128i *)lanes, total);
+        return lanes[0] + lanes[1] + kc_count_byte_scalar(s + i, n - i, a);
+    }
+
+    __attribute__((target("avx2")))
+    static uint64_t kc_count_byte_avx2(const uint8_t *s, size_t n, uint8_t a)
+    {
+        const __m256i va = _mm256_set1_epi8((char)a), zero = _mm256_setzero_si256();
+        __m256i total = zero;
+        size_t i = 0;
+        while (n - i >= 64) {
+            size_t rounds = (n - i) / 64;
+            if (rounds > 255)
+                rounds = 255;
+            __m256i acc0 = zero, acc1 = zero;
+            for (size_t r = 0; r < rounds; r++, i += 64) {
+                acc0 = _mm256_sub_epi8(acc0, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i)), va));
+                acc1 = _mm256_sub_epi8(acc1, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(s + i + 32)), va));
+            }
+            total = _mm256_add_epi64(total, _mm256_sad_epu8(acc0, zero));
+            total = _mm256_add_epi64(total, _mm256_sad_epu8(acc1, zero));
+        }
+        uint64_t lanes[4];
+        _mm256_storeu_si256((__m256i *)lanes, total);
+        return lanes[0] + lanes[1] + lanes[2] + lanes[3] + kc_count_byte_sse2(s + i, n - i, a);
+    }
+    #endif
+
+    static uint64_t kc_count_byte(int level, const uint8_t *s, size_t n, uint8_t a)
+    {
+    #if KC_X86
+        if (level >= 2)
+            return kc_count_byte_avx2(s, n, a);
+        if (level == 1)
+            return kc_count_byte_sse2(s, n, a);
+    #endif
+        return kc_count_byte_scalar(s, n, a);
+    }
+    """
+    int kc_simd_level() nogil
+    unsigned kc_ctz64(uint64_t x) nogil
+    uint32_t kc_load32(const uint8_t *p) nogil
+    uint64_t kc_load64(const uint8_t *p) nogil
+    uint64_t kc_load_short(const uint8_t *p, size_t n) nogil
+    uint32_t kc_fold32(uint32_t x) nogil
+    uint64_t kc_fold64(uint64_t x) nogil
+    size_t kc_pair(int level, const uint8_t *s, size_t i, size_t lim, size_t d,
+                   uint8_t a, uint8_t b) nogil
+    uint64_t kc_count_byte(int level, const uint8_t *s, size_t n, uint8_t a) nogil

@@ -1,0 +1,1170 @@
+# Many words in one pass (notes/WORDS.md): Aho-Corasick for the textbook scan, and for the
+# fast scan a filter on word starts with exact verification, falling back to the automaton
+# when verification costs too much.
+#
+# Compiling (all nogil, in C memory):
+#   1. the (case-folded) words are sorted; the trie is built from the sorted list in DFS
+#      preorder (each word adds the nodes past its common prefix with the previous one);
+#   2. a stable counting sort by depth renumbers the nodes in BFS order, in which the
+#      children of a node are consecutive and sorted by byte, and every failure link and
+#      dictionary link points to a smaller id;
+#   3. failure links in BFS order (the first R states get full 256-entry rows as they go,
+#      which make the failure walks short), dictionary (output) links, output counts;
+#   4. the automaton the scans use: a dense DFA over byte classes (transitions with the
+#      failures resolved, output states numbered last) when it is small, else the compact
+#      form: full rows for the first R states, and for the others a node record (first
+#      child, child count, failure link) over the sorted child labels;
+#   5. the filter: a bitmap indexed by a multiplicative hash of the first k = min(shortest,
+#      4) bytes at a position, and an exact hash table from that k-byte prefix to the group
+#      of words that start with it (ascending word index), for verification.
+#
+# Scanning a window: the matches reported are those that START in the window's own range and
+# END inside the window (the chunk plan of kmpsearch._plan with m = min(longest, n)).
+
+cdef enum:
+    MODE_COUNT = 0
+    MODE_EACH = 1
+    MODE_COLLECT = 2
+    # the compact automaton's full rows: the first ROWS states (BFS order)
+    ROWS = 256
+    # the dense DFA is used while states x (classes + 1) x 4 bytes stay under this
+    DENSE_LIMIT = 2 << 20
+    # owned starts per segment of the fast scan (the unit of its budget and fallback)
+    SEGMENT = 64 << 10
+    # the longest run of automaton segments after repeated fallbacks
+    MAX_BACKOFF = 64
+    # owned starts per automaton run when collecting (bounds the sort's scratch memory)
+    SORT_SPAN = 1 << 20
+
+cdef extern from *:
+    """
+    #define KC_NO_GROUP 0xffffffffu    /* an empty slot of the prefix table */
+    #define KC_HASH_FILTER 0x9E3779B1u  /* multiplicative hashes (odd constants) */
+    #define KC_HASH_TABLE 0x85EBCA6Bu
+    """
+    const uint32_t NO_GROUP "KC_NO_GROUP"
+    const uint32_t HASH_FILTER "KC_HASH_FILTER"
+    const uint32_t HASH_TABLE "KC_HASH_TABLE"
+
+
+ctypedef struct Member:
+    # one word in its prefix group (verification record)
+    uint64_t tail        # folded bytes [k, k + 8) of the word, zero-padded
+    uint32_t id          # word index
+    uint32_t pad
+    int64_t len
+
+
+ctypedef struct CNode:
+    # a state of the compact automaton
+    uint32_t first       # id of the first child (children are consecutive, by byte)
+    uint32_t fail
+    uint16_t nchild
+    uint8_t lab0         # byte of the first child
+    uint8_t out          # 1 when a word ends here or on the failure chain
+
+
+ctypedef struct WS:
+    # the compiled word set (immutable once built)
+    Py_ssize_t nwords
+    bint ic
+    int64_t L            # longest word
+    int64_t S            # shortest word
+    int64_t k            # filter prefix length: min(S, 4)
+    const uint8_t *arena # the words, folded when ic, concatenated
+    int64_t *woff
+    int64_t *wlen
+    uint8_t fold[256]
+    # the automaton: states in BFS order; root 0
+    uint32_t nstates
+    int32_t *term        # word ending at the state, -1 if none
+    uint32_t *dlink      # next state on the failure chain where a word ends, 0: none
+    uint32_t *outn       # words ending at the state or on its failure chain
+    bint dense
+    # dense DFA: entries are codes (row offsets, stride C + 1); column C holds the state id
+    uint32_t C
+    uint32_t stride
+    uint8_t cls[256]
+    uint32_t *dfa
+    uint32_t out_start   # codes >= out_start: states with output
+    # compact form
+    CNode *nodes
+    uint8_t *label       # byte of the edge into each state
+    uint32_t R
+    uint32_t *rows       # R x 256 resolved transitions (folded bytes)
+    # filter
+    uint32_t kmask       # the first k bytes of a little-endian 32-bit load
+    uint32_t fmask       # kmask, & 0xDF.. when ic (letters of both cases hash alike)
+    uint32_t fshift      # 32 - filter bits
+    uint64_t *bitmap
+    # exact prefix table
+    uint32_t tmask
+    uint32_t tshift
+    uint32_t *tkeys
+    uint32_t *tstart     # first member of the group, NO_GROUP: empty slot
+    uint32_t *tcount
+    Member *members
+    # knobs (tests)
+    int64_t segment
+    int64_t budget       # verification work allowed per owned start of a segment
+    size_t memory
+
+
+ctypedef struct Match:
+    int64_t start
+    int64_t id
+
+
+ctypedef struct WJob:
+    const WS *w
+    const uint8_t *data  # the haystack (memory), NULL for a file
+    int fd
+    int64_t wstart       # the window [wstart, wend) ...
+    int64_t wend
+    int64_t oend         # ... owns the starts [wstart, oend)
+    int64_t block
+    int mode
+    bint fast
+    # output
+    int64_t count
+    int64_t *counts      # MODE_EACH: one per word
+    Match *ms            # MODE_COLLECT
+    size_t nm
+    size_t cap
+    int err
+
+
+# --- compiling ----------------------------------------------------------------------------
+
+ctypedef struct WRec:
+    const uint8_t *p
+    int64_t len
+    uint32_t id
+    uint32_t pad
+
+
+cdef int cmp_wrec(const void *a, const void *b) noexcept nogil:
+    cdef const WRec *x = <const WRec *> a
+    cdef const WRec *y = <const WRec *> b
+    cdef int64_t n = x.len if x.len < y.len else y.len
+    cdef int c = memcmp(x.p, y.p, <size_t> n)
+    if c:
+        return c
+    return (x.len > y.len) - (x.len < y.len)
+
+
+cdef int cmp_member(const void *a, const void *b) noexcept nogil:
+    cdef uint32_t x = (<const Member *> a).id
+    cdef uint32_t y = (<const Member *> b).id
+    return (x > y) - (x < y)
+
+
+cdef inline void *track(WS *w, size_t size) noexcept nogil:
+    """malloc counted in w.memory (kept arrays)."""
+    w.memory += size
+    return malloc(size if size else 1)
+
+
+cdef inline uint32_t child_of(const uint32_t *first, const uint32_t *nch,
+                              const uint8_t *lab, uint32_t x, uint8_t c) noexcept nogil:
+    """The child of ``x`` by byte ``c`` (binary search of the sorted labels), 0 if none."""
+    cdef uint32_t lo = first[x]
+    cdef uint32_t hi = lo + nch[x]
+    cdef uint32_t mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if lab[mid] < c:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < first[x] + nch[x] and lab[lo] == c:
+        return lo
+    return 0
+
+
+ctypedef struct Tmp:
+    # the temporaries of a build (freed whatever happens)
+    WRec *recs
+    uint32_t *d_par
+    uint8_t *d_lab
+    uint32_t *d_dep
+    int32_t *d_term
+    uint32_t *path
+    uint32_t *cnt
+    uint32_t *bfs
+    uint32_t *par
+    uint8_t *lab
+    uint32_t *first
+    uint32_t *nch
+    uint32_t *fail
+    uint32_t *rows
+    uint32_t *newid
+
+
+cdef int ws_build(WS *w, int form, int64_t rows_wanted) noexcept nogil:
+    """Build the automaton and the filter from w.arena/woff/wlen.
+    0, -1 (no memory) or -2 (a duplicate word). Kept arrays go to w at once (ws_free)."""
+    cdef Tmp t
+    cdef int rc
+    memset(&t, 0, sizeof(Tmp))
+    rc = ws_build_steps(w, &t, form, rows_wanted)
+    free(t.recs)
+    free(t.d_par)
+    free(t.d_lab)
+    free(t.d_dep)
+    free(t.d_term)
+    free(t.path)
+    free(t.cnt)
+    free(t.bfs)
+    free(t.par)
+    free(t.lab)
+    free(t.first)
+    free(t.nch)
+    free(t.fail)
+    free(t.rows)
+    free(t.newid)
+    return rc
+
+
+cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept nogil:
+    cdef Py_ssize_t N = w.nwords
+    cdef Py_ssize_t i, j, g
+    cdef int64_t total = 0, l, dd, mx
+    cdef uint32_t nn, v, p, f, x, c, R, ch, nout, row, C
+    cdef uint32_t ngroups, slot, key, tbits, fbits
+    cdef uint8_t b
+    cdef const WRec *prev
+    cdef uint32_t ccls[256]
+    cdef bint used[256]
+    cdef uint64_t want
+    cdef const uint8_t *wp
+    cdef WRec *recs
+    cdef uint32_t *first
+    cdef uint32_t *nch
+    cdef uint32_t *fail
+    cdef uint32_t *rows
+    cdef uint8_t *lab
+    cdef int32_t *term
+
+    # 1. sort the words (folded bytes)
+    recs = t.recs = <WRec *> malloc(<size_t> N * sizeof(WRec))
+    if recs == NULL:
+        return -1
+    w.L = 0
+    w.S = INT64_MAX
+    for i in range(N):
+        recs[i].p = w.arena + w.woff[i]
+        recs[i].len = w.wlen[i]
+        recs[i].id = <uint32_t> i
+        total += w.wlen[i]
+        if w.wlen[i] > w.L:
+            w.L = w.wlen[i]
+        if w.wlen[i] < w.S:
+            w.S = w.wlen[i]
+    qsort(recs, <size_t> N, sizeof(WRec), cmp_wrec)
+    for i in range(1, N):
+        if cmp_wrec(&recs[i - 1], &recs[i]) == 0:
+            return -2
+    if total + 1 > 0xfffffff0LL:
+        return -1            # more states than 32-bit ids hold
+
+    # 2. the trie in DFS preorder: each word adds the nodes past its common prefix with
+    # the previous word
+    t.d_par = <uint32_t *> malloc(<size_t> (total + 1) * 4)
+    t.d_lab = <uint8_t *> malloc(<size_t> (total + 1))
+    t.d_dep = <uint32_t *> malloc(<size_t> (total + 1) * 4)
+    t.d_term = <int32_t *> malloc(<size_t> (total + 1) * 4)
+    t.path = <uint32_t *> malloc(<size_t> (w.L + 1) * 4)
+    if t.d_par == NULL or t.d_lab == NULL or t.d_dep == NULL or t.d_term == NULL or t.path == NULL:
+        return -1
+    t.d_par[0] = 0
+    t.d_lab[0] = 0
+    t.d_dep[0] = 0
+    t.d_term[0] = -1
+    t.path[0] = 0
+    nn = 1
+    prev = NULL
+    for i in range(N):
+        l = 0
+        if prev != NULL:
+            mx = prev.len if prev.len < recs[i].len else recs[i].len
+            while l < mx and prev.p[l] == recs[i].p[l]:
+                l += 1
+        for dd in range(l + 1, recs[i].len + 1):
+            t.d_par[nn] = t.path[dd - 1]
+            t.d_lab[nn] = recs[i].p[dd - 1]
+            t.d_dep[nn] = <uint32_t> dd
+            t.d_term[nn] = -1
+            t.path[dd] = nn
+            nn += 1
+        t.d_term[t.path[recs[i].len]] = <int32_t> recs[i].id
+        prev = &recs[i]
+    w.nstates = nn
+
+    # 3. BFS ids: a stable counting sort of the preorder by depth
+    t.cnt = <uint32_t *> calloc(<size_t> (w.L + 2), 4)
+    t.bfs = <uint32_t *> malloc(<size_t> nn * 4)
+    t.par = <uint32_t *> malloc(<size_t> nn * 4)
+    lab = t.lab = <uint8_t *> malloc(<size_t> nn)
+    term = w.term = <int32_t *> track(w, <size_t> nn * 4)
+    if t.cnt == NULL or t.bfs == NULL or t.par == NULL or lab == NULL or term == NULL:
+        return -1
+    for v in range(nn):
+        t.cnt[t.d_dep[v] + 1] += 1
+    for dd in range(1, w.L + 2):
+        t.cnt[dd] += t.cnt[dd - 1]
+    for v in range(nn):
+        t.bfs[v] = t.cnt[t.d_dep[v]]
+        t.cnt[t.d_dep[v]] += 1
+    for v in range(nn):
+        x = t.bfs[v]
+        t.par[x] = t.bfs[t.d_par[v]]
+        lab[x] = t.d_lab[v]
+        term[x] = t.d_term[v]
+    free(t.d_par); t.d_par = NULL
+    free(t.d_lab); t.d_lab = NULL
+    free(t.d_dep); t.d_dep = NULL
+    free(t.d_term); t.d_term = NULL
+    free(t.bfs); t.bfs = NULL
+
+    # children: consecutive ids, sorted by byte
+    first = t.first = <uint32_t *> calloc(<size_t> nn, 4)
+    nch = t.nch = <uint32_t *> calloc(<size_t> nn, 4)
+    fail = t.fail = <uint32_t *> malloc(<size_t> nn * 4)
+    R = nn if <int64_t> nn < rows_wanted else <uint32_t> rows_wanted
+    if R < 1:
+        R = 1
+    rows = t.rows = <uint32_t *> malloc(<size_t> R * 256 * 4)
+    w.dlink = <uint32_t *> track(w, <size_t> nn * 4)
+    w.outn = <uint32_t *> track(w, <size_t> nn * 4)
+    if first == NULL or nch == NULL or fail == NULL or rows == NULL or w.dlink == NULL or w.outn == NULL:
+        return -1
+    for v in range(1, nn):
+        p = t.par[v]
+        if nch[p] == 0:
+            first[p] = v
+        nch[p] += 1
+
+    # 4. failure links in BFS order, with full rows for the first R states
+    fail[0] = 0
+    for c in range(256):
+        rows[c] = 0
+    for x in range(nch[0]):
+        ch = first[0] + x
+        rows[lab[ch]] = ch
+    for v in range(1, nn):
+        p = t.par[v]
+        if p == 0:
+            f = 0
+        else:
+            x = fail[p]
+            b = lab[v]
+            while True:
+                if x < R:
+                    f = rows[(<size_t> x << 8) + b]
+                    break
+                f = child_of(first, nch, lab, x, b)
+                if f != 0:
+                    break
+                x = fail[x]
+        fail[v] = f
+        if v < R:
+            memcpy(&rows[<size_t> v << 8], &rows[<size_t> f << 8], 256 * 4)
+            for x in range(nch[v]):
+                ch = first[v] + x
+                rows[(<size_t> v << 8) + lab[ch]] = ch
+    # dictionary links and output counts
+    w.dlink[0] = 0
+    w.outn[0] = 0
+    for v in range(1, nn):
+        f = fail[v]
+        w.dlink[v] = f if term[f] >= 0 else w.dlink[f]
+        w.outn[v] = (1 if term[v] >= 0 else 0) + w.outn[f]
+
+    # byte classes: every byte of a (folded) word has a class of its own, the others class 0
+    for c in range(256):
+        used[c] = False
+    for v in range(1, nn):
+        used[lab[v]] = True
+    C = 1
+    for c in range(256):
+        if used[c]:
+            ccls[c] = C
+            C += 1
+        else:
+            ccls[c] = 0
+    for c in range(256):
+        w.cls[c] = <uint8_t> ccls[w.fold[c]]
+    w.C = C
+    w.stride = C + 1
+    w.dense = form == 1 or (form == 0 and <uint64_t> nn * (C + 1) * 4 <= DENSE_LIMIT)
+    if w.dense and <uint64_t> nn * (C + 1) >= 0xffffffffULL:
+        w.dense = False      # codes are 32-bit
+
+    if w.dense:
+        # codes: row offsets, the output states numbered last (one compare flags them)
+        t.newid = <uint32_t *> malloc(<size_t> nn * 4)
+        w.dfa = <uint32_t *> track(w, <size_t> nn * w.stride * 4)
+        if t.newid == NULL or w.dfa == NULL:
+            return -1
+        nout = 0
+        for v in range(nn):
+            if w.outn[v] == 0:
+                t.newid[v] = nout
+                nout += 1
+        w.out_start = nout * w.stride
+        for v in range(nn):
+            if w.outn[v] != 0:
+                t.newid[v] = nout
+                nout += 1
+        for v in range(nn):           # BFS order: the failure state's row is complete
+            row = t.newid[v] * w.stride
+            if v == 0:
+                for c in range(C):
+                    w.dfa[c] = 0
+            else:
+                memcpy(&w.dfa[row], &w.dfa[t.newid[fail[v]] * w.stride], C * 4)
+            for x in range(nch[v]):
+                ch = first[v] + x
+                w.dfa[row + ccls[lab[ch]]] = t.newid[ch] * w.stride
+            w.dfa[row + C] = v
+    else:
+        w.nodes = <CNode *> track(w, <size_t> nn * sizeof(CNode))
+        if w.nodes == NULL:
+            return -1
+        w.label = lab
+        t.lab = NULL
+        w.memory += nn
+        w.R = R
+        w.rows = rows
+        t.rows = NULL
+        w.memory += <size_t> R * 256 * 4
+        for v in range(nn):
+            w.nodes[v].first = first[v]
+            w.nodes[v].fail = fail[v]
+            w.nodes[v].nchild = <uint16_t> nch[v]
+            w.nodes[v].lab0 = lab[first[v]] if nch[v] else 0
+            w.nodes[v].out = 1 if w.outn[v] else 0
+
+    # 5. the filter and the exact prefix table: a group is a run of sorted words with the
+    # same first k bytes
+    w.k = w.S if w.S < 4 else 4
+    w.kmask = 0xffffffffU if w.k == 4 else ((<uint32_t> 1 << (8 * w.k)) - 1)
+    w.fmask = w.kmask & (0xdfdfdfdfU if w.ic else 0xffffffffU)
+    want = <uint64_t> N * 32
+    fbits = 12
+    while fbits < 22 and (<uint64_t> 1 << fbits) < want:
+        fbits += 1
+    w.fshift = 32 - fbits
+    w.bitmap = <uint64_t *> track(w, ((<size_t> 1 << fbits) >> 6) * 8)
+    w.members = <Member *> track(w, <size_t> N * sizeof(Member))
+    if w.bitmap == NULL or w.members == NULL:
+        return -1
+    memset(w.bitmap, 0, ((<size_t> 1 << fbits) >> 6) * 8)
+    ngroups = 0
+    for i in range(N):
+        if i == 0 or memcmp(recs[i].p, recs[i - 1].p, <size_t> w.k) != 0:
+            ngroups += 1
+    tbits = 4
+    while (<uint32_t> 1 << tbits) < 2 * ngroups:
+        tbits += 1
+    w.tmask = (<uint32_t> 1 << tbits) - 1
+    w.tshift = 32 - tbits
+    w.tkeys = <uint32_t *> track(w, (<size_t> 1 << tbits) * 4)
+    w.tstart = <uint32_t *> track(w, (<size_t> 1 << tbits) * 4)
+    w.tcount = <uint32_t *> track(w, (<size_t> 1 << tbits) * 4)
+    if w.tkeys == NULL or w.tstart == NULL or w.tcount == NULL:
+        return -1
+    for slot in range(w.tmask + 1):
+        w.tstart[slot] = NO_GROUP
+        w.tkeys[slot] = 0
+        w.tcount[slot] = 0
+    i = 0
+    while i < N:
+        j = i + 1
+        while j < N and memcmp(recs[j].p, recs[i].p, <size_t> w.k) == 0:
+            j += 1
+        for g in range(i, j):
+            w.members[g].id = recs[g].id
+            w.members[g].pad = 0
+            w.members[g].len = recs[g].len
+            dd = recs[g].len - w.k
+            w.members[g].tail = kc_load_short(recs[g].p + w.k, <size_t> (dd if dd < 8 else 8))
+        if j - i > 1:
+            qsort(&w.members[i], <size_t> (j - i), sizeof(Member), cmp_member)
+        key = <uint32_t> kc_load_short(recs[i].p, <size_t> w.k)
+        slot = (key * HASH_TABLE) >> w.tshift
+        while w.tstart[slot] != NO_GROUP:
+            slot = (slot + 1) & w.tmask
+        w.tkeys[slot] = key
+        w.tstart[slot] = <uint32_t> i
+        w.tcount[slot] = <uint32_t> (j - i)
+        x = ((key & w.fmask) * HASH_FILTER) >> w.fshift
+        w.bitmap[x >> 6] |= (<uint64_t> 1) << (x & 63)
+        i = j
+    return 0
+
+
+cdef void ws_free(WS *w) noexcept nogil:
+    free(<void *> w.arena)
+    free(w.woff)
+    free(w.wlen)
+    free(w.term)
+    free(w.dlink)
+    free(w.outn)
+    free(w.dfa)
+    free(w.nodes)
+    free(w.label)
+    free(w.rows)
+    free(w.bitmap)
+    free(w.tkeys)
+    free(w.tstart)
+    free(w.tcount)
+    free(w.members)
+    memset(w, 0, sizeof(WS))
+
+
+# --- reporting ----------------------------------------------------------------------------
+
+cdef int ms_grow(WJob *job) noexcept nogil:
+    cdef size_t cap = 1024 if job.cap == 0 else job.cap * 2
+    cdef Match *grown = <Match *> realloc(job.ms, cap * sizeof(Match))
+    if grown == NULL:
+        job.err = ENOMEM
+        return -1
+    job.ms = grown
+    job.cap = cap
+    return 0
+
+
+cdef inline int report(WJob *job, int64_t start, uint32_t wid) noexcept nogil:
+    """One match (start is absolute)."""
+    if job.mode == MODE_COUNT:
+        job.count += 1
+    elif job.mode == MODE_EACH:
+        job.counts[wid] += 1
+    else:
+        if job.nm == job.cap and ms_grow(job) < 0:
+            return -1
+        job.ms[job.nm].start = start
+        job.ms[job.nm].id = wid
+        job.nm += 1
+    return 0
+
+
+cdef inline bint match_lt(const Match *a, const Match *b) noexcept nogil:
+    return a.start < b.start or (a.start == b.start and a.id < b.id)
+
+
+cdef int sort_matches(WJob *job, size_t lo, size_t hi) noexcept nogil:
+    """Sort job.ms[lo:hi] by (start, word index) if it is not sorted already: insertion
+    sort of runs of 32, then bottom-up merges."""
+    cdef Match *a = job.ms + lo
+    cdef size_t n = hi - lo
+    cdef size_t i, j, width, l, mid, r, x, y, o
+    cdef Match tmp
+    cdef Match *buf
+    cdef Match *src
+    cdef Match *dst
+    cdef Match *sw
+    for i in range(1, n):
+        if match_lt(&a[i], &a[i - 1]):
+            break
+    else:
+        return 0
+    i = 0
+    while i < n:
+        r = i + 32 if n - i > 32 else n
+        for j in range(i + 1, r):
+            tmp = a[j]
+            x = j
+            while x > i and match_lt(&tmp, &a[x - 1]):
+                a[x] = a[x - 1]
+                x -= 1
+            a[x] = tmp
+        i = r
+    if n <= 32:
+        return 0
+    buf = <Match *> malloc(n * sizeof(Match))
+    if buf == NULL:
+        job.err = ENOMEM
+        return -1
+    src = a
+    dst = buf
+    width = 32
+    while width < n:
+        l = 0
+        while l < n:
+            mid = l + width if n - l > width else n
+            r = mid + width if n - mid > width else n
+            x = l
+            y = mid
+            o = l
+            while x < mid and y < r:
+                if match_lt(&src[y], &src[x]):
+                    dst[o] = src[y]
+                    y += 1
+                else:
+                    dst[o] = src[x]
+                    x += 1
+                o += 1
+            while x < mid:
+                dst[o] = src[x]
+                x += 1
+                o += 1
+            while y < r:
+                dst[o] = src[y]
+                y += 1
+                o += 1
+            l = r
+        sw = src
+        src = dst
+        dst = sw
+        width *= 2
+    if src != a:
+        memcpy(a, src, n * sizeof(Match))
+    free(buf)
+    return 0
+
+
+# --- the automaton ------------------------------------------------------------------------
+
+cdef int ac_out(WJob *job, uint32_t v, int64_t i, int64_t own, int64_t base) noexcept nogil:
+    """The words ending at byte ``i`` in state ``v`` (a state with output): those that
+    start before ``own``."""
+    cdef const WS *w = job.w
+    cdef uint32_t t
+    cdef int32_t wid
+    cdef int64_t st
+    if job.mode == MODE_COUNT and i < own:
+        job.count += w.outn[v]   # every one of them starts at or before i
+        return 0
+    t = v if w.term[v] >= 0 else w.dlink[v]
+    while t != 0:
+        wid = w.term[t]
+        st = i + 1 - w.wlen[wid]
+        if st < own and report(job, base + st, <uint32_t> wid) < 0:
+            return -1
+        t = w.dlink[t]
+    return 0
+
+
+cdef int ac_dense(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_t own,
+                  int64_t base) noexcept nogil:
+    cdef const WS *w = job.w
+    cdef const uint32_t *dfa = w.dfa
+    cdef const uint8_t *cls = w.cls
+    cdef uint32_t C = w.C
+    cdef uint32_t out_start = w.out_start
+    cdef uint32_t code = 0
+    cdef int64_t i
+    for i in range(a, to):
+        code = dfa[code + cls[buf[i]]]
+        if code >= out_start:
+            if ac_out(job, dfa[code + C], i, own, base) < 0:
+                return -1
+    return 0
+
+
+cdef inline int64_t find_label(const uint8_t *labels, uint32_t n, uint8_t c) noexcept nogil:
+    cdef uint32_t lo = 0, hi = n, mid
+    if n <= 16:
+        for lo in range(n):
+            if labels[lo] == c:
+                return lo
+        return -1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if labels[mid] < c:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < n and labels[lo] == c:
+        return lo
+    return -1
+
+
+cdef int ac_compact(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_t own,
+                    int64_t base) noexcept nogil:
+    cdef const WS *w = job.w
+    cdef const CNode *nodes = w.nodes
+    cdef const CNode *nd
+    cdef const uint32_t *rows = w.rows
+    cdef const uint8_t *label = w.label
+    cdef const uint8_t *fold = w.fold
+    cdef uint32_t R = w.R
+    cdef uint32_t s = 0
+    cdef int64_t i, j
+    cdef uint8_t c
+    for i in range(a, to):
+        c = fold[buf[i]]
+        while True:
+            if s < R:
+                s = rows[(<size_t> s << 8) + c]
+                break
+            nd = &nodes[s]
+            if nd.nchild == 1:
+                if nd.lab0 == c:
+                    s = nd.first
+                    break
+            elif nd.nchild > 1:
+                j = find_label(label + nd.first, nd.nchild, c)
+                if j >= 0:
+                    s = nd.first + <uint32_t> j
+                    break
+            s = nd.fail
+        if nodes[s].out:
+            if ac_out(job, s, i, own, base) < 0:
+                return -1
+    return 0
+
+
+cdef int ac_run(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_t own,
+                int64_t base) noexcept nogil:
+    """The automaton from the root at ``buf[a]`` over ``buf[a:to]``: reports the matches
+    that start in ``[a, own)`` (and end before ``to``). Collected matches come out at their
+    ends: each span of owned starts is sorted by (start, word) afterwards."""
+    cdef const WS *w = job.w
+    cdef int64_t s0, s1, e
+    cdef size_t m0
+    cdef int rc
+    if job.mode != MODE_COLLECT:
+        if w.dense:
+            return ac_dense(job, buf, a, to, own, base)
+        return ac_compact(job, buf, a, to, own, base)
+    s0 = a
+    while s0 < own:
+        s1 = s0 + SORT_SPAN if own - s0 > SORT_SPAN else own
+        e = s1 + w.L - 1
+        if e > to:
+            e = to
+        m0 = job.nm
+        if w.dense:
+            rc = ac_dense(job, buf, s0, e, s1, base)
+        else:
+            rc = ac_compact(job, buf, s0, e, s1, base)
+        if rc < 0 or sort_matches(job, m0, job.nm) < 0:
+            return -1
+        s0 = s1
+    return 0
+
+
+# --- the fast scan: filter, verification, fallback ----------------------------------------
+
+cdef int64_t verify(WJob *job, const uint8_t *buf, int64_t buflen, int64_t q,
+                    int64_t base) noexcept nogil:
+    """Every word starting at ``buf[q]`` (q + k <= buflen), in word order. Returns the work
+    done (table probe + words compared), -1 on ENOMEM."""
+    cdef const WS *w = job.w
+    cdef uint32_t key, slot, g, gend
+    cdef const Member *mb
+    cdef int64_t rest, avail, len_, j
+    cdef uint64_t x, tailmask
+    cdef const uint8_t *wp
+    cdef const uint8_t *fold = w.fold
+    cdef int64_t work = 1
+    if q + 4 <= buflen:
+        key = kc_load32(buf + q) & w.kmask
+    else:
+        key = (<uint32_t> kc_load_short(buf + q, <size_t> (buflen - q))) & w.kmask
+    if w.ic:
+        key = kc_fold32(key)
+    slot = (key * HASH_TABLE) >> w.tshift
+    while True:
+        if w.tstart[slot] == NO_GROUP:
+            return work
+        if w.tkeys[slot] == key:
+            break
+        slot = (slot + 1) & w.tmask
+        work += 1
+    g = w.tstart[slot]
+    gend = g + w.tcount[slot]
+    avail = buflen - q - w.k            # bytes after the prefix
+    if avail >= 8:
+        x = kc_load64(buf + q + w.k)
+    else:
+        x = kc_load_short(buf + q + w.k, <size_t> avail)
+    if w.ic:
+        x = kc_fold64(x)
+    while g < gend:
+        mb = &w.members[g]
+        g += 1
+        work += 1
+        len_ = mb.len
+        rest = len_ - w.k
+        if rest > avail:
+            continue
+        if rest < 8:
+            tailmask = ((<uint64_t> 1) << (8 * rest)) - 1
+            if (x ^ mb.tail) & tailmask:
+                continue
+        else:
+            if x != mb.tail:
+                continue
+            if rest > 8:
+                wp = w.arena + w.woff[mb.id] + w.k + 8
+                work += (rest - 8) >> 3
+                if w.ic:
+                    j = 0
+                    while j < rest - 8 and fold[buf[q + w.k + 8 + j]] == wp[j]:
+                        j += 1
+                    if j < rest - 8:
+                        continue
+                elif memcmp(buf + q + w.k + 8, wp, <size_t> (rest - 8)) != 0:
+                    continue
+        if report(job, base + q, mb.id) < 0:
+            return -1
+    return work
+
+
+cdef int scan_words_fast(WJob *job, const uint8_t *buf, int64_t buflen, int64_t own,
+                         int64_t base) noexcept nogil:
+    """The fast scan of one window: owned starts [0, own) of buf[0:buflen)."""
+    cdef const WS *w = job.w
+    cdef int64_t k = w.k
+    cdef int64_t L = w.L
+    cdef int64_t qend, q4, p, q, seg_end, e, stop, budget, work, r
+    cdef int64_t backoff = 0, next_backoff = 1
+    cdef const uint64_t *bm = w.bitmap
+    cdef uint32_t fmask = w.fmask
+    cdef uint32_t fshift = w.fshift
+    cdef uint32_t h, x
+    if buflen < k:
+        return 0
+    qend = buflen - k + 1              # a word fits only at starts below qend
+    if qend > own:
+        qend = own
+    q4 = buflen - 3 if buflen >= 3 else 0   # starts below q4 have 4 readable bytes
+    p = 0
+    while p < qend:
+        if backoff > 0:
+            # the automaton for a few segments, then the filter again
+            e = p + backoff * w.segment
+            if e > qend or e < p:
+                e = qend
+            stop = e + L - 1
+            if stop > buflen:
+                stop = buflen
+            if ac_run(job, buf, p, stop, e, base) < 0:
+                return -1
+            p = e
+            backoff = 0
+            continue
+        seg_end = p + w.segment
+        if seg_end > qend:
+            seg_end = qend
+        budget = w.budget * (seg_end - p) + 256
+        work = 0
+        q = p
+        e = seg_end if seg_end < q4 else q4
+        while q < e:
+            x = kc_load32(buf + q) & fmask
+            h = (x * HASH_FILTER) >> fshift
+            if (bm[h >> 6] >> (h & 63)) & 1:
+                r = verify(job, buf, buflen, q, base)
+                if r < 0:
+                    return -1
+                work += r
+                if work > budget:
+                    break
+            q += 1
+        if work <= budget:
+            while q < seg_end:          # the last starts: fewer than 4 bytes left
+                x = (<uint32_t> kc_load_short(buf + q, <size_t> (buflen - q))) & fmask
+                h = (x * HASH_FILTER) >> fshift
+                if (bm[h >> 6] >> (h & 63)) & 1:
+                    r = verify(job, buf, buflen, q, base)
+                    if r < 0:
+                        return -1
+                    work += r
+                    if work > budget:
+                        break
+                q += 1
+        if work > budget:
+            # too many candidates: the automaton finishes the segment from the next start
+            stop = seg_end + L - 1
+            if stop > buflen:
+                stop = buflen
+            if ac_run(job, buf, q + 1, stop, seg_end, base) < 0:
+                return -1
+            backoff = next_backoff
+            if next_backoff < MAX_BACKOFF:
+                next_backoff *= 2
+        else:
+            next_backoff = 1
+        p = seg_end
+    return 0
+
+
+cdef int scan_window(WJob *job, const uint8_t *buf, int64_t buflen, int64_t own,
+                     int64_t base) noexcept nogil:
+    """Report every match that starts in [0, own) and ends within buf[0:buflen)."""
+    cdef int64_t stop
+    if job.fast:
+        return scan_words_fast(job, buf, buflen, own, base)
+    stop = own + job.w.L - 1
+    if stop > buflen:
+        stop = buflen
+    return ac_run(job, buf, 0, stop, own, base)
+
+
+cdef void wjob_run(void *arg) noexcept nogil:
+    """One chunk: its window from memory, or from the file in blocks of owned starts (each
+    block read with the L - 1 bytes after it, which the next block keeps)."""
+    cdef WJob *job = <WJob *> arg
+    cdef int64_t L = job.w.L
+    cdef int64_t cap, pos, own, need, got, have, keep, buflen
+    cdef uint8_t *buf
+    cdef int err = 0
+    if job.mode == MODE_EACH:
+        job.counts = <int64_t *> calloc(<size_t> job.w.nwords, sizeof(int64_t))
+        if job.counts == NULL:
+            job.err = ENOMEM
+            return
+    if job.data != NULL:
+        scan_window(job, job.data + job.wstart, job.wend - job.wstart, job.oend - job.wstart,
+                    job.wstart)
+        return
+    cap = job.block + L - 1
+    if cap > job.wend - job.wstart:
+        cap = job.wend - job.wstart
+    buf = <uint8_t *> malloc(<size_t> cap)
+    if buf == NULL:
+        job.err = ENOMEM
+        return
+    pos = job.wstart
+    have = 0
+    while pos < job.oend:
+        own = job.oend - pos
+        if own > job.block:
+            own = job.block
+        need = own + L - 1
+        if need > job.wend - pos:
+            need = job.wend - pos
+        got = read_full(job.fd, buf + have, need - have, pos + have, &err)
+        if got < 0:
+            job.err = err
+            break
+        buflen = have + got
+        if scan_window(job, buf, buflen, own, pos) < 0:
+            break
+        if buflen < need:
+            break                   # the file ended early: what was read is searched
+        keep = buflen - own
+        if keep > 0:
+            memmove(buf, buf + own, <size_t> keep)
+        have = keep
+        pos += own
+    free(buf)
+
+
+# --- the Python object --------------------------------------------------------------------
+
+cdef class WordSet:
+    """A compiled set of words: Aho-Corasick automaton and start filter, built once;
+    immutable, so one object serves any number of threads at once. Made by
+    ``compile_words``."""
+
+    cdef WS w
+
+    def __cinit__(self):
+        memset(&self.w, 0, sizeof(WS))
+
+    def __dealloc__(self):
+        ws_free(&self.w)
+
+    def __init__(self):
+        raise TypeError("use compile_words(words, ignore_case)")
+
+    @property
+    def memory_bytes(self):
+        """Bytes the compiled set holds: words, automaton, filter and prefix table."""
+        return self.w.memory
+
+    @property
+    def n_words(self):
+        return self.w.nwords
+
+    @property
+    def _layout(self):
+        """How the set was compiled (tests): automaton form, states, classes, filter k."""
+        return {"form": "dense" if self.w.dense else "compact", "states": self.w.nstates,
+                "classes": self.w.C, "k": self.w.k, "longest": self.w.L, "shortest": self.w.S,
+                "filter_bits": 32 - self.w.fshift, "segment": self.w.segment}
+
+    def __repr__(self):
+        return (f"<kmpsearch._kmp_cython.WordSet of {self.w.nwords} words, "
+                f"{'dense' if self.w.dense else 'compact'} automaton of {self.w.nstates} states>")
+
+    cdef object run(self, const uint8_t *data, int fd, int64_t n, object threads,
+                    object min_chunk, object scan, object simd, int mode, object block):
+        cdef bint fast = check_scan(scan, simd)
+        cdef int64_t nthreads = check_threads(threads)
+        cdef int64_t chunk = check_min_chunk(min_chunk)
+        cdef int64_t blk = check_block(block)
+        cdef Py_ssize_t k, i, j, N = self.w.nwords
+        cdef int64_t m, total = 0
+        cdef int err = 0
+        cdef WJob *jobs
+        cdef int64_t *sums
+        cdef object result, item
+        cdef size_t nall = 0, x
+        if n == 0:
+            if mode == MODE_COUNT:
+                return 0
+            return [0] * N if mode == MODE_EACH else []
+        m = self.w.L if self.w.L < n else n
+        k = plan_count(n, m, nthreads, chunk)
+        jobs = <WJob *> calloc(<size_t> k, sizeof(WJob))
+        if jobs == NULL:
+            raise MemoryError()
+        for i in range(k):
+            jobs[i].w = &self.w
+            jobs[i].data = data
+            jobs[i].fd = fd
+            jobs[i].wstart = plan_start(n, m, k, i)
+            jobs[i].oend = plan_start(n, m, k, i + 1) if i < k - 1 else n
+            jobs[i].wend = plan_start(n, m, k, i + 1) + (m - 1)
+            jobs[i].block = blk
+            jobs[i].mode = mode
+            jobs[i].fast = fast
+        try:
+            with nogil:
+                run_jobs(wjob_run, <char *> jobs, sizeof(WJob), k)
+            for i in range(k):
+                if jobs[i].err:
+                    err = jobs[i].err
+                    if err != ENOMEM:
+                        break
+            if err:
+                raise_err(err)
+            if mode == MODE_COUNT:
+                for i in range(k):
+                    total += jobs[i].count
+                return total
+            if mode == MODE_EACH:
+                sums = jobs[0].counts
+                for i in range(1, k):
+                    for j in range(N):
+                        sums[j] += jobs[i].counts[j]
+                return [sums[j] for j in range(N)]
+            for i in range(k):
+                nall += jobs[i].nm
+            result = PyList_New(<Py_ssize_t> nall)
+            nall = 0
+            for i in range(k):
+                for x in range(jobs[i].nm):
+                    item = (jobs[i].ms[x].start, jobs[i].ms[x].id)
+                    Py_INCREF(item)
+                    PyList_SET_ITEM(result, <Py_ssize_t> nall, item)
+                    nall += 1
+                free(jobs[i].ms)
+                jobs[i].ms = NULL
+            return result
+        finally:
+            for i in range(k):
+                free(jobs[i].ms)
+                free(jobs[i].counts)
+            free(jobs)
+
+    def count(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+        """Total number of matches of all words in ``buf`` (overlapping ones included)."""
+        cdef Py_ssize_t n = buf.shape[0]
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COUNT, 0)
+
+    def count_each(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+        """Matches of each word in ``buf``: a list as long as the words."""
+        cdef Py_ssize_t n = buf.shape[0]
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_EACH, 0)
+
+    def find_all(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+        """Every match in ``buf`` as (start offset, word index), sorted by offset then index."""
+        cdef Py_ssize_t n = buf.shape[0]
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COLLECT, 0)
+
+    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
+        """``count`` over bytes [0, size) of the file open as ``fd`` (pread only).
+        ``_block``: owned starts per read (tests; 0 = 1 MiB)."""
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COUNT, _block)
+
+    def count_each_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
+        """``count_each`` over bytes [0, size) of the file open as ``fd``."""
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_EACH, _block)
+
+    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
+        """``find_all`` over bytes [0, size) of the file open as ``fd``."""
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COLLECT, _block)
+
+
+def compile_words(words, ignore_case, *, _form="auto", _rows=ROWS, _segment=SEGMENT, _budget=4):
+    """Compile distinct non-empty words (bytes-like) into a ``WordSet``; word ``i`` of a
+    match is ``words[i]``. ``ignore_case``: ASCII letters only (A-Z == a-z).
+
+    Private knobs (tests): ``_form`` "auto", "dense" or "compact" (the automaton);
+    ``_rows`` full rows of the compact form; ``_segment`` owned starts per segment of the
+    fast scan; ``_budget`` verification work per owned start before the automaton takes over.
+    """
+    cdef list items = list(words)
+    cdef Py_ssize_t N = len(items), i, total = 0, off = 0, ln
+    cdef WordSet ws
+    cdef WS *w
+    cdef const unsigned char[::1] view
+    cdef uint8_t *arena
+    cdef int form, rc
+    cdef int64_t rows = PyNumber_Index(_rows)
+    cdef Py_ssize_t c
+    if N < 1:
+        raise ValueError("compile_words needs at least one word")
+    if N >= 0x7fffffff:
+        raise ValueError("too many words")
+    if _form == "auto":
+        form = 0
+    elif _form == "dense":
+        form = 1
+    elif _form == "compact":
+        form = 2
+    else:
+        raise ValueError(f"_form must be 'auto', 'dense' or 'compact', got {_form!r}")
+    if rows < 1 or PyNumber_Index(_segment) < 1 or PyNumber_Index(_budget) < 0:
+        raise ValueError("_rows and _segment must be >= 1, _budget >= 0")
+    for i in range(N):
+        item = items[i]
+        if type(item) is not bytes:
+            if isinstance(item, str):
+                raise TypeError("words must be bytes-like, not str")
+            items[i] = item = bytes(item)
+        ln = len(<bytes> item)
+        if ln < 1:
+            raise ValueError("words must not be empty")
+        total += ln
+    ws = WordSet.__new__(WordSet)
+    w = &ws.w
+    w.nwords = N
+    w.ic = bool(ignore_case)
+    w.segment = PyNumber_Index(_segment)
+    w.budget = PyNumber_Index(_budget)
+    for c in range(256):
+        w.fold[c] = c + 32 if w.ic and 65 <= c <= 90 else c
+    arena = <uint8_t *> track(w, <size_t> total)
+    w.arena = arena
+    w.woff = <int64_t *> track(w, <size_t> N * 8)
+    w.wlen = <int64_t *> track(w, <size_t> N * 8)
+    if arena == NULL or w.woff == NULL or w.wlen == NULL:
+        raise MemoryError()
+    for i in range(N):
+        item = items[i]
+        ln = len(<bytes> item)
+        memcpy(arena + off, <char *> (<bytes> item), <size_t> ln)
+        w.woff[i] = off
+        w.wlen[i] = ln
+        off += ln
+    with nogil:
+        if w.ic:
+            for i in range(total):
+                arena[i] = w.fold[arena[i]]
+        rc = ws_build(w, form, rows)
+    if rc == -2:
+        raise ValueError("words must be distinct (after case folding when ignore_case)")
+    if rc < 0:
+        raise MemoryError()
+    return ws
