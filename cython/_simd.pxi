@@ -223,6 +223,96 @@ cdef extern from *:
     #endif
         return kc_count_byte_scalar(s, n, a);
     }
+
+    /* --- the word filter, a blocked Bloom filter: the 32-bit word (bm) that h1 = x * mult1
+       picks (its top bits) must have the two bits h2 = x * mult2 picks (its top 5 bits and
+       the next 5; the same bit twice for a one-bit filter: b2shift == 27), where x is the
+       start's 4-byte little-endian load & fmask. kc_filter returns the first start j in
+       [i, end) that passes, else end; 4 bytes are readable at every start below end. */
+    #define KC_MULT1 0x9E3779B1u
+    #define KC_MULT2 0x85EBCA77u
+
+    static inline uint32_t kc_filter_pass(const uint32_t *bm, uint32_t x, uint32_t wshift, uint32_t b2shift)
+    {
+        uint32_t h2 = x * KC_MULT2;
+        uint32_t word = bm[(x * KC_MULT1) >> wshift];
+        return (word >> (h2 >> 27)) & (word >> ((h2 >> b2shift) & 31)) & 1;
+    }
+
+    static inline void kc_filter_set(uint32_t *bm, uint32_t x, uint32_t wshift, uint32_t b2shift)
+    {
+        uint32_t h2 = x * KC_MULT2;
+        uint32_t *word = &bm[(x * KC_MULT1) >> wshift];
+        *word |= (1u << (h2 >> 27)) | (1u << ((h2 >> b2shift) & 31));
+    }
+
+    static inline void kc_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+    static size_t kc_filter_scalar(const uint8_t *s, size_t i, size_t end, const uint32_t *bm,
+                                   uint32_t fmask, uint32_t wshift, uint32_t b2shift)
+    {
+        for (; i + 4 <= end; i += 4) {
+            uint32_t hits = kc_filter_pass(bm, kc_load32(s + i) & fmask, wshift, b2shift)
+                          | kc_filter_pass(bm, kc_load32(s + i + 1) & fmask, wshift, b2shift) << 1
+                          | kc_filter_pass(bm, kc_load32(s + i + 2) & fmask, wshift, b2shift) << 2
+                          | kc_filter_pass(bm, kc_load32(s + i + 3) & fmask, wshift, b2shift) << 3;
+            if (hits)
+                return i + kc_ctz32(hits);
+        }
+        for (; i < end; i++)
+            if (kc_filter_pass(bm, kc_load32(s + i) & fmask, wshift, b2shift))
+                return i;
+        return end;
+    }
+
+    #if KC_X86
+    __attribute__((target("avx2")))
+    static inline uint32_t kc_filter8_avx2(const uint8_t *p, __m256i ctl, __m256i vmask, __m128i vwshift,
+                                           __m128i vb2shift, const int *bm)
+    {
+        __m256i raw = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+        __m256i x = _mm256_and_si256(_mm256_shuffle_epi8(raw, ctl), vmask);
+        __m256i h1 = _mm256_mullo_epi32(x, _mm256_set1_epi32((int)KC_MULT1));
+        __m256i h2 = _mm256_mullo_epi32(x, _mm256_set1_epi32((int)KC_MULT2));
+        __m256i word = _mm256_i32gather_epi32(bm, _mm256_srl_epi32(h1, vwshift), 4);
+        __m256i b1 = _mm256_srli_epi32(h2, 27);
+        __m256i b2 = _mm256_and_si256(_mm256_srl_epi32(h2, vb2shift), _mm256_set1_epi32(31));
+        __m256i both = _mm256_and_si256(_mm256_srlv_epi32(word, b1), _mm256_srlv_epi32(word, b2));
+        return (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(both, 31)));
+    }
+
+    __attribute__((target("avx2")))
+    static size_t kc_filter_avx2(const uint8_t *s, size_t i, size_t end, size_t avail, const uint32_t *bm,
+                                 uint32_t fmask, uint32_t wshift, uint32_t b2shift)
+    {
+        /* eight 4-byte windows from one 16-byte load: lane 0 starts 0-3, lane 1 starts 4-7 */
+        const __m256i ctl = _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6,
+                                             4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10);
+        const __m256i vmask = _mm256_set1_epi32((int)fmask);
+        const __m128i vwshift = _mm_cvtsi32_si128((int)wshift), vb2shift = _mm_cvtsi32_si128((int)b2shift);
+        const int *bm32 = (const int *)bm;
+        /* a step of 16 starts reads s[i, i + 24) */
+        while (i + 16 <= end && i + 24 <= avail) {
+            uint32_t k = kc_filter8_avx2(s + i, ctl, vmask, vwshift, vb2shift, bm32)
+                       | kc_filter8_avx2(s + i + 8, ctl, vmask, vwshift, vb2shift, bm32) << 8;
+            if (k)
+                return i + kc_ctz32(k);
+            i += 16;
+        }
+        return kc_filter_scalar(s, i, end, bm, fmask, wshift, b2shift);
+    }
+    #endif
+
+    static size_t kc_filter(int level, const uint8_t *s, size_t i, size_t end, size_t avail,
+                            const uint32_t *bm, uint32_t fmask, uint32_t wshift, uint32_t b2shift)
+    {
+    #if KC_X86
+        if (level >= 2)
+            return kc_filter_avx2(s, i, end, avail, bm, fmask, wshift, b2shift);
+    #endif
+        (void)avail;
+        return kc_filter_scalar(s, i, end, bm, fmask, wshift, b2shift);
+    }
     """
     int kc_simd_level() nogil
     unsigned kc_ctz64(uint64_t x) nogil
@@ -234,3 +324,8 @@ cdef extern from *:
     size_t kc_pair(int level, const uint8_t *s, size_t i, size_t lim, size_t d,
                    uint8_t a, uint8_t b) nogil
     uint64_t kc_count_byte(int level, const uint8_t *s, size_t n, uint8_t a) nogil
+    size_t kc_filter(int level, const uint8_t *s, size_t i, size_t end, size_t avail,
+                     const uint32_t *bm, uint32_t fmask, uint32_t wshift, uint32_t b2shift) nogil
+    uint32_t kc_filter_pass(const uint32_t *bm, uint32_t x, uint32_t wshift, uint32_t b2shift) nogil
+    void kc_filter_set(uint32_t *bm, uint32_t x, uint32_t wshift, uint32_t b2shift) nogil
+    void kc_prefetch(const void *p) nogil

@@ -25,8 +25,8 @@ cdef enum:
     MODE_COUNT = 0
     MODE_EACH = 1
     MODE_COLLECT = 2
-    # the compact automaton's full rows: the first ROWS states (BFS order)
-    ROWS = 256
+    # the compact automaton's full rows (over the byte classes) take at most this
+    ROW_BYTES = 1 << 20
     # the dense DFA is used while states x (classes + 1) x 4 bytes stay under this
     DENSE_LIMIT = 2 << 20
     # owned starts per segment of the fast scan (the unit of its budget and fallback)
@@ -35,15 +35,13 @@ cdef enum:
     MAX_BACKOFF = 64
     # owned starts per automaton run when collecting (bounds the sort's scratch memory)
     SORT_SPAN = 1 << 20
+    # filter candidates in flight (their table slots prefetched): a power of two
+    PIPELINE = 8
 
 cdef extern from *:
     """
-    #define KC_NO_GROUP 0xffffffffu    /* an empty slot of the prefix table */
-    #define KC_HASH_FILTER 0x9E3779B1u  /* multiplicative hashes (odd constants) */
-    #define KC_HASH_TABLE 0x85EBCA6Bu
+    #define KC_HASH_TABLE 0x2545F491u   /* the prefix table's multiplicative hash */
     """
-    const uint32_t NO_GROUP "KC_NO_GROUP"
-    const uint32_t HASH_FILTER "KC_HASH_FILTER"
     const uint32_t HASH_TABLE "KC_HASH_TABLE"
 
 
@@ -51,8 +49,16 @@ ctypedef struct Member:
     # one word in its prefix group (verification record)
     uint64_t tail        # folded bytes [k, k + 8) of the word, zero-padded
     uint32_t id          # word index
+    uint32_t len
+
+
+ctypedef struct Slot:
+    # a slot of the exact prefix table (open addressing, linear probing): 32 bytes
+    uint32_t key         # the k-byte prefix (folded when ic), little-endian
+    uint32_t count       # its group: members[start:start + count]; 0: an empty slot
+    uint32_t start
     uint32_t pad
-    int64_t len
+    Member first         # members[start], here so that a group of one costs one cache line
 
 
 ctypedef struct CNode:
@@ -91,18 +97,21 @@ ctypedef struct WS:
     CNode *nodes
     uint8_t *label       # byte of the edge into each state
     uint32_t R
-    uint32_t *rows       # R x 256 resolved transitions (folded bytes)
+    uint32_t *rows       # R x C resolved transitions (byte classes): (state << 1) | has output
     # filter
     uint32_t kmask       # the first k bytes of a little-endian 32-bit load
     uint32_t fmask       # kmask, & 0xDF.. when ic (letters of both cases hash alike)
-    uint32_t fshift      # 32 - filter bits
-    uint64_t *bitmap
+    uint32_t *bitmap     # blocked Bloom filter (kc_filter_pass): 2**fbits bits
+    uint32_t fbits
+    uint32_t wshift      # 32 - (fbits - 5): picks the 32-bit word
+    uint32_t b2shift     # 22: two bits per start; 27: one
+    int hashes
+    int level            # SIMD level (kc_simd_level)
+    bint simd            # use the SIMD filter (tests turn it off)
     # exact prefix table
     uint32_t tmask
     uint32_t tshift
-    uint32_t *tkeys
-    uint32_t *tstart     # first member of the group, NO_GROUP: empty slot
-    uint32_t *tcount
+    Slot *table
     Member *members
     # knobs (tests)
     int64_t segment
@@ -201,13 +210,14 @@ ctypedef struct Tmp:
     uint32_t *newid
 
 
-cdef int ws_build(WS *w, int form, int64_t rows_wanted) noexcept nogil:
+cdef int ws_build(WS *w, int form, int64_t rows_wanted, int64_t fbits_per_word,
+                  int64_t fbits_max) noexcept nogil:
     """Build the automaton and the filter from w.arena/woff/wlen.
     0, -1 (no memory) or -2 (a duplicate word). Kept arrays go to w at once (ws_free)."""
     cdef Tmp t
     cdef int rc
     memset(&t, 0, sizeof(Tmp))
-    rc = ws_build_steps(w, &t, form, rows_wanted)
+    rc = ws_build_steps(w, &t, form, rows_wanted, fbits_per_word, fbits_max)
     free(t.recs)
     free(t.d_par)
     free(t.d_lab)
@@ -226,7 +236,8 @@ cdef int ws_build(WS *w, int form, int64_t rows_wanted) noexcept nogil:
     return rc
 
 
-cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept nogil:
+cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted, int64_t fbits_per_word,
+                        int64_t fbits_max) noexcept nogil:
     cdef Py_ssize_t N = w.nwords
     cdef Py_ssize_t i, j, g
     cdef int64_t total = 0, l, dd, mx
@@ -327,60 +338,6 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept n
     free(t.d_term); t.d_term = NULL
     free(t.bfs); t.bfs = NULL
 
-    # children: consecutive ids, sorted by byte
-    first = t.first = <uint32_t *> calloc(<size_t> nn, 4)
-    nch = t.nch = <uint32_t *> calloc(<size_t> nn, 4)
-    fail = t.fail = <uint32_t *> malloc(<size_t> nn * 4)
-    R = nn if <int64_t> nn < rows_wanted else <uint32_t> rows_wanted
-    if R < 1:
-        R = 1
-    rows = t.rows = <uint32_t *> malloc(<size_t> R * 256 * 4)
-    w.dlink = <uint32_t *> track(w, <size_t> nn * 4)
-    w.outn = <uint32_t *> track(w, <size_t> nn * 4)
-    if first == NULL or nch == NULL or fail == NULL or rows == NULL or w.dlink == NULL or w.outn == NULL:
-        return -1
-    for v in range(1, nn):
-        p = t.par[v]
-        if nch[p] == 0:
-            first[p] = v
-        nch[p] += 1
-
-    # 4. failure links in BFS order, with full rows for the first R states
-    fail[0] = 0
-    for c in range(256):
-        rows[c] = 0
-    for x in range(nch[0]):
-        ch = first[0] + x
-        rows[lab[ch]] = ch
-    for v in range(1, nn):
-        p = t.par[v]
-        if p == 0:
-            f = 0
-        else:
-            x = fail[p]
-            b = lab[v]
-            while True:
-                if x < R:
-                    f = rows[(<size_t> x << 8) + b]
-                    break
-                f = child_of(first, nch, lab, x, b)
-                if f != 0:
-                    break
-                x = fail[x]
-        fail[v] = f
-        if v < R:
-            memcpy(&rows[<size_t> v << 8], &rows[<size_t> f << 8], 256 * 4)
-            for x in range(nch[v]):
-                ch = first[v] + x
-                rows[(<size_t> v << 8) + lab[ch]] = ch
-    # dictionary links and output counts
-    w.dlink[0] = 0
-    w.outn[0] = 0
-    for v in range(1, nn):
-        f = fail[v]
-        w.dlink[v] = f if term[f] >= 0 else w.dlink[f]
-        w.outn[v] = (1 if term[v] >= 0 else 0) + w.outn[f]
-
     # byte classes: every byte of a (folded) word has a class of its own, the others class 0
     for c in range(256):
         used[c] = False
@@ -401,8 +358,72 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept n
     if w.dense and <uint64_t> nn * (C + 1) >= 0xffffffffULL:
         w.dense = False      # codes are 32-bit
 
+    # children: consecutive ids, sorted by byte
+    first = t.first = <uint32_t *> calloc(<size_t> nn, 4)
+    nch = t.nch = <uint32_t *> calloc(<size_t> nn, 4)
+    fail = t.fail = <uint32_t *> malloc(<size_t> nn * 4)
+    # full rows (over the classes) for the first R states: all of them for the dense DFA
     if w.dense:
-        # codes: row offsets, the output states numbered last (one compare flags them)
+        R = nn
+    elif rows_wanted > 0:
+        R = nn if <int64_t> nn < rows_wanted else <uint32_t> rows_wanted
+    else:
+        R = <uint32_t> (ROW_BYTES // (4 * C))
+        if R > nn:
+            R = nn
+    if R < 1:
+        R = 1
+    rows = t.rows = <uint32_t *> malloc(<size_t> R * C * 4)
+    w.dlink = <uint32_t *> track(w, <size_t> nn * 4)
+    w.outn = <uint32_t *> track(w, <size_t> nn * 4)
+    if first == NULL or nch == NULL or fail == NULL or rows == NULL or w.dlink == NULL or w.outn == NULL:
+        return -1
+    for v in range(1, nn):
+        p = t.par[v]
+        if nch[p] == 0:
+            first[p] = v
+        nch[p] += 1
+
+    # 4. failure links in BFS order, with the rows of the first R states (resolved
+    # transitions: a row is its failure state's row with its own children written over)
+    fail[0] = 0
+    for c in range(C):
+        rows[c] = 0
+    for x in range(nch[0]):
+        ch = first[0] + x
+        rows[ccls[lab[ch]]] = ch
+    for v in range(1, nn):
+        p = t.par[v]
+        if p == 0:
+            f = 0
+        else:
+            x = fail[p]
+            b = lab[v]
+            while True:
+                if x < R:
+                    f = rows[<size_t> x * C + ccls[b]]
+                    break
+                f = child_of(first, nch, lab, x, b)
+                if f != 0:
+                    break
+                x = fail[x]
+        fail[v] = f
+        if v < R:
+            memcpy(&rows[<size_t> v * C], &rows[<size_t> f * C], C * 4)
+            for x in range(nch[v]):
+                ch = first[v] + x
+                rows[<size_t> v * C + ccls[lab[ch]]] = ch
+    # dictionary links and output counts
+    w.dlink[0] = 0
+    w.outn[0] = 0
+    for v in range(1, nn):
+        f = fail[v]
+        w.dlink[v] = f if term[f] >= 0 else w.dlink[f]
+        w.outn[v] = (1 if term[v] >= 0 else 0) + w.outn[f]
+
+    if w.dense:
+        # codes: row offsets (stride C + 1), the output states numbered last (one compare
+        # flags them); column C holds the state's id
         t.newid = <uint32_t *> malloc(<size_t> nn * 4)
         w.dfa = <uint32_t *> track(w, <size_t> nn * w.stride * 4)
         if t.newid == NULL or w.dfa == NULL:
@@ -417,16 +438,10 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept n
             if w.outn[v] != 0:
                 t.newid[v] = nout
                 nout += 1
-        for v in range(nn):           # BFS order: the failure state's row is complete
+        for v in range(nn):
             row = t.newid[v] * w.stride
-            if v == 0:
-                for c in range(C):
-                    w.dfa[c] = 0
-            else:
-                memcpy(&w.dfa[row], &w.dfa[t.newid[fail[v]] * w.stride], C * 4)
-            for x in range(nch[v]):
-                ch = first[v] + x
-                w.dfa[row + ccls[lab[ch]]] = t.newid[ch] * w.stride
+            for c in range(C):
+                w.dfa[row + c] = t.newid[rows[<size_t> v * C + c]] * w.stride
             w.dfa[row + C] = v
     else:
         w.nodes = <CNode *> track(w, <size_t> nn * sizeof(CNode))
@@ -438,7 +453,10 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept n
         w.R = R
         w.rows = rows
         t.rows = NULL
-        w.memory += <size_t> R * 256 * 4
+        w.memory += <size_t> R * C * 4
+        # the scans read a row entry as (state << 1) | (state has output)
+        for x in range(R * C):
+            rows[x] = (rows[x] << 1) | (1 if w.outn[rows[x]] else 0)
         for v in range(nn):
             w.nodes[v].first = first[v]
             w.nodes[v].fail = fail[v]
@@ -451,16 +469,18 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept n
     w.k = w.S if w.S < 4 else 4
     w.kmask = 0xffffffffU if w.k == 4 else ((<uint32_t> 1 << (8 * w.k)) - 1)
     w.fmask = w.kmask & (0xdfdfdfdfU if w.ic else 0xffffffffU)
-    want = <uint64_t> N * 32
+    want = <uint64_t> N * <uint64_t> fbits_per_word
     fbits = 12
-    while fbits < 22 and (<uint64_t> 1 << fbits) < want:
+    while fbits < fbits_max and (<uint64_t> 1 << fbits) < want:
         fbits += 1
-    w.fshift = 32 - fbits
-    w.bitmap = <uint64_t *> track(w, ((<size_t> 1 << fbits) >> 6) * 8)
+    w.fbits = fbits
+    w.wshift = 32 - (fbits - 5)
+    w.b2shift = 22 if w.hashes == 2 else 27
+    w.bitmap = <uint32_t *> track(w, ((<size_t> 1 << fbits) >> 5) * 4)
     w.members = <Member *> track(w, <size_t> N * sizeof(Member))
     if w.bitmap == NULL or w.members == NULL:
         return -1
-    memset(w.bitmap, 0, ((<size_t> 1 << fbits) >> 6) * 8)
+    memset(w.bitmap, 0, ((<size_t> 1 << fbits) >> 5) * 4)
     ngroups = 0
     for i in range(N):
         if i == 0 or memcmp(recs[i].p, recs[i - 1].p, <size_t> w.k) != 0:
@@ -470,15 +490,10 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept n
         tbits += 1
     w.tmask = (<uint32_t> 1 << tbits) - 1
     w.tshift = 32 - tbits
-    w.tkeys = <uint32_t *> track(w, (<size_t> 1 << tbits) * 4)
-    w.tstart = <uint32_t *> track(w, (<size_t> 1 << tbits) * 4)
-    w.tcount = <uint32_t *> track(w, (<size_t> 1 << tbits) * 4)
-    if w.tkeys == NULL or w.tstart == NULL or w.tcount == NULL:
+    w.table = <Slot *> track(w, (<size_t> 1 << tbits) * sizeof(Slot))
+    if w.table == NULL:
         return -1
-    for slot in range(w.tmask + 1):
-        w.tstart[slot] = NO_GROUP
-        w.tkeys[slot] = 0
-        w.tcount[slot] = 0
+    memset(w.table, 0, (<size_t> 1 << tbits) * sizeof(Slot))
     i = 0
     while i < N:
         j = i + 1
@@ -486,21 +501,20 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted) noexcept n
             j += 1
         for g in range(i, j):
             w.members[g].id = recs[g].id
-            w.members[g].pad = 0
-            w.members[g].len = recs[g].len
+            w.members[g].len = <uint32_t> recs[g].len
             dd = recs[g].len - w.k
             w.members[g].tail = kc_load_short(recs[g].p + w.k, <size_t> (dd if dd < 8 else 8))
         if j - i > 1:
             qsort(&w.members[i], <size_t> (j - i), sizeof(Member), cmp_member)
         key = <uint32_t> kc_load_short(recs[i].p, <size_t> w.k)
         slot = (key * HASH_TABLE) >> w.tshift
-        while w.tstart[slot] != NO_GROUP:
+        while w.table[slot].count != 0:
             slot = (slot + 1) & w.tmask
-        w.tkeys[slot] = key
-        w.tstart[slot] = <uint32_t> i
-        w.tcount[slot] = <uint32_t> (j - i)
-        x = ((key & w.fmask) * HASH_FILTER) >> w.fshift
-        w.bitmap[x >> 6] |= (<uint64_t> 1) << (x & 63)
+        w.table[slot].key = key
+        w.table[slot].count = <uint32_t> (j - i)
+        w.table[slot].start = <uint32_t> i
+        w.table[slot].first = w.members[i]
+        kc_filter_set(w.bitmap, key & w.fmask, w.wshift, w.b2shift)
         i = j
     return 0
 
@@ -517,9 +531,7 @@ cdef void ws_free(WS *w) noexcept nogil:
     free(w.label)
     free(w.rows)
     free(w.bitmap)
-    free(w.tkeys)
-    free(w.tstart)
-    free(w.tcount)
+    free(w.table)
     free(w.members)
     memset(w, 0, sizeof(WS))
 
@@ -692,30 +704,44 @@ cdef int ac_compact(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_
     cdef const uint32_t *rows = w.rows
     cdef const uint8_t *label = w.label
     cdef const uint8_t *fold = w.fold
+    cdef const uint8_t *cls = w.cls
     cdef uint32_t R = w.R
+    cdef uint32_t C = w.C
     cdef uint32_t s = 0
     cdef int64_t i, j
-    cdef uint8_t c
+    cdef uint8_t b, c
+    cdef uint32_t e
     for i in range(a, to):
-        c = fold[buf[i]]
+        b = buf[i]
+        if s < R:
+            e = rows[<size_t> s * C + cls[b]]
+            s = e >> 1
+            if e & 1 and ac_out(job, s, i, own, base) < 0:
+                return -1
+            continue
+        c = fold[b]
         while True:
-            if s < R:
-                s = rows[(<size_t> s << 8) + c]
-                break
             nd = &nodes[s]
             if nd.nchild == 1:
                 if nd.lab0 == c:
                     s = nd.first
+                    if nodes[s].out and ac_out(job, s, i, own, base) < 0:
+                        return -1
                     break
             elif nd.nchild > 1:
                 j = find_label(label + nd.first, nd.nchild, c)
                 if j >= 0:
                     s = nd.first + <uint32_t> j
+                    if nodes[s].out and ac_out(job, s, i, own, base) < 0:
+                        return -1
                     break
             s = nd.fail
-        if nodes[s].out:
-            if ac_out(job, s, i, own, base) < 0:
-                return -1
+            if s < R:
+                e = rows[<size_t> s * C + cls[b]]
+                s = e >> 1
+                if e & 1 and ac_out(job, s, i, own, base) < 0:
+                    return -1
+                break
     return 0
 
 
@@ -751,34 +777,40 @@ cdef int ac_run(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_t ow
 
 # --- the fast scan: filter, verification, fallback ----------------------------------------
 
-cdef int64_t verify(WJob *job, const uint8_t *buf, int64_t buflen, int64_t q,
-                    int64_t base) noexcept nogil:
-    """Every word starting at ``buf[q]`` (q + k <= buflen), in word order. Returns the work
-    done (table probe + words compared), -1 on ENOMEM."""
-    cdef const WS *w = job.w
-    cdef uint32_t key, slot, g, gend
-    cdef const Member *mb
-    cdef int64_t rest, avail, len_, j
-    cdef uint64_t x, tailmask
-    cdef const uint8_t *wp
-    cdef const uint8_t *fold = w.fold
-    cdef int64_t work = 1
+cdef inline uint32_t start_key(const WS *w, const uint8_t *buf, int64_t buflen, int64_t q) noexcept nogil:
+    """The exact (folded) k-byte key at start q (q + k <= buflen)."""
+    cdef uint32_t key
     if q + 4 <= buflen:
         key = kc_load32(buf + q) & w.kmask
     else:
         key = (<uint32_t> kc_load_short(buf + q, <size_t> (buflen - q))) & w.kmask
     if w.ic:
         key = kc_fold32(key)
+    return key
+
+
+cdef int64_t verify(WJob *job, const uint8_t *buf, int64_t buflen, int64_t q, uint32_t key,
+                    int64_t base) noexcept nogil:
+    """Every word starting at ``buf[q]`` (whose k-byte key is ``key``), in word order.
+    Returns the work done (table probes + words compared), -1 on ENOMEM."""
+    cdef const WS *w = job.w
+    cdef uint32_t slot, g, gend
+    cdef const Slot *sl
+    cdef const Member *mb
+    cdef int64_t rest, avail, j
+    cdef uint64_t x, tailmask
+    cdef const uint8_t *wp
+    cdef const uint8_t *fold = w.fold
+    cdef int64_t work = 1
     slot = (key * HASH_TABLE) >> w.tshift
     while True:
-        if w.tstart[slot] == NO_GROUP:
+        sl = &w.table[slot]
+        if sl.count == 0:
             return work
-        if w.tkeys[slot] == key:
+        if sl.key == key:
             break
         slot = (slot + 1) & w.tmask
         work += 1
-    g = w.tstart[slot]
-    gend = g + w.tcount[slot]
     avail = buflen - q - w.k            # bytes after the prefix
     if avail >= 8:
         x = kc_load64(buf + q + w.k)
@@ -786,49 +818,60 @@ cdef int64_t verify(WJob *job, const uint8_t *buf, int64_t buflen, int64_t q,
         x = kc_load_short(buf + q + w.k, <size_t> avail)
     if w.ic:
         x = kc_fold64(x)
-    while g < gend:
-        mb = &w.members[g]
-        g += 1
+    mb = &sl.first
+    g = sl.start
+    gend = g + sl.count
+    while True:
         work += 1
-        len_ = mb.len
-        rest = len_ - w.k
+        rest = <int64_t> mb.len - w.k
         if rest > avail:
-            continue
-        if rest < 8:
+            pass
+        elif rest < 8:
             tailmask = ((<uint64_t> 1) << (8 * rest)) - 1
-            if (x ^ mb.tail) & tailmask:
-                continue
-        else:
-            if x != mb.tail:
-                continue
+            if (x ^ mb.tail) & tailmask == 0 and report(job, base + q, mb.id) < 0:
+                return -1
+        elif x == mb.tail:
+            j = 0
             if rest > 8:
                 wp = w.arena + w.woff[mb.id] + w.k + 8
                 work += (rest - 8) >> 3
                 if w.ic:
-                    j = 0
                     while j < rest - 8 and fold[buf[q + w.k + 8 + j]] == wp[j]:
                         j += 1
-                    if j < rest - 8:
-                        continue
-                elif memcmp(buf + q + w.k + 8, wp, <size_t> (rest - 8)) != 0:
-                    continue
-        if report(job, base + q, mb.id) < 0:
-            return -1
-    return work
+                elif memcmp(buf + q + w.k + 8, wp, <size_t> (rest - 8)) == 0:
+                    j = rest - 8
+            if j == rest - 8 and report(job, base + q, mb.id) < 0:
+                return -1
+        g += 1
+        if g >= gend:
+            return work
+        mb = &w.members[g]
 
 
 cdef int scan_words_fast(WJob *job, const uint8_t *buf, int64_t buflen, int64_t own,
                          int64_t base) noexcept nogil:
-    """The fast scan of one window: owned starts [0, own) of buf[0:buflen)."""
+    """The fast scan of one window: owned starts [0, own) of buf[0:buflen).
+
+    Each start's first 4 bytes (k of them matter) are hashed into the filter bitmap; a start
+    whose bit is set is verified exactly (``verify``). Segments of owned starts carry a
+    budget of verification work: past it, the automaton finishes the segment and runs the
+    next ones (doubling, up to MAX_BACKOFF segments) before the filter is tried again.
+    """
     cdef const WS *w = job.w
     cdef int64_t k = w.k
     cdef int64_t L = w.L
     cdef int64_t qend, q4, p, q, seg_end, e, stop, budget, work, r
     cdef int64_t backoff = 0, next_backoff = 1
-    cdef const uint64_t *bm = w.bitmap
+    cdef const uint32_t *bm = w.bitmap
     cdef uint32_t fmask = w.fmask
-    cdef uint32_t fshift = w.fshift
-    cdef uint32_t h, x
+    cdef uint32_t wshift = w.wshift
+    cdef uint32_t b2shift = w.b2shift
+    cdef int level = w.level if w.simd else 0
+    cdef int64_t ring_q[PIPELINE]
+    cdef uint32_t ring_key[PIPELINE]
+    cdef int nring, head
+    cdef bint over
+    cdef uint32_t key, x0
     if buflen < k:
         return 0
     qend = buflen - k + 1              # a word fits only at starts below qend
@@ -857,31 +900,45 @@ cdef int scan_words_fast(WJob *job, const uint8_t *buf, int64_t buflen, int64_t 
         work = 0
         q = p
         e = seg_end if seg_end < q4 else q4
-        while q < e:
-            x = kc_load32(buf + q) & fmask
-            h = (x * HASH_FILTER) >> fshift
-            if (bm[h >> 6] >> (h & 63)) & 1:
-                r = verify(job, buf, buflen, q, base)
+        # the next start that passes the filter (SIMD when it can): its table slot is
+        # prefetched, and it waits in a ring while the next PIPELINE - 1 are found, so that
+        # the slot is in cache when it is verified (in start order)
+        nring = 0
+        head = 0
+        over = False
+        while True:
+            if q < e:
+                q = <int64_t> kc_filter(level, buf, <size_t> q, <size_t> e, <size_t> buflen, bm,
+                                        fmask, wshift, b2shift)
+            if q >= e and q < seg_end:
+                # the last starts: fewer than 4 bytes left
+                while q < seg_end:
+                    x0 = (<uint32_t> kc_load_short(buf + q, <size_t> (buflen - q))) & fmask
+                    if kc_filter_pass(bm, x0, wshift, b2shift):
+                        break
+                    q += 1
+            if q < seg_end:
+                key = start_key(w, buf, buflen, q)
+                kc_prefetch(&w.table[(key * HASH_TABLE) >> w.tshift])
+                ring_q[(head + nring) & (PIPELINE - 1)] = q
+                ring_key[(head + nring) & (PIPELINE - 1)] = key
+                nring += 1
+            while nring == PIPELINE or (q >= seg_end and nring > 0):
+                r = verify(job, buf, buflen, ring_q[head], ring_key[head], base)
                 if r < 0:
                     return -1
                 work += r
                 if work > budget:
+                    q = ring_q[head]
+                    over = True
                     break
+                head = (head + 1) & (PIPELINE - 1)
+                nring -= 1
+            if over or q >= seg_end:
+                break
             q += 1
-        if work <= budget:
-            while q < seg_end:          # the last starts: fewer than 4 bytes left
-                x = (<uint32_t> kc_load_short(buf + q, <size_t> (buflen - q))) & fmask
-                h = (x * HASH_FILTER) >> fshift
-                if (bm[h >> 6] >> (h & 63)) & 1:
-                    r = verify(job, buf, buflen, q, base)
-                    if r < 0:
-                        return -1
-                    work += r
-                    if work > budget:
-                        break
-                q += 1
         if work > budget:
-            # too many candidates: the automaton finishes the segment from the next start
+            # too many candidates: the automaton finishes the segment after start q
             stop = seg_end + L - 1
             if stop > buflen:
                 stop = buflen
@@ -946,10 +1003,14 @@ cdef void wjob_run(void *arg) noexcept nogil:
             job.err = err
             break
         buflen = have + got
+        if buflen < need:
+            # the file ended early (it shrank since its size was taken): this block is the
+            # last one, and it owns every start it read
+            own = buflen if buflen < job.oend - pos else job.oend - pos
+            scan_window(job, buf, buflen, own, pos)
+            break
         if scan_window(job, buf, buflen, own, pos) < 0:
             break
-        if buflen < need:
-            break                   # the file ended early: what was read is searched
         keep = buflen - own
         if keep > 0:
             memmove(buf, buf + own, <size_t> keep)
@@ -990,7 +1051,8 @@ cdef class WordSet:
         """How the set was compiled (tests): automaton form, states, classes, filter k."""
         return {"form": "dense" if self.w.dense else "compact", "states": self.w.nstates,
                 "classes": self.w.C, "k": self.w.k, "longest": self.w.L, "shortest": self.w.S,
-                "filter_bits": 32 - self.w.fshift, "segment": self.w.segment}
+                "filter_bits": self.w.fbits, "hashes": self.w.hashes,
+                "segment": self.w.segment}
 
     def __repr__(self):
         return (f"<kmpsearch._kmp_cython.WordSet of {self.w.nwords} words, "
@@ -1096,12 +1158,13 @@ cdef class WordSet:
         return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COLLECT, _block)
 
 
-def compile_words(words, ignore_case, *, _form="auto", _rows=ROWS, _segment=SEGMENT, _budget=4):
+def compile_words(words, ignore_case, *, _form="auto", _rows=0, _segment=SEGMENT, _budget=4,
+                  _filter_bits_per_word=128, _filter_max_bits=22, _hashes=2, _simd=True):
     """Compile distinct non-empty words (bytes-like) into a ``WordSet``; word ``i`` of a
     match is ``words[i]``. ``ignore_case``: ASCII letters only (A-Z == a-z).
 
     Private knobs (tests): ``_form`` "auto", "dense" or "compact" (the automaton);
-    ``_rows`` full rows of the compact form; ``_segment`` owned starts per segment of the
+    ``_rows`` full rows of the compact form (0: as many as ROW_BYTES hold); ``_segment`` owned starts per segment of the
     fast scan; ``_budget`` verification work per owned start before the automaton takes over.
     """
     cdef list items = list(words)
@@ -1125,8 +1188,12 @@ def compile_words(words, ignore_case, *, _form="auto", _rows=ROWS, _segment=SEGM
         form = 2
     else:
         raise ValueError(f"_form must be 'auto', 'dense' or 'compact', got {_form!r}")
-    if rows < 1 or PyNumber_Index(_segment) < 1 or PyNumber_Index(_budget) < 0:
-        raise ValueError("_rows and _segment must be >= 1, _budget >= 0")
+    cdef int64_t fbpw = PyNumber_Index(_filter_bits_per_word)
+    cdef int64_t fmax = PyNumber_Index(_filter_max_bits)
+    if rows < 0 or PyNumber_Index(_segment) < 1 or PyNumber_Index(_budget) < 0:
+        raise ValueError("_rows must be >= 0, _segment >= 1, _budget >= 0")
+    if not (1 <= fbpw <= 4096 and 12 <= fmax <= 30 and _hashes in (1, 2)):
+        raise ValueError("bad filter knobs")
     for i in range(N):
         item = items[i]
         if type(item) is not bytes:
@@ -1136,6 +1203,8 @@ def compile_words(words, ignore_case, *, _form="auto", _rows=ROWS, _segment=SEGM
         ln = len(<bytes> item)
         if ln < 1:
             raise ValueError("words must not be empty")
+        if ln >= 0xffffffffLL:
+            raise ValueError("words must be shorter than 4 GiB")
         total += ln
     ws = WordSet.__new__(WordSet)
     w = &ws.w
@@ -1143,6 +1212,9 @@ def compile_words(words, ignore_case, *, _form="auto", _rows=ROWS, _segment=SEGM
     w.ic = bool(ignore_case)
     w.segment = PyNumber_Index(_segment)
     w.budget = PyNumber_Index(_budget)
+    w.hashes = _hashes
+    w.simd = bool(_simd)
+    w.level = kc_simd_level()
     for c in range(256):
         w.fold[c] = c + 32 if w.ic and 65 <= c <= 90 else c
     arena = <uint8_t *> track(w, <size_t> total)
@@ -1162,7 +1234,7 @@ def compile_words(words, ignore_case, *, _form="auto", _rows=ROWS, _segment=SEGM
         if w.ic:
             for i in range(total):
                 arena[i] = w.fold[arena[i]]
-        rc = ws_build(w, form, rows)
+        rc = ws_build(w, form, rows, fbpw, fmax)
     if rc == -2:
         raise ValueError("words must be distinct (after case folding when ignore_case)")
     if rc < 0:
