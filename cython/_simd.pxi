@@ -303,6 +303,71 @@ cdef extern from *:
     }
     #endif
 
+    /* --- Teddy (small word sets): the first start j in [i, end) where, for some bucket b,
+       every byte s[j + t] (t < 3) has bit b in lo[t][byte & 15] & hi[t][byte >> 4]; masks
+       holds lo[0], hi[0], lo[1], hi[1], lo[2], hi[2], 32 bytes each (one 16-byte table
+       twice, for the two lanes of pshufb). 3 bytes are readable at every start below end. */
+    static inline int kc_teddy_pass(const uint8_t *masks, const uint8_t *p)
+    {
+        uint8_t r = 0xff;
+        for (int t = 0; t < 3; t++)
+            r &= masks[64 * t + (p[t] & 15)] & masks[64 * t + 32 + (p[t] >> 4)];
+        return r != 0;
+    }
+
+    static size_t kc_teddy_scalar(const uint8_t *s, size_t i, size_t end, const uint8_t *masks)
+    {
+        for (; i < end; i++)
+            if (kc_teddy_pass(masks, s + i))
+                return i;
+        return end;
+    }
+
+    #if KC_X86
+    __attribute__((target("avx2")))
+    static size_t kc_teddy_avx2(const uint8_t *s, size_t i, size_t end, size_t avail, const uint8_t *masks)
+    {
+        const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+        const __m256i lo0 = _mm256_loadu_si256((const __m256i *)(masks + 0));
+        const __m256i hi0 = _mm256_loadu_si256((const __m256i *)(masks + 32));
+        const __m256i lo1 = _mm256_loadu_si256((const __m256i *)(masks + 64));
+        const __m256i hi1 = _mm256_loadu_si256((const __m256i *)(masks + 96));
+        const __m256i lo2 = _mm256_loadu_si256((const __m256i *)(masks + 128));
+        const __m256i hi2 = _mm256_loadu_si256((const __m256i *)(masks + 160));
+        /* a step reads s[i, i + 34) */
+        while (i + 32 <= end && i + 34 <= avail) {
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)(s + i));
+            __m256i x1 = _mm256_loadu_si256((const __m256i *)(s + i + 1));
+            __m256i x2 = _mm256_loadu_si256((const __m256i *)(s + i + 2));
+            __m256i r = _mm256_and_si256(
+                _mm256_shuffle_epi8(lo0, _mm256_and_si256(x0, nib)),
+                _mm256_shuffle_epi8(hi0, _mm256_and_si256(_mm256_srli_epi16(x0, 4), nib)));
+            r = _mm256_and_si256(r, _mm256_and_si256(
+                _mm256_shuffle_epi8(lo1, _mm256_and_si256(x1, nib)),
+                _mm256_shuffle_epi8(hi1, _mm256_and_si256(_mm256_srli_epi16(x1, 4), nib))));
+            r = _mm256_and_si256(r, _mm256_and_si256(
+                _mm256_shuffle_epi8(lo2, _mm256_and_si256(x2, nib)),
+                _mm256_shuffle_epi8(hi2, _mm256_and_si256(_mm256_srli_epi16(x2, 4), nib))));
+            uint32_t k = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero));
+            if (k)
+                return i + kc_ctz32(k);
+            i += 32;
+        }
+        return kc_teddy_scalar(s, i, end, masks);
+    }
+    #endif
+
+    static size_t kc_teddy(int level, const uint8_t *s, size_t i, size_t end, size_t avail,
+                           const uint8_t *masks)
+    {
+    #if KC_X86
+        if (level >= 2)
+            return kc_teddy_avx2(s, i, end, avail, masks);
+    #endif
+        (void)avail;
+        return kc_teddy_scalar(s, i, end, masks);
+    }
+
     static size_t kc_filter(int level, const uint8_t *s, size_t i, size_t end, size_t avail,
                             const uint32_t *bm, uint32_t fmask, uint32_t wshift, uint32_t b2shift)
     {
@@ -329,3 +394,5 @@ cdef extern from *:
     uint32_t kc_filter_pass(const uint32_t *bm, uint32_t x, uint32_t wshift, uint32_t b2shift) nogil
     void kc_filter_set(uint32_t *bm, uint32_t x, uint32_t wshift, uint32_t b2shift) nogil
     void kc_prefetch(const void *p) nogil
+    size_t kc_teddy(int level, const uint8_t *s, size_t i, size_t end, size_t avail,
+                    const uint8_t *masks) nogil
