@@ -309,6 +309,8 @@ RUN_KNOBS = st.sampled_from([
     {"_segment": 5, "_budget": 1}, {"_segment": 3, "_budget": 0, "_form": "compact", "_rows": 2},
     {"_simd": False}, {"_hashes": 1}, {"_filter_bits_per_word": 1},
     {"_teddy": True}, {"_teddy": True, "_segment": 2, "_budget": 1}, {"_teddy": False},
+    {"_split_min": 1}, {"_split_min": 3, "_form": "compact", "_rows": 2},   # 4 automaton streams
+    {"_split_min": 2, "_segment": 64, "_budget": 0},
 ])
 
 
