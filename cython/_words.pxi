@@ -8,15 +8,18 @@
 #   2. a stable counting sort by depth renumbers the nodes in BFS order, in which the
 #      children of a node are consecutive and sorted by byte, and every failure link and
 #      dictionary link points to a smaller id;
-#   3. failure links in BFS order (the first R states get full 256-entry rows as they go,
-#      which make the failure walks short), dictionary (output) links, output counts;
-#   4. the automaton the scans use: a dense DFA over byte classes (transitions with the
+#   3. byte classes (each byte of a word its own class, all others class 0); failure links
+#      in BFS order, with full rows over the classes for the first R states built as they go
+#      (they make the failure walks short), dictionary (output) links, output counts;
+#   4. the automaton the scans use: a dense DFA over the classes (transitions with the
 #      failures resolved, output states numbered last) when it is small, else the compact
-#      form: full rows for the first R states, and for the others a node record (first
-#      child, child count, failure link) over the sorted child labels;
-#   5. the filter: a bitmap indexed by a multiplicative hash of the first k = min(shortest,
-#      4) bytes at a position, and an exact hash table from that k-byte prefix to the group
-#      of words that start with it (ascending word index), for verification.
+#      form: the full rows of the first R states (ROW_BYTES), and for the others a node
+#      record (first child, child count, failure link) over the sorted child labels;
+#   5. the filter of the fast scan: a blocked Bloom filter (two bits in one 32-bit word)
+#      keyed by the first k = min(shortest, 4) bytes at a start, checked 8 starts at a time
+#      with AVX2 gathers (kc_filter), or for a few words the Teddy nibble masks (kc_teddy);
+#      and an exact hash table from the k-byte prefix to the group of words that start with
+#      it (ascending word index), for verification.
 #
 # Scanning a window: the matches reported are those that START in the window's own range and
 # END inside the window (the chunk plan of kmpsearch._plan with m = min(longest, n)).
@@ -291,8 +294,8 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted, int64_t fb
     for i in range(1, N):
         if cmp_wrec(&recs[i - 1], &recs[i]) == 0:
             return -2
-    if total + 1 > 0xfffffff0LL:
-        return -1            # more states than 32-bit ids hold
+    if total + 1 > 0x7ffffff0LL:
+        return -1            # more states than 31-bit ids hold
 
     # 2. the trie in DFS preorder: each word adds the nodes past its common prefix with
     # the previous word
@@ -736,7 +739,7 @@ cdef int ac_dense_from(WJob *job, const uint8_t *buf, uint32_t code, int64_t a, 
     """The dense DFA from state ``code`` over buf[a:to]."""
     cdef const WS *w = job.w
     cdef const uint32_t *dfa = w.dfa
-    cdef const uint8_t *cls = w.cls
+    cdef const uint8_t *cls = &w.cls[0]
     cdef uint32_t C = w.C
     cdef uint32_t out_start = w.out_start
     cdef int64_t i
@@ -758,7 +761,7 @@ cdef int ac_dense(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_t 
     dependent loads (measured: 2 streams 2x, 4 streams up to 3x one stream)."""
     cdef const WS *w = job.w
     cdef const uint32_t *dfa = w.dfa
-    cdef const uint8_t *cls = w.cls
+    cdef const uint8_t *cls = &w.cls[0]
     cdef uint32_t C = w.C
     cdef uint32_t out_start = w.out_start
     cdef uint32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0
@@ -857,8 +860,8 @@ cdef int ac_compact_from(WJob *job, const uint8_t *buf, uint32_t s, int64_t a, i
     cdef const uint32_t *rows = w.rows
     cdef const CNode *nodes = w.nodes
     cdef const uint8_t *label = w.label
-    cdef const uint8_t *fold = w.fold
-    cdef const uint8_t *cls = w.cls
+    cdef const uint8_t *fold = &w.fold[0]
+    cdef const uint8_t *cls = &w.cls[0]
     cdef uint32_t R = w.R
     cdef uint32_t C = w.C
     cdef uint32_t e
@@ -879,8 +882,8 @@ cdef int ac_compact(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_
     cdef const uint32_t *rows = w.rows
     cdef const CNode *nodes = w.nodes
     cdef const uint8_t *label = w.label
-    cdef const uint8_t *fold = w.fold
-    cdef const uint8_t *cls = w.cls
+    cdef const uint8_t *fold = &w.fold[0]
+    cdef const uint8_t *cls = &w.cls[0]
     cdef uint32_t R = w.R
     cdef uint32_t C = w.C
     cdef uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, e0, e1, e2, e3
@@ -990,7 +993,7 @@ cdef int64_t verify(WJob *job, const uint8_t *buf, int64_t buflen, int64_t q, ui
     cdef int64_t rest, avail, j
     cdef uint64_t x, tailmask
     cdef const uint8_t *wp
-    cdef const uint8_t *fold = w.fold
+    cdef const uint8_t *fold = &w.fold[0]
     cdef int64_t work = 1
     slot = (key * HASH_TABLE) >> w.tshift
     while True:
@@ -1058,7 +1061,7 @@ cdef int scan_words_fast(WJob *job, const uint8_t *buf, int64_t buflen, int64_t 
     cdef uint32_t b2shift = w.b2shift
     cdef int level = w.level if w.simd else 0
     cdef bint teddy = w.teddy
-    cdef const uint8_t *tmasks = w.tmasks
+    cdef const uint8_t *tmasks = &w.tmasks[0]
     cdef int64_t ring_q[PIPELINE]
     cdef uint32_t ring_key[PIPELINE]
     cdef int nring, head
