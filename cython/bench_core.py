@@ -85,6 +85,8 @@ def main(argv=None) -> int:
     f = open(path, "rb")
     mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     view = memoryview(mm)[:size]
+    warm = core.compile_pattern(b"\xff")        # fault the mapping in before timing anything
+    warm.count(view, 2, 1 << 20, "fast", "auto")
     threads_list = [int(t) for t in args.threads.split(",")]
     scans = args.scans.split(",")
     r = args.repeats
@@ -108,6 +110,7 @@ def main(argv=None) -> int:
         apath = corpora.ensure_repeated(size)
         fa = open(apath, "rb")
         am = mmap.mmap(fa.fileno(), 0, access=mmap.ACCESS_READ)
+        warm.count(am, 2, 1 << 20, "fast", "auto")
         needle = b"a" * 999 + b"b"
         adv = core.compile_pattern(needle)
         for th in threads_list:

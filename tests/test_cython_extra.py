@@ -650,3 +650,42 @@ def test_compiled_objects_are_shared_by_threads(core):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+CHILD_WITHOUT_THREADS = r"""
+import resource, sys, threading
+from kmpsearch import _kmp_cython as core
+hay = b"abcab" * 200_000
+ws = core.compile_words([b"ab", b"ca", b"b"], False)
+pat = core.compile_pattern(b"cab")
+runs = [(scan, threads) for scan in ("fast", "textbook") for threads in (1, 8)]
+want = {scan: (ws.count_each(memoryview(hay), 1, 1 << 20, scan, "auto"),
+               pat.count(memoryview(hay), 1, 1 << 20, scan, "auto")) for scan in ("fast", "textbook")}
+got = {}
+with open("/proc/self/statm") as f:
+    vm = int(f.read().split()[0]) * resource.getpagesize()
+# room for a little more heap, none for a thread's stack (256 KiB)
+resource.setrlimit(resource.RLIMIT_AS, (vm + (160 << 10), resource.RLIM_INFINITY))
+try:
+    threading.Thread(target=lambda: None).start()
+    sys.exit(3)                       # threads still start: the check would prove nothing
+except RuntimeError:
+    pass
+for scan in ("fast", "textbook"):
+    got[scan] = (ws.count_each(memoryview(hay), 8, 1000, scan, "auto"),
+                 pat.count(memoryview(hay), 8, 1000, scan, "auto"))
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+assert got == want, (got, want)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc/self/statm")
+def test_chunks_whose_thread_cannot_start_run_on_the_caller():
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", CHILD_WITHOUT_THREADS], capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode == 3:
+        pytest.skip("threads still start under the address-space limit here")
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
