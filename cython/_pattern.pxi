@@ -257,6 +257,9 @@ cdef class Pattern:
         """Bytes the compiled pattern holds (needle and failure table)."""
         return self.m + self.m * <Py_ssize_t> sizeof(Py_ssize_t)
 
+    def __len__(self):
+        return self.m
+
     def __repr__(self):
         return f"<kmpsearch._kmp_cython.Pattern of {self.m} bytes>"
 

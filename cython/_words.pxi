@@ -1245,6 +1245,9 @@ cdef class WordSet:
     def n_words(self):
         return self.w.nwords
 
+    def __len__(self):
+        return self.w.nwords
+
     @property
     def _layout(self):
         """How the set was compiled (tests): automaton form, states, classes, filter k."""

@@ -593,6 +593,7 @@ def test_arguments_str_subclasses_and_simd(core):
     with pytest.raises(ValueError):
         core.compile_words([b"ab", b"AB"], True)
     assert core.compile_words([b"ab", b"AB"], False).n_words == 2
+    assert len(core.compile_words([b"ab", b"AB", b"c"], False)) == 3 and len(core.compile_pattern(b"abc")) == 3
     with pytest.raises(TypeError):
         core.compile_words(["ab"], False)
     with pytest.raises(TypeError):
