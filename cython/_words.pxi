@@ -877,7 +877,9 @@ cdef int ac_compact_from(WJob *job, const uint8_t *buf, uint32_t s, int64_t a, i
 cdef int ac_compact(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_t own,
                     int64_t base) noexcept nogil:
     """The compact automaton from the root over buf[a:to], matches starting in [a, own):
-    four interleaved streams, as ac_dense (measured: 2.5x one stream at 10,000 words)."""
+    four interleaved streams, as ac_dense (measured: 2.5x one stream at 10,000 words). The
+    streams are written out on purpose: a loop over an array of 8 (or 4) states measured
+    10-30 % slower than these four."""
     cdef const WS *w = job.w
     cdef const uint32_t *rows = w.rows
     cdef const CNode *nodes = w.nodes
