@@ -8,7 +8,7 @@ automaton and its prefilter, the chunk plan, the POSIX-threads runner and the pr
 reader are written here (``_runner.pxi``, ``_pattern.pxi``, ``_words.pxi``); only the SIMD
 pair search and byte count are C, inside this module (``_simd.pxi``).
 
-The core contract (notes/CONTRACT.md), what ``kmpsearch._frontend`` calls:
+The core contract (the docstring of kmpsearch._frontend), what ``kmpsearch._frontend`` calls:
 
 * ``compile_pattern(needle) -> Pattern`` and ``compile_words(words, ignore_case) ->
   WordSet``: immutable compiled objects (the failure table, the automaton and the filter

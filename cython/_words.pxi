@@ -1,4 +1,4 @@
-# Many words in one pass (notes/WORDS.md): Aho-Corasick for the textbook scan, and for the
+# Many words in one pass (the design: README, "Many words in one pass"): Aho-Corasick for the textbook scan, and for the
 # fast scan a filter on word starts with exact verification, falling back to the automaton
 # when verification costs too much.
 #

@@ -8,7 +8,7 @@ Single pattern, through the backend's public functions:
 * the file kernel's 1 MiB read blocks: a needle split across a block end at every split
   point, a needle longer than a block, a file that shrinks during the search.
 
-The core contract (notes/CONTRACT.md), on ``kmpsearch._kmp_cython`` directly:
+The core contract (the docstring of kmpsearch._frontend), on ``kmpsearch._kmp_cython`` directly:
 
 * compiled patterns: arguments, str subclasses for ``scan``, file kernels given the size
   (a shorter file: the matches read; a read error: OSError without a filename);
