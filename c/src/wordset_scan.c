@@ -1,0 +1,402 @@
+/*
+ * The word set's scans (the engine's matcher, engine.h): the Aho-Corasick automaton
+ * (textbook), and the prefilter on word starts with exact verification that falls back to
+ * the automaton when verification costs too much (fast). See wordset.h for the layout.
+ *
+ * Both report (start, word) for the starts [0, own) of a buffer, in (start, word) order:
+ * the prefilter finds them in that order; the automaton finds them by END, so a run of its
+ * matches is sorted (matches.c) one segment at a time.
+ */
+#include <string.h>
+
+#include "wordset.h"
+
+enum { MODE_COUNT = 0, MODE_EACH = 1, MODE_PAIRS = 2 };
+
+/* Starts per segment: the unit of the fast scan's budget and of the sorts. Segments are at
+ * least as long as the longest word, so restarting the automaton at each one (re-reading
+ * at most longest - 1 bytes) never more than doubles the work. */
+#define KMP__SEGMENT ((size_t)1 << 16)
+#define KMP__SEGMENT_MAX ((size_t)1 << 31)
+
+static inline uint64_t load64le(const uint8_t *p)
+{
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+static inline uint32_t load32le(const uint8_t *p)
+{
+    uint32_t x;
+    memcpy(&x, p, sizeof x);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap32(x);
+#endif
+    return x;
+}
+
+/* one match; 0, or -1 when the results array could not grow */
+KMP_INLINE int emit(kmp__results *res, const int mode, int64_t offset, uint32_t word)
+{
+    res->count++;
+    if (mode == MODE_EACH) {
+        res->each[word]++;
+    } else if (mode == MODE_PAIRS) {
+        kmp_word_matches *pm = res->pairs;
+        if (KMP_UNLIKELY(pm->len == pm->cap) && kmp__word_matches_grow(pm) != 0) {
+            res->nomem = 1;
+            return -1;
+        }
+        pm->offsets[pm->len] = offset;
+        pm->words[pm->len++] = word;
+    }
+    return 0;
+}
+
+/* --- the automaton --------------------------------------------------------------------------- */
+
+/* The matches of record r's suffix chain that end at buf index i and start below hi. The
+ * chain goes from the longest word to the shortest, so starts ascend: stop at hi. */
+static int report_chain(const kmp_wordset *ws, uint32_t r, size_t i, size_t hi, int64_t base, const int mode,
+                        kmp__results *res)
+{
+    const kmp__outrec *out = ws->out;
+    if (out[r].lo == out[r].hi)
+        r = out[r].next;
+    while (r != KMP__NONE) {
+        const kmp__outrec *o = &out[r];
+        size_t start = i + 1 - o->depth;
+        if (start >= hi)
+            break;
+        for (uint32_t j = o->lo; j < o->hi; j++)
+            if (emit(res, mode, base + (int64_t)start, ws->term_words[j]) != 0)
+                return -1;
+        r = o->next;
+    }
+    return 0;
+}
+
+/*
+ * Run the automaton from the root at buf[lo]: it finds exactly the matches that start at lo
+ * or later. Report those that start in [lo, hi): every match ending before hi does; past hi
+ * (the lookahead, up to len) only the chain's starts below hi count, and the run stops as
+ * soon as the state's depth says no match in progress started below hi.
+ */
+KMP_INLINE void dense_run(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi, int64_t base,
+                          const int mode, kmp__results *res)
+{
+    const uint32_t *trans = ws->trans;
+    const uint8_t *cls = ws->cls;
+    const uint32_t first_match = ws->first_match;
+    const unsigned shift = ws->shift;
+    uint32_t s = 0;
+    uint64_t cnt = 0;
+    size_t i = lo;
+    const size_t main_end = hi < len ? hi : len;
+    for (; i < main_end; i++) {
+        s = trans[s + cls[buf[i]]];
+        if (KMP_UNLIKELY(s >= first_match)) {
+            uint32_t r = (s - first_match) >> shift;
+            if (mode == MODE_COUNT)
+                cnt += ws->out[r].count;
+            else if (report_chain(ws, r, i, hi, base, mode, res) != 0)
+                break;
+        }
+    }
+    res->count += cnt;
+    if (res->nomem)
+        return;
+    for (; i < len; i++) {
+        s = trans[s + cls[buf[i]]];
+        if (i + 1 - ws->depth[s >> shift] >= hi)
+            break;
+        if (s >= first_match && report_chain(ws, (s - first_match) >> shift, i, hi, base, mode, res) != 0)
+            break;
+    }
+}
+
+/* the compact form's transition: resolved rows where there are, else the children (sorted
+ * by class, few), else the failure link (the root has a row, so this ends) */
+KMP_INLINE uint32_t compact_step(const kmp_wordset *ws, uint32_t s, uint8_t c)
+{
+    for (;;) {
+        uint32_t r = ws->rowi[s];
+        if (r != KMP__NONE)
+            return ws->rows[(size_t)r * ws->nclasses + c];
+        uint32_t j = ws->child_lo[s], e = ws->child_lo[s + 1];
+        while (j < e && ws->label[j] < c)
+            j++;
+        if (j < e && ws->label[j] == c)
+            return j;
+        s = ws->fail[s];
+    }
+}
+
+KMP_INLINE void compact_run(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi, int64_t base,
+                            const int mode, kmp__results *res)
+{
+    const uint8_t *cls = ws->cls;
+    const uint32_t *outi = ws->outi;
+    uint32_t s = 0;
+    uint64_t cnt = 0;
+    size_t i = lo;
+    const size_t main_end = hi < len ? hi : len;
+    for (; i < main_end; i++) {
+        s = compact_step(ws, s, cls[buf[i]]);
+        uint32_t r = outi[s];
+        if (KMP_UNLIKELY(r != KMP__NONE)) {
+            if (mode == MODE_COUNT)
+                cnt += ws->out[r].count;
+            else if (report_chain(ws, r, i, hi, base, mode, res) != 0)
+                break;
+        }
+    }
+    res->count += cnt;
+    if (res->nomem)
+        return;
+    for (; i < len; i++) {
+        s = compact_step(ws, s, cls[buf[i]]);
+        if (i + 1 - ws->depth[s] >= hi)
+            break;
+        if (outi[s] != KMP__NONE && report_chain(ws, outi[s], i, hi, base, mode, res) != 0)
+            break;
+    }
+}
+
+static KMP_NOINLINE void dense_count(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                                     int64_t base, kmp__results *res)
+{
+    dense_run(ws, buf, len, lo, hi, base, MODE_COUNT, res);
+}
+static KMP_NOINLINE void dense_each(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                                    int64_t base, kmp__results *res)
+{
+    dense_run(ws, buf, len, lo, hi, base, MODE_EACH, res);
+}
+static KMP_NOINLINE void dense_pairs(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                                     int64_t base, kmp__results *res)
+{
+    dense_run(ws, buf, len, lo, hi, base, MODE_PAIRS, res);
+}
+static KMP_NOINLINE void compact_count(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                                       int64_t base, kmp__results *res)
+{
+    compact_run(ws, buf, len, lo, hi, base, MODE_COUNT, res);
+}
+static KMP_NOINLINE void compact_each(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                                      int64_t base, kmp__results *res)
+{
+    compact_run(ws, buf, len, lo, hi, base, MODE_EACH, res);
+}
+static KMP_NOINLINE void compact_pairs(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi,
+                                       int64_t base, kmp__results *res)
+{
+    compact_run(ws, buf, len, lo, hi, base, MODE_PAIRS, res);
+}
+
+/* The automaton over the starts [lo, hi) (hi - lo < 2^32 when collecting pairs), the
+ * pairs it appended sorted by (start, word). */
+static void automaton(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t lo, size_t hi, int64_t base,
+                      const int mode, kmp__results *res)
+{
+    if (mode == MODE_COUNT) {
+        (ws->dense ? dense_count : compact_count)(ws, buf, len, lo, hi, base, res);
+    } else if (mode == MODE_EACH) {
+        (ws->dense ? dense_each : compact_each)(ws, buf, len, lo, hi, base, res);
+    } else {
+        size_t mark = res->pairs->len;
+        (ws->dense ? dense_pairs : compact_pairs)(ws, buf, len, lo, hi, base, res);
+        if (kmp__word_matches_sort(res->pairs, mark, base + (int64_t)lo) != 0)
+            res->nomem = 1;
+    }
+}
+
+/* --- the prefilter ----------------------------------------------------------------------------- */
+
+/* Verify the words whose k-byte prefix is the one at p (p + k <= len), in ascending word
+ * order; return the work done (words compared, long compares weigh more). */
+static KMP_NOINLINE uint64_t verify_at(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t p,
+                                       int64_t base, const int mode, kmp__results *res)
+{
+    const unsigned k = ws->k;
+    const uint8_t *fold = ws->fold;
+    uint32_t key = 0;
+    for (unsigned j = 0; j < k; j++)
+        key |= (uint32_t)fold[buf[p + j]] << (8 * j);
+    const uint32_t vmask = (uint32_t)(((uint64_t)1 << ws->vbits) - 1);
+    uint32_t slot = (key * KMP__VERIFY_MULT) >> (32 - ws->vbits);
+    uint32_t g;
+    for (;;) {
+        g = ws->vgroup[slot];
+        if (g == KMP__NONE)
+            return 1; /* a false positive of the bitmap */
+        if (ws->vkey[slot] == key)
+            break;
+        slot = (slot + 1) & vmask;
+    }
+    const int icase = (ws->flags & KMP_IGNORE_CASE) != 0;
+    const size_t room = len - p;
+    const uint8_t *text = buf + p;
+    uint64_t cost = 1;
+    for (uint32_t j = ws->group_lo[g]; j < ws->group_lo[g + 1]; j++) {
+        uint32_t id = ws->group_ids[j];
+        size_t a = ws->off[id], wl = ws->off[id + 1] - a;
+        cost++;
+        if (wl > room)
+            continue;
+        const uint8_t *word = ws->bytes + a;
+        int eq = 1;
+        if (!icase) {
+            eq = memcmp(text + k, word + k, wl - k) == 0;
+        } else {
+            for (size_t q = k; q < wl; q++)
+                if (fold[text[q]] != word[q]) {
+                    eq = 0;
+                    break;
+                }
+        }
+        cost += (wl - k) >> 4;
+        if (eq && emit(res, mode, base + (int64_t)p, id) != 0)
+            break;
+    }
+    return cost;
+}
+
+#define KMP__HIT(bm, h) (((bm)[(h) >> 6] >> ((h) & 63)) & 1u)
+
+/*
+ * The starts [p, hi) through the bitmap of hashed k-byte prefixes, verifying each hit, until
+ * the verification work passes `budget`. Returns the first start not yet examined (hi when
+ * all were). Eight starts per step from two 8-byte loads; the hits of a step are verified
+ * in order, so matches come out in (start, word) order.
+ */
+static uint64_t filter_run(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi,
+                           int64_t base, const int mode, kmp__results *res, uint64_t budget)
+{
+    const uint32_t fmask = ws->fmask;
+    const unsigned sh = 32 - ws->fbits;
+    const uint64_t *bm = ws->bitmap;
+    const uint32_t M = KMP__FILTER_MULT;
+    uint64_t cost = 0;
+    size_t p = *pp;
+    while (p + 8 <= hi && len - p >= 12) {
+        const uint64_t x = load64le(buf + p), y = load64le(buf + p + 4);
+        const uint32_t h0 = (((uint32_t)x & fmask) * M) >> sh;
+        const uint32_t h1 = (((uint32_t)(x >> 8) & fmask) * M) >> sh;
+        const uint32_t h2 = (((uint32_t)(x >> 16) & fmask) * M) >> sh;
+        const uint32_t h3 = (((uint32_t)(x >> 24) & fmask) * M) >> sh;
+        const uint32_t h4 = (((uint32_t)y & fmask) * M) >> sh;
+        const uint32_t h5 = (((uint32_t)(y >> 8) & fmask) * M) >> sh;
+        const uint32_t h6 = (((uint32_t)(y >> 16) & fmask) * M) >> sh;
+        const uint32_t h7 = (((uint32_t)(y >> 24) & fmask) * M) >> sh;
+        uint64_t t = KMP__HIT(bm, h0) | KMP__HIT(bm, h1) << 1 | KMP__HIT(bm, h2) << 2 | KMP__HIT(bm, h3) << 3 |
+                     KMP__HIT(bm, h4) << 4 | KMP__HIT(bm, h5) << 5 | KMP__HIT(bm, h6) << 6 | KMP__HIT(bm, h7) << 7;
+        if (KMP_UNLIKELY(t != 0)) {
+            do {
+                cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
+                t &= t - 1;
+            } while (t != 0);
+            if (res->nomem || cost > budget) {
+                *pp = p + 8;
+                return cost;
+            }
+        }
+        p += 8;
+    }
+    for (; p < hi; p++) {
+        size_t room = len - p;
+        if (room < ws->k)
+            break; /* no word fits here, nor further on */
+        uint32_t x = room >= 4 ? load32le(buf + p) : kmp__load_prefix(buf + p, (unsigned)room);
+        uint32_t h = ((x & fmask) * M) >> sh;
+        if (KMP__HIT(bm, h)) {
+            cost += verify_at(ws, buf, len, p, base, mode, res);
+            if (res->nomem || cost > budget) {
+                *pp = p + 1;
+                return cost;
+            }
+        }
+    }
+    *pp = hi;
+    return cost;
+}
+
+/*
+ * The fast scan, one segment of starts at a time: the prefilter while verification stays
+ * under 4 units of work per start (+ a constant); past that, the automaton finishes the
+ * segment from the first start not yet examined, and keeps the next 1, 2, 4 ... 64
+ * segments (doubling while the prefilter keeps failing) before the prefilter is tried
+ * again. So the scan is linear whatever the words and the text.
+ */
+static void fast_scan(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t own, int64_t base,
+                      const int mode, kmp__results *res)
+{
+    size_t seg = ws->maxlen > KMP__SEGMENT ? (ws->maxlen < KMP__SEGMENT_MAX ? ws->maxlen : KMP__SEGMENT_MAX)
+                                           : KMP__SEGMENT;
+    unsigned penalty = 0, next_penalty = 1;
+    size_t p = 0;
+    while (p < own && !res->nomem) {
+        size_t hi = own - p > seg ? p + seg : own;
+        size_t from = p;
+        if (penalty == 0) {
+            filter_run(ws, buf, len, &from, hi, base, mode, res, 4 * (uint64_t)(hi - p) + 256);
+            if (from < hi) {
+                penalty = next_penalty;
+                next_penalty = next_penalty < 64 ? next_penalty * 2 : 64;
+            } else {
+                next_penalty = 1;
+            }
+        } else {
+            penalty--;
+        }
+        if (from < hi && !res->nomem)
+            automaton(ws, buf, len, from, hi, base, mode, res);
+        p = hi;
+    }
+}
+
+static void textbook_scan(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t own, int64_t base,
+                          const int mode, kmp__results *res)
+{
+    if (mode != MODE_PAIRS) { /* nothing to sort: one run */
+        automaton(ws, buf, len, 0, own, base, mode, res);
+        return;
+    }
+    size_t seg = ws->maxlen > KMP__SEGMENT ? (ws->maxlen < KMP__SEGMENT_MAX ? ws->maxlen : KMP__SEGMENT_MAX)
+                                           : KMP__SEGMENT;
+    for (size_t p = 0; p < own && !res->nomem;) {
+        size_t hi = own - p > seg ? p + seg : own;
+        automaton(ws, buf, len, p, hi, base, mode, res);
+        p = hi;
+    }
+}
+
+/* the engine's scan (engine.h): stateless, starts [0, own) */
+static void ws_scan(const void *vctx, const uint8_t *buf, size_t len, size_t own, int64_t base, uint64_t *state,
+                    kmp__results *out)
+{
+    const kmp__ws_ctx *c = vctx;
+    (void)state;
+    const int mode = out->pairs != NULL ? MODE_PAIRS : out->each != NULL ? MODE_EACH : MODE_COUNT;
+    if (c->fast)
+        fast_scan(c->ws, buf, len, own, base, mode, out);
+    else
+        textbook_scan(c->ws, buf, len, own, base, mode, out);
+}
+
+void kmp__wordset_matcher(const kmp_wordset *ws, int scan, int simd, kmp__ws_ctx *ctx, kmp__matcher *mt)
+{
+    ctx->ws = ws;
+    ctx->fast = scan == KMP_SCAN_FAST;
+    ctx->simd = simd;
+    mt->scan = ws_scan;
+    mt->ctx = ctx;
+    mt->longest = ws->maxlen;
+    mt->carries_state = 0;
+    mt->owns_to_end = 1;
+    mt->nwords = ws->n;
+}
