@@ -219,6 +219,10 @@ typedef struct kmp_wordset kmp_wordset;
  * KMP_ERR_NOMEM when memory runs out (or the words total 2^32 - 2 bytes or more). */
 KMP_API kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t n,
                                    unsigned flags, kmp_wordset **out);
+/* The same with the words laid end to end in bytes: word i is the lens[i] bytes after
+ * words 0..i-1 (one buffer instead of n pointers: what a binding or a word file has). */
+KMP_API kmp_status kmp_wordset_new_packed(const void *bytes, const size_t *lens, size_t n,
+                                          unsigned flags, kmp_wordset **out);
 KMP_API void kmp_wordset_free(kmp_wordset *ws);        /* NULL is allowed */
 KMP_API size_t kmp_wordset_len(const kmp_wordset *ws);     /* the number of words */
 KMP_API size_t kmp_wordset_longest(const kmp_wordset *ws); /* the longest word's length */

@@ -16,9 +16,11 @@
  * anything): how many words end there or at a suffix, the words ending exactly there, and
  * the next record along the suffix chain that has words (dictionary suffix link).
  *
- * The fast scan's prefilter looks at word STARTS: k = min(shortest word, 4) bytes at each
- * position, hashed into a bitmap; a set bit is verified in an exact hash table of the words'
- * k-byte prefixes (groups of word ids, ascending), word by word.
+ * The fast scan's prefilter looks at word STARTS: a window of w <= 4 bytes at every
+ * position (stride 1: the window of a start is its first bytes) or at every other one
+ * (stride 2: a window covers the starts just before it and at it), hashed into a bitmap; a
+ * set bit is verified in an exact hash table of the words' k-byte prefixes
+ * (k = min(shortest word, 4); groups of word ids, ascending), word by word.
  */
 #ifndef KMP_WORDSET_H
 #define KMP_WORDSET_H
@@ -38,8 +40,6 @@ struct kmp_wordset {
     size_t n;
     unsigned flags;
     size_t minlen, maxlen;
-    const uint8_t *bytes;   /* the words (folded to lower case with KMP_IGNORE_CASE) */
-    const size_t *off;      /* word i is bytes[off[i] .. off[i + 1]) */
 
     uint8_t cls[256];       /* byte -> class */
     uint8_t fold[256];      /* byte -> byte as the words were stored (A-Z -> a-z with ignore case) */
@@ -64,26 +64,33 @@ struct kmp_wordset {
     const uint32_t *rows;     /* [rows * nclasses] */
 
     /* prefilter */
-    unsigned k;             /* bytes hashed at each start */
+    unsigned k;             /* the exact table's key: the first k bytes of a word */
     uint32_t kmask;         /* the k low bytes */
-    uint32_t fmask;         /* kmask, bit 5 of each byte cleared with ignore case */
-    unsigned fbits;         /* the bitmap has 1 << fbits bits */
+    unsigned stride;        /* the scan hashes a window at every stride-th position */
+    uint32_t wmask;         /* the window's bytes (w <= k + 1 - stride... see wordset_build.c) */
+    uint32_t fmask;         /* wmask, bit 5 of each byte cleared with ignore case */
+    unsigned fbits;         /* the bitmap has 1 << fbits bits: a blocked Bloom filter, two bits
+                               per window in one 64-bit word (one load per window) */
     const uint64_t *bitmap;
-    /* verification: open addressing over the exact (folded) k-byte prefixes */
+    /* verification: open addressing over the exact (folded) k-byte prefixes; slot i is
+     * vslot[2i] (the key) and vslot[2i + 1] (its record in vrec, KMP__NONE: empty). A
+     * record: the number of words, then per word (ascending ids) its id, its length and
+     * its bytes past the k-byte prefix, padded to 4 bytes: one or two cache lines per hit. */
     unsigned vbits;
-    const uint32_t *vkey;   /* [1 << vbits] */
-    const uint32_t *vgroup; /* [1 << vbits]: group index or KMP__NONE (empty slot) */
-    const uint32_t *group_lo; /* [groups + 1]: group g is group_ids[group_lo[g] .. group_lo[g + 1]) */
-    const uint32_t *group_ids;
-    size_t groups;
+    const uint32_t *vslot;
+    const uint32_t *vrec;
 
     size_t memory;          /* bytes held */
     void *blocks[24];       /* every allocation, freed by kmp_wordset_free */
     size_t nblocks;
 };
 
-#define KMP__FILTER_MULT 0x9E3779B1u
+#define KMP__FILTER_MULT 0x9E3779B97F4A7C15ull
 #define KMP__VERIFY_MULT 0x85EBCA77u
+
+/* The filter's hash of a window (masked): a 64-bit product; its top bits pick the bitmap's
+ * word, bits 32..37 and 38..43 the two bits in it (fbits <= 22, so they never overlap). */
+static inline uint64_t kmp__filter_hash(uint32_t window) { return (uint64_t)window * KMP__FILTER_MULT; }
 
 /* the k bytes at p as a little-endian integer (k <= 4; p[0..k) readable) */
 static inline uint32_t kmp__load_prefix(const uint8_t *p, unsigned k)

@@ -18,6 +18,11 @@
  * resolved dense row: such states are few (the top of the trie) and busy. */
 #define KMP__ROW_MIN_CHILDREN 8u
 
+/* the prefilter: stride 2 over 3-byte windows up to this many 4-byte prefixes; bitmap bits
+ * per window entry while the bitmap fits in 2^18 bits (32 KiB) */
+#define KMP__STRIDE3_MAX_GROUPS 4096u
+#define KMP__FILTER_BITS_PER_ENTRY 256u
+
 /* --- allocation: every block the set keeps is recorded (freed together) and counted -------- */
 
 static void *keep_alloc(kmp_wordset *ws, size_t count, size_t size)
@@ -135,6 +140,32 @@ static uint32_t delta(const builder *b, uint32_t s, uint8_t c)
 
 /* --- the build ----------------------------------------------------------------------------- */
 
+kmp_status kmp_wordset_new_packed(const void *bytes, const size_t *lens, size_t n, unsigned flags, kmp_wordset **out)
+{
+    if (out == NULL)
+        return KMP_ERR_INVALID;
+    *out = NULL;
+    if (bytes == NULL || lens == NULL || n == 0)
+        return KMP_ERR_INVALID;
+    if (n > ((size_t)1 << 31))
+        return KMP_ERR_NOMEM; /* as kmp_wordset_new */
+    const void **words = malloc(n * sizeof *words);
+    if (words == NULL)
+        return KMP_ERR_NOMEM;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] > SIZE_MAX - at) {
+            free(words);
+            return KMP_ERR_NOMEM;
+        }
+        words[i] = (const uint8_t *)bytes + at;
+        at += lens[i];
+    }
+    kmp_status st = kmp_wordset_new(words, lens, n, flags, out);
+    free(words);
+    return st;
+}
+
 kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t n, unsigned flags, kmp_wordset **out)
 {
     if (out == NULL)
@@ -175,12 +206,14 @@ kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t 
     uint32_t *first_child = NULL, *next_sib = NULL, *last_child = NULL, *term_lo = NULL, *term_n = NULL;
     uint32_t *path = NULL, *order = NULL, *depth = NULL, *outcnt = NULL, *termlink = NULL;
     uint32_t *renum = NULL, *fail = NULL, *rowi = NULL, *rows = NULL, *child_lo = NULL;
-    uint8_t *dlabel = NULL, *label = NULL;
+    uint8_t *dlabel = NULL, *label = NULL, *bytes = NULL;
+    size_t *off = NULL;
+    uint32_t *group_ids = NULL;
     builder b = {ws, NULL, NULL, NULL, NULL, NULL};
 
-    /* the words, folded */
-    uint8_t *bytes = keep_alloc(ws, total, 1);
-    size_t *off = keep_alloc(ws, n + 1, sizeof(size_t));
+    /* the words, folded (the verification records keep what the scans need of them) */
+    bytes = temp_alloc(total, 1);
+    off = temp_alloc(n + 1, sizeof(size_t));
     if (bytes == NULL || off == NULL)
         goto done;
     off[0] = 0;
@@ -190,8 +223,6 @@ kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t 
             bytes[off[i] + j] = ws->fold[w[j]];
         off[i + 1] = off[i] + lens[i];
     }
-    ws->bytes = bytes;
-    ws->off = off;
 
     /* byte classes, in byte order (so sorting by bytes sorts by classes) */
     {
@@ -458,12 +489,17 @@ kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t 
         label = NULL;
     }
 
-    /* the prefilter: k-byte prefixes, grouped (the sorted words keep each group together) */
+    /* the prefilter. The exact table groups the words by their k-byte prefix (the sorted
+     * words keep each group together). The bitmap holds hashed w-byte windows: with
+     * stride 1 the window at each start (w = k); with stride 2 the scan looks at every
+     * other position only, so each word enters two windows, at its offsets 0 and 1
+     * (w + 1 <= shortest word): half the hashing per byte. Stride 2 takes w = 4 when the
+     * words have 5 bytes or more, w = 3 for 4-byte words while the set is small (3-byte
+     * windows of large sets would pass too many random positions). */
     {
         unsigned k = minlen < 4 ? (unsigned)minlen : 4u;
         ws->k = k;
         ws->kmask = k == 4 ? 0xFFFFFFFFu : (((uint32_t)1 << (8 * k)) - 1);
-        ws->fmask = icase ? ws->kmask & 0xDFDFDFDFu : ws->kmask;
         size_t groups = 0;
         uint32_t prev = 0;
         for (size_t i = 0; i < n; i++) {
@@ -471,47 +507,78 @@ kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t 
             groups += i == 0 || key != prev;
             prev = key;
         }
-        uint32_t *group_lo = keep_alloc(ws, groups + 1, sizeof(uint32_t));
-        uint32_t *group_ids = keep_alloc(ws, n, sizeof(uint32_t));
-        unsigned fbits = ceil_log2((uint64_t)groups * 32);
-        fbits = fbits < 12 ? 12 : fbits > 22 ? 22 : fbits;
+        unsigned stride = 1, w = k;
+        if (minlen >= 5) {
+            stride = 2;
+            w = 4;
+        } else if (minlen == 4 && groups <= KMP__STRIDE3_MAX_GROUPS) {
+            stride = 2;
+            w = 3;
+        }
+        ws->stride = stride;
+        ws->wmask = w == 4 ? 0xFFFFFFFFu : (((uint32_t)1 << (8 * w)) - 1);
+        ws->fmask = icase ? ws->wmask & 0xDFDFDFDFu : ws->wmask;
+        /* bits per window entry: fewer false positives while the bitmap stays in L1
+         * (32 KiB), then at most 512 KiB (L2) for the largest sets */
+        const uint64_t entries = (uint64_t)groups * stride;
+        unsigned fbits = ceil_log2(entries * KMP__FILTER_BITS_PER_ENTRY);
+        if (fbits > 18) {
+            fbits = ceil_log2(entries * 32);
+            fbits = fbits < 18 ? 18 : fbits > 22 ? 22 : fbits;
+        }
+        fbits = fbits < 12 ? 12 : fbits;
         uint64_t *bitmap = keep_alloc(ws, ((size_t)1 << fbits) / 64, sizeof(uint64_t));
         unsigned vbits = ceil_log2((uint64_t)groups * 2);
         vbits = vbits < 4 ? 4 : vbits;
-        uint32_t *vkey = keep_alloc(ws, (size_t)1 << vbits, sizeof(uint32_t));
-        uint32_t *vgroup = keep_alloc(ws, (size_t)1 << vbits, sizeof(uint32_t));
-        if (!group_lo || !group_ids || !bitmap || !vkey || !vgroup)
+        uint32_t *vslot = keep_alloc(ws, (size_t)2 << vbits, sizeof(uint32_t));
+        /* records: a count per group, id + length + the padded rest of each word */
+        size_t rec_words = groups;
+        for (size_t i = 0; i < n; i++)
+            rec_words += 2 + (lens[i] - k + 3) / 4;
+        if (rec_words >= UINT32_MAX)
+            goto done;
+        uint32_t *vrec = keep_alloc(ws, rec_words, sizeof(uint32_t));
+        group_ids = temp_alloc(n, sizeof(uint32_t));
+        if (!bitmap || !vslot || !vrec || !group_ids)
             goto done;
         memset(bitmap, 0, ((size_t)1 << fbits) / 8);
-        memset(vgroup, 0xff, ((size_t)1 << vbits) * sizeof(uint32_t));
-        size_t g = 0;
+        memset(vslot, 0xff, ((size_t)2 << vbits) * sizeof(uint32_t));
+        memset(vrec, 0, rec_words * sizeof(uint32_t));
+        const uint32_t vmask = (uint32_t)(((uint64_t)1 << vbits) - 1);
+        size_t rpos = 0;
         for (size_t i = 0; i < n;) {
             uint32_t key = kmp__load_prefix(bytes + off[sorted[i]], k);
             size_t j = i;
             while (j < n && kmp__load_prefix(bytes + off[sorted[j]], k) == key)
                 j++;
-            group_lo[g] = (uint32_t)i;
-            memcpy(group_ids + i, sorted + i, (j - i) * sizeof(uint32_t));
-            qsort(group_ids + i, j - i, sizeof(uint32_t), cmp_u32);
-            uint32_t h = ((key & ws->fmask) * KMP__FILTER_MULT) >> (32 - fbits);
-            bitmap[h >> 6] |= (uint64_t)1 << (h & 63);
+            memcpy(group_ids, sorted + i, (j - i) * sizeof(uint32_t));
+            qsort(group_ids, j - i, sizeof(uint32_t), cmp_u32);
             uint32_t slot = (key * KMP__VERIFY_MULT) >> (32 - vbits);
-            while (vgroup[slot] != KMP__NONE)
-                slot = (slot + 1) & (((uint32_t)1 << vbits) - 1);
-            vkey[slot] = key;
-            vgroup[slot] = (uint32_t)g;
-            g++;
+            while (vslot[2 * slot + 1] != KMP__NONE)
+                slot = (slot + 1) & vmask;
+            vslot[2 * slot] = key;
+            vslot[2 * slot + 1] = (uint32_t)rpos;
+            vrec[rpos++] = (uint32_t)(j - i);
+            for (size_t q = 0; q < j - i; q++) {
+                uint32_t id = group_ids[q];
+                const uint8_t *wp = bytes + off[id];
+                size_t wl = lens[id];
+                vrec[rpos++] = id;
+                vrec[rpos++] = (uint32_t)wl;
+                memcpy(vrec + rpos, wp + k, wl - k);
+                rpos += (wl - k + 3) / 4;
+                for (unsigned o = 0; o < stride; o++) { /* its windows in the bitmap */
+                    uint64_t h = kmp__filter_hash(kmp__load_prefix(wp + o, w) & ws->fmask);
+                    bitmap[h >> (64 - (fbits - 6))] |= ((uint64_t)1 << ((h >> 32) & 63)) | ((uint64_t)1 << ((h >> 38) & 63));
+                }
+            }
             i = j;
         }
-        group_lo[groups] = (uint32_t)n;
-        ws->groups = groups;
-        ws->group_lo = group_lo;
-        ws->group_ids = group_ids;
         ws->fbits = fbits;
         ws->bitmap = bitmap;
         ws->vbits = vbits;
-        ws->vkey = vkey;
-        ws->vgroup = vgroup;
+        ws->vslot = vslot;
+        ws->vrec = vrec;
     }
     st = KMP_OK;
 
@@ -534,6 +601,9 @@ done:
     free(rows);
     free(child_lo);
     free(label);
+    free(bytes);
+    free(off);
+    free(group_ids);
     if (st != KMP_OK) {
         kmp_wordset_free(ws);
         return st;

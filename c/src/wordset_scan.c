@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "simd.h"
 #include "wordset.h"
 
 enum { MODE_COUNT = 0, MODE_EACH = 1, MODE_PAIRS = 2 };
@@ -217,44 +218,53 @@ static void automaton(const kmp_wordset *ws, const uint8_t *buf, size_t len, siz
 
 /* --- the prefilter ----------------------------------------------------------------------------- */
 
-/* Verify the words whose k-byte prefix is the one at p (p + k <= len), in ascending word
- * order; return the work done (words compared, long compares weigh more). */
+/* Verify the words whose k-byte prefix is the one at p, in ascending word order; return
+ * the work done (words compared, long compares weigh more). */
 static KMP_NOINLINE uint64_t verify_at(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t p,
                                        int64_t base, const int mode, kmp__results *res)
 {
     const unsigned k = ws->k;
+    const size_t room = len - p;
+    if (room < k)
+        return 1; /* no word fits */
+    const uint8_t *text = buf + p;
+    const int icase = (ws->flags & KMP_IGNORE_CASE) != 0;
     const uint8_t *fold = ws->fold;
-    uint32_t key = 0;
-    for (unsigned j = 0; j < k; j++)
-        key |= (uint32_t)fold[buf[p + j]] << (8 * j);
+    uint32_t key;
+    if (!icase && room >= 4) {
+        key = load32le(text) & ws->kmask;
+    } else {
+        key = 0;
+        for (unsigned j = 0; j < k; j++)
+            key |= (uint32_t)fold[text[j]] << (8 * j);
+    }
     const uint32_t vmask = (uint32_t)(((uint64_t)1 << ws->vbits) - 1);
     uint32_t slot = (key * KMP__VERIFY_MULT) >> (32 - ws->vbits);
-    uint32_t g;
+    uint32_t rec;
     for (;;) {
-        g = ws->vgroup[slot];
-        if (g == KMP__NONE)
+        rec = ws->vslot[2 * slot + 1];
+        if (rec == KMP__NONE)
             return 1; /* a false positive of the bitmap */
-        if (ws->vkey[slot] == key)
+        if (ws->vslot[2 * slot] == key)
             break;
         slot = (slot + 1) & vmask;
     }
-    const int icase = (ws->flags & KMP_IGNORE_CASE) != 0;
-    const size_t room = len - p;
-    const uint8_t *text = buf + p;
-    uint64_t cost = 1;
-    for (uint32_t j = ws->group_lo[g]; j < ws->group_lo[g + 1]; j++) {
-        uint32_t id = ws->group_ids[j];
-        size_t a = ws->off[id], wl = ws->off[id + 1] - a;
-        cost++;
+    const uint32_t *r = ws->vrec + rec;
+    uint32_t count = *r++;
+    uint64_t cost = 1 + count;
+    for (uint32_t j = 0; j < count; j++) {
+        uint32_t id = r[0];
+        size_t wl = r[1];
+        const uint8_t *rest = (const uint8_t *)(r + 2); /* the word's bytes [k, wl) */
+        r += 2 + (wl - k + 3) / 4;
         if (wl > room)
             continue;
-        const uint8_t *word = ws->bytes + a;
         int eq = 1;
         if (!icase) {
-            eq = memcmp(text + k, word + k, wl - k) == 0;
+            eq = memcmp(text + k, rest, wl - k) == 0;
         } else {
             for (size_t q = k; q < wl; q++)
-                if (fold[text[q]] != word[q]) {
+                if (fold[text[q]] != rest[q - k]) {
                     eq = 0;
                     break;
                 }
@@ -266,63 +276,137 @@ static KMP_NOINLINE uint64_t verify_at(const kmp_wordset *ws, const uint8_t *buf
     return cost;
 }
 
-#define KMP__HIT(bm, h) (((bm)[(h) >> 6] >> ((h) & 63)) & 1u)
+/* both bits of a window's hash h set in its bitmap word */
+#define KMP__HASH(x) kmp__filter_hash((uint32_t)(x) & fmask)
+#define KMP__HIT(bm, h) ((((bm)[(h) >> sh] >> (((h) >> 32) & 63)) & ((bm)[(h) >> sh] >> (((h) >> 38) & 63))) & 1u)
 
 /*
- * The starts [p, hi) through the bitmap of hashed k-byte prefixes, verifying each hit, until
- * the verification work passes `budget`. Returns the first start not yet examined (hi when
- * all were). Eight starts per step from two 8-byte loads; the hits of a step are verified
- * in order, so matches come out in (start, word) order.
+ * The starts [*pp, hi) through the bitmap of hashed windows, verifying the candidates of
+ * each hit, until the verification work passes `budget`. *pp receives the first start not
+ * yet examined (hi when all were). Stride 1: eight windows (starts) per step from two
+ * 8-byte loads. Stride 2: the windows at lo + 1, lo + 3, ... each stand for the starts
+ * just before and at them; four windows (eight starts) per step. Hits are verified in
+ * start order, so matches come out in (start, word) order.
  */
-static uint64_t filter_run(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi,
-                           int64_t base, const int mode, kmp__results *res, uint64_t budget)
+KMP_INLINE void filter_core(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi,
+                            int64_t base, const int mode, kmp__results *res, uint64_t budget, const int stride)
 {
     const uint32_t fmask = ws->fmask;
-    const unsigned sh = 32 - ws->fbits;
+    const unsigned sh = 64 - (ws->fbits - 6);
     const uint64_t *bm = ws->bitmap;
-    const uint32_t M = KMP__FILTER_MULT;
     uint64_t cost = 0;
-    size_t p = *pp;
-    while (p + 8 <= hi && len - p >= 12) {
-        const uint64_t x = load64le(buf + p), y = load64le(buf + p + 4);
-        const uint32_t h0 = (((uint32_t)x & fmask) * M) >> sh;
-        const uint32_t h1 = (((uint32_t)(x >> 8) & fmask) * M) >> sh;
-        const uint32_t h2 = (((uint32_t)(x >> 16) & fmask) * M) >> sh;
-        const uint32_t h3 = (((uint32_t)(x >> 24) & fmask) * M) >> sh;
-        const uint32_t h4 = (((uint32_t)y & fmask) * M) >> sh;
-        const uint32_t h5 = (((uint32_t)(y >> 8) & fmask) * M) >> sh;
-        const uint32_t h6 = (((uint32_t)(y >> 16) & fmask) * M) >> sh;
-        const uint32_t h7 = (((uint32_t)(y >> 24) & fmask) * M) >> sh;
-        uint64_t t = KMP__HIT(bm, h0) | KMP__HIT(bm, h1) << 1 | KMP__HIT(bm, h2) << 2 | KMP__HIT(bm, h3) << 3 |
-                     KMP__HIT(bm, h4) << 4 | KMP__HIT(bm, h5) << 5 | KMP__HIT(bm, h6) << 6 | KMP__HIT(bm, h7) << 7;
-        if (KMP_UNLIKELY(t != 0)) {
-            do {
-                cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
-                t &= t - 1;
-            } while (t != 0);
-            if (res->nomem || cost > budget) {
-                *pp = p + 8;
-                return cost;
+    size_t p = *pp; /* the next start to examine */
+    if (stride == 1) {
+        while (p + 8 <= hi && len - p >= 12) {
+            const uint64_t x = load64le(buf + p), y = load64le(buf + p + 4);
+            const uint64_t h0 = KMP__HASH(x), h1 = KMP__HASH(x >> 8), h2 = KMP__HASH(x >> 16), h3 = KMP__HASH(x >> 24);
+            const uint64_t h4 = KMP__HASH(y), h5 = KMP__HASH(y >> 8), h6 = KMP__HASH(y >> 16), h7 = KMP__HASH(y >> 24);
+            uint64_t t = KMP__HIT(bm, h0) | KMP__HIT(bm, h1) << 1 | KMP__HIT(bm, h2) << 2 | KMP__HIT(bm, h3) << 3 |
+                         KMP__HIT(bm, h4) << 4 | KMP__HIT(bm, h5) << 5 | KMP__HIT(bm, h6) << 6 |
+                         KMP__HIT(bm, h7) << 7;
+            if (KMP_UNLIKELY(t != 0)) {
+                do {
+                    cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
+                    t &= t - 1;
+                } while (t != 0);
+                if (res->nomem || cost > budget) {
+                    *pp = p + 8;
+                    return;
+                }
+            }
+            p += 8;
+        }
+        for (; p < hi; p++) {
+            size_t room = len - p;
+            if (room < ws->k)
+                break; /* no word fits here, nor further on */
+            uint32_t x = room >= 4 ? load32le(buf + p) : kmp__load_prefix(buf + p, (unsigned)room);
+            uint64_t h = KMP__HASH(x);
+            if (KMP__HIT(bm, h)) {
+                cost += verify_at(ws, buf, len, p, base, mode, res);
+                if (res->nomem || cost > budget) {
+                    *pp = p + 1;
+                    return;
+                }
             }
         }
-        p += 8;
-    }
-    for (; p < hi; p++) {
-        size_t room = len - p;
-        if (room < ws->k)
-            break; /* no word fits here, nor further on */
-        uint32_t x = room >= 4 ? load32le(buf + p) : kmp__load_prefix(buf + p, (unsigned)room);
-        uint32_t h = ((x & fmask) * M) >> sh;
-        if (KMP__HIT(bm, h)) {
-            cost += verify_at(ws, buf, len, p, base, mode, res);
-            if (res->nomem || cost > budget) {
-                *pp = p + 1;
-                return cost;
+    } else {
+        /* the window at p + 1 stands for the starts p and p + 1 */
+        while (p + 8 <= hi && len - p >= 13) {
+            const uint64_t x = load64le(buf + p + 1), y = load64le(buf + p + 5);
+            const uint64_t h0 = KMP__HASH(x), h1 = KMP__HASH(x >> 16), h2 = KMP__HASH(y), h3 = KMP__HASH(y >> 16);
+            uint64_t t = KMP__HIT(bm, h0) | KMP__HIT(bm, h1) << 2 | KMP__HIT(bm, h2) << 4 | KMP__HIT(bm, h3) << 6;
+            if (KMP_UNLIKELY(t != 0)) {
+                t |= t << 1; /* both starts of each window */
+                do {
+                    cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
+                    t &= t - 1;
+                } while (t != 0);
+                if (res->nomem || cost > budget) {
+                    *pp = p + 8;
+                    return;
+                }
+            }
+            p += 8;
+        }
+        for (; p < hi; p += 2) {
+            size_t room = len - p; /* the window at p + 1 has room - 1 bytes */
+            if (room < ws->k)
+                break;
+            uint32_t x = room >= 5 ? load32le(buf + p + 1) : kmp__load_prefix(buf + p + 1, (unsigned)room - 1);
+            uint64_t h = KMP__HASH(x);
+            if (KMP__HIT(bm, h)) {
+                cost += verify_at(ws, buf, len, p, base, mode, res);
+                if (p + 1 < hi)
+                    cost += verify_at(ws, buf, len, p + 1, base, mode, res);
+                if (res->nomem || cost > budget) {
+                    *pp = p + 2 < hi ? p + 2 : hi;
+                    return;
+                }
             }
         }
     }
     *pp = hi;
-    return cost;
+}
+
+static KMP_NOINLINE void filter_s1(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi,
+                                   int64_t base, const int mode, kmp__results *res, uint64_t budget)
+{
+    filter_core(ws, buf, len, pp, hi, base, mode, res, budget, 1);
+}
+static KMP_NOINLINE void filter_s2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi,
+                                   int64_t base, const int mode, kmp__results *res, uint64_t budget)
+{
+    filter_core(ws, buf, len, pp, hi, base, mode, res, budget, 2);
+}
+#if KMP_X86_SIMD
+/* the same loops where BMI2 (with AVX2) gives flag-free variable shifts */
+__attribute__((target("avx2,bmi,bmi2"))) static KMP_NOINLINE void
+filter_s1_bmi2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi, int64_t base,
+               const int mode, kmp__results *res, uint64_t budget)
+{
+    filter_core(ws, buf, len, pp, hi, base, mode, res, budget, 1);
+}
+__attribute__((target("avx2,bmi,bmi2"))) static KMP_NOINLINE void
+filter_s2_bmi2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi, int64_t base,
+               const int mode, kmp__results *res, uint64_t budget)
+{
+    filter_core(ws, buf, len, pp, hi, base, mode, res, budget, 2);
+}
+#endif
+
+typedef void (*filter_fn)(const kmp_wordset *, const uint8_t *, size_t, size_t *, size_t, int64_t, int,
+                          kmp__results *, uint64_t);
+
+static filter_fn pick_filter(const kmp_wordset *ws, int level)
+{
+#if KMP_X86_SIMD
+    if (level == KMP_SIMD_AVX2 && __builtin_cpu_supports("bmi2"))
+        return ws->stride == 2 ? filter_s2_bmi2 : filter_s1_bmi2;
+#else
+    (void)level;
+#endif
+    return ws->stride == 2 ? filter_s2 : filter_s1;
 }
 
 /*
@@ -333,8 +417,9 @@ static uint64_t filter_run(const kmp_wordset *ws, const uint8_t *buf, size_t len
  * again. So the scan is linear whatever the words and the text.
  */
 static void fast_scan(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t own, int64_t base,
-                      const int mode, kmp__results *res)
+                      const int mode, kmp__results *res, int level)
 {
+    const filter_fn filter = pick_filter(ws, level);
     size_t seg = ws->maxlen > KMP__SEGMENT ? (ws->maxlen < KMP__SEGMENT_MAX ? ws->maxlen : KMP__SEGMENT_MAX)
                                            : KMP__SEGMENT;
     unsigned penalty = 0, next_penalty = 1;
@@ -343,7 +428,7 @@ static void fast_scan(const kmp_wordset *ws, const uint8_t *buf, size_t len, siz
         size_t hi = own - p > seg ? p + seg : own;
         size_t from = p;
         if (penalty == 0) {
-            filter_run(ws, buf, len, &from, hi, base, mode, res, 4 * (uint64_t)(hi - p) + 256);
+            filter(ws, buf, len, &from, hi, base, mode, res, 4 * (uint64_t)(hi - p) + 256);
             if (from < hi) {
                 penalty = next_penalty;
                 next_penalty = next_penalty < 64 ? next_penalty * 2 : 64;
@@ -383,7 +468,7 @@ static void ws_scan(const void *vctx, const uint8_t *buf, size_t len, size_t own
     (void)state;
     const int mode = out->pairs != NULL ? MODE_PAIRS : out->each != NULL ? MODE_EACH : MODE_COUNT;
     if (c->fast)
-        fast_scan(c->ws, buf, len, own, base, mode, out);
+        fast_scan(c->ws, buf, len, own, base, mode, out, c->simd);
     else
         textbook_scan(c->ws, buf, len, own, base, mode, out);
 }
@@ -392,7 +477,7 @@ void kmp__wordset_matcher(const kmp_wordset *ws, int scan, int simd, kmp__ws_ctx
 {
     ctx->ws = ws;
     ctx->fast = scan == KMP_SCAN_FAST;
-    ctx->simd = simd;
+    ctx->simd = kmp__simd_level(simd);
     mt->scan = ws_scan;
     mt->ctx = ctx;
     mt->longest = ws->maxlen;
