@@ -16,7 +16,8 @@
  * anything): how many words end there or at a suffix, the words ending exactly there, and
  * the next record along the suffix chain that has words (dictionary suffix link).
  *
- * The fast scan's prefilter looks at word STARTS: a window of w <= 4 bytes at every
+ * The fast scan's prefilter looks at word STARTS (small sets on x86: Teddy's SIMD nibble
+ * masks over 8 buckets of words, see wordset_scan.c; otherwise): a window of w <= 4 bytes at every
  * position (stride 1: the window of a start is its first bytes) or at every other one
  * (stride 2: a window covers the starts just before it and at it), hashed into a bitmap; a
  * set bit is verified in an exact hash table of the words' k-byte prefixes
@@ -79,6 +80,13 @@ struct kmp_wordset {
     unsigned vbits;
     const uint32_t *vslot;
     const uint32_t *vrec;
+
+    /* Teddy (small sets, x86 SSSE3/AVX2): the words in 8 buckets; a start passes when,
+     * for each of its first teddy_m bytes c, teddy_lo[j][c & 15] & teddy_hi[j][c >> 4]
+     * has a bucket in common with the other bytes' */
+    unsigned teddy_m;       /* 0: no Teddy for this set */
+    uint8_t teddy_lo[4][16];
+    uint8_t teddy_hi[4][16];
 
     size_t memory;          /* bytes held */
     void *blocks[24];       /* every allocation, freed by kmp_wordset_free */

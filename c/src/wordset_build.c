@@ -21,6 +21,8 @@
 /* the prefilter: stride 2 over 3-byte windows up to this many 4-byte prefixes; bitmap bits
  * per window entry while the bitmap fits in 2^18 bits (32 KiB) */
 #define KMP__STRIDE3_MAX_GROUPS 4096u
+/* Teddy up to this many words: 2 per bucket keep the nibble masks selective */
+#define KMP__TEDDY_MAX_WORDS 16u
 #define KMP__FILTER_BITS_PER_ENTRY 256u
 
 /* --- allocation: every block the set keeps is recorded (freed together) and counted -------- */
@@ -579,6 +581,25 @@ kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t 
         ws->vbits = vbits;
         ws->vslot = vslot;
         ws->vrec = vrec;
+    }
+    /* Teddy: the sorted words cut into 8 runs (words sharing first bytes share a bucket,
+     * so the masks stay tight); with ignore case both cases of a letter pass */
+    if (n <= KMP__TEDDY_MAX_WORDS) {
+        unsigned m = minlen < 4 ? (unsigned)minlen : 4u;
+        ws->teddy_m = m;
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t bucket = (uint8_t)(1u << (i * 8 / n));
+            const uint8_t *wp = bytes + off[sorted[i]];
+            for (unsigned j = 0; j < m; j++) {
+                uint8_t c = wp[j];
+                ws->teddy_lo[j][c & 15] |= bucket;
+                ws->teddy_hi[j][c >> 4] |= bucket;
+                if (icase && c >= 'a' && c <= 'z') {
+                    ws->teddy_lo[j][(c - 32) & 15] |= bucket;
+                    ws->teddy_hi[j][(c - 32) >> 4] |= bucket;
+                }
+            }
+        }
     }
     st = KMP_OK;
 

@@ -12,6 +12,10 @@
 #include "simd.h"
 #include "wordset.h"
 
+#if KMP_X86_SIMD
+#  include <immintrin.h>
+#endif
+
 enum { MODE_COUNT = 0, MODE_EACH = 1, MODE_PAIRS = 2 };
 
 /* Starts per segment: the unit of the fast scan's budget and of the sorts. Segments are at
@@ -395,12 +399,134 @@ filter_s2_bmi2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp
 }
 #endif
 
+/* --- Teddy ---------------------------------------------------------------------------------- */
+
+/* the candidates of a Teddy step: every start in bits; verify them in order */
+KMP_INLINE int teddy_verify(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t p, uint64_t bits,
+                            int64_t base, const int mode, kmp__results *res, uint64_t *cost, uint64_t budget)
+{
+    while (bits != 0) {
+        *cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(bits), base, mode, res);
+        bits &= bits - 1;
+    }
+    return res->nomem || *cost > budget;
+}
+
+/* the last starts, where a vector would read past len: each one verified (fewer than 36) */
+static void teddy_tail(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi,
+                       int64_t base, const int mode, kmp__results *res, uint64_t cost, uint64_t budget)
+{
+    size_t p = *pp;
+    for (; p < hi && len - p >= ws->k; p++) {
+        cost += verify_at(ws, buf, len, p, base, mode, res);
+        if (res->nomem || cost > budget) {
+            *pp = p + 1;
+            return;
+        }
+    }
+    *pp = hi;
+}
+
+#if KMP_X86_SIMD
+/*
+ * Teddy (as in Hyperscan and Rust's aho-corasick): for each of the first m bytes of a
+ * start, two pshufb lookups (low and high nibble) give the buckets whose words may have
+ * that byte there; the starts whose m byte sets still share a bucket are verified exactly.
+ * 16 (SSSE3) or 32 (AVX2) starts per step.
+ */
+__attribute__((target("ssse3"))) static KMP_NOINLINE void
+teddy_ssse3(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi, int64_t base,
+            const int mode, kmp__results *res, uint64_t budget)
+{
+    const unsigned m = ws->teddy_m;
+    const __m128i low4 = _mm_set1_epi8(0x0f), zero = _mm_setzero_si128();
+    __m128i lo[4], hm[4];
+    for (unsigned j = 0; j < 4; j++) {
+        lo[j] = _mm_loadu_si128((const __m128i *)ws->teddy_lo[j]);
+        hm[j] = _mm_loadu_si128((const __m128i *)ws->teddy_hi[j]);
+    }
+    uint64_t cost = 0;
+    size_t p = *pp;
+    while (p < hi && len - p >= 16 + 3) {
+        __m128i acc = _mm_set1_epi8(-1);
+        for (unsigned j = 0; j < m; j++) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(buf + p + j));
+            __m128i l = _mm_shuffle_epi8(lo[j], _mm_and_si128(v, low4));
+            __m128i h = _mm_shuffle_epi8(hm[j], _mm_and_si128(_mm_srli_epi16(v, 4), low4));
+            acc = _mm_and_si128(acc, _mm_and_si128(l, h));
+        }
+        uint64_t bits = (uint64_t)(~(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) & 0xffffu);
+        if (KMP_UNLIKELY(bits != 0)) {
+            if (hi - p < 16)
+                bits &= ((uint64_t)1 << (hi - p)) - 1;
+            if (teddy_verify(ws, buf, len, p, bits, base, mode, res, &cost, budget)) {
+                *pp = p + 16 < hi ? p + 16 : hi;
+                return;
+            }
+        }
+        p += 16;
+    }
+    if (p >= hi) {
+        *pp = hi;
+        return;
+    }
+    *pp = p;
+    teddy_tail(ws, buf, len, pp, hi, base, mode, res, cost, budget);
+}
+
+__attribute__((target("avx2"))) static KMP_NOINLINE void
+teddy_avx2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi, int64_t base,
+           const int mode, kmp__results *res, uint64_t budget)
+{
+    const unsigned m = ws->teddy_m;
+    const __m256i low4 = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+    __m256i lo[4], hm[4];
+    for (unsigned j = 0; j < 4; j++) { /* the 16-byte tables in both lanes (pshufb works per lane) */
+        lo[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ws->teddy_lo[j]));
+        hm[j] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)ws->teddy_hi[j]));
+    }
+    uint64_t cost = 0;
+    size_t p = *pp;
+    while (p < hi && len - p >= 32 + 3) {
+        __m256i acc = _mm256_set1_epi8(-1);
+        for (unsigned j = 0; j < m; j++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(buf + p + j));
+            __m256i l = _mm256_shuffle_epi8(lo[j], _mm256_and_si256(v, low4));
+            __m256i h = _mm256_shuffle_epi8(hm[j], _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+            acc = _mm256_and_si256(acc, _mm256_and_si256(l, h));
+        }
+        uint64_t bits = (uint64_t)~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero));
+        if (KMP_UNLIKELY(bits != 0)) {
+            if (hi - p < 32)
+                bits &= ((uint64_t)1 << (hi - p)) - 1;
+            if (teddy_verify(ws, buf, len, p, bits, base, mode, res, &cost, budget)) {
+                *pp = p + 32 < hi ? p + 32 : hi;
+                return;
+            }
+        }
+        p += 32;
+    }
+    if (p >= hi) {
+        *pp = hi;
+        return;
+    }
+    *pp = p;
+    teddy_tail(ws, buf, len, pp, hi, base, mode, res, cost, budget);
+}
+#endif
+
 typedef void (*filter_fn)(const kmp_wordset *, const uint8_t *, size_t, size_t *, size_t, int64_t, int,
                           kmp__results *, uint64_t);
 
+/* the prefilter for a set at a SIMD level: Teddy for small sets where the CPU has pshufb,
+ * else the hashed windows (with BMI2 shifts at the AVX2 level) */
 static filter_fn pick_filter(const kmp_wordset *ws, int level)
 {
 #if KMP_X86_SIMD
+    if (ws->teddy_m != 0 && level == KMP_SIMD_AVX2)
+        return teddy_avx2;
+    if (ws->teddy_m != 0 && level >= KMP_SIMD_SSE2 && __builtin_cpu_supports("ssse3"))
+        return teddy_ssse3;
     if (level == KMP_SIMD_AVX2 && __builtin_cpu_supports("bmi2"))
         return ws->stride == 2 ? filter_s2_bmi2 : filter_s1_bmi2;
 #else
