@@ -71,8 +71,8 @@ struct kmp_wordset {
     uint32_t wmask;         /* the window's bytes (w <= k + 1 - stride... see wordset_build.c) */
     uint32_t fmask;         /* wmask, bit 5 of each byte cleared with ignore case */
     unsigned fbits;         /* the bitmap has 1 << fbits bits: a blocked Bloom filter, two bits
-                               per window in one 64-bit word (one load per window) */
-    const uint64_t *bitmap;
+                               per window in one 32-bit word (one load per window) */
+    const uint32_t *bitmap;
     /* verification: open addressing over the exact (folded) k-byte prefixes; slot i is
      * vslot[2i] (the key) and vslot[2i + 1] (its record in vrec, KMP__NONE: empty). A
      * record: the number of words, then per word (ascending ids) its id, its length and
@@ -93,12 +93,16 @@ struct kmp_wordset {
     size_t nblocks;
 };
 
-#define KMP__FILTER_MULT 0x9E3779B97F4A7C15ull
+#define KMP__FILTER_MULT 0x9E3779B1u
 #define KMP__VERIFY_MULT 0x85EBCA77u
 
-/* The filter's hash of a window (masked): a 64-bit product; its top bits pick the bitmap's
- * word, bits 32..37 and 38..43 the two bits in it (fbits <= 22, so they never overlap). */
-static inline uint64_t kmp__filter_hash(uint32_t window) { return (uint64_t)window * KMP__FILTER_MULT; }
+/* The filter's hash of a (masked) window is its 32-bit product h: the top fbits - 5 bits of
+ * h pick the bitmap's 32-bit word, the next 5 and the 5 after them the two bits in it
+ * (12 <= fbits <= 22). The same in the scalar and the SIMD (gather) filters. */
+static inline uint32_t kmp__filter_hash(uint32_t window) { return window * KMP__FILTER_MULT; }
+#define KMP__FWORD(h, fbits) ((h) >> (37 - (fbits)))
+#define KMP__FBIT1(h, fbits) (((h) >> (32 - (fbits))) & 31)
+#define KMP__FBIT2(h, fbits) (((h) >> (27 - (fbits))) & 31)
 
 /* the k bytes at p as a little-endian integer (k <= 4; p[0..k) readable) */
 static inline uint32_t kmp__load_prefix(const uint8_t *p, unsigned k)

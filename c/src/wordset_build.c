@@ -520,16 +520,16 @@ kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t 
         ws->stride = stride;
         ws->wmask = w == 4 ? 0xFFFFFFFFu : (((uint32_t)1 << (8 * w)) - 1);
         ws->fmask = icase ? ws->wmask & 0xDFDFDFDFu : ws->wmask;
-        /* bits per window entry: fewer false positives while the bitmap stays in L1
-         * (32 KiB), then at most 512 KiB (L2) for the largest sets */
+        /* 64 bitmap bits per window entry (about 0.1% false positives) while the bitmap stays
+         * within half of L1 (16 KiB), 32 bits (0.5%) beyond, at most 512 KiB (L2) */
         const uint64_t entries = (uint64_t)groups * stride;
-        unsigned fbits = ceil_log2(entries * KMP__FILTER_BITS_PER_ENTRY);
-        if (fbits > 18) {
+        unsigned fbits = ceil_log2(entries * 64);
+        if (fbits > 17) {
             fbits = ceil_log2(entries * 32);
-            fbits = fbits < 18 ? 18 : fbits > 22 ? 22 : fbits;
+            fbits = fbits < 17 ? 17 : fbits > 22 ? 22 : fbits;
         }
         fbits = fbits < 12 ? 12 : fbits;
-        uint64_t *bitmap = keep_alloc(ws, ((size_t)1 << fbits) / 64, sizeof(uint64_t));
+        uint32_t *bitmap = keep_alloc(ws, ((size_t)1 << fbits) / 32, sizeof(uint32_t));
         unsigned vbits = ceil_log2((uint64_t)groups * 2);
         vbits = vbits < 4 ? 4 : vbits;
         uint32_t *vslot = keep_alloc(ws, (size_t)2 << vbits, sizeof(uint32_t));
@@ -570,8 +570,8 @@ kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t 
                 memcpy(vrec + rpos, wp + k, wl - k);
                 rpos += (wl - k + 3) / 4;
                 for (unsigned o = 0; o < stride; o++) { /* its windows in the bitmap */
-                    uint64_t h = kmp__filter_hash(kmp__load_prefix(wp + o, w) & ws->fmask);
-                    bitmap[h >> (64 - (fbits - 6))] |= ((uint64_t)1 << ((h >> 32) & 63)) | ((uint64_t)1 << ((h >> 38) & 63));
+                    uint32_t h = kmp__filter_hash(kmp__load_prefix(wp + o, w) & ws->fmask);
+                    bitmap[KMP__FWORD(h, fbits)] |= (1u << KMP__FBIT1(h, fbits)) | (1u << KMP__FBIT2(h, fbits));
                 }
             }
             i = j;

@@ -280,35 +280,42 @@ static KMP_NOINLINE uint64_t verify_at(const kmp_wordset *ws, const uint8_t *buf
     return cost;
 }
 
-/* both bits of a window's hash h set in its bitmap word */
+/* a window's hash, and the test of its two bits in its bitmap word: bit 0 of the result */
 #define KMP__HASH(x) kmp__filter_hash((uint32_t)(x) & fmask)
-#define KMP__HIT(bm, h) ((((bm)[(h) >> sh] >> (((h) >> 32) & 63)) & ((bm)[(h) >> sh] >> (((h) >> 38) & 63))) & 1u)
+#define KMP__PROBE(h) ((bm[KMP__FWORD(h, fb)] >> KMP__FBIT1(h, fb)) & (bm[KMP__FWORD(h, fb)] >> KMP__FBIT2(h, fb)))
 
 /*
  * The starts [*pp, hi) through the bitmap of hashed windows, verifying the candidates of
  * each hit, until the verification work passes `budget`. *pp receives the first start not
  * yet examined (hi when all were). Stride 1: eight windows (starts) per step from two
- * 8-byte loads. Stride 2: the windows at lo + 1, lo + 3, ... each stand for the starts
- * just before and at them; four windows (eight starts) per step. Hits are verified in
- * start order, so matches come out in (start, word) order.
+ * 8-byte loads. Stride 2: the windows at p + 1, p + 3, ... each stand for the starts just
+ * before and at them; eight windows (sixteen starts) per step. A step first ORs its probes
+ * (hits are rare) and sorts out which windows hit only then; hits are verified in start
+ * order, so matches come out in (start, word) order.
  */
 KMP_INLINE void filter_core(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi,
                             int64_t base, const int mode, kmp__results *res, uint64_t budget, const int stride)
 {
     const uint32_t fmask = ws->fmask;
-    const unsigned sh = 64 - (ws->fbits - 6);
-    const uint64_t *bm = ws->bitmap;
+    const unsigned fb = ws->fbits;
+    const uint32_t *bm = ws->bitmap;
     uint64_t cost = 0;
     size_t p = *pp; /* the next start to examine */
     if (stride == 1) {
-        while (p + 8 <= hi && len - p >= 12) {
-            const uint64_t x = load64le(buf + p), y = load64le(buf + p + 4);
-            const uint64_t h0 = KMP__HASH(x), h1 = KMP__HASH(x >> 8), h2 = KMP__HASH(x >> 16), h3 = KMP__HASH(x >> 24);
-            const uint64_t h4 = KMP__HASH(y), h5 = KMP__HASH(y >> 8), h6 = KMP__HASH(y >> 16), h7 = KMP__HASH(y >> 24);
-            uint64_t t = KMP__HIT(bm, h0) | KMP__HIT(bm, h1) << 1 | KMP__HIT(bm, h2) << 2 | KMP__HIT(bm, h3) << 3 |
-                         KMP__HIT(bm, h4) << 4 | KMP__HIT(bm, h5) << 5 | KMP__HIT(bm, h6) << 6 |
-                         KMP__HIT(bm, h7) << 7;
-            if (KMP_UNLIKELY(t != 0)) {
+        /* a step reads buf[p .. p + 12) and examines the starts p .. p + 7 */
+        if (hi - p >= 8 && len - p >= 12) {
+            const size_t lim = hi - 8 < len - 12 ? hi - 8 : len - 12;
+            for (; p <= lim; p += 8) {
+                const uint64_t x = load64le(buf + p), y = load64le(buf + p + 4);
+                const uint32_t h0 = KMP__HASH(x), h1 = KMP__HASH(x >> 8), h2 = KMP__HASH(x >> 16);
+                const uint32_t h3 = KMP__HASH(x >> 24), h4 = KMP__HASH(y), h5 = KMP__HASH(y >> 8);
+                const uint32_t h6 = KMP__HASH(y >> 16), h7 = KMP__HASH(y >> 24);
+                const uint32_t a0 = KMP__PROBE(h0), a1 = KMP__PROBE(h1), a2 = KMP__PROBE(h2), a3 = KMP__PROBE(h3);
+                const uint32_t a4 = KMP__PROBE(h4), a5 = KMP__PROBE(h5), a6 = KMP__PROBE(h6), a7 = KMP__PROBE(h7);
+                if (KMP_LIKELY(((a0 | a1 | a2 | a3 | a4 | a5 | a6 | a7) & 1) == 0))
+                    continue;
+                uint64_t t = (a0 & 1) | (a1 & 1) << 1 | (a2 & 1) << 2 | (a3 & 1) << 3 | (a4 & 1) << 4 |
+                             (a5 & 1) << 5 | (a6 & 1) << 6 | (a7 & 1) << 7;
                 do {
                     cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
                     t &= t - 1;
@@ -318,15 +325,14 @@ KMP_INLINE void filter_core(const kmp_wordset *ws, const uint8_t *buf, size_t le
                     return;
                 }
             }
-            p += 8;
         }
         for (; p < hi; p++) {
             size_t room = len - p;
             if (room < ws->k)
                 break; /* no word fits here, nor further on */
             uint32_t x = room >= 4 ? load32le(buf + p) : kmp__load_prefix(buf + p, (unsigned)room);
-            uint64_t h = KMP__HASH(x);
-            if (KMP__HIT(bm, h)) {
+            uint32_t h = KMP__HASH(x);
+            if (KMP__PROBE(h) & 1) {
                 cost += verify_at(ws, buf, len, p, base, mode, res);
                 if (res->nomem || cost > budget) {
                     *pp = p + 1;
@@ -335,31 +341,39 @@ KMP_INLINE void filter_core(const kmp_wordset *ws, const uint8_t *buf, size_t le
             }
         }
     } else {
-        /* the window at p + 1 stands for the starts p and p + 1 */
-        while (p + 8 <= hi && len - p >= 13) {
-            const uint64_t x = load64le(buf + p + 1), y = load64le(buf + p + 5);
-            const uint64_t h0 = KMP__HASH(x), h1 = KMP__HASH(x >> 16), h2 = KMP__HASH(y), h3 = KMP__HASH(y >> 16);
-            uint64_t t = KMP__HIT(bm, h0) | KMP__HIT(bm, h1) << 2 | KMP__HIT(bm, h2) << 4 | KMP__HIT(bm, h3) << 6;
-            if (KMP_UNLIKELY(t != 0)) {
+        /* a step reads buf[p + 1 .. p + 21) and examines the starts p .. p + 15 */
+        if (hi - p >= 16 && len - p >= 21) {
+            const size_t lim = hi - 16 < len - 21 ? hi - 16 : len - 21;
+            for (; p <= lim; p += 16) {
+                const uint64_t x = load64le(buf + p + 1), y = load64le(buf + p + 5);
+                const uint64_t z = load64le(buf + p + 9), u = load64le(buf + p + 13);
+                const uint32_t h0 = KMP__HASH(x), h1 = KMP__HASH(x >> 16), h2 = KMP__HASH(y);
+                const uint32_t h3 = KMP__HASH(y >> 16), h4 = KMP__HASH(z), h5 = KMP__HASH(z >> 16);
+                const uint32_t h6 = KMP__HASH(u), h7 = KMP__HASH(u >> 16);
+                const uint32_t a0 = KMP__PROBE(h0), a1 = KMP__PROBE(h1), a2 = KMP__PROBE(h2), a3 = KMP__PROBE(h3);
+                const uint32_t a4 = KMP__PROBE(h4), a5 = KMP__PROBE(h5), a6 = KMP__PROBE(h6), a7 = KMP__PROBE(h7);
+                if (KMP_LIKELY(((a0 | a1 | a2 | a3 | a4 | a5 | a6 | a7) & 1) == 0))
+                    continue;
+                uint64_t t = (a0 & 1) | (a1 & 1) << 2 | (a2 & 1) << 4 | (a3 & 1) << 6 | (a4 & 1) << 8 |
+                             (a5 & 1) << 10 | (a6 & 1) << 12 | (a7 & 1) << 14;
                 t |= t << 1; /* both starts of each window */
                 do {
                     cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
                     t &= t - 1;
                 } while (t != 0);
                 if (res->nomem || cost > budget) {
-                    *pp = p + 8;
+                    *pp = p + 16;
                     return;
                 }
             }
-            p += 8;
         }
         for (; p < hi; p += 2) {
             size_t room = len - p; /* the window at p + 1 has room - 1 bytes */
             if (room < ws->k)
                 break;
             uint32_t x = room >= 5 ? load32le(buf + p + 1) : kmp__load_prefix(buf + p + 1, (unsigned)room - 1);
-            uint64_t h = KMP__HASH(x);
-            if (KMP__HIT(bm, h)) {
+            uint32_t h = KMP__HASH(x);
+            if (KMP__PROBE(h) & 1) {
                 cost += verify_at(ws, buf, len, p, base, mode, res);
                 if (p + 1 < hi)
                     cost += verify_at(ws, buf, len, p + 1, base, mode, res);
@@ -383,22 +397,6 @@ static KMP_NOINLINE void filter_s2(const kmp_wordset *ws, const uint8_t *buf, si
 {
     filter_core(ws, buf, len, pp, hi, base, mode, res, budget, 2);
 }
-#if KMP_X86_SIMD
-/* the same loops where BMI2 (with AVX2) gives flag-free variable shifts */
-__attribute__((target("avx2,bmi,bmi2"))) static KMP_NOINLINE void
-filter_s1_bmi2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi, int64_t base,
-               const int mode, kmp__results *res, uint64_t budget)
-{
-    filter_core(ws, buf, len, pp, hi, base, mode, res, budget, 1);
-}
-__attribute__((target("avx2,bmi,bmi2"))) static KMP_NOINLINE void
-filter_s2_bmi2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi, int64_t base,
-               const int mode, kmp__results *res, uint64_t budget)
-{
-    filter_core(ws, buf, len, pp, hi, base, mode, res, budget, 2);
-}
-#endif
-
 /* --- Teddy ---------------------------------------------------------------------------------- */
 
 /* the candidates of a Teddy step: every start in bits; verify them in order */
@@ -515,11 +513,72 @@ teddy_avx2(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, si
 }
 #endif
 
+#if KMP_X86_SIMD
+/*
+ * The hashed-window filter with AVX2: eight windows per step hashed in one vector multiply,
+ * their bitmap words fetched by one gather, both bits tested at once; the same bitmap and
+ * hash as the scalar loops (wordset.h), which finish the last starts.
+ */
+__attribute__((target("avx2,bmi,bmi2"))) static KMP_NOINLINE void
+filter_gather(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp, size_t hi, int64_t base,
+              const int mode, kmp__results *res, uint64_t budget)
+{
+    const int stride = (int)ws->stride;
+    const unsigned fb = ws->fbits;
+    const int *bm = (const int *)ws->bitmap;
+    const __m256i fmask = _mm256_set1_epi32((int)ws->fmask), mult = _mm256_set1_epi32((int)KMP__FILTER_MULT);
+    const __m256i v31 = _mm256_set1_epi32(31);
+    const __m128i sh_word = _mm_cvtsi32_si128((int)(37 - fb)), sh_b1 = _mm_cvtsi32_si128((int)(32 - fb));
+    const __m128i sh_b2 = _mm_cvtsi32_si128((int)(27 - fb));
+    /* per 128-bit lane, four windows: at offsets 0, 2, 4, 6 (stride 2) or 0, 1, 2, 3 */
+    const __m256i ctl = stride == 2
+        ? _mm256_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9)
+        : _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6, 0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6);
+    const size_t step = (size_t)(8 * stride);     /* starts per step */
+    const size_t first = stride == 2 ? 1 : 0;     /* the first window's offset from the step's start */
+    const size_t lane = (size_t)(4 * stride);     /* the second lane's windows begin here */
+    uint64_t cost = 0;
+    size_t p = *pp;
+    /* a step reads buf[p + first .. p + first + lane + 16) */
+    if (hi - p >= step && len - p >= first + lane + 16) {
+        const size_t lim = hi - step < len - (first + lane + 16) ? hi - step : len - (first + lane + 16);
+        for (; p <= lim; p += step) {
+            __m256i v = _mm256_loadu2_m128i((const __m128i *)(buf + p + first + lane), (const __m128i *)(buf + p + first));
+            __m256i h = _mm256_mullo_epi32(_mm256_and_si256(_mm256_shuffle_epi8(v, ctl), fmask), mult);
+            __m256i words = _mm256_i32gather_epi32(bm, _mm256_srl_epi32(h, sh_word), 4);
+            __m256i b1 = _mm256_and_si256(_mm256_srl_epi32(h, sh_b1), v31);
+            __m256i b2 = _mm256_and_si256(_mm256_srl_epi32(h, sh_b2), v31);
+            __m256i hit = _mm256_and_si256(_mm256_srlv_epi32(words, b1), _mm256_srlv_epi32(words, b2));
+            uint32_t m = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(hit, 31)));
+            if (KMP_LIKELY(m == 0))
+                continue;
+            uint64_t t = m;
+            if (stride == 2) { /* window j stands for the starts 2j and 2j + 1 */
+                t = _pdep_u64(t, 0x5555u);
+                t |= t << 1;
+            }
+            do {
+                cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
+                t &= t - 1;
+            } while (t != 0);
+            if (res->nomem || cost > budget) {
+                *pp = p + step;
+                return;
+            }
+        }
+    }
+    *pp = p;
+    if (p < hi)
+        filter_core(ws, buf, len, pp, hi, base, mode, res, budget > cost ? budget - cost : 0, stride);
+}
+#endif
+
 typedef void (*filter_fn)(const kmp_wordset *, const uint8_t *, size_t, size_t *, size_t, int64_t, int,
                           kmp__results *, uint64_t);
 
 /* the prefilter for a set at a SIMD level: Teddy for small sets where the CPU has pshufb,
- * else the hashed windows (with BMI2 shifts at the AVX2 level) */
+ * else the hashed windows (eight at a time with an AVX2 gather at the AVX2 level; measured
+ * 1.4-1.8x faster than the scalar loop here for 1,000 to 100,000 words) */
 static filter_fn pick_filter(const kmp_wordset *ws, int level)
 {
 #if KMP_X86_SIMD
@@ -528,7 +587,7 @@ static filter_fn pick_filter(const kmp_wordset *ws, int level)
     if (ws->teddy_m != 0 && level >= KMP_SIMD_SSE2 && __builtin_cpu_supports("ssse3"))
         return teddy_ssse3;
     if (level == KMP_SIMD_AVX2 && __builtin_cpu_supports("bmi2"))
-        return ws->stride == 2 ? filter_s2_bmi2 : filter_s1_bmi2;
+        return filter_gather;
 #else
     (void)level;
 #endif

@@ -277,33 +277,33 @@ class _Core(_Immutable):
 core = _Core()
 
 
-# --- the public functions through the current frontend (kmpsearch._frontend.make_api with
-# kernels). The lead replaces this tail with `globals().update(make_api("cffi", core))`
-# once the frontend takes a core. -------------------------------------------------------
+# --- the public functions. The frontend that takes a core (make_api(name, core)) gives
+# them all; until it is here, thin wrappers over the core serve the kernel-based one. ----------
+
+import inspect  # noqa: E402
 
 from .._frontend import make_api  # noqa: E402
 
-__all__ += ["count", "count_in_file", "find_all", "find_all_in_file"]
+if "core" in inspect.signature(make_api).parameters:
+    globals().update(make_api("cffi", core))
+else:  # the kernel-based frontend: count(buf, needle, threads, min_chunk, scan) and so on
+    __all__ += ["count", "count_in_file", "find_all", "find_all_in_file"]
 
+    def _count(buf, needle, threads, min_chunk, scan):
+        return core.compile_pattern(needle).count(buf, threads, min_chunk, scan, "auto")
 
-def _count(buf, needle, threads, min_chunk, scan):
-    return core.compile_pattern(needle).count(buf, threads, min_chunk, scan, "auto")
+    def _find_all(buf, needle, threads, min_chunk, scan):
+        return core.compile_pattern(needle).find_all(buf, threads, min_chunk, scan, "auto")
 
+    def _file_kernel(method: str):
+        def kernel(fd, path, needle, threads, min_chunk, scan):
+            try:
+                pattern = core.compile_pattern(needle)
+                return getattr(pattern, method)(fd, os.fstat(fd).st_size, threads, min_chunk, scan, "auto")
+            except OSError as exc:  # that frontend expects the path in the error
+                raise OSError(exc.errno, exc.strerror, path) from None
+        return kernel
 
-def _find_all(buf, needle, threads, min_chunk, scan):
-    return core.compile_pattern(needle).find_all(buf, threads, min_chunk, scan, "auto")
-
-
-def _file_kernel(method: str):
-    def kernel(fd, path, needle, threads, min_chunk, scan):
-        try:
-            pattern = core.compile_pattern(needle)
-            return getattr(pattern, method)(fd, os.fstat(fd).st_size, threads, min_chunk, scan, "auto")
-        except OSError as exc:  # the old frontend expects the path in the error
-            raise OSError(exc.errno, exc.strerror, path) from None
-    return kernel
-
-
-find_all, count, find_all_in_file, count_in_file = make_api(
-    "cffi", count=_count, find_all=_find_all, count_fd=_file_kernel("count_fd"),
-    find_all_fd=_file_kernel("find_all_fd"), scans=SCANS, default_scan=DEFAULT_SCAN)
+    find_all, count, find_all_in_file, count_in_file = make_api(
+        "cffi", count=_count, find_all=_find_all, count_fd=_file_kernel("count_fd"),
+        find_all_fd=_file_kernel("find_all_fd"), scans=SCANS, default_scan=DEFAULT_SCAN)
