@@ -6,7 +6,7 @@
  * class, the others share one; with KMP_IGNORE_CASE an upper-case letter is in its lower
  * case's class), in one of two forms:
  *   dense:   a DFA (failure transitions resolved), 4-byte premultiplied state ids
- *            (state index << shift, 1 << shift >= classes), the states that report matches
+ *            (state index * classes), the states that report matches
  *            numbered last so one compare spots them. Used while the table is small enough to
  *            stay in cache (KMP__DENSE_MAX_BYTES).
  *   compact: the trie in BFS order (a state's children are consecutive states, so an edge is
@@ -30,6 +30,14 @@
 
 #define KMP__NONE UINT32_MAX
 
+/* a state of the compact form */
+typedef struct kmp__cstate {
+    uint32_t child_lo; /* its children are the states child_lo .. the next state's child_lo */
+    uint32_t fail;
+    uint32_t rowi;     /* its resolved row, or KMP__NONE (the root has row 0) */
+    uint32_t outi;     /* its output record, or KMP__NONE */
+} kmp__cstate;
+
 typedef struct kmp__outrec {
     uint32_t count; /* words ending here or at any suffix of this state (the whole chain) */
     uint32_t lo, hi; /* the words ending exactly here: term_words[lo..hi) (ascending ids) */
@@ -47,21 +55,17 @@ struct kmp_wordset {
     unsigned nclasses;
 
     uint32_t nstates;
-    const uint32_t *depth;  /* [nstates]: the length of the prefix a state stands for (dense: by s >> shift) */
+    const uint32_t *depth;  /* [nstates]: the length of the prefix a state stands for (dense: by s / classes) */
     const kmp__outrec *out; /* output records */
     const uint32_t *term_words;
 
     int dense;
     /* dense */
-    const uint32_t *trans;  /* [nstates << shift] */
-    unsigned shift;
+    const uint32_t *trans;  /* [nstates * nclasses] */
     uint32_t first_match;   /* premultiplied id of the first state with a record */
     /* compact */
-    const uint32_t *child_lo; /* [nstates + 1]: the children of s are states child_lo[s] .. child_lo[s + 1] */
+    const kmp__cstate *cstates; /* [nstates + 1] (the last one only ends the children list) */
     const uint8_t *label;     /* [nstates]: the class of the edge into s */
-    const uint32_t *fail;     /* [nstates] */
-    const uint32_t *outi;     /* [nstates]: record index or KMP__NONE */
-    const uint32_t *rowi;     /* [nstates]: resolved row index or KMP__NONE (the root has row 0) */
     const uint32_t *rows;     /* [rows * nclasses] */
 
     /* prefilter */

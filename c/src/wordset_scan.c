@@ -97,7 +97,7 @@ KMP_INLINE void dense_run(const kmp_wordset *ws, const uint8_t *buf, size_t len,
     const uint32_t *trans = ws->trans;
     const uint8_t *cls = ws->cls;
     const uint32_t first_match = ws->first_match;
-    const unsigned shift = ws->shift;
+    const uint32_t nc = ws->nclasses;
     uint32_t s = 0;
     uint64_t cnt = 0;
     size_t i = lo;
@@ -105,7 +105,7 @@ KMP_INLINE void dense_run(const kmp_wordset *ws, const uint8_t *buf, size_t len,
     for (; i < main_end; i++) {
         s = trans[s + cls[buf[i]]];
         if (KMP_UNLIKELY(s >= first_match)) {
-            uint32_t r = (s - first_match) >> shift;
+            uint32_t r = (s - first_match) / nc;
             if (mode == MODE_COUNT)
                 cnt += ws->out[r].count;
             else if (report_chain(ws, r, i, hi, base, mode, res) != 0)
@@ -117,9 +117,9 @@ KMP_INLINE void dense_run(const kmp_wordset *ws, const uint8_t *buf, size_t len,
         return;
     for (; i < len; i++) {
         s = trans[s + cls[buf[i]]];
-        if (i + 1 - ws->depth[s >> shift] >= hi)
+        if (i + 1 - ws->depth[s / nc] >= hi)
             break;
-        if (s >= first_match && report_chain(ws, (s - first_match) >> shift, i, hi, base, mode, res) != 0)
+        if (s >= first_match && report_chain(ws, (s - first_match) / nc, i, hi, base, mode, res) != 0)
             break;
     }
 }
@@ -129,15 +129,15 @@ KMP_INLINE void dense_run(const kmp_wordset *ws, const uint8_t *buf, size_t len,
 KMP_INLINE uint32_t compact_step(const kmp_wordset *ws, uint32_t s, uint8_t c)
 {
     for (;;) {
-        uint32_t r = ws->rowi[s];
-        if (r != KMP__NONE)
-            return ws->rows[(size_t)r * ws->nclasses + c];
-        uint32_t j = ws->child_lo[s], e = ws->child_lo[s + 1];
+        const kmp__cstate *st = &ws->cstates[s];
+        if (st->rowi != KMP__NONE)
+            return ws->rows[(size_t)st->rowi * ws->nclasses + c];
+        uint32_t j = st->child_lo, e = st[1].child_lo;
         while (j < e && ws->label[j] < c)
             j++;
         if (j < e && ws->label[j] == c)
             return j;
-        s = ws->fail[s];
+        s = st->fail;
     }
 }
 
@@ -145,14 +145,14 @@ KMP_INLINE void compact_run(const kmp_wordset *ws, const uint8_t *buf, size_t le
                             const int mode, kmp__results *res)
 {
     const uint8_t *cls = ws->cls;
-    const uint32_t *outi = ws->outi;
+    const kmp__cstate *cs = ws->cstates;
     uint32_t s = 0;
     uint64_t cnt = 0;
     size_t i = lo;
     const size_t main_end = hi < len ? hi : len;
     for (; i < main_end; i++) {
         s = compact_step(ws, s, cls[buf[i]]);
-        uint32_t r = outi[s];
+        uint32_t r = cs[s].outi;
         if (KMP_UNLIKELY(r != KMP__NONE)) {
             if (mode == MODE_COUNT)
                 cnt += ws->out[r].count;
@@ -167,7 +167,7 @@ KMP_INLINE void compact_run(const kmp_wordset *ws, const uint8_t *buf, size_t le
         s = compact_step(ws, s, cls[buf[i]]);
         if (i + 1 - ws->depth[s] >= hi)
             break;
-        if (outi[s] != KMP__NONE && report_chain(ws, outi[s], i, hi, base, mode, res) != 0)
+        if (cs[s].outi != KMP__NONE && report_chain(ws, cs[s].outi, i, hi, base, mode, res) != 0)
             break;
     }
 }
