@@ -106,7 +106,7 @@ class _Immutable:
         raise AttributeError(f"{type(self).__name__} objects are immutable")
 
 
-class Pattern(_Immutable):
+class _CPattern(_Immutable):
     """A compiled pattern (kmp_searcher): count / find_all in memory or in a file."""
 
     __slots__ = ("_s", "needle")
@@ -159,7 +159,7 @@ class Pattern(_Immutable):
         return found
 
 
-class WordSet(_Immutable):
+class _CWordSet(_Immutable):
     """A compiled set of words (kmp_wordset, Aho-Corasick + prefilter): every occurrence
     of every word, overlapping ones included, as (offset, word index) sorted by offset then
     index; counts in total or per word; in memory or in a file."""
@@ -248,13 +248,14 @@ class _Core(_Immutable):
     scans = SCANS
     simd_levels = SIMD_LEVELS
 
+    # (private class names: make_api puts the public Pattern and WordSet in this module)
     @staticmethod
-    def compile_pattern(needle: bytes) -> Pattern:
-        return Pattern(needle)
+    def compile_pattern(needle: bytes) -> _CPattern:
+        return _CPattern(needle)
 
     @staticmethod
-    def compile_words(words: list[bytes], ignore_case: bool) -> WordSet:
-        return WordSet(words, ignore_case)
+    def compile_words(words: list[bytes], ignore_case: bool) -> _CWordSet:
+        return _CWordSet(words, ignore_case)
 
     @staticmethod
     def plan(n: int, m: int, threads: int, min_chunk: int) -> list[tuple[int, int]]:
