@@ -8,12 +8,14 @@
  * later chunk's read fails (KMP_ERR_IO), the search reports the I/O error and its errno,
  * not "truncated" (which the Python binding treats as "here is what was found"); a word-set
  * search of a file that ends early finds exactly the matches in the bytes before the end,
- * whatever the threads and the read block size.
+ * whatever the threads and the read block size. pthread_create is wrapped too: a chunk whose
+ * thread cannot be started runs on the calling thread, with the same results.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,6 +28,17 @@
 
 static off_t fail_from = -1; /* reads at offsets >= this fail with EIO; -1: none */
 static off_t eof_at = -1;    /* the file seems to end here (reads stop short); -1: none */
+static int refuse_threads = 0; /* pthread_create fails (EAGAIN) for every refuse_threads-th call */
+static int thread_calls = 0;   /* (only the test's main thread starts searches here) */
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    if (refuse_threads > 0 && ++thread_calls % refuse_threads == 0)
+        return EAGAIN;
+    return __real_pthread_create(t, a, fn, arg);
+}
 
 ssize_t __real_pread64(int fd, void *buf, size_t n, off_t off);
 ssize_t __wrap_pread64(int fd, void *buf, size_t n, off_t off);
@@ -134,6 +147,46 @@ static void check_words_truncated(void)
     close(fd);
 }
 
+/* Threads that cannot be started: their chunks run on the calling thread, same results. */
+static void check_threads_refused(void)
+{
+    static const char *const words[] = {"ab", "abcab", "ca", "b"};
+    size_t lens[4] = {2, 5, 2, 1};
+    uint8_t data[5000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)"abcabcabxab"[(i * 5 + i / 7) % 11];
+    int64_t want_off[5000 * 4];
+    uint32_t want_word[5000 * 4];
+    size_t want = naive_pairs(data, sizeof data, words, 4, want_off, want_word);
+    kmp_wordset *ws = NULL;
+    kmp_searcher *s = NULL;
+    if (kmp_wordset_new((const void *const *)words, lens, 4, 0, &ws) != KMP_OK || kmp_searcher_new("ab", 2, &s) != KMP_OK)
+        exit(2);
+    uint64_t pattern_count = 0;
+    for (size_t i = 0; i < want; i++)
+        pattern_count += want_word[i] == 0;
+    for (int every = 1; every <= 3; every++) {
+        refuse_threads = every; /* 1: no thread ever starts */
+        kmp_options opt = KMP_OPTIONS_INIT;
+        opt.threads = 7;
+        opt.min_chunk = 100;
+        kmp_word_matches m = KMP_WORD_MATCHES_INIT;
+        kmp_status st = kmp_wordset_find_all(ws, data, sizeof data, &opt, &m);
+        int ok = st == KMP_OK && m.len == want;
+        for (size_t i = 0; ok && i < want; i++)
+            ok = m.offsets[i] == want_off[i] && m.words[i] == want_word[i];
+        CHECK(ok, "threads refused (1 in %d): %s, %zu vs %zu matches", every, kmp_strerror(st), m.len, want);
+        kmp_word_matches_free(&m);
+        uint64_t count = 0;
+        st = kmp_count(s, data, sizeof data, &opt, &count);
+        CHECK(st == KMP_OK && count == pattern_count, "single pattern, threads refused (1 in %d)", every);
+    }
+    CHECK(thread_calls > 0, "the engine asked for threads");
+    refuse_threads = 0;
+    kmp_wordset_free(ws);
+    kmp_searcher_free(s);
+}
+
 int main(void)
 {
     char path[] = "/tmp/kmp-faults-XXXXXX";
@@ -182,6 +235,7 @@ int main(void)
     close(fd);
     fail_from = -1;
     check_words_truncated();
+    check_threads_refused();
     if (failures == 0)
         printf("faults: all checks passed\n");
     return failures == 0 ? 0 : 1;
