@@ -347,7 +347,7 @@ static void test_differential(void)
     }
 }
 
-/* More than 16 words of 4 bytes or more: the hashed-window prefilter with stride 2 (3- or
+/* More than 40 words of 4 bytes or more: the hashed-window prefilter with stride 2 (3- or
  * 4-byte windows at every other position), scalar and gathered, instead of Teddy. */
 static void test_long_words(void)
 {
@@ -357,7 +357,7 @@ static void test_long_words(void)
     for (int iter = 0; iter < 40; iter++) {
         int icase = iter % 4 == 3;
         size_t sigma = 2 + below(&r, sizeof ALPHA_LONG - 1);
-        size_t minlen = 4 + (size_t)(iter % 3), count = 17 + below(&r, 150);
+        size_t minlen = 4 + (size_t)(iter % 3), count = 41 + below(&r, 150);
         wordlist l = {0};
         uint8_t w[16];
         while (l.n < count) {
