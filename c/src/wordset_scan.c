@@ -222,37 +222,44 @@ static void automaton(const kmp_wordset *ws, const uint8_t *buf, size_t len, siz
 
 /* --- the prefilter ----------------------------------------------------------------------------- */
 
-/* Verify the words whose k-byte prefix is the one at p, in ascending word order; return
- * the work done (words compared, long compares weigh more). */
-static KMP_NOINLINE uint64_t verify_at(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t p,
-                                       int64_t base, const int mode, kmp__results *res)
+/* the exact table's key at p: the k bytes there, folded (the caller checked len - p >= k) */
+static inline uint32_t key_at(const kmp_wordset *ws, const uint8_t *text, size_t room)
+{
+    if (!(ws->flags & KMP_IGNORE_CASE) && room >= 4)
+        return load32le(text) & ws->kmask;
+    uint32_t key = 0;
+    for (unsigned j = 0; j < ws->k; j++)
+        key |= (uint32_t)ws->fold[text[j]] << (8 * j);
+    return key;
+}
+
+static inline uint32_t key_slot(const kmp_wordset *ws, uint32_t key)
+{
+    return (key * KMP__VERIFY_MULT) >> (32 - ws->vbits);
+}
+
+/* the record of the words with this key, or KMP__NONE (a false positive of the bitmap) */
+static inline uint32_t find_record(const kmp_wordset *ws, uint32_t key, uint32_t slot)
+{
+    const uint32_t vmask = (uint32_t)(((uint64_t)1 << ws->vbits) - 1);
+    for (;;) {
+        uint32_t rec = ws->vslot[2 * slot + 1];
+        if (rec == KMP__NONE || ws->vslot[2 * slot] == key)
+            return rec;
+        slot = (slot + 1) & vmask;
+    }
+}
+
+/* Compare the words of record rec with the text at p, in ascending word order; return the
+ * work done (words compared, long compares weigh more). */
+static uint64_t verify_record(const kmp_wordset *ws, uint32_t rec, const uint8_t *buf, size_t len, size_t p,
+                              int64_t base, const int mode, kmp__results *res)
 {
     const unsigned k = ws->k;
     const size_t room = len - p;
-    if (room < k)
-        return 1; /* no word fits */
     const uint8_t *text = buf + p;
     const int icase = (ws->flags & KMP_IGNORE_CASE) != 0;
     const uint8_t *fold = ws->fold;
-    uint32_t key;
-    if (!icase && room >= 4) {
-        key = load32le(text) & ws->kmask;
-    } else {
-        key = 0;
-        for (unsigned j = 0; j < k; j++)
-            key |= (uint32_t)fold[text[j]] << (8 * j);
-    }
-    const uint32_t vmask = (uint32_t)(((uint64_t)1 << ws->vbits) - 1);
-    uint32_t slot = (key * KMP__VERIFY_MULT) >> (32 - ws->vbits);
-    uint32_t rec;
-    for (;;) {
-        rec = ws->vslot[2 * slot + 1];
-        if (rec == KMP__NONE)
-            return 1; /* a false positive of the bitmap */
-        if (ws->vslot[2 * slot] == key)
-            break;
-        slot = (slot + 1) & vmask;
-    }
     const uint32_t *r = ws->vrec + rec;
     uint32_t count = *r++;
     uint64_t cost = 1 + count;
@@ -277,6 +284,58 @@ static KMP_NOINLINE uint64_t verify_at(const kmp_wordset *ws, const uint8_t *buf
         if (eq && emit(res, mode, base + (int64_t)p, id) != 0)
             break;
     }
+    return cost;
+}
+
+/* Verify the words whose k-byte prefix is the one at p; return the work done. */
+static KMP_NOINLINE uint64_t verify_at(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t p,
+                                       int64_t base, const int mode, kmp__results *res)
+{
+    if (len - p < ws->k)
+        return 1; /* no word fits */
+    uint32_t key = key_at(ws, buf + p, len - p);
+    uint32_t rec = find_record(ws, key, key_slot(ws, key));
+    return rec == KMP__NONE ? 1 : verify_record(ws, rec, buf, len, p, base, mode, res);
+}
+
+/*
+ * Candidate starts verified in batches: for a large set the exact table and the records
+ * are out of cache, so a batch first prefetches every candidate's slot, then every record,
+ * then compares (in start order): the misses overlap instead of following one another.
+ */
+#define KMP__BATCH 64
+
+typedef struct batch {
+    size_t n;
+    size_t pos[KMP__BATCH];
+    uint32_t key[KMP__BATCH];
+    uint32_t rec[KMP__BATCH];
+} batch;
+
+static KMP_NOINLINE uint64_t verify_batch(const kmp_wordset *ws, batch *b, const uint8_t *buf, size_t len,
+                                          int64_t base, const int mode, kmp__results *res)
+{
+    uint64_t cost = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++) { /* the starts where a word fits */
+        if (len - b->pos[i] < ws->k) {
+            cost++;
+            continue;
+        }
+        b->pos[n] = b->pos[i];
+        b->key[n] = key_at(ws, buf + b->pos[i], len - b->pos[i]);
+        b->rec[n] = key_slot(ws, b->key[n]);
+        __builtin_prefetch(&ws->vslot[2 * b->rec[n]]);
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b->rec[i] = find_record(ws, b->key[i], b->rec[i]);
+        if (b->rec[i] != KMP__NONE)
+            __builtin_prefetch(&ws->vrec[b->rec[i]]);
+    }
+    for (size_t i = 0; i < n && !res->nomem; i++)
+        cost += b->rec[i] == KMP__NONE ? 1 : verify_record(ws, b->rec[i], buf, len, b->pos[i], base, mode, res);
+    b->n = 0;
     return cost;
 }
 
@@ -539,6 +598,8 @@ filter_gather(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp,
     const size_t lane = (size_t)(4 * stride);     /* the second lane's windows begin here */
     uint64_t cost = 0;
     size_t p = *pp;
+    batch b;
+    b.n = 0;
     /* a step reads buf[p + first .. p + first + lane + 16) */
     if (hi - p >= step && len - p >= first + lane + 16) {
         const size_t lim = hi - step < len - (first + lane + 16) ? hi - step : len - (first + lane + 16);
@@ -558,13 +619,23 @@ filter_gather(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp,
                 t |= t << 1;
             }
             do {
-                cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
+                b.pos[b.n++] = p + (size_t)__builtin_ctzll(t);
                 t &= t - 1;
             } while (t != 0);
-            if (res->nomem || cost > budget) {
-                *pp = p + step;
-                return;
+            if (b.n > KMP__BATCH - 16) {
+                cost += verify_batch(ws, &b, buf, len, base, mode, res);
+                if (res->nomem || cost > budget) {
+                    *pp = p + step;
+                    return;
+                }
             }
+        }
+    }
+    if (b.n != 0) {
+        cost += verify_batch(ws, &b, buf, len, base, mode, res);
+        if (res->nomem || cost > budget) {
+            *pp = p;
+            return;
         }
     }
     *pp = p;
