@@ -29,6 +29,24 @@
 #  define KMP_UNLIKELY(x) (x)
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#  define KMP_CTZ64(x) ((unsigned)__builtin_ctzll(x))
+#  define KMP_PREFETCH(p) __builtin_prefetch(p)
+#else
+/* the index of the lowest set bit of x != 0 */
+static inline unsigned kmp__ctz64(uint64_t x)
+{
+    unsigned n = 0;
+    while (!(x & 1)) {
+        x >>= 1;
+        n++;
+    }
+    return n;
+}
+#  define KMP_CTZ64(x) kmp__ctz64(x)
+#  define KMP_PREFETCH(p) ((void)(p))
+#endif
+
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #  define KMP_X86_SIMD 1
 #else

@@ -325,13 +325,13 @@ static KMP_NOINLINE uint64_t verify_batch(const kmp_wordset *ws, batch *b, const
         b->pos[n] = b->pos[i];
         b->key[n] = key_at(ws, buf + b->pos[i], len - b->pos[i]);
         b->rec[n] = key_slot(ws, b->key[n]);
-        __builtin_prefetch(&ws->vslot[2 * b->rec[n]]);
+        KMP_PREFETCH(&ws->vslot[2 * b->rec[n]]);
         n++;
     }
     for (size_t i = 0; i < n; i++) {
         b->rec[i] = find_record(ws, b->key[i], b->rec[i]);
         if (b->rec[i] != KMP__NONE)
-            __builtin_prefetch(&ws->vrec[b->rec[i]]);
+            KMP_PREFETCH(&ws->vrec[b->rec[i]]);
     }
     for (size_t i = 0; i < n && !res->nomem; i++)
         cost += b->rec[i] == KMP__NONE ? 1 : verify_record(ws, b->rec[i], buf, len, b->pos[i], base, mode, res);
@@ -376,7 +376,7 @@ KMP_INLINE void filter_core(const kmp_wordset *ws, const uint8_t *buf, size_t le
                 uint64_t t = (a0 & 1) | (a1 & 1) << 1 | (a2 & 1) << 2 | (a3 & 1) << 3 | (a4 & 1) << 4 |
                              (a5 & 1) << 5 | (a6 & 1) << 6 | (a7 & 1) << 7;
                 do {
-                    cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
+                    cost += verify_at(ws, buf, len, p + (size_t)KMP_CTZ64(t), base, mode, res);
                     t &= t - 1;
                 } while (t != 0);
                 if (res->nomem || cost > budget) {
@@ -417,7 +417,7 @@ KMP_INLINE void filter_core(const kmp_wordset *ws, const uint8_t *buf, size_t le
                              (a5 & 1) << 10 | (a6 & 1) << 12 | (a7 & 1) << 14;
                 t |= t << 1; /* both starts of each window */
                 do {
-                    cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(t), base, mode, res);
+                    cost += verify_at(ws, buf, len, p + (size_t)KMP_CTZ64(t), base, mode, res);
                     t &= t - 1;
                 } while (t != 0);
                 if (res->nomem || cost > budget) {
@@ -463,7 +463,7 @@ KMP_INLINE int teddy_verify(const kmp_wordset *ws, const uint8_t *buf, size_t le
                             int64_t base, const int mode, kmp__results *res, uint64_t *cost, uint64_t budget)
 {
     while (bits != 0) {
-        *cost += verify_at(ws, buf, len, p + (size_t)__builtin_ctzll(bits), base, mode, res);
+        *cost += verify_at(ws, buf, len, p + (size_t)KMP_CTZ64(bits), base, mode, res);
         bits &= bits - 1;
     }
     return res->nomem || *cost > budget;
@@ -619,7 +619,7 @@ filter_gather(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp,
                 t |= t << 1;
             }
             do {
-                b.pos[b.n++] = p + (size_t)__builtin_ctzll(t);
+                b.pos[b.n++] = p + (size_t)KMP_CTZ64(t);
                 t &= t - 1;
             } while (t != 0);
             if (b.n > KMP__BATCH - 16) {
