@@ -229,7 +229,9 @@ KMP_API size_t kmp_wordset_longest(const kmp_wordset *ws); /* the longest word's
 KMP_API size_t kmp_wordset_memory(const kmp_wordset *ws);  /* bytes the set holds */
 
 /* In memory, as kmp_count / kmp_find_all. count: every match of every word; counts: an
- * array of kmp_wordset_len(ws) counters, one per word (zeroed first); out: every match. */
+ * array of kmp_wordset_len(ws) counters, one per word (zeroed first; each chunk of the plan
+ * but the first counts into its own array of the same size, added up at the end); out:
+ * every match. */
 KMP_API kmp_status kmp_wordset_count(const kmp_wordset *ws, const void *haystack, size_t n,
                                      const kmp_options *opt, uint64_t *count);
 KMP_API kmp_status kmp_wordset_count_each(const kmp_wordset *ws, const void *haystack, size_t n,
