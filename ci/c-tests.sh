@@ -40,6 +40,16 @@ int main(void) {
     printf("consumer: %zu matches (%s), kmpsearch %s\n", m.len, kmp_strerror(st), kmp_version());
     kmp_matches_free(&m);
     kmp_searcher_free(s);
+    const void *words[] = {"he", "she", "hers"};
+    size_t lens[] = {2, 3, 4};
+    kmp_wordset *ws;
+    kmp_word_matches wm = KMP_WORD_MATCHES_INIT;
+    if (kmp_wordset_new(words, lens, 3, KMP_IGNORE_CASE, &ws) != KMP_OK) return 1;
+    st = kmp_wordset_find_all(ws, "uSHErs", 6, NULL, &wm);
+    ok &= st == KMP_OK && wm.len == 3 && wm.offsets[0] == 1 && wm.words[0] == 1 && wm.words[2] == 2;
+    printf("consumer: %zu word matches (%s)\n", wm.len, kmp_strerror(st));
+    kmp_word_matches_free(&wm);
+    kmp_wordset_free(ws);
     return ok ? 0 : 1;
 }
 CEOF

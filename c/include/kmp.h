@@ -1,6 +1,7 @@
 /*
- * kmp.h - libkmpsearch: every occurrence of a pattern in large text, Knuth-Morris-Pratt
- * over pthreads, in memory or straight from a file. C11, no dependencies but pthreads.
+ * kmp.h - libkmpsearch: every occurrence of a pattern, or of every word of a set, in large
+ * text: Knuth-Morris-Pratt and Aho-Corasick over pthreads, in memory or straight from a
+ * file. C11, no dependencies but pthreads.
  *
  *     kmp_searcher *s;
  *     if (kmp_searcher_new("3J1", 3, &s) != KMP_OK) ...
@@ -14,21 +15,36 @@
  *     kmp_matches_free(&m);
  *     kmp_searcher_free(s);
  *
- * Matches overlap (`aa` occurs 3 times in `aaaa`); offsets are 64-bit and ascending.
+ *     const void *words[] = {"he", "she", "hers"};
+ *     size_t lens[] = {2, 3, 4};
+ *     kmp_wordset *ws;
+ *     kmp_wordset_new(words, lens, 3, KMP_IGNORE_CASE, &ws);
+ *     kmp_word_matches wm = KMP_WORD_MATCHES_INIT;
+ *     kmp_wordset_find_all(ws, "ushers", 6, NULL, &wm);  // (1, 1) (2, 0) (2, 2): offset, word
+ *     kmp_word_matches_free(&wm);
+ *     kmp_wordset_free(ws);
  *
- * Threads follow one chunk plan (the same as kmpsearch's Python backends): for n bytes and
- * a pattern of m bytes, P = n - m + 1 start positions are split into
+ * Matches overlap (`aa` occurs 3 times in `aaaa`); offsets are 64-bit and ascending (word
+ * sets: ascending by offset, then by word index).
+ *
+ * Threads follow one chunk plan (the same as kmpsearch's Python backends; kmp_plan computes
+ * it): for n bytes and a pattern of m bytes, P = n - m + 1 start positions are split into
  * k = max(1, min(threads, P / min_chunk)) chunks; chunk i owns the start positions
  * [P*i/k, P*(i+1)/k) and scans the bytes [P*i/k, P*(i+1)/k + m - 1), so every match is
- * found exactly once, by the chunk it starts in. Chunk 0 runs on the calling thread.
+ * found exactly once, by the chunk it starts in. Word sets use m = min(longest word, n)
+ * (n == 0: no chunks) and the last chunk owns every start up to n, so a haystack shorter
+ * than the longest word is one chunk that still finds the shorter words. Chunk 0 runs on
+ * the calling thread; a chunk whose thread cannot be started (pthread_create fails) runs on
+ * the calling thread after chunk 0: never an error, only slower.
  *
- * Files are read with pread() into bounded per-thread buffers (opt.block_size bytes, 1 MiB
- * by default) while the automaton's state is carried from block to block: memory does not
- * depend on the file size, and nothing is mapped, so a file that shrinks during a search
- * gives KMP_ERR_TRUNCATED with the matches found so far, never a SIGBUS.
+ * Files are read with pread() into bounded per-thread buffers (opt.block_size bytes per
+ * read, 1 MiB by default; word sets keep the last longest-1 bytes of a block for the next):
+ * memory does not depend on the file size, and nothing is mapped, so a file that shrinks
+ * during a search gives KMP_ERR_TRUNCATED with the matches found so far, never a SIGBUS.
  *
- * Thread safety: a kmp_searcher is immutable once made and may be used by any number of
- * threads at once. The library has no global mutable state.
+ * Thread safety: searchers and word sets are immutable once made and may be used by any
+ * number of threads at once. The library has no global mutable state. No call aborts:
+ * every failure is a kmp_status (memory exhaustion included).
  */
 #ifndef KMP_H
 #define KMP_H
@@ -69,9 +85,12 @@ typedef enum kmp_status {
 } kmp_status;
 
 typedef enum kmp_scan {
-    KMP_SCAN_FAST = 0,     /* in state 0, jump to the next place the first two pattern bytes
-                              occur (SIMD), then continue the automaton; worst case linear */
-    KMP_SCAN_TEXTBOOK = 1  /* the plain automaton: every byte goes through the loop */
+    KMP_SCAN_FAST = 0,     /* searcher: in state 0, jump to the next place the first two pattern
+                              bytes occur (SIMD), then continue the automaton.
+                              word set: a hashed prefilter on word starts with exact
+                              verification, falling back to the automaton where verifying
+                              costs too much. Worst case linear in both */
+    KMP_SCAN_TEXTBOOK = 1  /* the plain automaton (KMP, Aho-Corasick): every byte goes through it */
 } kmp_scan;
 
 typedef enum kmp_simd {
@@ -85,7 +104,8 @@ typedef struct kmp_options {
     unsigned threads;      /* threads to use at most; 0 means 1 */
     uint64_t min_chunk;    /* minimum start positions per chunk; 0 means KMP_DEFAULT_MIN_CHUNK */
     int scan;              /* a kmp_scan */
-    int simd;              /* a kmp_simd (for tests and benchmarks; results never depend on it) */
+    int simd;              /* a kmp_simd: the level of every SIMD part (for tests and
+                              benchmarks; results never depend on it) */
     size_t block_size;     /* file searches: bytes per read; 0 means KMP_DEFAULT_BLOCK_SIZE */
 } kmp_options;
 
@@ -104,6 +124,22 @@ typedef struct kmp_matches {
 
 /* Frees the storage and leaves *m empty (reusable). NULL is allowed. */
 KMP_API void kmp_matches_free(kmp_matches *m);
+
+/* A chunk of the plan: the bytes [start, end) it scans (offsets into the haystack). */
+typedef struct kmp_chunk {
+    uint64_t start;
+    uint64_t end;
+} kmp_chunk;
+
+/* The chunk plan the searches use, for n bytes, width m (>= 1), threads (>= 1, more than
+ * KMP_MAX_THREADS count as that many) and min_chunk (>= 1) as described above. *k receives
+ * the number of chunks (0 when m > n); chunks[0 .. min(cap, *k)) receive the first ones
+ * (chunks may be NULL when cap is 0). Exact 64-bit arithmetic for every n.
+ * KMP_ERR_INVALID for m, threads or min_chunk 0, or k NULL. */
+KMP_API kmp_status kmp_plan(uint64_t n, uint64_t m, unsigned threads, uint64_t min_chunk,
+                            kmp_chunk *chunks, size_t cap, size_t *k);
+
+/* --- single pattern ------------------------------------------------------------------------- */
 
 /* A prepared pattern: a copy of it and its failure function. Immutable, shareable. */
 typedef struct kmp_searcher kmp_searcher;
@@ -145,6 +181,81 @@ KMP_API kmp_status kmp_count_path(const kmp_searcher *s, const char *path, const
                                   uint64_t *count, int *os_errno);
 KMP_API kmp_status kmp_find_all_path(const kmp_searcher *s, const char *path, const kmp_options *opt,
                                      kmp_matches *out, int *os_errno);
+
+/* --- word sets ------------------------------------------------------------------------------ */
+
+/* kmp_wordset_new flags */
+#define KMP_IGNORE_CASE 1u      /* ASCII letters only: A-Z == a-z; every other byte compares
+                                   exactly ('[' and '{', '@' and '`' differ) */
+#define KMP_WORDSET_DENSE 2u    /* force the dense DFA (KMP_ERR_NOMEM if it cannot be held) */
+#define KMP_WORDSET_COMPACT 4u  /* force the compact automaton (tests, benchmarks: the results
+                                   never depend on the form; by default the dense DFA is used
+                                   while it is small enough to stay in cache) */
+
+/* Word set results: match i is word words[i] starting at offsets[i]; ordered by offset,
+ * then word index. Start it as KMP_WORD_MATCHES_INIT, free it with kmp_word_matches_free;
+ * a find_all call replaces what it held. */
+typedef struct kmp_word_matches {
+    int64_t *offsets;
+    uint32_t *words;
+    size_t len;
+    size_t cap;
+} kmp_word_matches;
+
+#define KMP_WORD_MATCHES_INIT {NULL, NULL, 0u, 0u}
+
+/* Frees the storage and leaves *m empty (reusable). NULL is allowed. */
+KMP_API void kmp_word_matches_free(kmp_word_matches *m);
+
+/* A prepared set of words: the Aho-Corasick automaton and the prefilter. Immutable,
+ * shareable by any number of threads. */
+typedef struct kmp_wordset kmp_wordset;
+
+/* words[i] (lens[i] bytes, >= 1) is word i, 1 <= n <= 2^31. The words are copied.
+ * Duplicates (equal words, or equal after ASCII case folding with KMP_IGNORE_CASE) are
+ * allowed and are distinct words: each one is reported at every place it occurs, so a
+ * place where two equal words occur gives two matches (offset, i) and (offset, j).
+ * KMP_ERR_INVALID for a NULL argument, n == 0, an empty word or an unknown flag;
+ * KMP_ERR_NOMEM when memory runs out (or the words total 2^32 - 2 bytes or more). */
+KMP_API kmp_status kmp_wordset_new(const void *const *words, const size_t *lens, size_t n,
+                                   unsigned flags, kmp_wordset **out);
+/* The same with the words laid end to end in bytes: word i is the lens[i] bytes after
+ * words 0..i-1 (one buffer instead of n pointers: what a binding or a word file has). */
+KMP_API kmp_status kmp_wordset_new_packed(const void *bytes, const size_t *lens, size_t n,
+                                          unsigned flags, kmp_wordset **out);
+KMP_API void kmp_wordset_free(kmp_wordset *ws);        /* NULL is allowed */
+KMP_API size_t kmp_wordset_len(const kmp_wordset *ws);     /* the number of words */
+KMP_API size_t kmp_wordset_longest(const kmp_wordset *ws); /* the longest word's length */
+KMP_API size_t kmp_wordset_memory(const kmp_wordset *ws);  /* bytes the set holds */
+
+/* In memory, as kmp_count / kmp_find_all. count: every match of every word; counts: an
+ * array of kmp_wordset_len(ws) counters, one per word (zeroed first; each chunk of the plan
+ * but the first counts into its own array of the same size, added up at the end); out:
+ * every match. */
+KMP_API kmp_status kmp_wordset_count(const kmp_wordset *ws, const void *haystack, size_t n,
+                                     const kmp_options *opt, uint64_t *count);
+KMP_API kmp_status kmp_wordset_count_each(const kmp_wordset *ws, const void *haystack, size_t n,
+                                          const kmp_options *opt, uint64_t *counts);
+KMP_API kmp_status kmp_wordset_find_all(const kmp_wordset *ws, const void *haystack, size_t n,
+                                        const kmp_options *opt, kmp_word_matches *out);
+
+/* Files, as kmp_*_fd_range and kmp_*_fd (the same errors, KMP_ERR_TRUNCATED included). */
+KMP_API kmp_status kmp_wordset_count_fd_range(const kmp_wordset *ws, int fd, int64_t offset, int64_t length,
+                                              const kmp_options *opt, uint64_t *count, int *os_errno);
+KMP_API kmp_status kmp_wordset_count_each_fd_range(const kmp_wordset *ws, int fd, int64_t offset,
+                                                   int64_t length, const kmp_options *opt,
+                                                   uint64_t *counts, int *os_errno);
+KMP_API kmp_status kmp_wordset_find_all_fd_range(const kmp_wordset *ws, int fd, int64_t offset,
+                                                 int64_t length, const kmp_options *opt,
+                                                 kmp_word_matches *out, int *os_errno);
+KMP_API kmp_status kmp_wordset_count_fd(const kmp_wordset *ws, int fd, const kmp_options *opt,
+                                        uint64_t *count, int *os_errno);
+KMP_API kmp_status kmp_wordset_count_each_fd(const kmp_wordset *ws, int fd, const kmp_options *opt,
+                                             uint64_t *counts, int *os_errno);
+KMP_API kmp_status kmp_wordset_find_all_fd(const kmp_wordset *ws, int fd, const kmp_options *opt,
+                                           kmp_word_matches *out, int *os_errno);
+
+/* --- messages --------------------------------------------------------------------------------- */
 
 /* A static English message for a status (never NULL). */
 KMP_API const char *kmp_strerror(kmp_status status);

@@ -22,36 +22,9 @@
 #include <unistd.h>
 
 #include "kmp.h"
-
-static long failures = 0;
-static long checks = 0;
-
-#define CHECK(cond, ...)                                                         \
-    do {                                                                         \
-        checks++;                                                                \
-        if (!(cond)) {                                                           \
-            failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                        \
-            fputc('\n', stderr);                                                 \
-            if (failures > 20) {                                                 \
-                fprintf(stderr, "too many failures\n");                          \
-                exit(1);                                                         \
-            }                                                                    \
-        }                                                                        \
-    } while (0)
+#include "testutil.h"
 
 /* --- helpers ------------------------------------------------------------------------ */
-
-typedef struct rng { uint64_t s; } rng;
-static uint64_t next_u64(rng *r)  /* splitmix64 */
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static size_t below(rng *r, size_t n) { return n ? (size_t)(next_u64(r) % n) : 0; }
 
 typedef struct offsets { int64_t *v; size_t len; } offsets;
 
@@ -92,7 +65,6 @@ static kmp_searcher *make(const void *p, size_t m)
 
 static const unsigned THREADS[] = {1, 2, 3, 4, 7, 9};
 static const uint64_t MIN_CHUNKS[] = {1, 2, 3, 4, 5, 7, 13, 64, 1000, 0 /* default */};
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 static const int SCANS[] = {KMP_SCAN_FAST, KMP_SCAN_TEXTBOOK};
 static const int SIMDS[] = {KMP_SIMD_AUTO, KMP_SIMD_SCALAR, KMP_SIMD_SSE2, KMP_SIMD_AVX2};
 
@@ -335,28 +307,6 @@ static void test_chunks(void)
 }
 
 /* --- files ------------------------------------------------------------------------------ */
-
-static char tmpdir[4096];
-
-static int temp_file(const uint8_t *data, size_t n, char *path, size_t cap)
-{
-    snprintf(path, cap, "%s/kmp-test-XXXXXX", tmpdir);
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        perror("mkstemp");
-        exit(1);
-    }
-    size_t done = 0;
-    while (done < n) {
-        ssize_t w = write(fd, data + done, n - done);
-        if (w <= 0) {
-            perror("write");
-            exit(1);
-        }
-        done += (size_t)w;
-    }
-    return fd;
-}
 
 static void check_file(const kmp_searcher *s, int fd, const char *path, const offsets *want, const kmp_options *opt)
 {
@@ -655,6 +605,68 @@ static void test_shared(void)
     free(h);
 }
 
+/* --- the chunk plan ---------------------------------------------------------------------------- */
+
+__extension__ typedef unsigned __int128 u128; /* GCC and Clang */
+
+/* the plan's formula in 128-bit arithmetic (the reference of python/kmpsearch/_plan.py) */
+static int plan_matches_reference(uint64_t n, uint64_t m, unsigned threads, uint64_t min_chunk)
+{
+    kmp_chunk got[KMP_MAX_THREADS];
+    size_t k = 12345;
+    if (kmp_plan(n, m, threads, min_chunk, got, COUNT_OF(got), &k) != KMP_OK)
+        return 0;
+    if (m > n)
+        return k == 0;
+    u128 P = (u128)n - m + 1;
+    u128 t = threads > KMP_MAX_THREADS ? KMP_MAX_THREADS : threads;
+    u128 want = P / min_chunk;
+    want = want < t ? want : t;
+    want = want < 1 ? 1 : want;
+    if (k != (size_t)want)
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        u128 start = P * i / want, end = P * (i + 1) / want + m - 1;
+        if (got[i].start != (uint64_t)start || got[i].end != (uint64_t)end)
+            return 0;
+    }
+    return 1;
+}
+
+static void test_plan(void)
+{
+    rng r = {31337};
+    static const uint64_t ns[] = {0, 1, 2, 3, 7, 100, 4096, 1u << 20, (uint64_t)1 << 32, ((uint64_t)1 << 63) - 1,
+                                  (uint64_t)1 << 63, ((uint64_t)1 << 63) + 12345, UINT64_MAX - 1, UINT64_MAX};
+    long bad = 0, runs = 0;
+    for (size_t a = 0; a < COUNT_OF(ns); a++) {
+        for (int iter = 0; iter < 400; iter++) {
+            uint64_t n = ns[a] - (ns[a] > 1000 ? below(&r, 1000) : 0);
+            uint64_t m = 1 + (iter % 3 == 0 ? below(&r, 50) : next_u64(&r) % (n ? n + 1 : 2));
+            unsigned threads = 1 + (unsigned)below(&r, iter % 5 == 0 ? 3000 : 300);
+            uint64_t min_chunk = 1 + (iter % 2 ? below(&r, 100) : next_u64(&r) >> below(&r, 64));
+            bad += !plan_matches_reference(n, m, threads, min_chunk);
+            runs++;
+        }
+    }
+    CHECK(bad == 0, "%ld of %ld plans differ from the reference", bad, runs);
+    /* what the reference module's doctests say */
+    kmp_chunk c[4];
+    size_t k = 0;
+    CHECK(kmp_plan(10, 3, 2, 1, c, 4, &k) == KMP_OK && k == 2 && c[0].start == 0 && c[0].end == 6 &&
+          c[1].start == 4 && c[1].end == 10, "plan(10, 3, 2, 1)");
+    CHECK(kmp_plan(10, 3, 4, 4, c, 4, &k) == KMP_OK && k == 2 && c[1].end == 10, "plan(10, 3, 4, 4)");
+    CHECK(kmp_plan(2, 3, 2, 1, c, 4, &k) == KMP_OK && k == 0, "plan(2, 3, 2, 1)");
+    /* counting only, a short array, bad arguments */
+    CHECK(kmp_plan(1000, 3, 8, 1, NULL, 0, &k) == KMP_OK && k == 8, "count only");
+    CHECK(kmp_plan(1000, 3, 8, 1, c, 2, &k) == KMP_OK && k == 8 && c[1].end == 2 * 998 / 8 + 2, "short array");
+    CHECK(kmp_plan(10, 0, 1, 1, c, 4, &k) == KMP_ERR_INVALID && k == 0, "m 0");
+    CHECK(kmp_plan(10, 1, 0, 1, c, 4, &k) == KMP_ERR_INVALID, "threads 0");
+    CHECK(kmp_plan(10, 1, 1, 0, c, 4, &k) == KMP_ERR_INVALID, "min_chunk 0");
+    CHECK(kmp_plan(10, 1, 1, 1, NULL, 4, &k) == KMP_ERR_INVALID, "NULL chunks");
+    CHECK(kmp_plan(10, 1, 1, 1, c, 4, NULL) == KMP_ERR_INVALID, "NULL k");
+}
+
 /* --- main -------------------------------------------------------------------------------- */
 
 typedef struct group { const char *name; void (*fn)(void); } group;
@@ -664,12 +676,12 @@ static const group GROUPS[] = {
     {"chunks", test_chunks},     {"files", test_files},
     {"truncated", test_truncated}, {"large_offsets", test_large_offsets},
     {"errors", test_errors},     {"shared", test_shared},
+    {"plan", test_plan},
 };
 
 int main(int argc, char **argv)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
+    init_tmpdir();
     const char *which = argc > 1 ? argv[1] : "all";
     int ran = 0;
     for (size_t g = 0; g < COUNT_OF(GROUPS); g++) {

@@ -1,63 +1,68 @@
-"""The C library (c/, libkmpsearch) through cffi: pthreads chunked KMP with a SIMD skip.
+"""The C library (c/, libkmpsearch) through cffi: KMP and Aho-Corasick over pthreads.
 
 ``kmpsearch._kmp_cffi`` is an out-of-line API-mode cffi module linked to the static C
-library (built by CMake with the package). Buffers go to C without a copy
-(``ffi.from_buffer``), cffi releases the GIL for each ``lib`` call, and offsets come back
-from the library's int64 array with one C loop (a memoryview's ``tolist``), after
-which the array is freed. Files are read by the library with ``pread`` into bounded
-per-thread buffers; a file that shrinks during a search gives the matches found in what
-could still be read, as the pure-Python backends do.
+library (built by CMake with the package; its declarations are generated from
+c/include/kmp.h). ``core`` is what the frontend calls (the core contract of ``kmpsearch._frontend``):
+``core.compile_pattern(needle)``, ``core.compile_words(words, ignore_case)`` and
+``core.plan(n, m, threads, min_chunk)``.
 
-The module holds no mutable state: every call makes (and frees) its own searcher, options
-and result array, so any number of threads may use it at once (free-threaded builds too).
+Buffers go to C without a copy (``ffi.from_buffer``) and cffi releases the GIL for each
+``lib`` call, so a search runs without the GIL from start to end. Results come back from
+the library's arrays with one C loop each (a memoryview's ``tolist``), after which the
+arrays are freed. Files are read by the library with ``pread`` into bounded per-thread
+buffers; a file that turns out shorter gives the matches in what could be read
+(KMP_ERR_TRUNCATED is not an error here, as in grep).
+
+No mutable state: a compiled pattern or word set is an immutable C object (freed by
+``ffi.gc`` when its Python object goes), and every call makes its own options and result
+arrays, so any number of threads may use one object at once (free-threaded builds too).
 """
 
 from __future__ import annotations
 
 import os
 
-from .._frontend import make_api
 from .._kmp_cffi import ffi, lib
 
-
+_SCAN = {"fast": lib.KMP_SCAN_FAST, "textbook": lib.KMP_SCAN_TEXTBOOK}
+_SIMD = {"auto": lib.KMP_SIMD_AUTO, "scalar": lib.KMP_SIMD_SCALAR, "sse2": lib.KMP_SIMD_SSE2,
+         "avx2": lib.KMP_SIMD_AVX2}
 
 
 def simd() -> str:
-    """The SIMD level the fast scan uses on this CPU: ``"avx2"``, ``"sse2"`` or ``"scalar"``."""
+    """The SIMD level ``simd="auto"`` uses on this CPU: ``"avx2"``, ``"sse2"`` or ``"scalar"``."""
     return ffi.string(lib.kmp_simd_name(lib.KMP_SIMD_AUTO)).decode("ascii")
 
 
-def _fail(status: int, os_errno: int = 0, path: str | None = None) -> BaseException:
-    message = ffi.string(lib.kmp_strerror(status)).decode("utf-8", "replace")
+def _error(status: int, os_errno: int = 0) -> BaseException:
+    """The exception for a library status: MemoryError, OSError(errno, strerror) (no file
+    name: the frontend adds it), ValueError (an argument the frontend never passes)."""
     if status == lib.KMP_ERR_NOMEM:
-        return MemoryError(f"kmpsearch (cffi): {message}")
+        return MemoryError("kmpsearch (cffi): out of memory")
     if status == lib.KMP_ERR_IO:
         err = os_errno or 5  # EIO when the library could not tell
-        return OSError(err, os.strerror(err), path) if path is not None else OSError(err, os.strerror(err))
+        return OSError(err, os.strerror(err))
+    message = ffi.string(lib.kmp_strerror(status)).decode("utf-8", "replace")
     return ValueError(f"kmpsearch (cffi): {message}")
 
 
-def _options(threads: int, min_chunk: int, scan: str):
+def _options(threads: int, min_chunk: int, scan: str, simd: str):
+    try:
+        scan_value, simd_value = _SCAN[scan], _SIMD[simd]
+    except KeyError:
+        raise ValueError(f"kmpsearch (cffi): scan must be one of {tuple(_SCAN)} and simd one of "
+                         f"{tuple(_SIMD)}, got {scan!r} and {simd!r}") from None
     return ffi.new("kmp_options *", {
         "threads": threads,
         "min_chunk": min_chunk,
-        "scan": lib.KMP_SCAN_TEXTBOOK if scan == "textbook" else lib.KMP_SCAN_FAST,
-        "simd": lib.KMP_SIMD_AUTO,
+        "scan": scan_value,
+        "simd": simd_value,
         "block_size": 0,  # KMP_DEFAULT_BLOCK_SIZE (1 MiB per thread)
     })
 
 
-def _searcher(needle: bytes):
-    out = ffi.new("kmp_searcher **")
-    status = lib.kmp_searcher_new(needle, len(needle), out)
-    if status != lib.KMP_OK:
-        raise _fail(status)
-    return out[0]
-
-
 def _offsets(matches) -> list[int]:
-    """The library's int64 array as a list (one C loop: memoryview.tolist, a little faster
-    than ffi.unpack), then the array is freed."""
+    """A kmp_matches as a list (one C loop: memoryview.tolist), then freed."""
     try:
         if not matches.len:
             return []
@@ -67,88 +72,204 @@ def _offsets(matches) -> list[int]:
         lib.kmp_matches_free(matches)
 
 
-# --- kernels (arguments validated by kmpsearch._frontend) --------------------------------
-
-def _with_searcher(needle: bytes, call):
-    """``call(searcher)`` with a searcher made for this call and freed after it."""
-    searcher = _searcher(needle)
+def _pairs(matches) -> list[tuple[int, int]]:
+    """A kmp_word_matches as [(offset, word index), ...], then freed."""
     try:
-        return call(searcher)
+        n = matches.len
+        if not n:
+            return []
+        with memoryview(ffi.buffer(matches.offsets, n * 8)) as raw_o, raw_o.cast("q") as offsets, \
+                memoryview(ffi.buffer(matches.words, n * 4)) as raw_w, raw_w.cast("I") as words:
+            return list(zip(offsets.tolist(), words.tolist()))
     finally:
-        lib.kmp_searcher_free(searcher)
+        lib.kmp_word_matches_free(matches)
 
 
-def _memory_kernel(collect: bool):
-    search = lib.kmp_find_all if collect else lib.kmp_count
+def _counts(array, n: int) -> list[int]:
+    with memoryview(ffi.buffer(array, n * 8)) as raw, raw.cast("Q") as counts:
+        return counts.tolist()
 
-    def kernel(buf: memoryview, needle: bytes, threads: int, min_chunk: int, scan: str):
-        if len(needle) > len(buf):
-            return [] if collect else 0
-        opt = _options(threads, min_chunk, scan)
-        result = ffi.new("kmp_matches *" if collect else "uint64_t *")
 
-        def call(searcher):
-            with ffi.from_buffer("char[]", buf) as data:  # no copy; read-only buffers too
-                return search(searcher, data, len(buf), opt, result)
+class _Immutable:
+    __slots__ = ()
 
-        status = _with_searcher(needle, call)
-        found = _offsets(result) if collect else int(result[0])  # _offsets frees the array
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+
+class _CPattern(_Immutable):
+    """A compiled pattern (kmp_searcher): count / find_all in memory or in a file."""
+
+    __slots__ = ("_s", "needle")
+
+    def __init__(self, needle: bytes):
+        out = ffi.new("kmp_searcher **")
+        status = lib.kmp_searcher_new(needle, len(needle), out)
         if status != lib.KMP_OK:
-            raise _fail(status)
+            raise _error(status)
+        object.__setattr__(self, "_s", ffi.gc(out[0], lib.kmp_searcher_free))
+        object.__setattr__(self, "needle", bytes(needle))
+
+    def __len__(self) -> int:
+        return len(self.needle)
+
+    def count(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> int:
+        opt = _options(threads, min_chunk, scan, simd)
+        result = ffi.new("uint64_t *")
+        with ffi.from_buffer("char[]", buf) as data:  # no copy; read-only buffers too
+            status = lib.kmp_count(self._s, data, len(data), opt, result)
+        if status != lib.KMP_OK:
+            raise _error(status)
+        return int(result[0])
+
+    def find_all(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
+        opt = _options(threads, min_chunk, scan, simd)
+        result = ffi.new("kmp_matches *")
+        with ffi.from_buffer("char[]", buf) as data:
+            status = lib.kmp_find_all(self._s, data, len(data), opt, result)
+        found = _offsets(result)  # frees the array
+        if status != lib.KMP_OK:
+            raise _error(status)
         return found
-    return kernel
 
+    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> int:
+        opt = _options(threads, min_chunk, scan, simd)
+        result, err = ffi.new("uint64_t *"), ffi.new("int *")
+        status = lib.kmp_count_fd_range(self._s, fd, 0, size, opt, result, err)
+        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):  # TRUNCATED: the matches in what was read
+            raise _error(status, err[0])
+        return int(result[0])
 
-def _file_kernel(collect: bool):
-    search = lib.kmp_find_all_fd if collect else lib.kmp_count_fd
-
-    def kernel(fd: int, path: str, needle: bytes, threads: int, min_chunk: int, scan: str):
-        opt = _options(threads, min_chunk, scan)
-        result = ffi.new("kmp_matches *" if collect else "uint64_t *")
-        os_errno = ffi.new("int *")
-        status = _with_searcher(needle, lambda searcher: search(searcher, fd, opt, result, os_errno))
-        found = _offsets(result) if collect else int(result[0])
-        # KMP_ERR_TRUNCATED: the file shrank during the search: the matches in what was read
+    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
+        opt = _options(threads, min_chunk, scan, simd)
+        result, err = ffi.new("kmp_matches *"), ffi.new("int *")
+        status = lib.kmp_find_all_fd_range(self._s, fd, 0, size, opt, result, err)
+        found = _offsets(result)
         if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
-            raise _fail(status, os_errno[0], path)
+            raise _error(status, err[0])
         return found
-    return kernel
 
 
-_count, _find_all = _memory_kernel(False), _memory_kernel(True)
-_count_fd, _find_all_fd = _file_kernel(False), _file_kernel(True)
+class _CWordSet(_Immutable):
+    """A compiled set of words (kmp_wordset, Aho-Corasick + prefilter): every occurrence
+    of every word, overlapping ones included, as (offset, word index) sorted by offset then
+    index; counts in total or per word; in memory or in a file."""
+
+    __slots__ = ("_ws", "_n")
+
+    def __init__(self, words: list[bytes], ignore_case: bool):
+        lens = ffi.new("size_t[]", [len(w) for w in words])
+        out = ffi.new("kmp_wordset **")
+        blob = b"".join(words)  # one buffer, no per-word pointers to make in Python
+        status = lib.kmp_wordset_new_packed(blob, lens, len(words), lib.KMP_IGNORE_CASE if ignore_case else 0,
+                                            out)
+        if status != lib.KMP_OK:
+            raise _error(status)
+        object.__setattr__(self, "_ws", ffi.gc(out[0], lib.kmp_wordset_free))
+        object.__setattr__(self, "_n", len(words))
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes the compiled set holds (automaton, prefilter, verification table)."""
+        return int(lib.kmp_wordset_memory(self._ws))
+
+    def count(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> int:
+        opt = _options(threads, min_chunk, scan, simd)
+        result = ffi.new("uint64_t *")
+        with ffi.from_buffer("char[]", buf) as data:
+            status = lib.kmp_wordset_count(self._ws, data, len(data), opt, result)
+        if status != lib.KMP_OK:
+            raise _error(status)
+        return int(result[0])
+
+    def count_each(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
+        opt = _options(threads, min_chunk, scan, simd)
+        counts = ffi.new("uint64_t[]", self._n)
+        with ffi.from_buffer("char[]", buf) as data:
+            status = lib.kmp_wordset_count_each(self._ws, data, len(data), opt, counts)
+        if status != lib.KMP_OK:
+            raise _error(status)
+        return _counts(counts, self._n)
+
+    def find_all(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> list[tuple[int, int]]:
+        opt = _options(threads, min_chunk, scan, simd)
+        result = ffi.new("kmp_word_matches *")
+        with ffi.from_buffer("char[]", buf) as data:
+            status = lib.kmp_wordset_find_all(self._ws, data, len(data), opt, result)
+        found = _pairs(result)  # frees the arrays
+        if status != lib.KMP_OK:
+            raise _error(status)
+        return found
+
+    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> int:
+        opt = _options(threads, min_chunk, scan, simd)
+        result, err = ffi.new("uint64_t *"), ffi.new("int *")
+        status = lib.kmp_wordset_count_fd_range(self._ws, fd, 0, size, opt, result, err)
+        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
+            raise _error(status, err[0])
+        return int(result[0])
+
+    def count_each_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
+        opt = _options(threads, min_chunk, scan, simd)
+        counts, err = ffi.new("uint64_t[]", self._n), ffi.new("int *")
+        status = lib.kmp_wordset_count_each_fd_range(self._ws, fd, 0, size, opt, counts, err)
+        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
+            raise _error(status, err[0])
+        return _counts(counts, self._n)
+
+    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str,
+                    simd: str) -> list[tuple[int, int]]:
+        opt = _options(threads, min_chunk, scan, simd)
+        result, err = ffi.new("kmp_word_matches *"), ffi.new("int *")
+        status = lib.kmp_wordset_find_all_fd_range(self._ws, fd, 0, size, opt, result, err)
+        found = _pairs(result)
+        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
+            raise _error(status, err[0])
+        return found
 
 
-class _LegacyPattern:
-    """Temporary: the old kernels behind the new core contract (until the core is rebuilt)."""
+class _Core(_Immutable):
+    """What the frontend calls (the core contract of kmpsearch._frontend)."""
 
-    __slots__ = ("needle", "memory_bytes")
+    __slots__ = ()
+    name = "cffi"
 
-    def __init__(self, needle):
-        self.needle = needle
-        self.memory_bytes = 0
-
-    def count(self, buf, threads, min_chunk, scan, simd):
-        return _count(buf, self.needle, threads, min_chunk, scan)
-
-    def find_all(self, buf, threads, min_chunk, scan, simd):
-        return _find_all(buf, self.needle, threads, min_chunk, scan)
-
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return _count_fd(fd, None, self.needle, threads, min_chunk, scan)
-
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return _find_all_fd(fd, None, self.needle, threads, min_chunk, scan)
-
-
-class _LegacyCore:
-    compile_pattern = _LegacyPattern
+    # (private class names: make_api puts the public Pattern and WordSet in this module)
+    @staticmethod
+    def compile_pattern(needle: bytes) -> _CPattern:
+        return _CPattern(needle)
 
     @staticmethod
-    def compile_words(words, ignore_case):
-        from .._pycore import PyCore
-        return PyCore().compile_words(words, ignore_case)
+    def compile_words(words: list[bytes], ignore_case: bool) -> _CWordSet:
+        return _CWordSet(words, ignore_case)
+
+    @staticmethod
+    def plan(n: int, m: int, threads: int, min_chunk: int) -> list[tuple[int, int]]:
+        """The library's own chunk plan (kmp_plan), the one its searches use."""
+        k = ffi.new("size_t *")
+        status = lib.kmp_plan(n, m, threads, min_chunk, ffi.NULL, 0, k)
+        if status != lib.KMP_OK:
+            raise _error(status)
+        chunks = ffi.new("kmp_chunk[]", max(1, k[0]))
+        status = lib.kmp_plan(n, m, threads, min_chunk, chunks, k[0], k)
+        if status != lib.KMP_OK:
+            raise _error(status)
+        return [(chunks[i].start, chunks[i].end) for i in range(k[0])]
+
+    @staticmethod
+    def simd() -> str:
+        return simd()
 
 
-core = _LegacyCore()
-globals().update(make_api('cffi', core))
+core = _Core()
+
+
+from .._frontend import make_api  # noqa: E402  (after the core: make_api adds the public classes)
+
+globals().update(make_api("cffi", core))

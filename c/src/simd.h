@@ -1,11 +1,8 @@
-/* Internal interfaces of libkmpsearch: the skip kernels (kmp_skip.c) used by the fast scan. */
-#ifndef KMP_INTERNAL_H
-#define KMP_INTERNAL_H
+/* The SIMD kernels (simd.c) of the single-pattern fast scan, chosen per call. */
+#ifndef KMP_SIMD_H
+#define KMP_SIMD_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-#include "kmp.h"
+#include "common.h"
 
 /*
  * find_pair(p, i, len, a, b), with i < len: the first position j >= i where a match can
@@ -18,23 +15,26 @@
 typedef size_t (*kmp_find_pair_fn)(const uint8_t *p, size_t i, size_t len, uint8_t a, uint8_t b);
 /* count_byte(p, len, a): how many of p[0..len) equal a */
 typedef uint64_t (*kmp_count_byte_fn)(const uint8_t *p, size_t len, uint8_t a);
-
 /* collect_byte(p, len, a, base, out): append base + j for every p[j] == a (j < len) to out;
  * 0, or -1 when the array could not grow (out then holds the offsets appended so far) */
 typedef int (*kmp_collect_byte_fn)(const uint8_t *p, size_t len, uint8_t a, int64_t base, kmp_matches *out);
-
-/* make room for `extra` more offsets in m (0, or -1 when allocation failed; m unchanged) */
-int kmp__matches_reserve_more(kmp_matches *m, size_t extra);
+/* skip_run(p, i, len, a), i <= len: the first j >= i with p[j] != a, or len */
+typedef size_t (*kmp_skip_run_fn)(const uint8_t *p, size_t i, size_t len, uint8_t a);
 
 typedef struct kmp_kernels {
     kmp_find_pair_fn find_pair;
     kmp_count_byte_fn count_byte;
     kmp_collect_byte_fn collect_byte;
+    kmp_skip_run_fn skip_run;
     int level; /* the kmp_simd actually used */
 } kmp_kernels;
 
-/* The kernels for the requested kmp_simd level, lowered to what this CPU supports. Pure
- * function of (level, CPU): nothing is cached in global state. */
+/* The SIMD level a request (kmp_simd) gets on this CPU: a level the CPU lacks is lowered.
+ * Pure function of (level, CPU): __builtin_cpu_supports reads what the runtime detected at
+ * load time; nothing is cached in state of ours. */
+int kmp__simd_level(int level);
+
+/* The kernels for the requested kmp_simd level (lowered as kmp__simd_level does). */
 kmp_kernels kmp__kernels(int level);
 
-#endif /* KMP_INTERNAL_H */
+#endif /* KMP_SIMD_H */

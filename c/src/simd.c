@@ -1,20 +1,18 @@
 /*
- * The skip kernels of the fast scan: find the next place the first two pattern bytes occur
- * together (find_pair), and count one byte (count_byte, for one-byte patterns).
+ * The skip kernels of the single-pattern fast scan: find the next place the first two
+ * pattern bytes occur together (find_pair), count or collect one byte (one-byte patterns),
+ * and skip a run of one byte (skip_run: a state that loops on that byte, see searcher.c).
  *
  * x86-64 (GCC or Clang): SSE2 (baseline) and AVX2 versions built with target attributes,
  * chosen at each call with __builtin_cpu_supports (a read of what libgcc/compiler-rt
  * detected at load time: no state of ours). Elsewhere: portable C over memchr.
  */
-#include "kmp_internal.h"
-
 #include <string.h>
 
-#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
-#  define KMP_X86_SIMD 1
+#include "simd.h"
+
+#if KMP_X86_SIMD
 #  include <immintrin.h>
-#else
-#  define KMP_X86_SIMD 0
 #endif
 
 /* --- portable ------------------------------------------------------------------------ */
@@ -49,6 +47,13 @@ static uint64_t count_byte_scalar(const uint8_t *p, size_t len, uint8_t a)
     for (size_t i = 0; i < len; i++)
         n += p[i] == a;
     return n;
+}
+
+static size_t skip_run_scalar(const uint8_t *p, size_t i, size_t len, uint8_t a)
+{
+    while (i < len && p[i] == a)
+        i++;
+    return i;
 }
 
 static int collect_byte_scalar(const uint8_t *p, size_t len, uint8_t a, int64_t base, kmp_matches *out)
@@ -118,6 +123,18 @@ static uint64_t count_byte_sse2(const uint8_t *p, size_t len, uint8_t a)
     uint64_t lanes[2];
     _mm_storeu_si128((__m128i *)lanes, total);
     return lanes[0] + lanes[1] + count_byte_scalar(p + i, len - i, a);
+}
+
+__attribute__((target("sse2")))
+static size_t skip_run_sse2(const uint8_t *p, size_t i, size_t len, uint8_t a)
+{
+    const __m128i va = _mm_set1_epi8((char)a);
+    for (; len - i >= 16; i += 16) {
+        uint32_t k = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), va));
+        if (k != 0xffff)
+            return i + ctz32(~k);
+    }
+    return skip_run_scalar(p, i, len, a);
 }
 
 /* every set bit of mask: an offset base + i + bit (room for 32 was made by the caller) */
@@ -219,23 +236,49 @@ static int collect_byte_avx2(const uint8_t *p, size_t len, uint8_t a, int64_t ba
 
 #endif /* KMP_X86_SIMD */
 
+__attribute__((target("avx2")))
+static size_t skip_run_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a)
+{
+    const __m256i va = _mm256_set1_epi8((char)a);
+    for (; len - i >= 64; i += 64) {
+        __m256i e0 = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), va);
+        __m256i e1 = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 32)), va);
+        uint32_t k0 = (uint32_t)_mm256_movemask_epi8(e0), k1 = (uint32_t)_mm256_movemask_epi8(e1);
+        if ((k0 & k1) != 0xffffffffu)
+            return i + (k0 != 0xffffffffu ? ctz32(~k0) : 32 + ctz32(~k1));
+    }
+    return skip_run_sse2(p, i, len, a);
+}
+
 /* --- dispatch ------------------------------------------------------------------------- */
+
+int kmp__simd_level(int level)
+{
+#if KMP_X86_SIMD
+    if (level == KMP_SIMD_SCALAR)
+        return KMP_SIMD_SCALAR;
+    if ((level == KMP_SIMD_AUTO || level >= KMP_SIMD_AVX2) && __builtin_cpu_supports("avx2"))
+        return KMP_SIMD_AVX2;
+    return KMP_SIMD_SSE2; /* the x86-64 baseline */
+#else
+    (void)level;
+    return KMP_SIMD_SCALAR;
+#endif
+}
 
 kmp_kernels kmp__kernels(int level)
 {
-    kmp_kernels k = {find_pair_scalar, count_byte_scalar, collect_byte_scalar, KMP_SIMD_SCALAR};
+    kmp_kernels k = {find_pair_scalar, count_byte_scalar, collect_byte_scalar, skip_run_scalar, KMP_SIMD_SCALAR};
 #if KMP_X86_SIMD
-    if (level == KMP_SIMD_SCALAR)
-        return k;
-    k.find_pair = find_pair_sse2;
-    k.count_byte = count_byte_sse2;
-    k.collect_byte = collect_byte_sse2;
-    k.level = KMP_SIMD_SSE2;
-    if ((level == KMP_SIMD_AUTO || level >= KMP_SIMD_AVX2) && __builtin_cpu_supports("avx2")) {
-        k.find_pair = find_pair_avx2;
-        k.count_byte = count_byte_avx2;
-        k.collect_byte = collect_byte_avx2;
-        k.level = KMP_SIMD_AVX2;
+    switch (kmp__simd_level(level)) {
+    case KMP_SIMD_AVX2:
+        k = (kmp_kernels){find_pair_avx2, count_byte_avx2, collect_byte_avx2, skip_run_avx2, KMP_SIMD_AVX2};
+        break;
+    case KMP_SIMD_SSE2:
+        k = (kmp_kernels){find_pair_sse2, count_byte_sse2, collect_byte_sse2, skip_run_sse2, KMP_SIMD_SSE2};
+        break;
+    default:
+        break;
     }
 #else
     (void)level;

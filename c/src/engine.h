@@ -1,0 +1,59 @@
+/*
+ * The engine (engine.c, reader.c): one chunk plan, one thread runner, one merge and one
+ * pread block reader for every matcher (the KMP searcher, the word set), over memory or
+ * over a range of a file descriptor.
+ */
+#ifndef KMP_ENGINE_H
+#define KMP_ENGINE_H
+
+#include "common.h"
+
+/*
+ * scan(ctx, buf, len, own, base, state, out): search buf[0..len), whose first byte is at
+ * offset `base`, and add to out every match that STARTS in buf[0..own) (own <= len; the
+ * bytes past own are lookahead for matches that start before own).
+ *
+ * A matcher that carries its state (KMP: the automaton's state, in *state, 0 at the start
+ * of a chunk) is instead given consecutive pieces of its window with own == len and reports
+ * every match that ENDS in the piece: the plan's window already makes each such match one
+ * the chunk owns.
+ */
+typedef void (*kmp__scan_fn)(const void *ctx, const uint8_t *buf, size_t len, size_t own, int64_t base,
+                             uint64_t *state, kmp__results *out);
+
+typedef struct kmp__matcher {
+    kmp__scan_fn scan;
+    const void *ctx;
+    uint64_t longest;   /* the longest match: KMP m, word set L */
+    int carries_state;  /* 1: KMP (see above); 0: stateless, reads keep longest - 1 bytes of lookahead */
+    int owns_to_end;    /* word sets: the plan uses m = min(L, n) and the last chunk owns every start
+                           up to n (shorter words near the end); KMP: m, starts up to n - m */
+    size_t nwords;      /* the length of results.each */
+} kmp__matcher;
+
+typedef struct kmp__settings {
+    unsigned threads;   /* 1..KMP_MAX_THREADS */
+    uint64_t min_chunk; /* >= 1 */
+    size_t block_size;  /* >= 1 */
+} kmp__settings;
+
+/* one chunk: scan bytes [start, end), own the match starts [start, own_end) */
+typedef struct kmp__window {
+    uint64_t start, own_end, end;
+} kmp__window;
+
+/*
+ * Search n bytes along the chunk plan: mem[0..n) when mem != NULL (offsets from 0), else
+ * fd's bytes [base, base + n) (file offsets). out's optional outputs were emptied by the
+ * caller (each zeroed); they receive the merged results in offset order.
+ */
+kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint8_t *mem, int fd, uint64_t base,
+                    uint64_t n, kmp__results *out, int *os_errno);
+
+/* One chunk of a file search (reader.c): read w with pread in blocks of block_size bytes and
+ * feed them to the matcher. KMP_OK, KMP_ERR_TRUNCATED (end of file before w->end: the
+ * matches in what was read), KMP_ERR_IO (*os_errno set), KMP_ERR_NOMEM. */
+kmp_status kmp__read_window(const kmp__matcher *mt, int fd, const kmp__window *w, size_t block_size,
+                            kmp__results *out, int *os_errno);
+
+#endif /* KMP_ENGINE_H */

@@ -1,0 +1,200 @@
+/*
+ * The single-pattern searcher: a copy of the pattern and its failure function, and the KMP
+ * scans the engine runs over each chunk (searcher.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "searcher.h"
+
+struct kmp_searcher {
+    size_t m;
+    size_t run;          /* see kmp__kmp_ctx.run */
+    const size_t *fail;  /* fail[i]: longest proper border of pat[0..i] */
+    const uint8_t *pat;
+    /* followed in the same allocation by fail[m] and pat[m] */
+};
+
+kmp_status kmp_searcher_new(const void *pattern, size_t len, kmp_searcher **out)
+{
+    if (out == NULL)
+        return KMP_ERR_INVALID;
+    *out = NULL;
+    if (pattern == NULL || len == 0)
+        return KMP_ERR_INVALID;
+    if (len > (SIZE_MAX - sizeof(kmp_searcher)) / (sizeof(size_t) + 1))
+        return KMP_ERR_NOMEM;
+    kmp_searcher *s = malloc(sizeof(kmp_searcher) + len * sizeof(size_t) + len);
+    if (s == NULL)
+        return KMP_ERR_NOMEM;
+    size_t *fail = (size_t *)(s + 1);
+    uint8_t *pat = (uint8_t *)(fail + len);
+    memcpy(pat, pattern, len);
+    fail[0] = 0;
+    size_t k = 0;
+    for (size_t i = 1; i < len; i++) {
+        while (k != 0 && pat[k] != pat[i])
+            k = fail[k - 1];
+        if (pat[k] == pat[i])
+            k++;
+        fail[i] = k;
+    }
+    /* A pattern that starts with a run pat[0..r) of one byte c followed by another byte:
+     * in state r (that run read), reading c again leaves the automaton in state r (the
+     * longest border of c^r c is c^r) and reports nothing (pat[r] != c). So the fast scan
+     * skips a run of c in state r at SIMD speed: `a`*999 `b` in `a`*n reads each byte once
+     * in the kernel instead of twice through the failure link. */
+    size_t r = 1;
+    while (r < len && pat[r] == pat[0])
+        r++;
+    s->run = r < len ? r : SIZE_MAX;
+    s->m = len;
+    s->fail = fail;
+    s->pat = pat;
+    *out = s;
+    return KMP_OK;
+}
+
+void kmp_searcher_free(kmp_searcher *s) { free(s); }
+
+size_t kmp_searcher_len(const kmp_searcher *s) { return s ? s->m : 0; }
+
+size_t kmp_searcher_failure(const kmp_searcher *s, size_t i)
+{
+    return (s != NULL && i < s->m) ? s->fail[i] : 0;
+}
+
+/* --- the scans -------------------------------------------------------------------------- */
+
+/*
+ * Run the automaton from state q over buf[0..len), whose first byte is at offset `base`;
+ * return the new state. Matches go to out (count, and offsets when collecting). One forward
+ * pass, worst case O(len) (amortised over the failure links, as in textbook KMP).
+ *
+ * The fast scan: in state 0 no partial match is pending, so a match can only start where
+ * the first two pattern bytes occur together: find_pair jumps there (SIMD). Skipping the
+ * bytes before that position is exact: from state 0, bytes that hold no (pat[0], pat[1])
+ * pair can only leave the automaton in state 0 or 1 (1 when the last one is pat[0]), and a
+ * state-1 prefix that does not continue with pat[1] cannot be part of any match. At the
+ * end of a block find_pair stops on a last byte equal to pat[0], which the automaton then
+ * reads, so the pair is not lost across blocks. In the run state (c->run) a run of pat[0]
+ * is skipped by skip_run. One-byte patterns need no automaton: a SIMD byte scan collects
+ * (collect_byte) or counts (count_byte) them.
+ */
+KMP_INLINE size_t scan_impl(const kmp__kmp_ctx *c, const uint8_t *buf, size_t len, int64_t base,
+                            size_t q, kmp__results *sk, const int fast, const int collect)
+{
+    const uint8_t *pat = c->pat;
+    const size_t *fail = c->fail;
+    const size_t last = c->m - 1;
+    const uint8_t a = pat[0];
+    kmp_matches res = {NULL, 0, 0};
+    if (collect)
+        res = *sk->offsets;  /* kept in locals: no stores to shared cache lines per match */
+    uint64_t cnt = 0;
+    size_t i = 0;
+
+    if (fast && last == 0) {
+        if (!collect) {
+            sk->count += c->kern.count_byte(buf, len, a);
+            return 0;
+        }
+        size_t before = res.len;
+        if (c->kern.collect_byte(buf, len, a, base, &res) != 0)
+            sk->nomem = 1;
+        cnt = res.len - before;
+        *sk->offsets = res;
+        sk->count += cnt;
+        return 0;
+    }
+
+    const kmp_find_pair_fn find_pair = c->kern.find_pair;
+    const uint8_t b = last ? pat[1] : 0;
+    const size_t run = c->run;
+    while (i < len) {
+        if (fast && q == 0) {
+            i = find_pair(buf, i, len, a, b);
+            if (i >= len)
+                break;
+        }
+        const uint8_t ch = buf[i];
+        if (fast && KMP_UNLIKELY(q == run) && ch == a) {
+            i = c->kern.skip_run(buf, i, len, a); /* the state stays `run` */
+            continue;
+        }
+        while (q != 0 && pat[q] != ch)
+            q = fail[q - 1];
+        if (pat[q] == ch) {
+            if (q == last) {
+                if (collect) {
+                    if (KMP_UNLIKELY(res.len == res.cap) && kmp__matches_grow(&res)) {
+                        sk->nomem = 1;
+                        break;
+                    }
+                    res.offsets[res.len++] = base + (int64_t)i - (int64_t)last;
+                }
+                cnt++;
+                q = fail[last];
+            } else {
+                q++;
+            }
+        }
+        i++;
+    }
+    if (collect)
+        *sk->offsets = res;
+    sk->count += cnt;
+    return q;
+}
+
+static size_t scan_fast_count(const kmp__kmp_ctx *c, const uint8_t *buf, size_t len, int64_t base, size_t q,
+                              kmp__results *sk)
+{
+    return scan_impl(c, buf, len, base, q, sk, 1, 0);
+}
+static size_t scan_fast_collect(const kmp__kmp_ctx *c, const uint8_t *buf, size_t len, int64_t base, size_t q,
+                                kmp__results *sk)
+{
+    return scan_impl(c, buf, len, base, q, sk, 1, 1);
+}
+static size_t scan_textbook_count(const kmp__kmp_ctx *c, const uint8_t *buf, size_t len, int64_t base, size_t q,
+                                  kmp__results *sk)
+{
+    return scan_impl(c, buf, len, base, q, sk, 0, 0);
+}
+static size_t scan_textbook_collect(const kmp__kmp_ctx *c, const uint8_t *buf, size_t len, int64_t base, size_t q,
+                                    kmp__results *sk)
+{
+    return scan_impl(c, buf, len, base, q, sk, 0, 1);
+}
+
+/* the engine's scan (engine.h): KMP carries its state, so `own` is not needed */
+static void scan_block(const void *vctx, const uint8_t *buf, size_t len, size_t own, int64_t base, uint64_t *state,
+                       kmp__results *out)
+{
+    const kmp__kmp_ctx *c = vctx;
+    size_t q = (size_t)*state;
+    (void)own;
+    if (c->fast)
+        q = out->offsets ? scan_fast_collect(c, buf, len, base, q, out) : scan_fast_count(c, buf, len, base, q, out);
+    else
+        q = out->offsets ? scan_textbook_collect(c, buf, len, base, q, out)
+                         : scan_textbook_count(c, buf, len, base, q, out);
+    *state = q;
+}
+
+void kmp__searcher_matcher(const kmp_searcher *s, int scan, int simd, kmp__kmp_ctx *ctx, kmp__matcher *mt)
+{
+    ctx->pat = s->pat;
+    ctx->fail = s->fail;
+    ctx->m = s->m;
+    ctx->run = s->run;
+    ctx->fast = scan == KMP_SCAN_FAST;
+    ctx->kern = kmp__kernels(simd);
+    mt->scan = scan_block;
+    mt->ctx = ctx;
+    mt->longest = s->m;
+    mt->carries_state = 1;
+    mt->owns_to_end = 0;
+    mt->nwords = 0;
+}

@@ -1,0 +1,165 @@
+# The chunk plan, the POSIX-threads runner, pread, and the argument checks shared by the
+# compiled pattern and the compiled word set.
+
+cdef extern from "<pthread.h>" nogil:
+    ctypedef struct pthread_t:
+        pass
+    ctypedef struct pthread_attr_t:
+        pass
+    int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                       void *(*start_routine)(void *) noexcept nogil, void *arg)
+    int pthread_join(pthread_t thread, void **retval)
+    int pthread_attr_init(pthread_attr_t *attr)
+    int pthread_attr_setstacksize(pthread_attr_t *attr, size_t stacksize)
+    int pthread_attr_destroy(pthread_attr_t *attr)
+
+
+cdef enum:
+    # the most threads (chunks) a search uses: what the frontend passes at most
+    MAX_THREADS = 256
+    # stack of a worker thread: the kernels need a few hundred bytes (default: 8 MiB)
+    WORKER_STACK = 256 << 10
+    # bytes a file kernel reads per step, per chunk, unless told otherwise (tests)
+    DEFAULT_BLOCK = 1 << 20
+
+
+
+ctypedef void (*job_fn)(void *job) noexcept nogil
+
+ctypedef struct Task:
+    job_fn fn
+    void *job
+
+
+cdef void *task_main(void *arg) noexcept nogil:
+    cdef Task *t = <Task *> arg
+    t.fn(t.job)
+    return NULL
+
+
+cdef void run_jobs(job_fn fn, char *jobs, size_t stride, Py_ssize_t k) noexcept nogil:
+    """Job 0 on this thread, the others on POSIX threads of their own; wait for all.
+
+    ``jobs`` is an array of ``k`` records of ``stride`` bytes. A job whose thread cannot be
+    started (or when the bookkeeping cannot be allocated) runs on this thread after job 0.
+    """
+    cdef Py_ssize_t i
+    cdef pthread_t *tids = NULL
+    cdef bint *started = NULL
+    cdef Task *tasks = NULL
+    cdef pthread_attr_t attr
+    cdef bint have_attr = False
+    if k > 1:
+        tids = <pthread_t *> malloc(<size_t> k * sizeof(pthread_t))
+        started = <bint *> calloc(<size_t> k, sizeof(bint))
+        tasks = <Task *> malloc(<size_t> k * sizeof(Task))
+        if tids != NULL and started != NULL and tasks != NULL:
+            have_attr = pthread_attr_init(&attr) == 0
+            if have_attr:
+                pthread_attr_setstacksize(&attr, WORKER_STACK)   # keeps the default if refused
+            for i in range(1, k):
+                tasks[i].fn = fn
+                tasks[i].job = jobs + <size_t> i * stride
+                started[i] = pthread_create(&tids[i], &attr if have_attr else NULL,
+                                            task_main, &tasks[i]) == 0
+            if have_attr:
+                pthread_attr_destroy(&attr)
+    fn(jobs)
+    for i in range(1, k):
+        if started != NULL and tids != NULL and tasks != NULL and started[i]:
+            pthread_join(tids[i], NULL)
+        else:
+            fn(jobs + <size_t> i * stride)
+    free(tids)
+    free(started)
+    free(tasks)
+
+
+cdef Py_ssize_t plan_count(int64_t n, int64_t m, int64_t threads, int64_t min_chunk) noexcept nogil:
+    """How many chunks the plan makes (0 when m > n); see kmpsearch._plan.plan_chunks."""
+    cdef int64_t P, k
+    if m > n:
+        return 0
+    P = n - m + 1
+    k = P // min_chunk
+    if k > threads:
+        k = threads
+    if k < 1:
+        k = 1
+    return <Py_ssize_t> k
+
+
+cdef inline int64_t plan_start(int64_t n, int64_t m, Py_ssize_t k, Py_ssize_t i) noexcept nogil:
+    """``P*i//k`` (chunk i's first start), without overflow: P = q*k + r, so
+    P*i//k == q*i + r*i//k with r*i < k*k (k <= MAX_THREADS)."""
+    cdef int64_t P = n - m + 1
+    cdef int64_t q = P // k
+    cdef int64_t r = P % k
+    return q * i + r * i // k
+
+
+cdef int64_t check_threads(object threads) except -1:
+    cdef object t = PyNumber_Index(threads)
+    if not 1 <= t <= MAX_THREADS:
+        raise ValueError(f"threads must be in 1..{MAX_THREADS}, got {t}")
+    return <int64_t> t
+
+
+cdef int64_t check_min_chunk(object min_chunk) except -1:
+    cdef object c = PyNumber_Index(min_chunk)
+    if not 1 <= c <= INT64_MAX:
+        raise ValueError(f"min_chunk must be in 1..2**63-1, got {c}")
+    return <int64_t> c
+
+
+cdef bint check_scan(object scan, object simd) except -1:
+    """True for the fast scan, False for the textbook one (str subclasses accepted)."""
+    cdef bint fast
+    if isinstance(scan, str) and scan == "fast":
+        fast = True
+    elif isinstance(scan, str) and scan == "textbook":
+        fast = False
+    else:
+        raise ValueError(f"scan must be 'fast' or 'textbook', got {scan!r}")
+    if not (isinstance(simd, str) and simd == "auto"):
+        raise ValueError(f"simd must be 'auto' (this core has no forced levels), got {simd!r}")
+    return fast
+
+
+cdef int64_t check_size(object size) except -1:
+    cdef object s = PyNumber_Index(size)
+    if not 0 <= s <= INT64_MAX:
+        raise ValueError(f"size must be in 0..2**63-1, got {s}")
+    return <int64_t> s
+
+
+cdef int64_t check_block(object block) except -1:
+    cdef object b = PyNumber_Index(block)
+    if b == 0:
+        return DEFAULT_BLOCK
+    if not 1 <= b <= (1 << 40):
+        raise ValueError(f"_block must be in 1..2**40 (0: the default), got {b}")
+    return <int64_t> b
+
+
+cdef int64_t read_full(int fd, uint8_t *buf, int64_t want, int64_t pos, int *err) noexcept nogil:
+    """pread ``want`` bytes at ``pos``: fewer only at the end of the file; -1 and ``*err``
+    set on a read error (EINTR retried)."""
+    cdef int64_t got = 0
+    cdef ssize_t r
+    while got < want:
+        r = pread(fd, buf + got, <size_t> (want - got), <off_t> (pos + got))
+        if r > 0:
+            got += r
+        elif r == 0:
+            break
+        elif errno != EINTR:
+            err[0] = errno
+            return -1
+    return got
+
+
+cdef object raise_err(int err):
+    if err == ENOMEM:
+        raise MemoryError()
+    raise OSError(err, strerror(err).decode("utf-8", "replace"))
