@@ -270,6 +270,7 @@ class Build:
     rss: int | None = None               # that process's resident-memory growth
     error: str | None = None
     note: str | None = None
+    native: bool = False            # a native kmpsearch backend
 
 
 def _rss_bytes() -> int | None:
@@ -550,7 +551,7 @@ def _run_group(n, words, words_path, args, km, backends, table, pure_names, one_
     # ---- builds (in this process: the objects the rows search with)
     for name in backends:
         cls = km.get_backend(name).WordSet
-        b = Build(n, name, f"kmpsearch {name}", "backend")
+        b = Build(n, name, f"kmpsearch {name}", "backend", native=table[name].native)
         progress.update(runner.current, description=f"N={n:,}: building {name}", visible=True)
         try:
             b.seconds, b.runs, compiled[name] = _time_build(lambda: cls(words))
@@ -763,8 +764,8 @@ def check_targets(rows: list[Row], builds: list[Build], counts: list[int]) -> li
                     f"{fmt_seconds(mine.seconds)} s vs {'≈' if hs.extrapolated else ''}{fmt_seconds(hs.seconds)} s "
                     f"({mine.seconds / hs.seconds:.2f}×)")
     big = max(counts)
-    for b in builds:
-        if b.n == big and b.kind == "backend" and not b.error and b.note is None and big >= 100_000:
+    for b in builds:  # the native cores' goal (the pure-Python rungs compile in plain Python)
+        if b.n == big and b.kind == "backend" and b.native and not b.error and b.note is None and big >= 100_000:
             add(b.seconds < 1.0, f"{b.label}: {big:,} words compile in under 1 s: {fmt_seconds(b.seconds)} s")
     if 1000 in counts:
         cli = find(1000, lambda r: r.name.startswith("kmpsearch-cli"))
