@@ -581,7 +581,9 @@ def _run_group(n, words, words_path, args, km, backends, table, pure_names, one_
 
         def run(span, fn=fn, threads=threads):
             return fn(haystack[:span], threads=threads)
-        prefix = args.prefix_bytes * (2 if table[name].parallel == "processes" else 1)
+        # a process pool: a longer prefix, so that its start-up (each worker compiles the set)
+        # and its per-byte cost can be told apart
+        prefix = args.prefix_bytes * (4 if table[name].parallel == "processes" else 1)
         return Row(name=f"{name} words {measures}", label=f"kmpsearch {name}", kind="backend", measures=measures,
                    threads=threads, run=run, backend=name, scan=table[name].default_scan, pure=slow,
                    span_mode="prefix" if slow else "full", prefix=prefix if slow else None,
@@ -604,6 +606,7 @@ def _run_group(n, words, words_path, args, km, backends, table, pure_names, one_
     runner.add_total(len(ladder))
     for row in ladder:
         rows.append(runner.measure(row))
+        _check_fit(row, rows)
     done = [r for r in rows if not r.error]
     if done:
         fastest = min([r for r in done if not r.pure] or done, key=lambda r: r.seconds)
@@ -667,6 +670,21 @@ def _run_group(n, words, words_path, args, km, backends, table, pure_names, one_
     return rows, builds
 
 
+def _check_fit(row: Row, rows: list[Row]) -> None:
+    """A fitted process-pool row (start-up + per-byte, from two short runs on a busy machine)
+    may not claim more than ``threads`` times the one-thread pure-Python speed: such a fit is
+    noise, and the row falls back to plain linear extrapolation (which overstates it)."""
+    if not row.fit_params or row.error:
+        return
+    single = [r for r in rows if r.group == row.group and r.pure and r.threads == 1 and r.kind == "backend"
+              and not r.error and r is not row]
+    if single and row.seconds < single[0].seconds / max(1, row.threads) / 1.25:
+        row.fit_params["rejected"] = (f"fitted {row.seconds:.1f} s is faster than {row.threads} x "
+                                      f"{single[0].label} ({single[0].seconds:.1f} s)")
+        row.seconds = row.measured * row.size / row.span
+        row.note = "linear extrapolation: the start-up fit was noise"
+
+
 def _process_span(row: Row, size: int, full: bool, runner: Runner, progress) -> int:
     """How much of the corpus a command runs on: all of it when a run fits PROCESS_RUN_BUDGET
     (or FULL=1), else a power-of-two MiB prefix that does (start-up fitted by the runner).
@@ -696,7 +714,7 @@ def _process_span(row: Row, size: int, full: bool, runner: Runner, progress) -> 
     t_big = timed_once(row.run, big)
     per_byte = max((t_big - t_small) / (big - small), 1e-12)
     fixed = max(t_small - per_byte * small, 0.0)
-    if fixed + per_byte * size <= PROCESS_RUN_BUDGET:
+    if fixed + per_byte * size <= 1.5 * PROCESS_RUN_BUDGET:  # (the estimate is rough on a busy machine)
         return size
     span = int((PROCESS_RUN_BUDGET - fixed) / per_byte)
     mib = max(4, 1 << max(0, (span >> 20).bit_length() - 1))  # a power of two MiB, at least 4
