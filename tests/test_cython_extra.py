@@ -6,7 +6,7 @@ Single pattern, through the backend's public functions:
   byte, its first two bytes) at every offset modulo 64, in long sparse haystacks; the
   adversarial needles the pair is chosen against;
 * the file kernel's 1 MiB read blocks: a needle split across a block end at every split
-  point, a needle longer than a block, a file that shrinks during the search.
+  point, a needle longer than a block (files that shrink, the plan and read errors: test_native.py).
 
 The core contract (the docstring of kmpsearch._frontend), on ``kmpsearch._kmp_cython`` directly:
 
@@ -17,8 +17,7 @@ The core contract (the docstring of kmpsearch._frontend), on ``kmpsearch._kmp_cy
   ignore_case (ASCII letters only), 1-9 threads with tiny chunks, words longer than a
   chunk, both scans, both automaton forms, the fallback from the filter to the automaton
   (forced with tiny segments and budgets, and natural: ``a``*100k with a^1..a^40, 500 words
-  sharing a prefix), 100,000 words, files read in blocks of any size, truncated files;
-* ``plan`` against ``kmpsearch._plan.plan_chunks`` over many values, n near 2**63 included;
+  sharing a prefix), 100,000 words, files read in blocks of any size;
 * the module holds no mutable state; compiled objects are shared by threads.
 
 Skipped when the Cython backend is not built, unless KMPSEARCH_REQUIRE names it.
@@ -27,8 +26,6 @@ Skipped when the Cython backend is not built, unless KMPSEARCH_REQUIRE names it.
 from __future__ import annotations
 
 import enum
-import errno
-import itertools
 import os
 import random
 import threading
@@ -38,7 +35,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import load_backend, ref_find_all
-from kmpsearch._plan import plan_chunks
 
 BLOCK = 1 << 20  # the file kernel's read block (cython/_kmp_cython.pyx)
 
@@ -125,47 +121,6 @@ def test_file_needle_longer_than_a_read_block(cy, tmp_path):
     for threads, min_chunk in ((1, None), (2, 1), (3, 1000)):
         assert cy.find_all_in_file(path, needle, threads=threads, _min_chunk=min_chunk) == expected
         assert cy.count_in_file(path, needle, threads=threads, _min_chunk=min_chunk, scan="textbook") == 3
-
-
-@pytest.mark.thread_unsafe(reason="cuts and rewrites a file from a thread of its own")
-def test_file_that_shrinks_during_the_search(cy, tmp_path):
-    # a writer cuts the file to a third and writes the rest back, again and again, while
-    # searches run: each search finds every match in the third that always stays, and of
-    # the rest only real matches (those it read before a cut), in order; never a crash
-    data = b"....3J1..." * (300 << 10)  # 3 MiB
-    cut = len(data) // 3
-    path = tmp_path / "shrinking.bin"
-    path.write_bytes(data)
-    full = ref_find_all(data, b"3J1")
-    kept = [off for off in full if off + 3 <= cut]
-    stop = threading.Event()
-
-    def writer():
-        fd = os.open(path, os.O_RDWR)
-        try:
-            while not stop.is_set():
-                os.ftruncate(fd, cut)
-                stop.wait(0.0005)
-                os.pwrite(fd, data[cut:], cut)
-                stop.wait(0.0005)
-        finally:
-            os.close(fd)
-
-    t = threading.Thread(target=writer)
-    t.start()
-    try:
-        for i in range(30):
-            try:
-                found = cy.find_all_in_file(path, b"3J1", threads=1 + i % 3, _min_chunk=1 << 18)
-            except OSError:
-                continue
-            assert found == sorted(set(found))
-            assert set(found) <= set(full)
-            assert found[:len(kept)] == kept
-    finally:
-        stop.set()
-        t.join()
-
 
 def test_module_holds_no_mutable_state(cy):
     from kmpsearch import _kmp_cython as core
@@ -485,62 +440,6 @@ def test_word_files_shorter_or_longer_than_the_size_given(core, tmp_path):
     finally:
         os.close(fd)
 
-
-@pytest.mark.thread_unsafe(reason="cuts and rewrites a file from a thread of its own")
-def test_word_file_truncated_during_the_search(core, tmp_path):
-    data = b"..3J1..x.." * (100 << 10)        # 1 MiB: "3J1" at 2, "J" at 3, ".x" at 6 (mod 10)
-    cut = len(data) // 3
-    path = tmp_path / "shrinking.bin"
-    path.write_bytes(data)
-    words = [b"3J1", b"J", b".x"]
-    full = [(b + d, i) for b in range(0, len(data), 10) for d, i in ((2, 0), (3, 1), (6, 2))]
-    kept = [(p, i) for p, i in full if p + len(words[i]) <= cut]
-    ws = core.compile_words(words, False)
-    stop = threading.Event()
-
-    def writer():
-        wfd = os.open(path, os.O_RDWR)
-        try:
-            while not stop.is_set():
-                os.ftruncate(wfd, cut)
-                stop.wait(0.0005)
-                os.pwrite(wfd, data[cut:], cut)
-                stop.wait(0.0005)
-        finally:
-            os.close(wfd)
-
-    t = threading.Thread(target=writer)
-    t.start()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        full_set = set(full)
-        for i in range(12):
-            found = ws.find_all_fd(fd, len(data), 1 + i % 3, 1 << 17, SCANS[i % 2], "auto", _block=1 << 15)
-            assert found == sorted(set(found))
-            assert set(found) <= full_set
-            assert found[:len(kept)] == kept
-    finally:
-        stop.set()
-        t.join()
-        os.close(fd)
-
-
-def test_read_errors_are_oserror_without_a_filename(core, tmp_path):
-    path = tmp_path / "w.bin"
-    path.write_bytes(b"abc" * 100)
-    fd = os.open(path, os.O_WRONLY)            # pread fails: EBADF
-    try:
-        for obj, methods in ((core.compile_pattern(b"bc"), ("count_fd", "find_all_fd")),
-                             (core.compile_words([b"bc"], False), ("count_fd", "count_each_fd", "find_all_fd"))):
-            for name in methods:
-                with pytest.raises(OSError) as info:
-                    getattr(obj, name)(fd, 300, 2, 1, "fast", "auto")
-                assert info.value.errno == errno.EBADF and info.value.filename is None
-                assert info.value.strerror == os.strerror(errno.EBADF)
-    finally:
-        os.close(fd)
-
-
 def test_pattern_files_given_a_size(core, tmp_path):
     hay = (b"ab" * 50 + b"aab") * 100
     path = tmp_path / "p.bin"
@@ -605,26 +504,6 @@ def test_arguments_str_subclasses_and_simd(core):
     assert ws.find_all(view, 1, 1, "fast", "auto") == [(1, 0), (2, 1), (3, 0), (4, 1)]
     assert isinstance(ws.memory_bytes, int) and ws.memory_bytes > 0
     assert isinstance(pat.memory_bytes, int) and pat.memory_bytes > 0
-
-
-def test_plan_matches_the_python_plan(core):
-    big = 2**63 - 1
-    ns = [0, 1, 2, 3, 10, 100, 1000, 4095, 2**20, 2**31 - 1, 2**32 + 1, big - 1000, big - 1, big]
-    rnd = random.Random(1)
-    ns += [rnd.randrange(big) for _ in range(30)]
-    for n in ns:
-        ms = {1, 2, 3, 64, max(1, n // 2), max(1, n - 1), max(1, n), n + 1, 2**40}
-        for m in ms:
-            if m > big:
-                continue
-            for threads in (1, 2, 3, 7, 64, 255, 256):
-                for min_chunk in (1, 2, 1000, 2**20, 2**40, big):
-                    assert core.plan(n, m, threads, min_chunk) == plan_chunks(n, m, threads, min_chunk), \
-                        (n, m, threads, min_chunk)
-    for bad in ((10, 0, 1, 1), (10, 1, 0, 1), (10, 1, 257, 1), (10, 1, 1, 0), (-1, 1, 1, 1), (2**63, 1, 1, 1)):
-        with pytest.raises(ValueError):
-            core.plan(*bad)
-
 
 def test_compiled_objects_are_shared_by_threads(core):
     rnd = random.Random(99)

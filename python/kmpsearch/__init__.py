@@ -32,7 +32,7 @@ __all__ = [
     "compile", "count", "count_in_file", "default_threads", "find_all", "find_all_in_file", "get_backend",
     "plan_chunks", "plan_word_chunks",
 ]
-__version__ = "0.2.0"
+__version__ = "0.1.0"
 
 
 def get_backend(name: str) -> ModuleType:

@@ -1,0 +1,177 @@
+"""What every native core (cffi, cython, rust: the table's native rows) must also do.
+
+One runner for the three: the GIL is released during a search, a file that shrinks while it
+is searched gives the matches in what could be read (never an error, never a crash), no
+thread is left behind, each SIMD level the table lists can be forced (``_simd=``) and gives
+the same answers, and each core's own chunk plan is the one of ``kmpsearch._plan``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import ref_find_all
+from kmpsearch import plan_chunks
+from kmpsearch.backends import info
+
+from test_words import ref_words
+
+
+def _name(mod) -> str:
+    return mod.__name__.rsplit(".", 1)[1]
+
+
+# --- the GIL is released ------------------------------------------------------------------
+
+@pytest.mark.thread_unsafe(reason="measures how long this thread stalls")
+@pytest.mark.parametrize("what", ["pattern", "words"])
+def test_gil_is_released_during_a_search(native, what):
+    # a textbook scan of 96 MiB on one thread takes a few hundred ms; while it runs, this
+    # thread must keep running Python code (with the GIL held, it would stall throughout)
+    data = bytes(96 << 20)
+    if what == "pattern":
+        run = lambda: native.count(data, b"\x00\x01", threads=1, scan="textbook")  # noqa: E731
+    else:
+        ws = native.WordSet([b"\x00\x01", b"\x00\x02\x03"])
+        run = lambda: ws.count(data, threads=1, scan="textbook")  # noqa: E731
+    took: list[float] = []
+
+    def search():
+        start = time.perf_counter()
+        assert run() == 0
+        took.append(time.perf_counter() - start)
+
+    worker = threading.Thread(target=search)
+    worker.start()
+    gaps, last = [], time.perf_counter()
+    while worker.is_alive():
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+    worker.join()
+    if took[0] < 0.05:
+        pytest.skip(f"the search took only {took[0]:.3f} s: too fast to observe")
+    assert max(gaps) < took[0] * 0.6, f"this thread stalled {max(gaps):.3f} s of a {took[0]:.3f} s search"
+
+
+# --- files that shrink --------------------------------------------------------------------
+
+@pytest.mark.thread_unsafe(reason="cuts and rewrites a file from a thread of its own")
+@pytest.mark.parametrize("what", ["pattern", "words"])
+def test_file_shrinking_during_a_search(native, what, tmp_path):
+    # another thread cuts the file while the core reads it: the matches found so far (or all
+    # of them), never a crash or an error -- the cores read with pread, they map nothing
+    unit = b"..3J1.." * 1000
+    data = unit * 2000  # 14 MB
+    path = tmp_path / "shrinking.bin"
+    if what == "pattern":
+        searcher = native.compile(b"3J1")
+        expected = set(ref_find_all(data, b"3J1"))
+        head = len(ref_find_all(data[: len(data) // 3], b"3J1"))
+    else:
+        searcher = native.WordSet([b"3J1", b"J1.", b"..3"])
+        expected = set(ref_words(data, [b"3J1", b"J1.", b"..3"]))
+        head = len(ref_words(data[: len(data) // 3], [b"3J1", b"J1.", b"..3"]))
+    for delay in (0.0, 0.001, 0.003, 0.006):
+        path.write_bytes(data)
+
+        def cut():
+            time.sleep(delay)
+            os.truncate(path, len(data) // 3)
+
+        cutter = threading.Thread(target=cut)
+        cutter.start()
+        try:
+            found = searcher.find_all_in_file(path, threads=2, _min_chunk=1 << 16)
+        finally:
+            cutter.join()
+        assert found == sorted(found) and set(found) <= expected
+        assert searcher.count_in_file(path, threads=2, _min_chunk=1 << 16) == head
+
+
+def test_file_growing_during_a_search_is_searched_to_its_size_at_the_start(native, tmp_path):
+    # the one fstat of the frontend decides: bytes appended later are not read
+    path = tmp_path / "growing.bin"
+    path.write_bytes(b"x3J1" * 1000)
+    searcher = native.compile(b"3J1")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        with open(path, "ab") as f:
+            f.write(b"3J1" * 10)
+        core = searcher._core
+        assert core.count_fd(fd, size, 2, 64, "fast", "auto") == 1000
+        assert core.find_all_fd(fd, size, 1, 64, "textbook", "auto")[-1] == size - 3
+    finally:
+        os.close(fd)
+
+
+def test_read_errors_carry_errno_and_the_frontend_adds_the_path(native, tmp_path):
+    fd = os.open(tmp_path, os.O_RDONLY)  # a directory: pread fails with EISDIR
+    try:
+        for obj in (native.core.compile_pattern(b"ab"), native.core.compile_words([b"ab", b"c"], False)):
+            with pytest.raises(OSError) as info_:
+                obj.count_fd(fd, 100, 1, 1 << 20, "fast", "auto")
+            assert info_.value.errno == 21 and info_.value.filename is None
+    finally:
+        os.close(fd)
+
+
+# --- threads --------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+@pytest.mark.thread_unsafe(reason="counts this process's threads")
+def test_no_thread_left_behind(native):
+    # cffi and cython start their threads per search and join them; rust keeps one pool
+    # whose size is bounded by the most threads asked: the count must not grow per call
+    data = b"x3J1" * (1 << 18)  # 1 MiB
+    ws = native.WordSet([b"3J1", b"x3"])
+    before = len(os.listdir("/proc/self/task"))
+    for _ in range(20):
+        assert native.count(data, b"3J1", threads=4, _min_chunk=1 << 12) == 1 << 18
+        assert ws.count(data, threads=4, _min_chunk=1 << 12) == 2 << 18
+    after = len(os.listdir("/proc/self/task"))
+    assert after <= before + 4, (before, after)
+
+
+# --- SIMD levels ------------------------------------------------------------------------------
+
+def test_every_simd_level_gives_the_same_answers(native):
+    levels = info(_name(native)).simd
+    rnd = random.Random(11)
+    hay = bytes(rnd.choice(b"ab3J1\x00\xff") for _ in range(5000)) + b"3J1" * 40
+    needles = [b"3", b"3J", b"3J1", b"ab", b"\x00\xff", b"aba", b"3J1" * 3]
+    words = [b"3J", b"J1", b"ab", b"\x00", b"ba3", b"J13J1"]
+    for level in levels:
+        for scan in native.SCANS:
+            for needle in needles:
+                for threads in (1, 3):
+                    got = native.find_all(hay, needle, threads=threads, _min_chunk=97, scan=scan, _simd=level)
+                    assert got == ref_find_all(hay, needle), (level, scan, needle)
+            ws = native.WordSet(words)
+            assert ws.find_all(hay, threads=2, _min_chunk=101, scan=scan, _simd=level) == ref_words(hay, words)
+    with pytest.raises(ValueError):
+        native.count(hay, b"3J1", _simd="avx9000")
+
+
+# --- each core's own chunk plan ------------------------------------------------------------
+
+_EDGE = [0, 1, 2, 3, 7, 1 << 20, (1 << 32) + 5, 2**62 + 3, 2**63 - 2, 2**63 - 1]
+
+
+def test_each_core_plans_as_plan_py(native):
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.one_of(st.integers(0, 5000), st.sampled_from(_EDGE), st.integers(2**62, 2**63 - 1)),
+           st.one_of(st.integers(1, 60), st.sampled_from([1, 2**31, 2**62, 2**63 - 1])),
+           st.integers(1, 256), st.one_of(st.integers(1, 700), st.sampled_from([1, 2**40, 2**63 - 1])))
+    def run(n, m, threads, min_chunk):
+        got = [tuple(c) for c in native.core.plan(n, m, threads, min_chunk)]
+        assert got == plan_chunks(n, m, threads, min_chunk), (n, m, threads, min_chunk)
+    run()
