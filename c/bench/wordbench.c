@@ -1,10 +1,11 @@
 /*
- * wordbench: time libkmpsearch's word-set count (and build) on a corpus, in C, for quick
- * iteration (c/bench/bench_words.py makes the reported table, with the peers).
+ * wordbench: time libkmpsearch's word-set count (and build) on a corpus, in C alone, for
+ * quick iteration on the library (`make bench SCENARIO=words` makes the reported table, with
+ * the other backends and the peers; its word lists are bench/corpus/words-*.txt).
  *
- *   wordbench CORPUS WORDS.bin [threads] [scan: fast|textbook] [runs] [flags]
+ *   wordbench CORPUS WORDS.txt [threads] [scan: fast|textbook] [runs] [flags]
  *
- * WORDS.bin: little-endian uint32 length + bytes per word (c/bench/words.py).
+ * WORDS.txt: one word per line (as `kmpsearch -f` reads it; no empty words).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
@@ -41,7 +42,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s CORPUS WORDS.bin [threads] [fast|textbook] [runs] [flags]\n", argv[0]);
+        fprintf(stderr, "usage: %s CORPUS WORDS.txt [threads] [fast|textbook] [runs] [flags]\n", argv[0]);
         return 2;
     }
     unsigned threads = argc > 3 ? (unsigned)atoi(argv[3]) : 1;
@@ -67,19 +68,30 @@ int main(int argc, char **argv)
     size_t cap = 1024, n = 0;
     void **words = malloc(cap * sizeof *words);
     size_t *lens = malloc(cap * sizeof *lens);
-    unsigned char hdr[4];
-    while (fread(hdr, 1, 4, f) == 4) {
-        size_t len = hdr[0] | hdr[1] << 8 | (size_t)hdr[2] << 16 | (size_t)hdr[3] << 24;
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t got;
+    if (words == NULL || lens == NULL)
+        return 1;
+    while ((got = getline(&line, &line_cap, f)) != -1) {
+        size_t len = (size_t)got;
+        if (len && line[len - 1] == '\n')
+            len--;
+        if (len == 0)
+            continue;
         if (n == cap) {
             cap *= 2;
             words = realloc(words, cap * sizeof *words);
             lens = realloc(lens, cap * sizeof *lens);
+            if (words == NULL || lens == NULL)
+                return 1;
         }
-        words[n] = malloc(len);
-        if (fread(words[n], 1, len, f) != len)
+        if ((words[n] = malloc(len)) == NULL)
             return 1;
+        memcpy(words[n], line, len);
         lens[n++] = len;
     }
+    free(line);
     fclose(f);
     double t0 = now();
     kmp_wordset *ws;
