@@ -412,3 +412,38 @@ def test_many_threads_share_one_word_set(backend):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_larger_sets_match_reference(backend):
+    # past the small-set filters (Teddy): the prefix filter with verification, short words
+    # included (a weak filter: the fallback to the automaton), on a small alphabet
+    @examples(backend, 60)
+    @given(st.lists(st.lists(st.sampled_from(b"abc\x00"), min_size=1, max_size=7).map(bytes),
+                    min_size=40, max_size=160),
+           st.lists(st.sampled_from(b"abc\x00"), max_size=2000).map(bytes),
+           st.integers(1, 4), st.data())
+    def run(words, haystack, threads, data):
+        scan = data.draw(st.sampled_from(backend.SCANS))
+        check(backend, haystack, words, threads=threads, _min_chunk=211, scan=scan)
+    run()
+
+
+def test_a_file_shorter_than_its_size_gives_what_could_be_read(backend, tmp_path):
+    # what every core does when a file shrinks after the frontend's fstat: the matches in the
+    # bytes that could be read, no error (deterministic: the size given is too large)
+    data = b"x3J1 J13J1" * 5000
+    path = tmp_path / "short.bin"
+    path.write_bytes(data)
+    words = [b"3J1", b"J1", b"1 J"]
+    expected = ref_words(data, words)
+    pattern = backend.core.compile_pattern(b"3J1")
+    compiled = backend.core.compile_words(words, False)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for threads, min_chunk in ((1, 1 << 20), (3, 4096), (4, 1000)):
+            opts = (threads, min_chunk, backend.DEFAULT_SCAN, "auto")
+            assert pattern.count_fd(fd, len(data) + 10_000, *opts) == data.count(b"3J1")
+            assert compiled.find_all_fd(fd, len(data) + 10_000, *opts) == expected
+            assert compiled.count_fd(fd, len(data) * 3, *opts) == len(expected)
+    finally:
+        os.close(fd)
