@@ -678,3 +678,18 @@ def test_json_keeps_undecodable_words_and_paths_apart(tmp_path):
     assert [g["match"] for g in got] == [{"bytes": base64.b64encode(b"\xff").decode()},
                                          {"bytes": base64.b64encode(b"\xfe").decode()}, "ok"]
     assert [g["offset"] for g in got] == [0, 1, 3] and got[0]["path"] == str(f)
+
+
+def test_dense_matches_do_not_pile_up_in_memory(tmp_path):
+    # every byte a match: the matches of one window are held until printed, so windows that
+    # list matches are small (was: 5 GB for `-e a` over 64 MiB of `a`)
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"a" * (4 << 20))
+    code = ("import resource, subprocess, sys; "
+            "subprocess.run([sys.executable, '-m', 'kmpsearch', '-e', 'a', '-e', 'aa', sys.argv[1]], "
+            "stdout=subprocess.DEVNULL, check=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    cp = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, env=_env(), timeout=300)
+    assert cp.returncode == 0, cp.stderr
+    peak_kib = int(cp.stdout)
+    assert peak_kib < 200 << 10, f"peak RSS {peak_kib} KiB for 8 M matches"

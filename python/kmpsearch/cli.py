@@ -18,7 +18,7 @@ something matched, 1 if nothing did, 2 if an error occurred (even when something
 matched, except with ``-q``).
 
 Memory stays bounded whatever the size of the input: inputs are read in windows
-(16 MiB by default) that overlap by the longest word's length minus one, and a match
+(16 MiB, 256 KiB when every match is listed) that overlap by the longest word's length minus one, and a match
 is reported by the one window that owns its start offset. ``-c`` on a regular file
 hands the open descriptor to the backend's file search, which reads with ``pread``.
 
@@ -45,7 +45,10 @@ __all__ = ["main"]
 
 PROG = "kmpsearch"
 STDIN_LABEL = "(standard input)"
-DEFAULT_CHUNK = 16 << 20  # window size: bounds memory (and the offsets list of one window)
+DEFAULT_CHUNK = 16 << 20  # window size: bounds memory (-c, -l, -q: only counts per window)
+# window size when every match is listed: the window's matches are held until printed, so a
+# window dense with matches (every byte, `-e a` over `aaaa...`) must stay small
+LINES_CHUNK = 256 << 10
 DEFAULT_PROGRESS_MIN = 64 << 20  # show a bar for inputs larger than this
 _LINES_PER_WRITE = 1 << 15
 
@@ -247,7 +250,7 @@ class _Searcher:
             else "lines"
         self.recursive = args.recursive
         self.implicit_dot = False
-        self.chunk = _env_int("KMPSEARCH_CLI_CHUNK", DEFAULT_CHUNK)
+        self.chunk = _env_int("KMPSEARCH_CLI_CHUNK", LINES_CHUNK if self.mode == "lines" else DEFAULT_CHUNK)
         self.matched = False
 
     # ---- inputs
