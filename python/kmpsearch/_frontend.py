@@ -177,6 +177,11 @@ def _open_regular(path: object) -> tuple[int, StrPath, int]:
         raise
 
 
+def _run(method, *args):
+    """Every call of a core method goes through here (one place for what surrounds a scan)."""
+    return method(*args)
+
+
 # --------------------------------------------------------------------------- the classes
 
 class _Api:
@@ -241,7 +246,7 @@ class _Search:
         opts = self._api.options(threads, scan, min_chunk, simd)
         view, utf8 = self._view(haystack)
         with view:
-            found = getattr(self._core, _KINDS[kind][0])(view, *opts)
+            found = _run(getattr(self._core, _KINDS[kind][0]), view, *opts)
         if kind == "list" and utf8 is not None and found:
             if self._pairs:
                 chars = _char_offsets(utf8, [off for off, _ in found])
@@ -264,7 +269,7 @@ class _Search:
         try:
             if size == 0:  # empty, or a /proc-style file whose size says nothing: read it to its end
                 return self._stream_fd(fd, kind, opts)
-            return getattr(self._core, _KINDS[kind][1])(fd, size, *opts)
+            return _run(getattr(self._core, _KINDS[kind][1]), fd, size, *opts)
         except OSError as exc:
             if exc.filename is None and exc.errno:  # the cores report errno; the path is added here
                 raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), shown) from None
@@ -290,7 +295,7 @@ class _Search:
         for base, view, own in read_windows(f, longest, window, regular, on_read):
             end = min(len(view), own + longest - 1)  # every match starting in [0, own) ends here
             head = view[:end]
-            got = count(head, *opts)
+            got = _run(count, head, *opts)
             if kind == "list":
                 # a shorter word may also match in the overlap: that one belongs to the next window
                 if self._pairs:
@@ -298,7 +303,7 @@ class _Search:
                 else:
                     got = [off + base for off in got[:bisect_left(got, own)]]
             elif end > own:
-                over = count(view[own:end], *opts)  # exactly the matches starting at own or later
+                over = _run(count, view[own:end], *opts)  # exactly the matches starting at own or later
                 got = got - over if kind == "count" else [a - b for a, b in zip(got, over)]
             yield base, view, got
 
