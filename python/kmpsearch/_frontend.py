@@ -289,23 +289,26 @@ class _Search:
         yield ``(base, view, result)`` per window: ``view`` the window's bytes (valid until
         the next one) from offset ``base`` on, ``result`` only the matches that start in the
         window's own range, offsets absolute. Memory: one window."""
-        core = self._core
-        longest = self._longest
-        count = getattr(core, _KINDS[kind][0])
-        for base, view, own in read_windows(f, longest, window, regular, on_read):
-            end = min(len(view), own + longest - 1)  # every match starting in [0, own) ends here
-            head = view[:end]
-            got = _run(count, head, *opts)
-            if kind == "list":
-                # a shorter word may also match in the overlap: that one belongs to the next window
-                if self._pairs:
-                    got = [(off + base, i) for off, i in got[:bisect_left(got, (own, -1))]]
-                else:
-                    got = [off + base for off in got[:bisect_left(got, own)]]
-            elif end > own:
-                over = _run(count, view[own:end], *opts)  # exactly the matches starting at own or later
-                got = got - over if kind == "count" else [a - b for a, b in zip(got, over)]
-            yield base, view, got
+        for base, view, own in read_windows(f, self._longest, window, regular, on_read):
+            yield base, view, self._owned(view, own, kind, opts, base)
+
+    def _owned(self, view: memoryview, own: int, kind: str, opts: tuple, base: int = 0):
+        """Search ``view``, the bytes from offset ``base`` of a larger input, for the matches
+        that start in its first ``own`` bytes (offsets absolute): the ownership rule of the
+        chunk plan, for a window or a block. ``view`` holds the own range plus the next
+        longest - 1 bytes (fewer only at the input's end)."""
+        count = getattr(self._core, _KINDS[kind][0])
+        end = min(len(view), own + self._longest - 1)  # every match starting in [0, own) ends here
+        got = _run(count, view[:end], *opts)
+        if kind == "list":
+            # a shorter word may also match in the overlap: that one belongs to the next window
+            if self._pairs:
+                return [(off + base, i) for off, i in got[:bisect_left(got, (own, -1))]]
+            return [off + base for off in got[:bisect_left(got, own)]]
+        if end > own:
+            over = _run(count, view[own:end], *opts)  # exactly the matches starting at own or later
+            got = got - over if kind == "count" else [a - b for a, b in zip(got, over)]
+        return got
 
 
 def _merge(parts: list, kind: str, nwords: int):
