@@ -130,6 +130,9 @@ def _build_parser() -> argparse.ArgumentParser:
                         "default: $KMPSEARCH_BACKEND or the fastest available")
     g.add_argument("-j", "--threads", type=_positive_int, metavar="N",
                    help="threads (or processes) per search; default: every CPU")
+    g.add_argument("--dask", metavar="ADDRESS",
+                   help="search the files on a Dask cluster: a scheduler address, or 'local' to start one "
+                        "on this machine (needs kmpsearch[dask]; files only, -c/-l/-q or the listing)")
     g.add_argument("--list-backends", action="store_true",
                    help="list the backends and why an unavailable one is unavailable, then exit")
     p.add_argument("-V", "--version", action="version", version=f"%(prog)s {kmpsearch.__version__}")
@@ -596,7 +599,7 @@ def _die_of_sigpipe() -> None:
 
 
 _SHORT_WITH_VALUE = "efj"
-_LONG_WITH_VALUE = ("--pattern", "--file", "--backend", "--threads")
+_LONG_WITH_VALUE = ("--pattern", "--file", "--backend", "--threads", "--dask")
 
 
 def _split_double_dash(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -659,6 +662,11 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     except ImportError as exc:
         _stderr_line(f"{PROG}: {exc}")
         return EXIT_ERROR
+
+    if args.dask is not None:  # the same search on a cluster: kmpsearch.dask does it all
+        from .dask import _cli as dask_cli
+
+        return dask_cli(args, operands, words, api, out, reporter)
 
     implicit_dot = False
     if not operands:

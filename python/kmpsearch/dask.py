@@ -1,0 +1,588 @@
+"""Search many files on a Dask cluster (``pip install 'kmpsearch[dask]'``).
+
+    import kmpsearch.dask as kd
+
+    hits = kd.find("logs/**/*.log", ["password", "token"])      # lazy dask DataFrame
+    per_file = kd.count("s3://bucket/logs/", b"3J1")            # pandas Series, computed
+    table = kd.count_each(["a.txt", "b.txt"], kmpsearch.WordSet([b"he", b"she"]))
+
+``paths``: a path, a glob (``*``, ``?``, ``[``, ``**``), a directory (searched recursively, in
+name order; symbolic links met inside are skipped, as ``grep -r``), an fsspec URL
+(``file://``, ``memory://``, ``s3://``, ... whatever fsspec can open), or a list of them. They
+are expanded on the caller, once, with their sizes (``os.stat`` / fsspec ``info``): a missing
+path is FileNotFoundError at call time, before any task runs, and a glob that matches nothing
+too; an empty directory is no file. Only regular files are searched.
+
+``pattern_or_words``: a compiled ``Pattern`` or ``WordSet`` (any backend available on the
+workers), or words -- a ``str``, a bytes-like object or a list of them -- compiled once here
+into a ``kmpsearch.WordSet(words, ignore_case=ignore_case)`` on the default (native) backend.
+``ignore_case`` applies to such words only. ``str`` words search the files' UTF-8 bytes and
+offsets are in bytes, as ``find_all_in_file`` gives.
+
+The plan: each file of ``n`` bytes is cut by ``kmpsearch.plan_word_chunks`` into
+``ceil((n - m + 1) / blocksize)`` blocks of at most ``blocksize`` start positions (``m`` the
+longest word); a task reads its block plus ``m - 1`` bytes with one ranged read (fsspec
+``cat_file(path, start, end)``) and keeps the matches that *start* in its block -- the chunk
+plan's ownership rule (``_Search._owned``, shared with the command's windows) -- so every match
+is found exactly once at any block size. An empty file is no task. The compiled pattern is
+shipped once per computation: scattered to every worker (``client.scatter(...,
+broadcast=True)``) when a distributed client is at hand, else one ``delayed`` object that every
+task depends on; each task scans with the pattern's own backend, one thread (``threads=1``:
+the cluster's parallelism is the tasks), the GIL released by the native cores.
+
+``client``: a ``distributed.Client``; ``None`` uses the current one (``distributed.
+default_client()``) if any. ``count`` and ``count_each`` compute: without a client they start
+a ``LocalCluster`` on this machine (processes, one single-threaded worker per usable CPU) and
+close it afterwards. ``find`` is lazy: it computes wherever its result is computed (the client's
+cluster, or dask's local scheduler when there is none). ``memory://`` files live in one
+process: a cluster of worker processes cannot see the caller's, so the embedded cluster runs
+in-process (threads) when a path is ``memory://``; with a cluster of your own, use an
+in-process one (``Client(processes=False)``) for them.
+
+A file that cannot be read when its task runs (removed, unreadable) fails the computation
+with an OSError naming the file (``FileNotFoundError``, ``PermissionError`` ...).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import glob as _glob
+import io
+import json
+import logging
+import os
+import stat
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+try:
+    import dask
+    import dask.dataframe as dd
+    import distributed
+    import fsspec
+    import numpy as np
+    import pandas as pd
+    from dask.utils import parse_bytes
+    from fsspec.implementations.local import LocalFileSystem
+    from fsspec.implementations.memory import MemoryFileSystem
+except ImportError as exc:  # pragma: no cover - the extra is not installed
+    raise ImportError(f"kmpsearch.dask needs the 'dask' extra (pip install 'kmpsearch[dask]'): {exc}") from exc
+
+import kmpsearch
+
+from ._frontend import STREAM_WINDOW, Pattern, WordSet, _merge, default_threads
+from ._plan import plan_word_chunks
+from ._windows import read_windows
+
+__all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "count", "count_each", "find"]
+
+DEFAULT_BLOCKSIZE = "128MiB"
+#: bytes a task reads at a time (one buffer per task, whatever the block size)
+WINDOW = STREAM_WINDOW
+#: more tasks than this is refused (a tiny blocksize over big files): the graph would not fit
+MAX_TASKS = 1_000_000
+
+PathArg = Any  # str | os.PathLike | Iterable[str | os.PathLike]
+
+
+# --------------------------------------------------------------------------- arguments
+
+def _searcher(pattern_or_words: object, ignore_case: object) -> Pattern | WordSet:
+    """The compiled object the tasks share: as given, or words compiled once here."""
+    if isinstance(pattern_or_words, Pattern):
+        if ignore_case is not False:
+            raise ValueError("ignore_case applies to words given as str, bytes or a list; "
+                             "a Pattern is case-sensitive: pass WordSet([word], ignore_case=True)")
+        return pattern_or_words
+    if isinstance(pattern_or_words, WordSet):
+        if ignore_case is not False and ignore_case is not pattern_or_words.ignore_case:
+            raise ValueError("ignore_case applies to words given as str, bytes or a list; "
+                             "this WordSet was compiled with ignore_case=False")
+        return pattern_or_words
+    if isinstance(pattern_or_words, (str, bytes, bytearray, memoryview)):
+        pattern_or_words = [pattern_or_words]
+    return kmpsearch.WordSet(pattern_or_words, ignore_case=ignore_case)  # every check is WordSet's
+
+
+def _words_of(searcher: Pattern | WordSet) -> tuple:
+    return searcher.words if isinstance(searcher, WordSet) else (searcher.needle,)
+
+
+def _blocksize(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"blocksize must be an int or a str such as '128MiB', not {type(value).__name__}")
+    if isinstance(value, str):
+        try:
+            value = parse_bytes(value)
+        except ValueError:
+            raise ValueError(f"blocksize must be a number of bytes such as '128MiB' or 65536, got {value!r}") from None
+    if value < 1:
+        raise ValueError(f"blocksize must be >= 1 byte, got {value}")
+    return value
+
+
+def _check_client(client: object) -> distributed.Client | None:
+    if client is not None and not isinstance(client, distributed.Client):
+        raise TypeError(f"client must be a distributed.Client or None, not {type(client).__name__}")
+    return client
+
+
+# --------------------------------------------------------------------------- the files
+
+@dataclass(frozen=True)
+class _File:
+    label: str   # what results show: the path as given, joined below a directory, or the URL
+    fs: Any      # the fsspec filesystem that reads it
+    path: str    # its path on ``fs`` (absolute for local files: workers may run elsewhere)
+    size: int    # bytes at planning time: the search stops there
+
+
+def _has_magic(path: str) -> bool:
+    return any(c in path for c in "*?[")
+
+
+class _Planner:
+    """Expand paths into files with their sizes. ``on_error(label, exc)`` reports a path that
+    cannot be searched and goes on (the command); without it the error is raised (the API)."""
+
+    def __init__(self, *, globs: bool = True, recursive: bool = True, on_error=None) -> None:
+        self.globs = globs
+        self.recursive = recursive
+        self.on_error = on_error
+        self.local = LocalFileSystem()
+        self.files: list[_File] = []
+
+    def error(self, label: str, exc: OSError) -> None:
+        if self.on_error is None:
+            raise exc
+        self.on_error(label, exc)
+
+    def add(self, path: object, implicit_dot: bool = False) -> None:
+        p = os.fsdecode(os.fspath(path))  # TypeError for anything that is not a path
+        if fsspec.core.split_protocol(p)[0] is None:
+            if self.globs and _has_magic(p):
+                matches = sorted(_glob.glob(p, recursive=True))
+                if not matches:
+                    self.error(p, FileNotFoundError(errno.ENOENT, "no file matches the glob", p))
+                for m in matches:
+                    self.local_path(m)
+            else:
+                self.local_path(p, implicit_dot)
+        else:
+            self.url(p)
+
+    # ---- local: os.stat and os.scandir, labels as the command shows them
+
+    def local_path(self, p: str, implicit_dot: bool = False) -> None:
+        try:
+            st = os.stat(p)
+            if stat.S_ISDIR(st.st_mode):
+                if not self.recursive:
+                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), p)
+                self.walk(p, p, implicit_dot)
+            elif stat.S_ISREG(st.st_mode):
+                self.files.append(_File(p, self.local, os.path.abspath(p), st.st_size))
+            else:
+                raise OSError(errno.EINVAL, "not a regular file", p)
+        except OSError as exc:
+            self.error(p, exc)
+
+    def walk(self, top: str, label: str, implicit_dot: bool) -> None:
+        """Depth first, entries in name order, symbolic links and devices met inside skipped
+        (as ``grep -r`` and the command)."""
+        try:
+            with os.scandir(top) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.error(label, exc)
+            return
+        for entry in entries:
+            child = entry.name if (implicit_dot and label == ".") else os.path.join(label, entry.name)
+            try:
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    self.walk(entry.path, child, implicit_dot)
+                elif entry.is_file(follow_symlinks=False):
+                    size = entry.stat(follow_symlinks=False).st_size
+                    self.files.append(_File(child, self.local, os.path.abspath(entry.path), size))
+            except OSError as exc:
+                self.error(child, exc)
+
+    # ---- fsspec URLs: info, glob and find give the sizes
+
+    def url(self, url: str) -> None:
+        try:
+            fs, root = fsspec.core.url_to_fs(url)
+            if self.globs and _has_magic(root):
+                found = fs.glob(root, detail=True)
+                if not found:
+                    raise FileNotFoundError(errno.ENOENT, "no file matches the glob", url)
+                entries = [(name, found[name], fs.unstrip_protocol(name)) for name in sorted(found)]
+            else:
+                entries = [(root, fs.info(root), url)]
+            for name, info, label in entries:
+                if info.get("type") == "directory":
+                    if not self.recursive:
+                        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), label)
+                    inside = fs.find(name, detail=True)
+                    for sub in sorted(inside):
+                        self.files.append(_File(fs.unstrip_protocol(sub), fs, sub, int(inside[sub]["size"] or 0)))
+                else:
+                    self.files.append(_File(label, fs, name, int(info.get("size") or 0)))
+        except OSError as exc:
+            self.error(url, exc)
+
+
+def _expand(paths: PathArg) -> list[_File]:
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    try:
+        items = list(paths)
+    except TypeError:
+        raise TypeError(f"paths must be a path, a glob, a URL or a list of them, not {type(paths).__name__}") from None
+    planner = _Planner()
+    for p in items:
+        planner.add(p)
+    return planner.files
+
+
+def _blocks(files: list[_File], longest: int, blocksize: int) -> list[tuple[int, int, int, int]]:
+    """``(file index, scan_start, scan_end, own_end)`` per task: the chunk plan of each file
+    (``plan_word_chunks``) with as many chunks as it takes for each to own at most
+    ``blocksize`` start positions. An empty file gives none."""
+    counts = []
+    for f in files:
+        positions = f.size - min(longest, f.size) + 1 if f.size else 0
+        counts.append(-(-positions // blocksize))
+    total = sum(counts)
+    if total > MAX_TASKS:
+        raise ValueError(f"blocksize {blocksize} cuts these files into {total:,} tasks (more than {MAX_TASKS:,}): "
+                         "use a larger blocksize")
+    return [(i, start, end, own) for i, (f, k) in enumerate(zip(files, counts)) if k
+            for start, end, own in plan_word_chunks(f.size, longest, k, 1)]
+
+
+# --------------------------------------------------------------------------- on the workers
+
+class _Range(io.RawIOBase):
+    """Bytes ``[start, end)`` of an open (fsspec) file, read sequentially: a task's range."""
+
+    def __init__(self, fh, start: int, end: int) -> None:
+        super().__init__()
+        fh.seek(start)
+        self.fh = fh
+        self.left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.left)
+        if n <= 0:
+            return 0
+        got = self.fh.readinto(memoryview(buffer)[:n]) or 0
+        self.left -= got
+        return got
+
+
+def _with_path(exc: OSError, label: str) -> OSError:
+    """``exc`` naming the file as results show it (OSError(ENOENT, ...) is a FileNotFoundError...)."""
+    if exc.errno:
+        return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), label)
+    try:
+        return type(exc)(f"{label}: {exc}")
+    except Exception:  # noqa: BLE001 - an OSError subclass with another signature
+        return OSError(f"{label}: {exc}")
+
+
+def _scan(searcher, f: _File, start: int, end: int, own_end: int, kind: str, threads: int, window: int):
+    """Search the block of ``f`` that owns the start offsets ``[start, own_end)``, reading
+    ``[start, end)`` (``end``: ``own_end`` plus longest - 1, or the file's end) in windows of
+    ``window`` bytes, one buffer per task; yield ``(view, base, result)`` per window: the
+    window's bytes from offset ``base`` (valid until the next one) and the matches it owns,
+    offsets absolute. A file that is shorter by now is searched as far as it goes."""
+    opts = searcher._api.options(threads, None, None, None)
+    own_len = own_end - start
+    try:
+        with f.fs.open(f.path, "rb") as fh:
+            windows = read_windows(_Range(fh, start, end), searcher._longest, min(window, own_len), True)
+            for base, view, own in windows:
+                own = min(own, own_len - base)  # the range's last longest - 1 bytes: the next block's
+                if own > 0:
+                    yield view, start + base, searcher._owned(view, own, kind, opts, start + base)
+    except OSError as exc:
+        raise _with_path(exc, f.label) from None
+
+
+def _block_matches(searcher, f: _File, start: int, end: int, own_end: int, threads: int = 1,
+                   window: int = WINDOW, with_text: bool = False):
+    """The block's matches: ``(offsets int64, word indices int32, texts or None)``; ``texts``
+    (with ``with_text``) the bytes each match covers in the file."""
+    lengths = [len(w.encode("utf-8", "surrogatepass") if isinstance(w, str) else w) for w in _words_of(searcher)]
+    pairs, texts = [], [] if with_text else None
+    for view, base, got in _scan(searcher, f, start, end, own_end, "list", threads, window):
+        if not isinstance(searcher, WordSet):
+            got = [(off, 0) for off in got]
+        pairs += got
+        if with_text:
+            texts += [bytes(view[off - base:off - base + lengths[j]]) for off, j in got]
+    both = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return both[:, 0].copy(), both[:, 1].astype(np.int32), texts
+
+
+def _frame(label: str, offsets, words) -> pd.DataFrame:
+    return pd.DataFrame({"path": pd.Series([label] * len(offsets), dtype="string"),
+                         "offset": np.asarray(offsets, dtype=np.int64),
+                         "word": np.asarray(words, dtype=np.int32)})
+
+
+def _find_part(searcher, f: _File, start: int, end: int, own_end: int, window: int) -> pd.DataFrame:
+    offsets, words, _ = _block_matches(searcher, f, start, end, own_end, 1, window)
+    return _frame(f.label, offsets, words)
+
+
+def _count_part(searcher, f: _File, start: int, end: int, own_end: int, kind: str, threads: int = 1,
+                window: int = WINDOW):
+    """The block's count (``kind`` "count") or counts per word (``"each"``, an int64 array)."""
+    each = kind == "each" and isinstance(searcher, WordSet)
+    parts = [got for _, _, got in _scan(searcher, f, start, end, own_end, "each" if each else "count",
+                                        threads, window)]
+    n = _merge(parts, "each" if each else "count", len(_words_of(searcher)))
+    return np.asarray(n if each else [n], dtype=np.int64) if kind == "each" else n
+
+
+def _add(*parts):
+    return sum(parts[1:], parts[0])
+
+
+# --------------------------------------------------------------------------- the cluster
+
+def _current_client() -> distributed.Client | None:
+    try:
+        return distributed.default_client()
+    except ValueError:  # no client in this process
+        return None
+
+
+@contextlib.contextmanager
+def _local_client(in_process: bool = False, quiet: bool = False) -> Iterator[distributed.Client]:
+    """A LocalCluster on this machine, closed on exit: one single-threaded worker process per
+    usable CPU (the embedded default), or one in-process worker with that many threads."""
+    n = default_threads()
+    kw = dict(n_workers=1, threads_per_worker=n) if in_process else dict(n_workers=n, threads_per_worker=1)
+    with distributed.LocalCluster(processes=not in_process, dashboard_address=":0",
+                                  silence_logs=logging.ERROR if quiet else logging.WARNING, **kw) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _running(client: distributed.Client | None, files: list[_File]) -> Iterator[distributed.Client]:
+    """The given client, else the current one, else an embedded LocalCluster for the call."""
+    client = client or _current_client()
+    if client is not None:
+        yield client
+        return
+    with _local_client(in_process=any(isinstance(f.fs, MemoryFileSystem) for f in files)) as client:
+        yield client
+
+
+def _ship(searcher, client: distributed.Client | None):
+    """What the tasks take as their pattern: one copy on every worker (scattered, broadcast)
+    with a client, else one delayed object every task depends on. Pickled once either way."""
+    if client is not None:
+        return client.scatter(searcher, broadcast=True, hash=False)
+    return dask.delayed(searcher, name=f"kmpsearch-{type(searcher).__name__}-{uuid.uuid4().hex}", traverse=False)
+
+
+# --------------------------------------------------------------------------- the API
+
+def _prepare(paths, pattern_or_words, blocksize, client, ignore_case, window):
+    searcher = _searcher(pattern_or_words, ignore_case)
+    size = _blocksize(blocksize)
+    window = WINDOW if window is None else _blocksize(window)  # private: the tests' small windows
+    client = _check_client(client)
+    files = _expand(paths)
+    return searcher, files, _blocks(files, searcher._longest, size), client, window
+
+
+def find(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAULT_BLOCKSIZE,
+         client: distributed.Client | None = None, ignore_case: bool = False,
+         _window: int | None = None) -> dd.DataFrame:
+    """Every occurrence in the files, as a lazy ``dask.dataframe.DataFrame``.
+
+    Columns ``path`` (string: the path as given, or below a directory, or the URL), ``offset``
+    (int64, in bytes) and ``word`` (int32: the index of the word in ``WordSet.words``, always
+    0 for a Pattern -- an index, not the text: compact, and unambiguous for bytes words and
+    ``ignore_case``; ``df.word.map(dict(enumerate(words)))`` gives the text). One partition per
+    block, in file order then offset order: ``.compute()`` gives the rows sorted by file (in
+    the order given, directories in name order) then offset, then word index; each
+    partition's index starts at 0.
+
+    The files are expanded and sized now (FileNotFoundError for a missing one); nothing is
+    read until the frame is computed. With a client (given or current) the pattern is
+    scattered to its workers now; otherwise it travels in the graph, once.
+    """
+    searcher, files, blocks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
+                                                       _window)
+    meta = _frame("", [], [])
+    if not blocks:
+        return dd.from_pandas(meta, npartitions=1)
+    ref = _ship(searcher, client or _current_client())
+    part = dask.delayed(_find_part, pure=False)
+    return dd.from_delayed([part(ref, files[i], start, end, own, window) for i, start, end, own in blocks],
+                           meta=meta, verify_meta=False)
+
+
+def _totals(paths, pattern_or_words, kind, blocksize, client, ignore_case, window):
+    searcher, files, blocks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
+                                                       window)
+    zero = np.zeros(len(_words_of(searcher)), dtype=np.int64) if kind == "each" else 0
+    totals = [zero] * len(files)
+    if blocks:
+        with _running(client, files) as c:
+            ref = _ship(searcher, c)
+            part = dask.delayed(_count_part, pure=False)
+            per_file: dict[int, list] = {}
+            for i, start, end, own in blocks:
+                per_file.setdefault(i, []).append(part(ref, files[i], start, end, own, kind, 1, window))
+            add = dask.delayed(_add, pure=False)
+            got = c.compute([add(*parts) for parts in per_file.values()], sync=True)
+            for i, value in zip(per_file, got):
+                totals[i] = value
+            del ref
+    return searcher, files, totals
+
+
+def count(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAULT_BLOCKSIZE,
+          client: distributed.Client | None = None, ignore_case: bool = False,
+          _window: int | None = None) -> pd.Series:
+    """Occurrences of all the words (overlaps included) per file, computed: a pandas Series
+    of int64 named ``count``, indexed by ``path`` in file order, 0 for a file without one."""
+    _, files, totals = _totals(paths, pattern_or_words, "count", blocksize, client, ignore_case, _window)
+    return pd.Series(totals, index=pd.Index([f.label for f in files], name="path", dtype=object),
+                     name="count", dtype=np.int64)
+
+
+def count_each(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAULT_BLOCKSIZE,
+               client: distributed.Client | None = None, ignore_case: bool = False,
+               _window: int | None = None) -> pd.DataFrame:
+    """Occurrences of each word per file, computed: a pandas DataFrame indexed by ``path``
+    (file order) with one int64 column per word, labelled by the word (``WordSet.words``;
+    the needle for a Pattern). ``.sum()`` gives the totals per word."""
+    searcher, files, totals = _totals(paths, pattern_or_words, "each", blocksize, client, ignore_case, _window)
+    words = list(_words_of(searcher))
+    data = np.stack(totals) if totals else np.zeros((0, len(words)), dtype=np.int64)
+    return pd.DataFrame(data, index=pd.Index([f.label for f in files], name="path", dtype=object),
+                        columns=pd.Index(words, name="word", dtype=object))
+
+
+# --------------------------------------------------------------------------- the command
+
+#: the command's --dask block size (hidden knob for the tests: KMPSEARCH_DASK_BLOCKSIZE)
+CLI_BLOCKSIZE_ENV = "KMPSEARCH_DASK_BLOCKSIZE"
+
+
+def _cli(args, operands: list[str], words: list[bytes], api, out, reporter) -> int:
+    """``kmpsearch --dask ADDRESS|local ...``: -c, -l, -q and the listing (text or --json)
+    over regular files on a cluster, the output byte for byte the command's without --dask."""
+    from .cli import (EXIT_ERROR, EXIT_MATCH, EXIT_NO_MATCH, PROG, _env_int, _flush, _json_text, _stderr_line,
+                      _write_all)
+
+    searcher = api.WordSet(words, ignore_case=args.ignore_case) if words else None
+    try:
+        blocksize = _blocksize(os.environ.get(CLI_BLOCKSIZE_ENV) or DEFAULT_BLOCKSIZE)
+    except (TypeError, ValueError) as exc:
+        _stderr_line(f"{PROG}: {CLI_BLOCKSIZE_ENV}: {exc}")
+        return EXIT_ERROR
+    window = _env_int("KMPSEARCH_CLI_CHUNK", WINDOW)  # the command's window knob: a task's reads
+    planner = _Planner(globs=False, recursive=args.recursive, on_error=reporter.error)
+    if not operands and args.recursive:
+        planner.add(".", implicit_dot=True)
+    elif not operands:
+        reporter.error("(standard input)", "--dask searches files, not standard input")
+    for op in operands:
+        if op == "-":
+            reporter.error("(standard input)", "--dask searches files, not standard input")
+        else:
+            planner.add(op)
+    files = planner.files
+    mode = "quiet" if args.quiet else "list" if args.list_files else "count" if args.count else "lines"
+    blocks = _blocks(files, searcher._longest, blocksize) if searcher is not None else []
+    matched = False
+
+    def emit(obj: dict, line: bytes) -> None:
+        if args.json:
+            line = json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+        _write_all(out, line)
+        _flush(out)
+
+    with contextlib.ExitStack() as stack:
+        futures: list = []
+        if blocks:
+            try:
+                if args.dask == "local":
+                    client = stack.enter_context(_local_client(quiet=True))
+                else:
+                    client = stack.enter_context(distributed.Client(args.dask, set_as_default=False))
+            except (OSError, TimeoutError, ValueError) as exc:
+                _stderr_line(f"{PROG}: --dask {args.dask}: cannot reach the scheduler: {exc}")
+                return EXIT_ERROR
+            ref = _ship(searcher, client)
+            threads = args.threads or 1
+            if mode == "lines":
+                task = dask.delayed(_block_matches, pure=False)
+                tasks = [task(ref, files[i], s, e, o, threads, window, args.ignore_case) for i, s, e, o in blocks]
+            else:
+                task = dask.delayed(_count_part, pure=False)
+                tasks = [task(ref, files[i], s, e, o, "count", threads, window) for i, s, e, o in blocks]
+            futures = client.compute(tasks)  # results are fetched in file order, then let go
+        by_file: dict[int, list] = {}
+        for (i, *_), fut in zip(blocks, futures):
+            by_file.setdefault(i, []).append(fut)
+        word_bytes = list(searcher.words) if searcher is not None else []
+        for i, f in enumerate(files):
+            label = f.label
+            n_found = 0
+            try:
+                for fut in by_file.pop(i, ()):
+                    got = fut.result()
+                    fut.release()
+                    if mode != "lines":
+                        n_found += got
+                        continue
+                    offsets, idx, texts = got
+                    if not len(offsets):
+                        continue
+                    n_found += len(offsets)
+                    matches = texts if texts is not None else [word_bytes[j] for j in idx.tolist()]
+                    if args.json:
+                        path = _json_text(label)
+                        data = "".join(json.dumps({"path": path, "offset": off, "match": _json_text(m)},
+                                                  ensure_ascii=False) + "\n"
+                                       for off, m in zip(offsets.tolist(), matches)).encode("utf-8")
+                    else:
+                        prefix = os.fsencode(label) + b":"
+                        data = b"".join(b"%s%d:%s\n" % (prefix, off, m) for off, m in zip(offsets.tolist(), matches))
+                    _write_all(out, data)
+                    _flush(out)
+            except (OSError, MemoryError, ValueError, RuntimeError) as exc:
+                reporter.error(label, exc)
+                for fut in by_file.pop(i, ()):
+                    fut.release()
+                continue
+            if mode == "count":
+                matched = matched or n_found > 0
+                emit({"path": _json_text(label), "count": n_found}, os.fsencode(label) + b":%d\n" % n_found)
+            elif n_found:
+                matched = True
+                if mode == "list":
+                    emit({"path": _json_text(label)}, os.fsencode(label) + b"\n")
+                elif mode == "quiet":
+                    return EXIT_MATCH
+    if reporter.errors:
+        return EXIT_ERROR
+    return EXIT_MATCH if matched else EXIT_NO_MATCH

@@ -1,0 +1,316 @@
+"""kmpsearch.dask on a LocalCluster of two worker processes, shared by the module's tests.
+
+Every result is compared with the local file search (``find_all_in_file`` and friends, each
+already checked against a ``bytes.find`` reference by the conformance suite), at block sizes
+down to the longest word, so that matches straddle block boundaries. Skipped with a reason
+when the ``dask`` extra is not installed (tox); ``make test`` installs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+for _mod in ("dask", "dask.dataframe", "distributed", "fsspec", "pandas"):
+    pytest.importorskip(_mod, reason=f"the kmpsearch[dask] extra is not installed ({_mod} is missing)")
+
+import distributed  # noqa: E402
+import fsspec  # noqa: E402
+
+import kmpsearch  # noqa: E402
+import kmpsearch.dask as kd  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG_ROOT = str(Path(kmpsearch.__file__).resolve().parent.parent)
+WORDS = [b"ab", b"aab", b"babba", b"b"]  # longest 5; "b" is shorter: it also matches in overlaps
+SIZES = {"a0.txt": 0, "a1.txt": 1, "b.txt": 3, "c.txt": 17, "d/e.txt": 64, "d/f.txt": 150, "d/g/h.txt": 300,
+         "d/g.txt": 5, "z.txt": 400, "zz/empty.txt": 0}
+# the command's walk order (grep -r: depth first, names sorted at each level)
+ORDER = ["a0.txt", "a1.txt", "b.txt", "c.txt", "d/e.txt", "d/f.txt", "d/g/h.txt", "d/g.txt", "z.txt",
+         "zz/empty.txt"]
+
+pytestmark = pytest.mark.thread_unsafe  # one shared cluster (pytest-run-parallel)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cl, \
+            distributed.Client(cl) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    top = tmp_path_factory.mktemp("tree")
+    rng = random.Random(16)
+    for name, size in SIZES.items():
+        p = top / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(bytes(rng.choice(b"ab") for _ in range(size)))
+    return top
+
+
+def files_of(tree: Path) -> list[str]:
+    return [str(tree / name) for name in ORDER]
+
+
+def local_rows(files, ws) -> list[tuple[str, int, int]]:
+    """The reference: the local file search of each file, in order."""
+    return [(str(p), off, j) for p in files for off, j in ws.find_all_in_file(p)]
+
+
+def rows(df, client=None) -> list[tuple[str, int, int]]:
+    got = df.compute(scheduler=client)
+    assert list(got.columns) == ["path", "offset", "word"]
+    return list(zip(got["path"].astype(object), got["offset"].tolist(), got["word"].tolist()))
+
+
+# --- results equal the local search ---------------------------------------------------------
+
+@pytest.mark.parametrize(("blocksize", "window"), [(5, None), (6, None), (13, 1), (64, 7), ("1MiB", 10), ("1MiB", None)])
+def test_find_equals_local_search(client, tree, blocksize, window):
+    """Blocks down to the longest word; a task reads its block in windows (down to 1 byte)."""
+    ws = kmpsearch.WordSet(WORDS)
+    files = files_of(tree)
+    expected = local_rows(files, ws)
+    assert len(expected) > 300
+    assert rows(kd.find(files, ws, blocksize=blocksize, client=client, _window=window)) == expected
+
+
+@pytest.mark.parametrize(("blocksize", "window"), [(1, None), (2, None), (5, None), (7, 3), (64, None), (512, 2)])
+def test_count_and_count_each_equal_local_search(client, tree, blocksize, window):
+    ws = kmpsearch.WordSet(WORDS)
+    files = files_of(tree)
+    counts = kd.count(files, ws, blocksize=blocksize, client=client, _window=window)
+    assert counts.index.tolist() == files and counts.name == "count"
+    assert counts.tolist() == [ws.count_in_file(p) for p in files]
+    table = kd.count_each(files, ws, blocksize=blocksize, client=client, _window=window)
+    assert table.columns.tolist() == WORDS
+    assert table.values.tolist() == [ws.count_each_in_file(p) for p in files]
+
+
+@pytest.mark.parametrize("blocksize", [1, 2, 3])
+def test_a_word_longer_than_a_block(client, tree, blocksize):
+    pat = kmpsearch.compile(b"abab")
+    files = files_of(tree)[:6]
+    expected = [(p, off, 0) for p in files for off in pat.find_all_in_file(p)]
+    assert expected
+    assert rows(kd.find(files, pat, blocksize=blocksize, client=client)) == expected
+    assert kd.count(files, pat, blocksize=blocksize, client=client).tolist() == [pat.count_in_file(p) for p in files]
+
+
+def test_str_words_search_utf8_bytes(client, tmp_path):
+    text = "ünïcödé cö ééé cöcö 😀cö " * 7
+    p = tmp_path / "u.txt"
+    p.write_text(text, encoding="utf-8")
+    for obj in (kmpsearch.compile("cö"), kmpsearch.WordSet(["cö", "é", "😀"])):
+        expected = obj.find_all_in_file(p)
+        got = kd.find([p], obj, blocksize=4, client=client).compute()
+        pairs = list(zip(got.offset.tolist(), got.word.tolist()))
+        assert pairs == (expected if isinstance(obj, kmpsearch.WordSet) else [(o, 0) for o in expected])
+    # words given as they are are compiled once into a WordSet
+    assert kd.count(str(p), "cö", blocksize=3, client=client).tolist() == [kmpsearch.compile("cö").count_in_file(p)]
+
+
+def test_ignore_case(client, tmp_path):
+    p = tmp_path / "case.txt"
+    p.write_bytes(b"Password PASSWORD pass passWORD token TOKEN tok" * 5)
+    ws = kmpsearch.WordSet([b"password", b"Token"], ignore_case=True)
+    expected = local_rows([str(p)], ws)
+    assert rows(kd.find([p], [b"password", b"Token"], ignore_case=True, blocksize=9, client=client)) == expected
+    assert rows(kd.find([p], ws, blocksize=8, client=client)) == expected
+    assert kd.count_each([p], ws, blocksize=8, client=client).values.tolist() == [ws.count_each_in_file(p)]
+
+
+def test_empty_files_are_no_task(client, tree):
+    empty = [str(tree / "a0.txt"), str(tree / "zz/empty.txt")]
+    assert kd._blocks(kd._expand(empty), 5, 1) == []
+    df = kd.find(empty, WORDS, blocksize=1, client=client)
+    assert len(df.compute()) == 0 and list(df.columns) == ["path", "offset", "word"]
+    assert kd.count(empty, WORDS, client=client).tolist() == [0, 0]
+    assert kd.count([], WORDS, client=client).tolist() == []
+
+
+def test_plan_owns_every_start_once():
+    """The blocks of a file cover its start positions exactly once, each at most blocksize."""
+    for size in (1, 2, 5, 6, 7, 100, 1001):
+        for longest in (1, 3, 5, 200):
+            for blocksize in (1, 2, 5, 64):
+                f = kd._File("x", None, "x", size)
+                blocks = kd._blocks([f], longest, blocksize)
+                owned = [pos for _, start, _, own in blocks for pos in range(start, own)]
+                assert owned == list(range(size))
+                for _, start, end, own in blocks[:-1]:
+                    assert own - start <= blocksize and end == own + min(longest, size) - 1
+
+
+# --- paths: glob, directory, URLs -----------------------------------------------------------
+
+def test_directory_and_glob(client, tree):
+    ws = kmpsearch.WordSet(WORDS)
+    expected = local_rows(files_of(tree), ws)
+    assert rows(kd.find(tree, ws, blocksize=7, client=client)) == [
+        (os.path.join(str(tree), os.path.relpath(p, tree)), o, j) for p, o, j in expected]
+    counts = kd.count(str(tree / "d" / "*.txt"), ws, blocksize=7, client=client)
+    assert counts.index.tolist() == [str(tree / "d/e.txt"), str(tree / "d/f.txt"), str(tree / "d/g.txt")]
+    assert counts.tolist() == [ws.count_in_file(p) for p in counts.index]
+    recursive = kd.count(str(tree / "**" / "*.txt"), ws, client=client)
+    assert sorted(recursive.index) == sorted(files_of(tree))
+    url = kd.count(f"file://{tree}/d/", ws, blocksize=5, client=client)
+    assert url.index.tolist() == [f"file://{tree}/d/{n}" for n in ("e.txt", "f.txt", "g.txt", "g/h.txt")]
+    assert url.tolist() == [ws.count_in_file(tree / "d" / n) for n in ("e.txt", "f.txt", "g.txt", "g/h.txt")]
+
+
+def test_memory_urls_on_an_in_process_cluster():
+    """memory:// lives in one process: searched by an in-process cluster (threads)."""
+    fs = fsspec.filesystem("memory")
+    rng = random.Random(3)
+    data = {f"/kd-test/{i}.txt": bytes(rng.choice(b"ab") for _ in range(40 * i)) for i in range(4)}
+    for path, content in data.items():
+        fs.pipe_file(path, content)
+    ws = kmpsearch.WordSet(WORDS)
+    try:
+        with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0",
+                                set_as_default=False) as local:
+            got = rows(kd.find("memory://kd-test/", ws, blocksize=6, client=local), local)
+            counts = kd.count(["memory://kd-test/1.txt", "memory://kd-test/3.txt"], ws, blocksize=5, client=local)
+        expected = [(f"memory://{p}", o, j) for p, content in sorted(data.items()) for o, j in ws.find_all(content)]
+        assert got == expected
+        assert counts.tolist() == [ws.count(data["/kd-test/1.txt"]), ws.count(data["/kd-test/3.txt"])]
+    finally:
+        fs.rm("/kd-test", recursive=True)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+def test_missing_path_fails_at_call_time(client, tree):
+    missing = str(tree / "nope.txt")
+    for fn in (kd.find, kd.count, kd.count_each):
+        with pytest.raises(FileNotFoundError) as info:
+            fn([str(tree / "c.txt"), missing], WORDS, client=client)
+        assert info.value.filename == missing
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        kd.find(str(tree / "*.nothing"), WORDS, client=client)
+    with pytest.raises(FileNotFoundError):
+        kd.count("memory://kd-no-such-dir/x.txt", WORDS, client=client)
+
+
+def test_file_removed_after_planning_fails_with_its_path(client, tmp_path):
+    keep, gone = tmp_path / "keep.txt", tmp_path / "gone.txt"
+    keep.write_bytes(b"ab" * 50)
+    gone.write_bytes(b"ab" * 50)
+    df = kd.find([keep, gone], WORDS, blocksize=16, client=client)  # planned: sizes known
+    gone.unlink()
+    with pytest.raises(FileNotFoundError, match=re.escape(str(gone))):
+        df.compute()
+
+
+def test_bad_arguments(client, tree):
+    p = str(tree / "c.txt")
+    with pytest.raises(ValueError):
+        kd.find(p, WORDS, blocksize=0)
+    with pytest.raises(ValueError, match="blocksize"):
+        kd.find(p, WORDS, blocksize="lots")
+    with pytest.raises(TypeError):
+        kd.find(p, WORDS, blocksize=True)
+    with pytest.raises(TypeError):
+        kd.count(p, WORDS, client="tcp://nowhere:1")
+    with pytest.raises(TypeError):
+        kd.find(123, WORDS)
+    with pytest.raises(ValueError):
+        kd.find(p, [])  # the WordSet's own checks
+    with pytest.raises(ValueError):
+        kd.find(p, [b""])
+    with pytest.raises(ValueError, match="ignore_case"):
+        kd.find(p, kmpsearch.compile(b"ab"), ignore_case=True)
+    big = tree / "sparse.bin"
+    with open(big, "wb") as f:
+        f.truncate(kd.MAX_TASKS + 10)
+    try:
+        with pytest.raises(ValueError, match="tasks"):
+            kd.find(big, WORDS, blocksize=1)
+    finally:
+        big.unlink()
+    with pytest.raises(IsADirectoryError):
+        kd._Planner(recursive=False).add(tree)
+
+
+# --- shipped once -----------------------------------------------------------------------------
+
+def test_the_pattern_is_pickled_once_per_computation(client, tree, monkeypatch):
+    ws = kmpsearch.WordSet(WORDS)
+    cls = type(ws)
+    calls = []
+    original = cls.__reduce__
+
+    def counting(self):
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(cls, "__reduce__", counting)
+    files = files_of(tree)
+    n_tasks = len(kd._blocks(kd._expand(files), ws._longest, 5))
+    assert n_tasks > 100
+    assert kd.count(files, ws, blocksize=5, client=client).tolist() == [ws.count_in_file(p) for p in files]
+    assert len(calls) == 1
+    df = kd.find(files, ws, blocksize=5, client=client)
+    assert df.npartitions == n_tasks
+    assert len(df.compute()) == sum(ws.count_in_file(p) for p in files)
+    assert len(calls) == 2
+
+
+# --- the command ------------------------------------------------------------------------------
+
+def _env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, *filter(None, [env.get("PYTHONPATH")])])
+    env.pop("KMPSEARCH_CLI_CHUNK", None)
+    env.update(extra)
+    return env
+
+
+def cli(*args, cwd=None, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kmpsearch", *map(str, args)], capture_output=True,
+                          env=_env(**env), cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize("options", [[], ["-c"], ["-l"], ["-i", "--json"], ["-q"]])
+def test_cli_dask_output_equals_the_plain_command(client, tree, options):
+    words = ["-e", "ab", "-e", "aAb", "-e", "babba", "-e", "b"]
+    ops = ["-r", *options, *words, "c.txt", "d", "z.txt", "a0.txt", "missing.txt"]
+    plain = cli(*ops, cwd=tree)
+    on_dask = cli("--dask", client.scheduler.address, *ops, cwd=tree, KMPSEARCH_DASK_BLOCKSIZE="13",
+                  KMPSEARCH_CLI_CHUNK="6")
+    assert plain.returncode == on_dask.returncode == (0 if "-q" in options else 2)
+    assert on_dask.stdout == plain.stdout
+    if "-q" not in options:
+        assert on_dask.stderr == plain.stderr == b"kmpsearch: missing.txt: No such file or directory\n"
+        assert len(plain.stdout.splitlines()) >= 5
+
+
+def test_cli_dask_local_starts_and_stops_its_own_cluster(tree):
+    plain = cli("-r", "-c", "-e", "aab", "-e", "b", cwd=tree)
+    on_dask = cli("--dask", "local", "-r", "-c", "-e", "aab", "-e", "b", cwd=tree, KMPSEARCH_DASK_BLOCKSIZE="64")
+    assert plain.returncode == on_dask.returncode == 0, on_dask.stderr
+    assert on_dask.stdout == plain.stdout
+    assert on_dask.stdout.splitlines()[0] == b"a0.txt:0"  # implicit '.', labelled as grep does
+
+
+# --- the README -------------------------------------------------------------------------------
+
+def test_readme_cluster_section_runs_as_written(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Many files on a cluster", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```py\n(.*?)```", section, flags=re.S)
+    assert blocks, "the README's cluster section shows no example"
+    for block in blocks:
+        proc = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path,
+                              env=_env(), timeout=300)
+        assert proc.returncode == 0, f"README example failed:\n{block}\n{proc.stderr}"
