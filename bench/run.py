@@ -12,7 +12,7 @@ against an independent count over the same bytes; any disagreement fails the run
 
 Knobs (environment variables, or the options of the same name; empty means default):
 SIZE (1GiB), PATTERN (3J1), THREADS (all usable CPUs), BACKENDS (comma list), FULL=1,
-REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words), PREFIX (16MiB), SEED,
+REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words|dask: bench/dask_bench.py), PREFIX (16MiB), SEED,
 WORDS (SCENARIO=words: the numbers of words, default 10,1000,10000,100000; see bench/words.py).
 
 Results: a table on the terminal, and bench/results/latest.{json,md,png}.
@@ -37,7 +37,7 @@ from harness import (  # noqa: E402  (bench/harness.py)
     machine_line, pure_backends, resolve_backends, single_threaded,
 )
 
-SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words")
+SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words", "dask")
 #: the talk's figures for 1 GB on its author's machine: (backend, scan, all threads?) -> seconds
 TALK = {
     ("python", "textbook", False): 262.0,
@@ -357,6 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"backends: {', '.join(backends)}"
                   + (f"; not available: {', '.join(f'{k} ({v})' for k, v in missing.items())}" if missing else ""))
 
+    if args.scenario == "dask":
+        import dask_bench  # bench/dask_bench.py
+
+        return dask_bench.run(args, km, console, machine, threads_all)
     if args.scenario == "words":
         import words  # bench/words.py
 

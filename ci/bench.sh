@@ -4,7 +4,7 @@
 #
 # Knobs (environment or make variables; empty = the harness's default):
 #   SIZE=1GiB  PATTERN=3J1  THREADS=<usable CPUs>  BACKENDS=python,rust,...  FULL=1
-#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words  PREFIX=16MiB  SEED=...
+#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words|dask  PREFIX=16MiB  SEED=...
 #   WORDS=10,1000,10000,100000 (SCENARIO=words: the numbers of words)
 # SCENARIO=words also installs its peers when they are missing, each on its own and best effort
 # (a peer that cannot be installed is reported and its rows are left out, never a failure):
@@ -33,6 +33,10 @@ if ! "$PY" -c 'import rich, matplotlib, numpy' 2>/dev/null; then
     "$PY" -m pip install --quiet --disable-pip-version-check 'rich>=13' 'matplotlib>=3.8' 'numpy>=1.26'
 fi
 
+if [ "${SCENARIO:-}" = dask ] && ! "$PY" -c 'import dask.dataframe, distributed, fsspec' 2>/dev/null; then
+    echo "ci/bench.sh: installing the dask extra's packages for SCENARIO=dask" >&2
+    "$PY" -m pip install --quiet --disable-pip-version-check 'dask[dataframe]>=2025.1' 'distributed>=2025.1' 'fsspec>=2024.6'
+fi
 if [ "${SCENARIO:-}" = words ] && [ "${BENCH_INSTALL:-1}" != 0 ]; then
     not_installed=()
     mkdir -p build

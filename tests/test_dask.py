@@ -314,3 +314,22 @@ def test_readme_cluster_section_runs_as_written(tmp_path):
         proc = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path,
                               env=_env(), timeout=300)
         assert proc.returncode == 0, f"README example failed:\n{block}\n{proc.stderr}"
+
+
+# --- the benchmark's helpers ------------------------------------------------------------------
+
+def test_bench_split_and_fit(tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import dask_bench
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    src = tmp_path / "c.txt"
+    data = bytes(random.Random(5).randrange(256) for _ in range(1001))
+    src.write_bytes(data)
+    parts = dask_bench.split_corpus(src)
+    assert len(parts) == dask_bench.PARTS and b"".join(p.read_bytes() for p in parts) == data
+    assert [p.stat().st_size for p in parts] == [125] * 7 + [126]
+    assert dask_bench.split_corpus(src) == parts  # written once
+    a, b = dask_bench.fit([8, 32, 128, 512], [0.5 + 0.002 * t for t in (8, 32, 128, 512)])
+    assert a == pytest.approx(0.5) and b == pytest.approx(0.002)
