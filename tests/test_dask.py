@@ -163,6 +163,8 @@ def test_directory_and_glob(client, tree):
     assert counts.tolist() == [ws.count_in_file(p) for p in counts.index]
     recursive = kd.count(str(tree / "**" / "*.txt"), ws, client=client)
     assert sorted(recursive.index) == sorted(files_of(tree))
+    everything = kd.count(str(tree / "**"), ws, client=client)  # files only: no directory twice
+    assert sorted(everything.index) == sorted(files_of(tree))
     url = kd.count(f"file://{tree}/d/", ws, blocksize=5, client=client)
     assert url.index.tolist() == [f"file://{tree}/d/{n}" for n in ("e.txt", "f.txt", "g.txt", "g/h.txt")]
     assert url.tolist() == [ws.count_in_file(tree / "d" / n) for n in ("e.txt", "f.txt", "g.txt", "g/h.txt")]
@@ -186,6 +188,28 @@ def test_memory_urls_on_an_in_process_cluster():
         assert counts.tolist() == [ws.count(data["/kd-test/1.txt"]), ws.count(data["/kd-test/3.txt"])]
     finally:
         fs.rm("/kd-test", recursive=True)
+
+
+def test_find_without_a_client_computes_on_the_local_scheduler(tree):
+    """No client anywhere: the pattern is one node of the graph; dask's threaded scheduler
+    computes the frame in this process (memory:// included)."""
+    script = f"""
+import fsspec, kmpsearch, kmpsearch.dask as kd
+fs = fsspec.filesystem("memory")
+fs.pipe_file("/t/x.txt", b"aabba" * 50)
+ws = kmpsearch.WordSet({WORDS!r})
+df = kd.find([{str(tree / "z.txt")!r}, "memory://t/x.txt"], ws, blocksize=7)
+keys = [k for k in df.__dask_graph__() if str(k).startswith("kmpsearch-WordSet-")]
+assert len(keys) == 1, keys
+got = df.compute()
+expected = [(off, j) for off, j in ws.find_all_in_file({str(tree / "z.txt")!r})] + ws.find_all(b"aabba" * 50)
+assert list(zip(got.offset.tolist(), got.word.tolist())) == expected
+assert got.path.tolist()[-1] == "memory://t/x.txt"
+print(len(got))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) > 100
 
 
 # --- errors ----------------------------------------------------------------------------------

@@ -6,8 +6,9 @@
     per_file = kd.count("s3://bucket/logs/", b"3J1")            # pandas Series, computed
     table = kd.count_each(["a.txt", "b.txt"], kmpsearch.WordSet([b"he", b"she"]))
 
-``paths``: a path, a glob (``*``, ``?``, ``[``, ``**``), a directory (searched recursively, in
-name order; symbolic links met inside are skipped, as ``grep -r``), an fsspec URL
+``paths``: a path, a glob (``*``, ``?``, ``[``, ``**``: the files it matches), a directory
+(searched recursively, in name order; symbolic links met inside are skipped, as ``grep -r``),
+an fsspec URL
 (``file://``, ``memory://``, ``s3://``, ... whatever fsspec can open), or a list of them. They
 are expanded on the caller, once, with their sizes (``os.stat`` / fsspec ``info``): a missing
 path is FileNotFoundError at call time, before any task runs, and a glob that matches nothing
@@ -21,8 +22,8 @@ offsets are in bytes, as ``find_all_in_file`` gives.
 
 The plan: each file of ``n`` bytes is cut by ``kmpsearch.plan_word_chunks`` into
 ``ceil((n - m + 1) / blocksize)`` blocks of at most ``blocksize`` start positions (``m`` the
-longest word); a task reads its block plus ``m - 1`` bytes with one ranged read (fsspec
-``cat_file(path, start, end)``) and keeps the matches that *start* in its block -- the chunk
+longest word); a task reads its block plus ``m - 1`` bytes (fsspec ``open``, ``seek``, then
+reads of ``WINDOW`` bytes into one buffer) and keeps the matches that *start* in its block -- the chunk
 plan's ownership rule (``_Search._owned``, shared with the command's windows) -- so every match
 is found exactly once at any block size. An empty file is no task. The compiled pattern is
 shipped once per computation: scattered to every worker (``client.scatter(...,
@@ -55,7 +56,7 @@ import os
 import stat
 import uuid
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 try:
     import dask
@@ -72,15 +73,16 @@ except ImportError as exc:  # pragma: no cover - the extra is not installed
 
 import kmpsearch
 
-from ._frontend import STREAM_WINDOW, Pattern, WordSet, _merge, default_threads
+from ._frontend import Pattern, WordSet, _merge, default_threads
 from ._plan import plan_word_chunks
 from ._windows import read_windows
 
 __all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "count", "count_each", "find"]
 
 DEFAULT_BLOCKSIZE = "128MiB"
-#: bytes a task reads at a time (one buffer per task, whatever the block size)
-WINDOW = STREAM_WINDOW
+#: bytes a task reads at a time: one buffer per task, whatever the block size (4 MiB: faster
+#: than 16 MiB in a worker process, whose allocator returns big buffers to the OS at once)
+WINDOW = 4 << 20
 #: more tasks than this is refused (a tiny blocksize over big files): the graph would not fit
 MAX_TASKS = 1_000_000
 
@@ -162,11 +164,11 @@ class _Planner:
     def add(self, path: object, implicit_dot: bool = False) -> None:
         p = os.fsdecode(os.fspath(path))  # TypeError for anything that is not a path
         if fsspec.core.split_protocol(p)[0] is None:
-            if self.globs and _has_magic(p):
-                matches = sorted(_glob.glob(p, recursive=True))
+            if self.globs and _has_magic(p) and not os.path.lexists(p):  # "a[1].txt" may be a name
+                matches = [m for m in sorted(_glob.glob(p, recursive=True)) if not os.path.isdir(m)]
                 if not matches:
                     self.error(p, FileNotFoundError(errno.ENOENT, "no file matches the glob", p))
-                for m in matches:
+                for m in matches:  # a glob gives files ("**" would give each directory too)
                     self.local_path(m)
             else:
                 self.local_path(p, implicit_dot)
@@ -217,7 +219,7 @@ class _Planner:
         try:
             fs, root = fsspec.core.url_to_fs(url)
             if self.globs and _has_magic(root):
-                found = fs.glob(root, detail=True)
+                found = {k: v for k, v in fs.glob(root, detail=True).items() if v.get("type") != "directory"}
                 if not found:
                     raise FileNotFoundError(errno.ENOENT, "no file matches the glob", url)
                 entries = [(name, found[name], fs.unstrip_protocol(name)) for name in sorted(found)]
@@ -450,7 +452,7 @@ def _totals(paths, pattern_or_words, kind, blocksize, client, ignore_case, windo
             for i, start, end, own in blocks:
                 per_file.setdefault(i, []).append(part(ref, files[i], start, end, own, kind, 1, window))
             add = dask.delayed(_add, pure=False)
-            got = c.compute([add(*parts) for parts in per_file.values()], sync=True)
+            got = c.compute([parts[0] if len(parts) == 1 else add(*parts) for parts in per_file.values()], sync=True)
             for i, value in zip(per_file, got):
                 totals[i] = value
             del ref
