@@ -3,8 +3,8 @@
 The corpus (SIZE, default 1 GiB) split into 8 files (written once into bench/corpus/), counted
 
 * locally: ``pattern.count_in_file(part, threads=THREADS)`` for each part, one after the other;
-* on a ``distributed.LocalCluster`` of THREADS single-threaded worker processes (started once,
-  outside the timings): ``kmpsearch.dask.count(parts, pattern, client=..., blocksize=B)`` for
+* on a ``distributed.LocalCluster`` of THREADS single-threaded worker processes, the one
+  ``kmpsearch.dask`` starts when no client is given (started once, outside the timings): ``kmpsearch.dask.count(parts, pattern, client=..., blocksize=B)`` for
   several block sizes B (8 tasks at B = size / 8, up to 512 at B = size / 512).
 
 The time per run is ``bytes / (workers x throughput) + tasks x overhead``: the slope of the
@@ -17,7 +17,6 @@ count is checked against the local one. Results: the table, and bench/results/da
 from __future__ import annotations
 
 import json
-import logging
 import statistics
 import sys
 import time
@@ -77,8 +76,6 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 
 def run(args, km, console, machine: dict, threads_all: int) -> int:
-    import distributed
-
     import kmpsearch.dask as kd
 
     size = args.size_bytes
@@ -103,9 +100,7 @@ def run(args, km, console, machine: dict, threads_all: int) -> int:
 
     rows = []
     t0 = time.perf_counter()
-    with distributed.LocalCluster(n_workers=threads_all, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
-            distributed.Client(cluster) as client:
+    with kd._local_client(quiet=True, n_workers=threads_all) as client:  # the embedded default's cluster
         startup = time.perf_counter() - t0
         console.log(f"LocalCluster of {threads_all} worker processes started in {startup:.2f} s (not timed below)")
         for divisor in (PARTS, 4 * PARTS, 16 * PARTS, 64 * PARTS):
