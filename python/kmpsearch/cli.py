@@ -17,10 +17,11 @@ no FILE the working directory is searched, as grep does. Exit status as grep's: 
 something matched, 1 if nothing did, 2 if an error occurred (even when something
 matched, except with ``-q``).
 
-Memory stays bounded whatever the size of the input: inputs are read in windows
-(16 MiB, 256 KiB when every match is listed) that overlap by the longest word's length minus one, and a match
-is reported by the one window that owns its start offset. ``-c`` on a regular file
-hands the open descriptor to the backend's file search, which reads with ``pread``.
+Memory stays bounded whatever the size of the input: inputs are read by the reader behind
+``WordSet.finditer`` (``kmpsearch._windows``), in windows (16 MiB, 256 KiB when every match
+is listed) that overlap by the longest word's length minus one, and a match is reported by
+the one window that owns its start offset. ``-c`` on a regular file hands the open
+descriptor to the backend's file search, which reads with ``pread``.
 
 Hidden knobs for tests (environment): ``KMPSEARCH_CLI_CHUNK`` (window size in bytes)
 and ``KMPSEARCH_CLI_PROGRESS_MIN`` (input size from which a progress bar is shown).
@@ -32,14 +33,13 @@ import argparse
 import errno
 import json
 import os
-import select
 import stat
 import sys
 from types import ModuleType
 
 import kmpsearch
 
-from ._windows import read_windows
+from ._windows import write_all
 
 __all__ = ["main"]
 
@@ -314,7 +314,7 @@ class _Searcher:
                     if self.mode == "count" and regular and meter.bar is None:
                         self.count_regular(f.fileno(), st.st_size, label)
                     else:  # windows: bounded memory, early stop for -l/-q, a bar that moves
-                        self.search_stream(f, label, regular, meter)
+                        self.search_stream(f, label, meter)
                 finally:
                     meter.close()
             except (BrokenPipeError, _Quit, _WriteError):
@@ -345,7 +345,7 @@ class _Searcher:
                         total = None
                 meter = self.progress.meter(STDIN_LABEL, total)
                 try:
-                    self.search_stream(f, STDIN_LABEL, regular, meter)
+                    self.search_stream(f, STDIN_LABEL, meter)
                 finally:
                     meter.close()
             except (BrokenPipeError, _Quit, _WriteError):
@@ -360,13 +360,15 @@ class _Searcher:
         n = self.wordset._search_fd(fd, size, "count", self.opts, label) if self.wordset else 0
         self.emit_count(label, n)
 
-    def search_stream(self, f, label: str, regular: bool, meter: _Meter) -> None:
+    def search_stream(self, f, label: str, meter: _Meter) -> None:
         mode = self.mode
         prefix = os.fsencode(label) + b":"
         n_found = 0
         if self.wordset is not None:
             kind = "list" if mode == "lines" else "count"
-            for base, view, got in self.wordset._windows(f, kind, self.opts, self.chunk, regular, meter.advance):
+            # the frontend's windowed reader (finditer's), one window at a time
+            _, windows = self.wordset._stream_windows(f, kind, self.opts, self.chunk, meter.advance)
+            for base, view, _own, got in windows:
                 if mode == "lines":
                     if got:
                         self.emit_lines(prefix, label, got, base, view)
@@ -427,21 +429,15 @@ class _Searcher:
         _flush(self.out)
 
 
-def _write_all(out, data: bytes) -> None:
+def _write_all(out, data) -> None:
     """Write all of ``data``. BufferedWriter.write can return a short count instead of
     raising when the reader goes away mid-write (EPIPE): writing the rest raises."""
-    view = memoryview(data)
-    while view:
-        try:
-            n = out.write(view)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:  # e.g. ENOSPC on > /dev/full: not the input file's fault
-            raise _WriteError(exc) from exc
-        if n is None:  # a non-blocking stdout that is full
-            select.select([], [out], [])
-            continue
-        view = view[n:]
+    try:
+        write_all(out, data)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # e.g. ENOSPC on > /dev/full: not the input file's fault
+        raise _WriteError(exc) from exc
 
 
 def _flush(out) -> None:
