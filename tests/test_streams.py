@@ -15,6 +15,8 @@ import io
 import lzma
 import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -24,6 +26,8 @@ from hypothesis import strategies as st
 
 import kmpsearch
 from conftest import ref_find_all
+
+PKG_ROOT = str(Path(kmpsearch.__file__).resolve().parent.parent)
 
 # --------------------------------------------------------------------------- references
 
@@ -506,3 +510,59 @@ def test_redact_stream_to_any_writer():
     out = Collect()
     assert kmpsearch.compile(b"ab").redact_stream([b"xa", b"bx" * 3], out, _window=1) == 1
     assert b"".join(out.parts) == b"x**xbxbx"
+
+
+# --------------------------------------------------------------------------- the command
+
+def cli(*args, input: bytes = b"", **env: str) -> subprocess.CompletedProcess:
+    full = dict(os.environ)
+    full["PYTHONPATH"] = os.pathsep.join([PKG_ROOT, *filter(None, [full.get("PYTHONPATH")])])
+    full.pop("KMPSEARCH_CLI_CHUNK", None)
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "kmpsearch", *map(os.fsdecode, args)], input=input,
+                          capture_output=True, env=full, timeout=120)
+
+
+BINARY = bytes(range(256)) * 40 + b"\n\r\n\x00" + os.urandom(3000) + b"no newline at the end"
+
+
+@pytest.mark.parametrize("chunk", ["1", "3", "4096", ""])
+def test_cli_redact_round_trip(tmp_path, chunk):
+    path = tmp_path / "in.bin"
+    clean = BINARY.replace(b"zebra", b"").replace(b"secret", b"")
+    path.write_bytes(clean)
+    cp = cli("--redact", "-e", "zebra", "-e", "secret", path, KMPSEARCH_CLI_CHUNK=chunk)
+    assert (cp.returncode, cp.stderr) == (1, b"")
+    assert cp.stdout == clean  # unchanged byte for byte
+    dirty = b"secret" + clean + b"zebrasecretsecre" + clean[:100] + b"zebra"
+    path.write_bytes(dirty)
+    cp = cli("--redact=#", "-e", "zebra", "-e", "secretsec", "-e", "ets", path, KMPSEARCH_CLI_CHUNK=chunk)
+    assert (cp.returncode, cp.stderr) == (0, b"")
+    assert cp.stdout == ref_redact(dirty, [b"zebra", b"secretsec", b"ets"], b"#")
+    assert path.read_bytes() == dirty  # the input is never modified
+    cp = cli("--redact", "secret", input=dirty, KMPSEARCH_CLI_CHUNK=chunk)  # standard input
+    assert (cp.returncode, cp.stdout) == (0, ref_redact(dirty, [b"secret"], b"*"))
+
+
+def test_cli_redact_errors(tmp_path):
+    path = tmp_path / "in"
+    path.write_bytes(b"a secret")
+    for args, message in ((("--redact=##", "x", path), b"MASK must be one byte"),
+                          (("--redact", "x", path, path), b"one input only"),
+                          (("--redact", "-c", "x", path), b"not allowed with -c"),
+                          (("--redact", "-r", "x", path), b"not allowed with -r")):
+        cp = cli(*args)
+        assert cp.returncode == 2 and message in cp.stderr and cp.stdout == b"", args
+    cp = cli("--redact", "x", tmp_path / "missing")
+    assert cp.returncode == 2 and b"No such file" in cp.stderr
+    cp = cli("--redact", "x", tmp_path)
+    assert cp.returncode == 2 and b"Is a directory" in cp.stderr
+    # redirected onto the input: refused, the input left as it was
+    with open(path, "ab") as out:
+        cp = subprocess.run([sys.executable, "-m", "kmpsearch", "--redact", "secret", str(path)], stdout=out,
+                            stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=PKG_ROOT), timeout=60)
+    assert cp.returncode == 2 and b"input file is also the output" in cp.stderr
+    assert path.read_bytes() == b"a secret"
+    # a mask given as the next word is a pattern, not a mask
+    cp = cli("--redact", "secret", path)
+    assert (cp.returncode, cp.stdout) == (0, b"a ******")
