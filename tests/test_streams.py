@@ -351,6 +351,48 @@ def test_finditer_str_needle_over_bytes_searches_the_utf8(tmp_path):
     assert list(kmpsearch.compile("\u00e9").finditer([data], _window=1)) == ref_find_all(data, "\u00e9".encode())
 
 
+def test_memory_stays_bounded_by_the_window():
+    """32 MiB through finditer and redact_stream, two matches every 1000 bytes: the peak of
+    Python allocations stays near the window (1 MiB), far below the input."""
+    import tracemalloc
+
+    block = (b"." * 997 + b"key") * 65
+
+    def source():
+        for _ in range(512):  # 32 MiB in 64 KiB chunks
+            yield block
+
+    class Sink:
+        n = 0
+
+        def write(self, data) -> int:
+            self.n += len(data)
+            return len(data)
+
+    words = kmpsearch.WordSet([b"key", b".k"])
+    tracemalloc.start()
+    try:
+        found = sum(1 for _ in words.finditer(source()))
+        sink = Sink()
+        masked = words.redact_stream(source(), sink)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == masked == 2 * 65 * 512 and sink.n == 512 * len(block)
+    assert peak < 10 << 20, peak
+
+
+def test_file_whose_size_reads_as_zero_as_array():
+    path = "/proc/version"
+    if not os.path.exists(path):
+        pytest.skip("no /proc")
+    with open(path, "rb") as f:
+        data = f.read()
+    assert kmpsearch.find_all_in_file(path, b" ", as_array=True).tolist() == ref_find_all(data, b" ")
+    offsets, index = kmpsearch.WordSet([b" ", b"e"]).find_all_in_file(path, as_array=True)
+    assert list(zip(offsets, index)) == ref_words(data, [b" ", b"e"])
+
+
 def test_top_level_finditer_on_every_backend_module(backend):
     assert list(backend.finditer(io.BytesIO(b"aaaa"), b"aa")) == [0, 1, 2]
     assert backend.finditer.__name__ == "finditer" and backend.finditer.__doc__

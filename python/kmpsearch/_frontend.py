@@ -99,14 +99,20 @@ def resolve_threads(threads: object) -> int:
     return min(n, MAX_THREADS)
 
 
-def _check_min_chunk(value: object) -> int:
+def _check_positive(value: object, what: str, default: int) -> int:
+    """An int >= 1, or ``default`` for None."""
     if value is None:
-        return DEFAULT_MIN_CHUNK
+        return default
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("_min_chunk must be an int")
+        raise TypeError(f"{what} must be an int")
     if value < 1:
-        raise ValueError("_min_chunk must be >= 1")
-    return min(value, 2**63 - 1)  # larger means "one chunk" all the same; fits every core's u64/i64
+        raise ValueError(f"{what} must be >= 1")
+    return value
+
+
+def _check_min_chunk(value: object) -> int:
+    # larger means "one chunk" all the same; fits every core's u64/i64
+    return min(_check_positive(value, "_min_chunk", DEFAULT_MIN_CHUNK), 2**63 - 1)
 
 
 def _check_choice(value: object, what: str, choices: tuple[str, ...]) -> str:
@@ -186,16 +192,6 @@ def _open_regular(path: object) -> tuple[int, StrPath, int]:
 def _check_bool(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
-    return value
-
-
-def _check_window(value: object) -> int:
-    if value is None:
-        return ITER_WINDOW
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("_window must be an int")
-    if value < 1:
-        raise ValueError("_window must be >= 1")
     return value
 
 
@@ -474,7 +470,7 @@ class _Search:
 
     def _finditer(self, source: object, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
         opts = self._api.options(threads, scan, min_chunk, simd)
-        reader, windows = self._stream_windows(source, "list", opts, _check_window(window))
+        reader, windows = self._stream_windows(source, "list", opts, _check_positive(window, "_window", ITER_WINDOW))
         return self._iterate(reader, windows)
 
     def _iterate(self, reader, windows) -> Iterator[Any]:
@@ -560,7 +556,7 @@ class _Search:
         if isinstance(destination, io.TextIOBase):
             raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
         opts = self._api.options(threads, scan, min_chunk, simd)
-        _, windows = self._stream_windows(source, "list", opts, _check_window(window), on_read, text=False)
+        _, windows = self._stream_windows(source, "list", opts, _check_positive(window, "_window", ITER_WINDOW), on_read, text=False)
         return self._mask_windows(windows, destination, fill)
 
     def _mask_windows(self, windows, destination, fill: bytes) -> int:
