@@ -428,6 +428,63 @@ def test_arrays_of_str_haystacks_give_code_points(backend):
     assert list(zip(offsets, index)) == [(0, 1), (2, 0), (4, 1), (5, 0)]
 
 
+class ArrayCore:
+    """The python backend's core, with ``find_array``/``find_array_fd`` that record their
+    calls (the seam the native cores implement): the frontend must use them, as they are."""
+
+    def __init__(self, calls: list) -> None:
+        from kmpsearch._pycore import PyCore
+
+        self.core, self.calls = PyCore(), calls
+
+    def compile_pattern(self, needle):
+        return ArrayCompiled(self.core.compile_pattern(needle), False, self.calls)
+
+    def compile_words(self, words, ignore_case):
+        return ArrayCompiled(self.core.compile_words(words, ignore_case), True, self.calls)
+
+
+class ArrayCompiled:
+    def __init__(self, inner, pairs: bool, calls: list) -> None:
+        self.inner, self.pairs, self.calls = inner, pairs, calls
+        self.memory_bytes = 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def _pack(self, found):
+        if self.pairs:
+            return array.array("q", [o for o, _ in found]), array.array("i", [i for _, i in found])
+        return array.array("q", found)
+
+    def find_array(self, buf, *opts):
+        self.calls.append("find_array")
+        return self._pack(self.inner.find_all(buf, *opts))
+
+    def find_array_fd(self, fd, size, *opts):
+        self.calls.append("find_array_fd")
+        return self._pack(self.inner.find_all_fd(fd, size, *opts))
+
+
+def test_a_core_with_find_array_is_used(tmp_path):
+    from kmpsearch._frontend import make_api
+
+    calls: list = []
+    api = make_api("python", ArrayCore(calls))
+    path = tmp_path / "f"
+    path.write_bytes(b"abcab" * 3)
+    assert api["find_all"](b"abcab" * 3, b"ab", as_array=True).tolist() == [0, 3, 5, 8, 10, 13]
+    assert api["find_all_in_file"](path, b"ab", as_array=True).tolist() == [0, 3, 5, 8, 10, 13]
+    ws = api["WordSet"]([b"ab", b"ca"])
+    offsets, index = ws.find_all("abcab\u00e9ab".encode(), as_array=True)
+    assert list(zip(offsets, index)) == [(0, 0), (2, 1), (3, 0), (7, 0)]
+    assert ws.redact(b"abcab-") == b"*****-"
+    assert calls == ["find_array", "find_array_fd", "find_array", "find_array"]
+    calls.clear()
+    assert api["WordSet"](["ab"]).find_all("\u00e9ab", as_array=True) == (array.array("q", [1]), array.array("i", [0]))
+    assert calls == ["find_array"]  # a one-word set: the pattern's find_array
+
+
 def test_array_is_a_buffer_numpy_views_without_a_copy():
     np = pytest.importorskip("numpy")
     got = kmpsearch.find_all(b"ab" * 100, b"ab", as_array=True)
@@ -583,6 +640,8 @@ def test_cli_redact_round_trip(tmp_path, chunk):
     assert cp.stdout == ref_redact(dirty, [b"zebra", b"secretsec", b"ets"], b"#")
     assert path.read_bytes() == dirty  # the input is never modified
     cp = cli("--redact", "secret", input=dirty, KMPSEARCH_CLI_CHUNK=chunk)  # standard input
+    assert (cp.returncode, cp.stdout) == (0, ref_redact(dirty, [b"secret"], b"*"))
+    cp = cli("--redact", "-i", "-e", "SeCrEt", path, KMPSEARCH_CLI_CHUNK=chunk)  # -i: ASCII letters either case
     assert (cp.returncode, cp.stdout) == (0, ref_redact(dirty, [b"secret"], b"*"))
 
 
