@@ -533,6 +533,30 @@ def test_redact_property(backend):
     prop()
 
 
+@pytest.mark.parametrize("dense", [True, False])
+def test_redact_both_ways_of_masking(dense, monkeypatch):
+    """Many matches are masked in a mutable copy, few by joining the pieces: both exact."""
+    from kmpsearch import _frontend
+
+    monkeypatch.setattr(_frontend, "_dense", lambda matches, size: dense)
+
+    @settings(max_examples=150, deadline=None)
+    @given(data=st.lists(st.sampled_from(b"ab\xff"), max_size=80).map(bytes),
+           words=st.lists(st.lists(st.sampled_from(b"ab\xff"), min_size=1, max_size=4).map(bytes),
+                          min_size=1, max_size=4),
+           window=st.integers(1, 12))
+    def prop(data, words, window):
+        expected = ref_redact(data, words, b"#")
+        ws = kmpsearch.WordSet(words)
+        assert ws.redact(data, b"#") == expected
+        assert kmpsearch.compile(words[-1]).redact(data, b"#") == ref_redact(data, words[-1:], b"#")
+        out = io.BytesIO()
+        ws.redact_stream([data], out, b"#", _window=window)
+        assert out.getvalue() == expected
+
+    prop()
+
+
 def test_redact_str_property(backend):
     @examples(backend, 40)
     @given(text=st.text(st.sampled_from(ALPHABET), max_size=40),

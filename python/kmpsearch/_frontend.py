@@ -503,12 +503,11 @@ class _Search:
             return [len(_encode_text(w)) for w in self._words]
         return len(self._needle) if text else self._longest
 
-    def _covered(self, found, lengths) -> list[tuple[int, int]]:
+    def _covered(self, found, lengths, start: int = -1, end: int = -1) -> Iterator[tuple[int, int]]:
         """The union of the spans ``[offset, offset + length)`` of the matches ``found``
-        (ascending offsets for a Pattern; ``(offset, word index)`` pairs for a word set),
-        as disjoint ascending ``(start, end)`` pairs (overlapping and adjacent spans merged)."""
-        out = []
-        start = end = -1
+        (ascending offsets for a Pattern; ``(offset, word index)`` pairs for a word set) and
+        of ``[start, end)`` (which starts before them all), as disjoint ascending
+        ``(start, end)`` pairs: overlapping and adjacent spans merged."""
         if self._pairs:
             for off, i in found:
                 stop = off + lengths[i]
@@ -517,7 +516,7 @@ class _Search:
                         end = stop
                     continue
                 if end > start:
-                    out.append((start, end))
+                    yield start, end
                 start, end = off, stop
         else:
             m = lengths
@@ -526,23 +525,24 @@ class _Search:
                     end = off + m
                     continue
                 if end > start:
-                    out.append((start, end))
+                    yield start, end
                 start, end = off, off + m
         if end > start:
-            out.append((start, end))
-        return out
+            yield start, end
 
     def _redact(self, haystack: object, mask: object, threads, scan, min_chunk, simd):
         text = isinstance(haystack, str)
         fill = _check_mask(mask, text)
         if text:
             found = self._memory(haystack, "array", threads, scan, min_chunk, simd)
-            return _masked(haystack, 0, len(haystack), self._covered(self._pairs_of(found), self._lengths(True)), fill)
+            spans = self._covered(self._pairs_of(found), self._lengths(True))
+            return _masked(haystack, 0, len(haystack), spans, fill, False)[0]
         opts = self._api.options(threads, scan, min_chunk, simd)
         view, _ = self._view(haystack)
         with view:
             found = self._call("array", False, (view,), opts)
-            return _masked(view, 0, len(view), self._covered(self._pairs_of(found), self._lengths(False)), fill)
+            spans = self._covered(self._pairs_of(found), self._lengths(False))
+            return _masked(view, 0, len(view), spans, fill, _dense(len(found[0] if self._pairs else found), len(view)))[0]
 
     def _pairs_of(self, found):
         """``find_array``'s result as ``_covered`` takes it."""
@@ -556,7 +556,8 @@ class _Search:
         if isinstance(destination, io.TextIOBase):
             raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
         opts = self._api.options(threads, scan, min_chunk, simd)
-        _, windows = self._stream_windows(source, "list", opts, _check_positive(window, "_window", ITER_WINDOW), on_read, text=False)
+        window = _check_positive(window, "_window", ITER_WINDOW)
+        _, windows = self._stream_windows(source, "list", opts, window, on_read, text=False)
         return self._mask_windows(windows, destination, fill)
 
     def _mask_windows(self, windows, destination, fill: bytes) -> int:
@@ -568,37 +569,48 @@ class _Search:
         lengths = self._lengths(False)
         for base, view, own, got in windows:
             found += len(got)
-            stop = base + own
-            spans = self._covered(got, lengths)
-            if carry > base:
-                spans = _union_front((base, carry), spans)
-            if spans and spans[-1][1] > stop:
-                carry = spans[-1][1]
-            write_all(destination, _masked(view, base, stop, spans, fill))
+            spans = self._covered(got, lengths, base, carry) if carry > base else self._covered(got, lengths)
+            data, end = _masked(view, base, base + own, spans, fill, _dense(len(got), own))
+            carry = max(carry, end)
+            write_all(destination, data)
         return found
 
 
-def _union_front(span: tuple[int, int], spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``spans`` with ``span`` (which starts before all of them) merged in front."""
-    start, end = span
-    k = 0
-    while k < len(spans) and spans[k][0] <= end:
-        end = max(end, spans[k][1])
-        k += 1
-    return [(start, end)] + spans[k:]
+def _dense(matches: int, size: int) -> bool:
+    """Whether masking ``matches`` spans in ``size`` bytes is cheaper in a mutable copy
+    (two copies of the bytes, one slice assignment a span) than joining the pieces (one
+    copy, two objects a span): measured break-even near a match per kilobyte."""
+    return matches > size >> 10
 
 
-def _masked(data, base: int, stop: int, spans: list[tuple[int, int]], fill):
-    """``data[0:stop - base]`` (a str, or a byte view whose first item is at offset
-    ``base``) with the parts covered by ``spans`` (absolute, ascending, disjoint; clipped to
-    ``[base, stop)``) replaced by ``fill`` repeated: bytes for a view, str for a str."""
-    pieces = []
+def _masked(data, base: int, stop: int, spans: Iterable[tuple[int, int]], fill, dense: bool):
+    """``(masked, end)``: ``data[0:stop - base]`` (a str, or a byte view whose first item is
+    at offset ``base``) with the parts covered by ``spans`` (absolute, ascending, disjoint,
+    none before ``base``; clipped to ``stop``) replaced by ``fill`` repeated: bytes for a
+    view, str for a str; ``end`` where the last span ends (-1: none)."""
     runs: dict[int, Any] = {}
-    prev = 0
     limit = stop - base
-    for a, b in spans:
-        a = max(a - base, prev)
-        b = min(b - base, limit)
+    end = -1
+    if dense:
+        out = bytearray(data[:limit])
+        size = 0
+        run = fill[:0]
+        byte = fill[0]
+        for a, end in spans:
+            if end - a == 1:
+                out[a - base] = byte  # a lone byte: no slice (a match of one byte is never past limit)
+                continue
+            if end - a != size:
+                size = end - a
+                run = fill * size
+            out[a - base:end - base] = run  # only the last span can reach past limit: cut below
+        del out[limit:]
+        return bytes(out), end
+    pieces = []
+    prev = 0
+    for a, end in spans:
+        b = min(end - base, limit)
+        a -= base
         if b <= a:
             continue
         pieces.append(data[prev:a])
@@ -608,7 +620,7 @@ def _masked(data, base: int, stop: int, spans: list[tuple[int, int]], fill):
         pieces.append(run)
         prev = b
     pieces.append(data[prev:limit])
-    return ("" if isinstance(data, str) else b"").join(pieces)
+    return ("" if isinstance(data, str) else b"").join(pieces), end
 
 
 def _with_path(exc: OSError, shown) -> OSError:
