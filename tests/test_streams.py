@@ -514,21 +514,29 @@ def test_redact_overlapping_and_adjacent(backend):
     assert ws.redact(bytearray(b"ab"), b"#") == b"##" and type(ws.redact(memoryview(b"ab"))) is bytes
 
 
+small_bytes = st.lists(st.sampled_from(b"ab\xff"), max_size=80).map(bytes)
+small_words = st.lists(st.lists(st.sampled_from(b"ab\xff"), min_size=1, max_size=4).map(bytes),
+                       min_size=1, max_size=4)
+
+
+def check_redact(mod, data: bytes, words: list[bytes], window: int) -> None:
+    """``redact`` and ``redact_stream`` (chunks of 3 bytes, windows of ``window``) of a
+    WordSet and of a Pattern against the reference."""
+    expected = ref_redact(data, words, b"#")
+    ws = mod.WordSet(words)
+    assert ws.redact(data, b"#") == expected
+    assert mod.compile(words[-1]).redact(data, "#") == ref_redact(data, words[-1:], b"#")
+    out = io.BytesIO()
+    assert ws.redact_stream([data[k:k + 3] for k in range(0, len(data), 3)], out, "#", _window=window) == \
+        len(ref_words(data, words))
+    assert out.getvalue() == expected
+
+
 def test_redact_property(backend):
     @examples(backend, 60)
-    @given(data=st.lists(st.sampled_from(b"ab\xff"), max_size=80).map(bytes),
-           words=st.lists(st.lists(st.sampled_from(b"ab\xff"), min_size=1, max_size=4).map(bytes),
-                          min_size=1, max_size=4),
-           window=st.integers(1, 12))
+    @given(data=small_bytes, words=small_words, window=st.integers(1, 12))
     def prop(data, words, window):
-        expected = ref_redact(data, words, b"#")
-        ws = backend.WordSet(words)
-        assert ws.redact(data, b"#") == expected
-        assert backend.compile(words[0]).redact(data, "#") == ref_redact(data, words[:1], b"#")
-        out = io.BytesIO()
-        assert ws.redact_stream([data[k:k + 3] for k in range(0, len(data), 3)], out, "#", _window=window) == \
-            len(ref_words(data, words))
-        assert out.getvalue() == expected
+        check_redact(backend, data, words, window)
 
     prop()
 
@@ -541,18 +549,9 @@ def test_redact_both_ways_of_masking(dense, monkeypatch):
     monkeypatch.setattr(_frontend, "_dense", lambda matches, size: dense)
 
     @settings(max_examples=150, deadline=None)
-    @given(data=st.lists(st.sampled_from(b"ab\xff"), max_size=80).map(bytes),
-           words=st.lists(st.lists(st.sampled_from(b"ab\xff"), min_size=1, max_size=4).map(bytes),
-                          min_size=1, max_size=4),
-           window=st.integers(1, 12))
+    @given(data=small_bytes, words=small_words, window=st.integers(1, 12))
     def prop(data, words, window):
-        expected = ref_redact(data, words, b"#")
-        ws = kmpsearch.WordSet(words)
-        assert ws.redact(data, b"#") == expected
-        assert kmpsearch.compile(words[-1]).redact(data, b"#") == ref_redact(data, words[-1:], b"#")
-        out = io.BytesIO()
-        ws.redact_stream([data], out, b"#", _window=window)
-        assert out.getvalue() == expected
+        check_redact(kmpsearch, data, words, window)
 
     prop()
 
