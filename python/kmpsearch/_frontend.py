@@ -35,6 +35,13 @@ arguments, always all of them::
 is self-synchronising: an encoded word can only match at a character boundary, so counts
 are exact, and byte offsets are turned back into code point offsets, which is exactly what
 ``str.find`` would give. Pure-ASCII text needs no conversion at all.
+
+Streams -- ``finditer``, ``redact_stream``, the command, a file whose size reads as 0 -- are
+read by one reader, ``_windows.read_windows``, in overlapping windows searched with the
+in-memory methods (``_Search._windows``); a window owns the matches that start in it.
+``as_array`` and ``redact`` use ``find_array``/``find_array_fd`` (``array('q')``; a word
+set: with ``array('i')`` word indices) when the core has them, else ``find_all``'s list,
+packed.
 """
 
 from __future__ import annotations
