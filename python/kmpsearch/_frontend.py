@@ -541,19 +541,52 @@ class _Search:
         text = isinstance(haystack, str)
         fill = _check_mask(mask, text)
         if text:
-            found = self._memory(haystack, "array", threads, scan, min_chunk, simd)
-            spans = self._covered(self._pairs_of(found), self._lengths(True))
-            return _masked(haystack, 0, len(haystack), spans, fill, False)[0]
+            return self._redact_found(haystack, self._memory(haystack, "array", threads, scan, min_chunk, simd),
+                                      True, fill)
         opts = self._api.options(threads, scan, min_chunk, simd)
         view, _ = self._view(haystack)
         with view:
-            found = self._call("array", False, (view,), opts)
-            spans = self._covered(self._pairs_of(found), self._lengths(False))
-            return _masked(view, 0, len(view), spans, fill, _dense(len(found[0] if self._pairs else found), len(view)))[0]
+            return self._redact_found(view, self._call("array", False, (view,), opts), False, fill)
 
-    def _pairs_of(self, found):
-        """``find_array``'s result as ``_covered`` takes it."""
-        return zip(*found) if self._pairs else found
+    def _redact_found(self, data, found, text: bool, fill):
+        """``data`` masked where the matches ``found`` (``find_array``'s result) cover it."""
+        n = len(found[0]) if self._pairs else len(found)
+        lengths = self._lengths(text)
+        matches = zip(*found) if self._pairs else found
+        return self._mask(data, 0, len(data), matches, n, lengths, _runs(lengths, fill), fill)[0]
+
+    def _mask(self, data, base: int, stop: int, found, n: int, lengths, runs, fill, carry: int = -1):
+        """``(masked, end)``: ``data[:stop - base]`` (a str, or a byte view of the input from
+        offset ``base`` on) with every item covered by the ``n`` matches ``found`` (ascending
+        offsets, or (offset, word index) pairs; absolute, none before ``base``) or by
+        ``[base, carry)`` replaced by ``fill``; ``end``: where the coverage ends, past
+        ``stop`` for a match that goes on in the next window. ``lengths`` and ``runs``: each
+        word's length and fill run (an int and a run for a Pattern)."""
+        limit = stop - base
+        if isinstance(data, str) or not _dense(n, limit):
+            spans = self._covered(found, lengths, base, carry) if carry > base else self._covered(found, lengths)
+            return _joined(data, base, limit, spans, fill)
+        # many matches: a mutable copy, masked match by match (overlaps masked twice: the same
+        # bytes). A slice reaching past the end extends the copy to the match's end: so the
+        # copy's length tells where the coverage ends, and the extension is cut off.
+        out = bytearray(data[:limit])
+        if carry > base:
+            out[:carry - base] = fill * (carry - base)
+        if self._pairs:
+            for off, i in found:
+                off -= base
+                out[off:off + lengths[i]] = runs[i]
+        elif lengths == 1:
+            byte = fill[0]
+            for off in found:
+                out[off - base] = byte
+        else:
+            for off in found:
+                off -= base
+                out[off:off + lengths] = runs
+        end = base + len(out)
+        del out[limit:]
+        return bytes(out), end
 
     def _redact_stream(self, source: object, destination: object, mask: object, threads, scan, min_chunk, simd,
                        window, on_read=None) -> int:
@@ -574,45 +607,34 @@ class _Search:
         found = 0
         carry = 0
         lengths = self._lengths(False)
+        runs = _runs(lengths, fill)
         for base, view, own, got in windows:
             found += len(got)
-            spans = self._covered(got, lengths, base, carry) if carry > base else self._covered(got, lengths)
-            data, end = _masked(view, base, base + own, spans, fill, _dense(len(got), own))
+            data, end = self._mask(view, base, base + own, got, len(got), lengths, runs, fill, carry)
             carry = max(carry, end)
             write_all(destination, data)
         return found
 
 
+def _runs(lengths, fill):
+    """The fill run of each length (a list of lengths, or one)."""
+    return [fill * n for n in lengths] if isinstance(lengths, list) else fill * lengths
+
+
 def _dense(matches: int, size: int) -> bool:
-    """Whether masking ``matches`` spans in ``size`` bytes is cheaper in a mutable copy
-    (two copies of the bytes, one slice assignment a span) than joining the pieces (one
-    copy, two objects a span): measured break-even near a match per kilobyte."""
+    """Whether masking ``matches`` matches in ``size`` bytes is cheaper in a mutable copy
+    (two copies of the bytes, one assignment a match) than joining the pieces (one copy,
+    two objects a span): measured break-even near a match per kilobyte."""
     return matches > size >> 10
 
 
-def _masked(data, base: int, stop: int, spans: Iterable[tuple[int, int]], fill, dense: bool):
-    """``(masked, end)``: ``data[0:stop - base]`` (a str, or a byte view whose first item is
-    at offset ``base``) with the parts covered by ``spans`` (absolute, ascending, disjoint,
-    none before ``base``; clipped to ``stop``) replaced by ``fill`` repeated: bytes for a
-    view, str for a str; ``end`` where the last span ends (-1: none)."""
+def _joined(data, base: int, limit: int, spans: Iterable[tuple[int, int]], fill):
+    """``(masked, end)``: ``data[:limit]`` (a str, or a byte view whose first item is at
+    offset ``base``) with the parts covered by ``spans`` (absolute, ascending, disjoint,
+    none before ``base``; clipped to ``limit``) replaced by ``fill`` repeated, joined: one
+    copy; ``end`` where the last span ends (-1: none)."""
     runs: dict[int, Any] = {}
-    limit = stop - base
     end = -1
-    if dense:
-        out = bytearray(data[:limit])
-        size = 0
-        run = fill[:0]
-        byte = fill[0]
-        for a, end in spans:
-            if end - a == 1:
-                out[a - base] = byte  # a lone byte: no slice (a match of one byte is never past limit)
-                continue
-            if end - a != size:
-                size = end - a
-                run = fill * size
-            out[a - base:end - base] = run  # only the last span can reach past limit: cut below
-        del out[limit:]
-        return bytes(out), end
     pieces = []
     prev = 0
     for a, end in spans:
