@@ -270,6 +270,30 @@ def test_matches_are_yielded_before_the_end_of_a_pipe(backend):
     assert waited == [True]
 
 
+@pytest.mark.parametrize("window", [16, 100])
+def test_data_already_buffered_is_searched_without_waiting(window):
+    """A BufferedReader over a pipe may hold bytes the window had no room for: they are
+    searched at once, not after the writer's next write."""
+    r, w = os.pipe()
+    got = threading.Event()
+    waited = []
+
+    def writer():
+        with open(w, "wb", buffering=0) as f:
+            f.write(b"." * 130 + b"needle" + b"." * 10)
+            waited.append(got.wait(timeout=20))
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    with open(r, "rb") as f:  # buffer_size 8192: larger than the window
+        it = kmpsearch.compile(b"needle").finditer(f, _window=window)
+        assert next(it) == 130
+        got.set()
+        assert list(it) == []
+    t.join(30)
+    assert waited == [True]
+
+
 def test_finditer_over_gzip_streams(backend, tmp_path):
     data = b"".join(b"line %d: token=%d\n" % (i, i * 7) for i in range(3000))
     gz = tmp_path / "log.gz"
@@ -306,12 +330,15 @@ def test_finditer_text_streams_give_code_point_offsets(backend, tmp_path):
 
 
 def test_finditer_text_property(backend):
+    # surrogates: a pair cut between two chunks is two code points, as it is in one str
+    surrogates = ALPHABET + "\ud83d\ude00"
+
     @examples(backend, 50)
-    @given(text=st.text(st.sampled_from(ALPHABET + "\ud800"), max_size=60),
-           words=st.lists(st.text(st.sampled_from(ALPHABET), min_size=1, max_size=3), min_size=1, max_size=4),
+    @given(text=st.text(st.sampled_from(surrogates), max_size=60),
+           words=st.lists(st.text(st.sampled_from(surrogates), min_size=1, max_size=3), min_size=1, max_size=4),
            window=st.integers(1, 9), cut=st.integers(1, 7))
     def prop(text, words, window, cut):
-        chunks = [text[k:k + cut] for k in range(0, len(text), cut)]  # lone surrogates as they are
+        chunks = [text[k:k + cut] for k in range(0, len(text), cut)]
         assert list(backend.WordSet(words).finditer(chunks, _window=window)) == ref_words(text, words)
         assert list(backend.compile(words[0]).finditer(io.StringIO(text), _window=window)) == \
             ref_find_all(text, words[0])

@@ -42,9 +42,7 @@ def read_windows(f, longest: int, chunk: int, regular: bool,
     cap = chunk + keep
     buf = bytearray(cap)
     mv = memoryview(buf)
-    # a buffered stream (sys.stdin.buffer, socket.makefile, gzip) would wait to fill the whole
-    # window: readinto1 returns what one read of the underlying stream gave
-    readinto = f.readinto if regular else getattr(f, "readinto1", f.readinto)
+    readinto = f.readinto if regular else _read_once(f)
     filled = 0
     base = 0
     eof = False
@@ -70,6 +68,28 @@ def read_windows(f, longest: int, chunk: int, regular: bool,
         mv[:len(tail)] = tail
         filled = len(tail)
         base += own
+
+
+def _read_once(f):
+    """``readinto`` for a stream that is not a regular file: it returns what is there.
+
+    A buffered stream (``sys.stdin.buffer``, ``socket.makefile("rb")``, ``gzip`` over a
+    pipe) would wait to fill the whole window with ``readinto``; its ``read1`` returns the
+    bytes it holds, or what one read of the underlying stream gives (``readinto1`` would
+    make that read even when it holds some, and wait for a writer). A raw stream's
+    ``readinto`` is one read already."""
+    read1 = getattr(f, "read1", None)
+    if read1 is None:
+        return f.readinto
+
+    def readinto(target: memoryview) -> int | None:
+        data = read1(len(target))
+        if data is None:  # non-blocking, nothing there
+            return None
+        target[:len(data)] = data
+        return len(data)
+
+    return readinto
 
 
 class ChunkReader:
