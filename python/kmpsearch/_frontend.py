@@ -418,8 +418,9 @@ class _Search:
     # ---- streams
 
     def _reader(self, source: object, window: int, text: bool):
-        """``(reader, regular, opened)`` for a source that is not a path: ``reader`` has
-        ``readinto``; ``opened`` is None. Raises TypeError for what cannot be a source."""
+        """``(reader, regular)`` for a source that is not a path: ``reader`` has ``readinto``
+        (the source itself, or a ``ChunkReader`` over it). Raises TypeError for what cannot
+        be a source; ``text`` False: a text source neither."""
         chunks_text = None if self._text and text else False
         if isinstance(source, io.TextIOBase):
             if not text:
@@ -434,7 +435,8 @@ class _Search:
         if hasattr(source, "read"):  # a file-like object with read() only
             return ChunkReader(_read_chunks(source.read, window), self._chunk_view, chunks_text), True
         try:
-            memoryview(source)  # type: ignore[arg-type]
+            with memoryview(source):  # type: ignore[arg-type]
+                pass
         except TypeError:
             pass
         else:
@@ -485,8 +487,8 @@ class _Search:
         byte = char = 0  # the code point offset of byte offset ``byte``
         pairs = self._pairs
         for base, view, own, got in windows:
-            if text is None:
-                text = bool(getattr(reader, "text", False))
+            if text is None:  # known once a chunk has been read
+                text = isinstance(reader, ChunkReader) and bool(reader.text)
             if not text:
                 yield from got
                 continue
