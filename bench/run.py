@@ -12,8 +12,9 @@ against an independent count over the same bytes; any disagreement fails the run
 
 Knobs (environment variables, or the options of the same name; empty means default):
 SIZE (1GiB), PATTERN (3J1), THREADS (all usable CPUs), BACKENDS (comma list), FULL=1,
-REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words|dask: bench/dask_bench.py), PREFIX (16MiB), SEED,
+REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words|streams|dask), PREFIX (16MiB), SEED,
 WORDS (SCENARIO=words: the numbers of words, default 10,1000,10000,100000; see bench/words.py).
+SCENARIO=streams: finditer, as_array and redact (bench/streams.py); SCENARIO=dask: bench/dask_bench.py.
 
 Results: a table on the terminal, and bench/results/latest.{json,md,png}.
 """
@@ -37,7 +38,7 @@ from harness import (  # noqa: E402  (bench/harness.py)
     machine_line, pure_backends, resolve_backends, single_threaded,
 )
 
-SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words", "dask")
+SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words", "streams", "dask")
 #: the talk's figures for 1 GB on its author's machine: (backend, scan, all threads?) -> seconds
 TALK = {
     ("python", "textbook", False): 262.0,
@@ -365,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
         import words  # bench/words.py
 
         return words.run(args, km, console, backends, missing, machine, threads_all)
+    if args.scenario == "streams":
+        import streams  # bench/streams.py
+
+        return streams.run(args, km, console, backends, missing, machine, threads_all)
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console)

@@ -4,7 +4,7 @@
 #
 # Knobs (environment or make variables; empty = the harness's default):
 #   SIZE=1GiB  PATTERN=3J1  THREADS=<usable CPUs>  BACKENDS=python,rust,...  FULL=1
-#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words|dask  PREFIX=16MiB  SEED=...
+#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words|streams|dask  PREFIX=16MiB  SEED=...
 #   WORDS=10,1000,10000,100000 (SCENARIO=words: the numbers of words)
 # SCENARIO=words also installs its peers when they are missing, each on its own and best effort
 # (a peer that cannot be installed is reported and its rows are left out, never a failure):

@@ -20,7 +20,7 @@ never a silent fallback), otherwise the fastest one available; ``kmpsearch.backe
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Callable
+from typing import Callable, Iterator
 
 from . import backends as _backends
 from ._frontend import Pattern, WordSet, default_threads
@@ -29,7 +29,7 @@ from .backends import KNOWN_BACKENDS, PREFERENCE
 
 __all__ = [
     "DEFAULT_MIN_CHUNK", "KNOWN_BACKENDS", "PREFERENCE", "Pattern", "WordSet", "available_backends", "backend",
-    "compile", "count", "count_in_file", "default_threads", "find_all", "find_all_in_file", "get_backend",
+    "compile", "count", "count_in_file", "default_threads", "find_all", "find_all_in_file", "finditer", "get_backend",
     "plan_chunks", "plan_word_chunks",
 ]
 __version__ = "0.1.0"
@@ -39,7 +39,7 @@ def get_backend(name: str) -> ModuleType:
     """Return the backend module ``kmpsearch.backends.<name>``.
 
     It has the same API as the package: ``compile``, ``Pattern``, ``WordSet``, ``find_all``,
-    ``count``, ``find_all_in_file``, ``count_in_file`` (and ``SCANS``, ``DEFAULT_SCAN``).
+    ``count``, ``find_all_in_file``, ``count_in_file``, ``finditer`` (and ``SCANS``, ``DEFAULT_SCAN``).
     Raises ImportError saying why when the backend is unknown or cannot load here (for a
     native one: not built, or built for another Python).
     """
@@ -67,7 +67,7 @@ def _default_backend() -> ModuleType:
     return module
 
 
-_LAZY = ("backend", "compile", "find_all", "count", "find_all_in_file", "count_in_file")
+_LAZY = ("backend", "compile", "find_all", "count", "find_all_in_file", "count_in_file", "finditer")
 
 
 def __getattr__(name: str):
@@ -94,3 +94,4 @@ find_all: Callable[..., list[int]]
 count: Callable[..., int]
 find_all_in_file: Callable[..., list[int]]
 count_in_file: Callable[..., int]
+finditer: Callable[..., Iterator[int]]

@@ -35,20 +35,30 @@ arguments, always all of them::
 is self-synchronising: an encoded word can only match at a character boundary, so counts
 are exact, and byte offsets are turned back into code point offsets, which is exactly what
 ``str.find`` would give. Pure-ASCII text needs no conversion at all.
+
+Streams -- ``finditer``, ``redact_stream``, the command, a file whose size reads as 0 -- are
+read by one reader, ``_windows.read_windows``, in overlapping windows searched with the
+in-memory methods (``_Search._windows``); a window owns the matches that start in it.
+``as_array`` and ``redact`` use ``find_array``/``find_array_fd`` (``array('q')``; a word
+set: with ``array('i')`` word indices) when the core has them, else ``find_all``'s list,
+packed.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import operator
 import os
 import stat
+from array import array
 from bisect import bisect_left
+from operator import itemgetter
 from pickle import PickleBuffer
 from typing import Any, Iterable, Iterator, Union
 
 from ._plan import DEFAULT_MIN_CHUNK
-from ._windows import read_windows
+from ._windows import UTF8_CONTINUATION, ChunkReader, TextReader, read_windows, write_all
 from .backends import info as _backend_info
 
 __all__ = ["MAX_THREADS", "Pattern", "WordSet", "default_threads", "make_api", "resolve_threads"]
@@ -57,12 +67,15 @@ __all__ = ["MAX_THREADS", "Pattern", "WordSet", "default_threads", "make_api", "
 MAX_THREADS = 256
 #: bytes read per window for files whose size reads as 0 (``/proc``)
 STREAM_WINDOW = 16 << 20
+#: bytes per window of ``finditer`` and ``redact_stream``: the window is searched while it
+#: is in the CPU's cache, and a window where every byte matches stays a few MB of results
+ITER_WINDOW = 1 << 20
 
 StrPath = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 # what a search returns: the core methods for memory and for a descriptor
 _KINDS = {"count": ("count", "count_fd"), "each": ("count_each", "count_each_fd"),
-          "list": ("find_all", "find_all_fd")}
+          "list": ("find_all", "find_all_fd"), "array": ("find_array", "find_array_fd")}
 
 
 # --------------------------------------------------------------------------- arguments
@@ -93,14 +106,20 @@ def resolve_threads(threads: object) -> int:
     return min(n, MAX_THREADS)
 
 
-def _check_min_chunk(value: object) -> int:
+def _check_positive(value: object, what: str, default: int) -> int:
+    """An int >= 1, or ``default`` for None."""
     if value is None:
-        return DEFAULT_MIN_CHUNK
+        return default
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("_min_chunk must be an int")
+        raise TypeError(f"{what} must be an int")
     if value < 1:
-        raise ValueError("_min_chunk must be >= 1")
-    return min(value, 2**63 - 1)  # larger means "one chunk" all the same; fits every core's u64/i64
+        raise ValueError(f"{what} must be >= 1")
+    return value
+
+
+def _check_min_chunk(value: object) -> int:
+    # larger means "one chunk" all the same; fits every core's u64/i64
+    return min(_check_positive(value, "_min_chunk", DEFAULT_MIN_CHUNK), 2**63 - 1)
 
 
 def _check_choice(value: object, what: str, choices: tuple[str, ...]) -> str:
@@ -177,6 +196,76 @@ def _open_regular(path: object) -> tuple[int, StrPath, int]:
         raise
 
 
+def _check_bool(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be a bool, not {type(value).__name__}")
+    return value
+
+
+def _check_mask(mask: object, text: bool) -> str | bytes:
+    """The mask of ``redact``: one character for str, one byte for bytes (a bytes-like
+    object of length 1, or a str of one ASCII character such as the default ``"*"``)."""
+    if text:
+        if not isinstance(mask, str):
+            raise TypeError(f"mask must be a str of one character for a str haystack, not {type(mask).__name__}")
+        if len(mask) != 1:
+            raise ValueError(f"mask must be one character, got {len(mask)}: {mask!r}")
+        return str.__str__(mask)
+    if isinstance(mask, str):
+        if len(mask) != 1 or not mask.isascii():
+            raise ValueError(f"mask must be one byte: one ASCII character or a bytes object of length 1, got {mask!r}")
+        return mask.encode("ascii")
+    try:
+        with memoryview(mask) as mv:  # type: ignore[arg-type]
+            data = mv.tobytes()
+    except TypeError:
+        raise TypeError(f"mask must be a bytes object of length 1 or a str of one ASCII character, "
+                        f"not {type(mask).__name__}") from None
+    if len(data) != 1:
+        raise ValueError(f"mask must be one byte, got {len(data)} bytes: {data!r}")
+    return data
+
+
+def _pack(found: list, pairs: bool):
+    """``find_all``'s list as the arrays of ``find_array`` (for a core without it)."""
+    if pairs:
+        return array("q", map(itemgetter(0), found)), array("i", map(itemgetter(1), found))
+    return array("q", found)
+
+
+def _is_path(source: object) -> bool:
+    return isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
+
+
+def _open_stream(path: object):
+    """Open ``path`` for ``finditer``/``redact_stream``: any readable file but a directory
+    (a FIFO or a device is read as a stream). Returns ``(file, regular)``."""
+    f = open(os.fspath(path), "rb", buffering=0)  # type: ignore[arg-type]
+    try:
+        st = os.fstat(f.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), f.name)
+        return f, stat.S_ISREG(st.st_mode)
+    except BaseException:
+        f.close()
+        raise
+
+
+def _is_regular(f) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(f.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, TypeError):  # io.BytesIO, a closed file, no fileno
+        return True  # a read never waits on a writer: fill every window
+
+
+def _read_chunks(read, size: int):
+    while True:
+        chunk = read(size)
+        if not chunk:
+            return
+        yield chunk
+
+
 def _run(method, *args):
     """Every call of a core method goes through here (one place for what surrounds a scan)."""
     return method(*args)
@@ -242,22 +331,40 @@ class _Search:
             raise TypeError(f"haystack is str but the {self._what} is bytes-like: use the same kind for both")
         return _byte_view(haystack, "haystack"), None
 
-    def _memory(self, haystack: object, kind: str, threads, scan, min_chunk, simd):
+    def _call(self, kind: str, on_fd: bool, args: tuple, opts: tuple):
+        """The core method for ``kind`` over a buffer (or a descriptor and its size). A core
+        without ``find_array``/``find_array_fd`` gives its list, packed into the arrays."""
+        method = getattr(self._core, _KINDS[kind][on_fd], None)
+        if method is None and kind == "array":
+            return _pack(_run(getattr(self._core, _KINDS["list"][on_fd]), *args, *opts), self._pairs)
+        return _run(method, *args, *opts)
+
+    def _memory(self, haystack: object, kind: str, threads, scan, min_chunk, simd, as_array: object = False):
         opts = self._api.options(threads, scan, min_chunk, simd)
+        if _check_bool(as_array, "as_array"):
+            kind = "array"
         view, utf8 = self._view(haystack)
         with view:
-            found = _run(getattr(self._core, _KINDS[kind][0]), view, *opts)
-        if kind == "list" and utf8 is not None and found:
-            if self._pairs:
+            found = self._call(kind, False, (view,), opts)
+        if utf8 is not None and kind in ("list", "array"):
+            offsets = found[0] if kind == "array" and self._pairs else found
+            if not offsets:
+                return found
+            if self._pairs and kind == "list":
                 chars = _char_offsets(utf8, [off for off, _ in found])
                 return [(c, i) for c, (_, i) in zip(chars, found)]
-            return _char_offsets(utf8, found)
+            chars = _char_offsets(utf8, offsets)
+            if kind == "array":
+                return (array("q", chars), found[1]) if self._pairs else array("q", chars)
+            return chars
         return found
 
     # ---- files
 
-    def _file(self, path: StrPath, kind: str, threads, scan, min_chunk, simd):
+    def _file(self, path: StrPath, kind: str, threads, scan, min_chunk, simd, as_array: object = False):
         opts = self._api.options(threads, scan, min_chunk, simd)
+        if _check_bool(as_array, "as_array"):
+            kind = "array"
         fd, shown, size = _open_regular(path)
         try:
             return self._search_fd(fd, size, kind, opts, shown)
@@ -269,28 +376,29 @@ class _Search:
         try:
             if size == 0:  # empty, or a /proc-style file whose size says nothing: read it to its end
                 return self._stream_fd(fd, kind, opts)
-            return _run(getattr(self._core, _KINDS[kind][1]), fd, size, *opts)
+            return self._call(kind, True, (fd, size), opts)
         except OSError as exc:
-            if exc.filename is None and exc.errno:  # the cores report errno; the path is added here
-                raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), shown) from None
-            raise
+            raise _with_path(exc, shown) from None
 
     def _stream_fd(self, fd: int, kind: str, opts: tuple):
+        listed = "list" if kind == "array" else kind
         with open(fd, "rb", buffering=0, closefd=False) as f:
-            parts = [got for _, _, got in self._windows(f, kind, opts, STREAM_WINDOW, True)]
-        return _merge(parts, kind, self._words_count())
+            parts = [got for _, _, _, got in self._windows(f, listed, opts, STREAM_WINDOW, True)]
+        found = _merge(parts, listed, self._words_count())
+        return _pack(found, self._pairs) if kind == "array" else found
 
     def _words_count(self) -> int:
         return 1
 
     def _windows(self, f, kind: str, opts: tuple, window: int, regular: bool,
-                 on_read=None) -> Iterator[tuple[int, memoryview, Any]]:
-        """Search ``f`` (a binary file object) in overlapping windows of ``window`` bytes;
-        yield ``(base, view, result)`` per window: ``view`` the window's bytes (valid until
-        the next one) from offset ``base`` on, ``result`` only the matches that start in the
-        window's own range, offsets absolute. Memory: one window."""
+                 on_read=None) -> Iterator[tuple[int, memoryview, int, Any]]:
+        """Search ``f`` (a binary file object, or anything with ``readinto``) in overlapping
+        windows of ``window`` bytes; yield ``(base, view, own, result)`` per window: ``view``
+        the window's bytes (valid until the next one) from offset ``base`` on, of which it
+        owns the start offsets ``[base, base + own)``; ``result`` only the matches that start
+        there, offsets absolute. Memory: one window. The one search of a stream."""
         for base, view, own in read_windows(f, self._longest, window, regular, on_read):
-            yield base, view, self._owned(view, own, kind, opts, base)
+            yield base, view, own, self._owned(view, own, kind, opts, base)
 
     def _owned(self, view: memoryview, own: int, kind: str, opts: tuple, base: int = 0):
         """Search ``view``, the bytes from offset ``base`` of a larger input, for the matches
@@ -304,11 +412,257 @@ class _Search:
             # a shorter word may also match in the overlap: that one belongs to the next window
             if self._pairs:
                 return [(off + base, i) for off, i in got[:bisect_left(got, (own, -1))]]
-            return [off + base for off in got[:bisect_left(got, own)]]
+            # one length: every match found in view[:end] starts in the own range
+            return [off + base for off in got] if base else got
         if end > own:
             over = _run(count, view[own:end], *opts)  # exactly the matches starting at own or later
             got = got - over if kind == "count" else [a - b for a, b in zip(got, over)]
         return got
+
+    # ---- streams
+
+    def _reader(self, source: object, window: int, text: bool):
+        """``(reader, regular)`` for a source that is not a path: ``reader`` has ``readinto``
+        (the source itself, or a ``ChunkReader`` over it). Raises TypeError for what cannot
+        be a source; ``text`` False: a text source neither."""
+        chunks_text = None if self._text and text else False
+        if isinstance(source, io.TextIOBase):
+            if not text:
+                raise TypeError("redact_stream reads bytes: give a path, a binary file object or bytes-like "
+                                "chunks, not a text stream")
+            if not self._text:
+                raise TypeError(f"a text stream gives str: the {self._what} must be str too "
+                                "(or open the file in binary mode)")
+            return TextReader(source, window), True
+        if hasattr(source, "readinto"):
+            return source, _is_regular(source)
+        if hasattr(source, "read"):  # a file-like object with read() only
+            return ChunkReader(_read_chunks(source.read, window), self._chunk_view, chunks_text), True
+        try:
+            with memoryview(source):  # type: ignore[arg-type]
+                pass
+        except TypeError:
+            pass
+        else:
+            raise TypeError(f"source must be a path, a file object or an iterable of chunks, not "
+                            f"{type(source).__name__} (search bytes in memory with find_all, or pass [data])")
+        try:
+            chunks = iter(source)  # type: ignore[call-overload]
+        except TypeError:
+            raise TypeError(f"source must be a path, a file object or an iterable of chunks, not "
+                            f"{type(source).__name__}") from None
+        return ChunkReader(chunks, self._chunk_view, chunks_text), True
+
+    @staticmethod
+    def _chunk_view(chunk: object) -> memoryview:
+        return _byte_view(chunk, "each chunk")
+
+    def _stream_windows(self, source: object, kind: str, opts: tuple, window: int, on_read=None,
+                        text: bool = True):
+        """``(reader, windows)``: the source checked (TypeError now), then a generator of
+        ``_windows`` over it that opens a path on first use and closes it at the end or
+        when closed early; an OSError while reading names the path."""
+        if _is_path(source):
+            os.fspath(source)  # type: ignore[arg-type]
+            reader = None
+        else:
+            reader, regular = self._reader(source, window, text)
+
+        def windows():
+            if reader is not None:
+                yield from self._windows(reader, kind, opts, window, regular, on_read)
+                return
+            f, is_regular = _open_stream(source)
+            with f:
+                try:
+                    yield from self._windows(f, kind, opts, window, is_regular, on_read)
+                except OSError as exc:
+                    raise _with_path(exc, f.name) from None
+
+        return reader, windows()
+
+    def _finditer(self, source: object, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
+        opts = self._api.options(threads, scan, min_chunk, simd)
+        reader, windows = self._stream_windows(source, "list", opts, _check_positive(window, "_window", ITER_WINDOW))
+        return self._iterate(reader, windows)
+
+    def _iterate(self, reader, windows) -> Iterator[Any]:
+        text = None  # a text source: byte offsets become code point offsets
+        byte = char = 0  # the code point offset of byte offset ``byte``
+        pairs = self._pairs
+        for base, view, own, got in windows:
+            if text is None:  # known once a chunk has been read
+                text = isinstance(reader, ChunkReader) and bool(reader.text)
+            if not text:
+                yield from got
+                continue
+            # byte >= base: every byte before the window has been counted
+            for item in got:
+                off = item[0] if pairs else item
+                char += len(view[byte - base:off - base].tobytes().translate(None, UTF8_CONTINUATION))
+                byte = off
+                yield (char, item[1]) if pairs else char
+            char += len(view[byte - base:own].tobytes().translate(None, UTF8_CONTINUATION))
+            byte = base + own
+
+    # ---- redaction
+
+    def _lengths(self, text: bool):
+        """Length of each word in what the offsets count: code points for str, else bytes
+        (a list indexed by word index for a word set, an int for a Pattern)."""
+        if self._pairs:
+            if text or not self._text:
+                return [len(w) for w in self._words]
+            return [len(_encode_text(w)) for w in self._words]
+        return len(self._needle) if text else self._longest
+
+    def _covered(self, found, lengths, start: int = -1, end: int = -1) -> Iterator[tuple[int, int]]:
+        """The union of the spans ``[offset, offset + length)`` of the matches ``found``
+        (ascending offsets for a Pattern; ``(offset, word index)`` pairs for a word set) and
+        of ``[start, end)`` (which starts before them all), as disjoint ascending
+        ``(start, end)`` pairs: overlapping and adjacent spans merged."""
+        if self._pairs:
+            for off, i in found:
+                stop = off + lengths[i]
+                if off <= end:
+                    if stop > end:
+                        end = stop
+                    continue
+                if end > start:
+                    yield start, end
+                start, end = off, stop
+        else:
+            m = lengths
+            for off in found:
+                if off <= end:
+                    end = off + m
+                    continue
+                if end > start:
+                    yield start, end
+                start, end = off, off + m
+        if end > start:
+            yield start, end
+
+    def _redact(self, haystack: object, mask: object, threads, scan, min_chunk, simd):
+        text = isinstance(haystack, str)
+        fill = _check_mask(mask, text)
+        if text:
+            return self._redact_found(haystack, self._memory(haystack, "array", threads, scan, min_chunk, simd),
+                                      True, fill)
+        opts = self._api.options(threads, scan, min_chunk, simd)
+        view, _ = self._view(haystack)
+        with view:
+            return self._redact_found(view, self._call("array", False, (view,), opts), False, fill)
+
+    def _redact_found(self, data, found, text: bool, fill):
+        """``data`` masked where the matches ``found`` (``find_array``'s result) cover it."""
+        n = len(found[0]) if self._pairs else len(found)
+        lengths = self._lengths(text)
+        matches = zip(*found) if self._pairs else found
+        return self._mask(data, 0, len(data), matches, n, lengths, _runs(lengths, fill), fill)[0]
+
+    def _mask(self, data, base: int, stop: int, found, n: int, lengths, runs, fill, carry: int = -1):
+        """``(masked, end)``: ``data[:stop - base]`` (a str, or a byte view of the input from
+        offset ``base`` on) with every item covered by the ``n`` matches ``found`` (ascending
+        offsets, or (offset, word index) pairs; absolute, none before ``base``) or by
+        ``[base, carry)`` replaced by ``fill``; ``end``: where the coverage ends, past
+        ``stop`` for a match that goes on in the next window. ``lengths`` and ``runs``: each
+        word's length and fill run (an int and a run for a Pattern)."""
+        limit = stop - base
+        if isinstance(data, str) or not _dense(n, limit):
+            spans = self._covered(found, lengths, base, carry) if carry > base else self._covered(found, lengths)
+            return _joined(data, base, limit, spans, fill)
+        # many matches: a mutable copy, masked match by match (overlaps masked twice: the same
+        # bytes). A slice reaching past the end extends the copy to the match's end: so the
+        # copy's length tells where the coverage ends, and the extension is cut off.
+        out = bytearray(data[:limit])
+        if carry > base:
+            out[:carry - base] = fill * (carry - base)
+        if self._pairs:
+            for off, i in found:
+                off -= base
+                out[off:off + lengths[i]] = runs[i]
+        elif lengths == 1:
+            byte = fill[0]
+            for off in found:
+                out[off - base] = byte
+        else:
+            for off in found:
+                off -= base
+                out[off:off + lengths] = runs
+        end = base + len(out)
+        del out[limit:]
+        return bytes(out), end
+
+    def _redact_stream(self, source: object, destination: object, mask: object, threads, scan, min_chunk, simd,
+                       window, on_read=None) -> int:
+        fill = _check_mask(mask, False)
+        if not callable(getattr(destination, "write", None)):
+            raise TypeError(f"destination must be a writable binary file object, not {type(destination).__name__}")
+        if isinstance(destination, io.TextIOBase):
+            raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
+        opts = self._api.options(threads, scan, min_chunk, simd)
+        window = _check_positive(window, "_window", ITER_WINDOW)
+        _, windows = self._stream_windows(source, "list", opts, window, on_read, text=False)
+        return self._mask_windows(windows, destination, fill)
+
+    def _mask_windows(self, windows, destination, fill: bytes) -> int:
+        """Write each window's own bytes to ``destination`` with every byte a match covers
+        replaced by ``fill``; return the number of matches. A match may cover bytes of the
+        next windows: ``carry`` is where the coverage so far ends."""
+        found = 0
+        carry = 0
+        lengths = self._lengths(False)
+        runs = _runs(lengths, fill)
+        for base, view, own, got in windows:
+            found += len(got)
+            data, end = self._mask(view, base, base + own, got, len(got), lengths, runs, fill, carry)
+            carry = max(carry, end)
+            write_all(destination, data)
+        return found
+
+
+def _runs(lengths, fill):
+    """The fill run of each length (a list of lengths, or one)."""
+    return [fill * n for n in lengths] if isinstance(lengths, list) else fill * lengths
+
+
+def _dense(matches: int, size: int) -> bool:
+    """Whether masking ``matches`` matches in ``size`` bytes is cheaper in a mutable copy
+    (two copies of the bytes, one assignment a match) than joining the pieces (one copy,
+    two objects a span): measured break-even near a match per kilobyte."""
+    return matches > size >> 10
+
+
+def _joined(data, base: int, limit: int, spans: Iterable[tuple[int, int]], fill):
+    """``(masked, end)``: ``data[:limit]`` (a str, or a byte view whose first item is at
+    offset ``base``) with the parts covered by ``spans`` (absolute, ascending, disjoint,
+    none before ``base``; clipped to ``limit``) replaced by ``fill`` repeated, joined: one
+    copy; ``end`` where the last span ends (-1: none)."""
+    runs: dict[int, Any] = {}
+    end = -1
+    pieces = []
+    prev = 0
+    for a, end in spans:
+        b = min(end - base, limit)
+        a -= base
+        if b <= a:
+            continue
+        pieces.append(data[prev:a])
+        run = runs.get(b - a)
+        if run is None:
+            run = runs[b - a] = fill * (b - a)
+        pieces.append(run)
+        prev = b
+    pieces.append(data[prev:limit])
+    return ("" if isinstance(data, str) else b"").join(pieces), end
+
+
+def _with_path(exc: OSError, shown) -> OSError:
+    """The cores (and reads) report errno without a file name: the path is added here."""
+    if exc.filename is None and exc.errno:
+        return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), shown)
+    return exc
 
 
 def _merge(parts: list, kind: str, nwords: int):
@@ -370,9 +724,51 @@ class Pattern(_Search):
         return _restore_pattern, (self._api.name, self._needle)
 
     def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
-                 _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
-        """Start offsets of every occurrence in ``haystack``, ascending (overlaps included)."""
-        return self._memory(haystack, "list", threads, scan, _min_chunk, _simd)
+                 as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        """Start offsets of every occurrence in ``haystack``, ascending (overlaps included).
+
+        ``as_array=True``: an ``array.array('q')`` instead of a list (8 bytes an offset, no
+        Python ints; ``numpy.frombuffer(a, dtype=numpy.int64)`` views it without a copy)."""
+        return self._memory(haystack, "list", threads, scan, _min_chunk, _simd, as_array)
+
+    def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[int]:
+        """Yield the start offset of every occurrence in ``source``, ascending, as it is read.
+
+        ``source``: a path (str, bytes, os.PathLike; any readable file but a directory: a
+        FIFO is read as a stream), a binary file object (``open(p, "rb")``, ``gzip.open``,
+        ``bz2``, ``lzma``, ``sys.stdin.buffer``, ``socket.makefile("rb")``, ``io.BytesIO``),
+        an iterable of bytes-like chunks, or -- for a str needle -- a text stream
+        (``open(p, "r")``, ``io.StringIO``) or an iterable of str chunks, whose offsets are
+        code points. Otherwise offsets are bytes (a str needle searches the UTF-8).
+
+        Read in overlapping windows of 1 MiB: memory stays bounded whatever the size of the
+        input; a match split across reads is found once; the matches of a window are yielded
+        as soon as it is searched (a pipe or socket: as soon as a read would wait). Closing
+        the generator (or leaving a ``for`` loop over it and dropping it) stops reading; a
+        file it opened is closed, a file object given is left open. Arguments and the kind
+        of source are checked at the call (TypeError, ValueError); a path is opened when the
+        iteration starts, so FileNotFoundError and other OSErrors (naming the path) come
+        from the first ``next``."""
+        return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
+
+    def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
+               scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with every byte (str: every character) that an occurrence
+        covers replaced by ``mask``, the same length: ``bytes`` for a bytes-like haystack
+        (``mask`` one byte: ``b"#"``, or one ASCII character), ``str`` for a str (``mask``
+        one character). Overlapping occurrences cover their union."""
+        return self._redact(haystack, mask, threads, scan, _min_chunk, _simd)
+
+    def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
+                      threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
+                      _simd: str | None = None, _window: int | None = None) -> int:
+        """``redact`` from ``source`` (a path, a binary file object or an iterable of
+        bytes-like chunks, as ``finditer``) to ``destination`` (a writable binary file
+        object), window by window in bounded memory; returns the number of occurrences.
+        Never writes to ``source``."""
+        return self._redact_stream(source, destination, mask, threads, scan, _min_chunk, _simd, _window)
 
     def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
               _min_chunk: int | None = None, _simd: str | None = None) -> int:
@@ -380,9 +776,11 @@ class Pattern(_Search):
         return self._memory(haystack, "count", threads, scan, _min_chunk, _simd)
 
     def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
-                         _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
-        """Byte offsets of every occurrence in the file at ``path``, ascending."""
-        return self._file(path, "list", threads, scan, _min_chunk, _simd)
+                         as_array: bool = False, _min_chunk: int | None = None,
+                         _simd: str | None = None) -> list[int]:
+        """Byte offsets of every occurrence in the file at ``path``, ascending
+        (``as_array=True``: an ``array.array('q')``)."""
+        return self._file(path, "list", threads, scan, _min_chunk, _simd, as_array)
 
     def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                       _min_chunk: int | None = None, _simd: str | None = None) -> int:
@@ -417,6 +815,16 @@ class _OneWord:
 
     def find_all_fd(self, fd, size, *opts):
         return [(off, 0) for off in self.p.find_all_fd(fd, size, *opts)]
+
+    def find_array(self, buf, *opts):
+        method = getattr(self.p, "find_array", None)
+        offsets = array("q", self.p.find_all(buf, *opts)) if method is None else method(buf, *opts)
+        return offsets, array("i", bytes(4 * len(offsets)))
+
+    def find_array_fd(self, fd, size, *opts):
+        method = getattr(self.p, "find_array_fd", None)
+        offsets = array("q", self.p.find_all_fd(fd, size, *opts)) if method is None else method(fd, size, *opts)
+        return offsets, array("i", bytes(4 * len(offsets)))
 
 
 class WordSet(_Search):
@@ -522,11 +930,33 @@ class WordSet(_Search):
         return _restore_words, (self._api.name, self._words, self._ignore_case)
 
     def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
-                 _min_chunk: int | None = None, _simd: str | None = None) -> list[tuple[int, int]]:
+                 as_array: bool = False, _min_chunk: int | None = None,
+                 _simd: str | None = None) -> list[tuple[int, int]]:
         """Every occurrence of every word, overlapping ones included, as ``(offset, word
         index)`` sorted by offset then word index: ``he``, ``she``, ``hers`` in ``ushers``
-        give ``[(1, 1), (2, 0), (2, 2)]``."""
-        return self._memory(haystack, "list", threads, scan, _min_chunk, _simd)
+        give ``[(1, 1), (2, 0), (2, 2)]``. ``as_array=True``: two arrays instead,
+        ``(array('q') offsets, array('i') word indices)``."""
+        return self._memory(haystack, "list", threads, scan, _min_chunk, _simd, as_array)
+
+    def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[tuple[int, int]]:
+        """Yield ``(offset, word index)`` for every occurrence in ``source`` in ``find_all``'s
+        order, as it is read; sources, offsets and memory as for ``Pattern.finditer``."""
+        return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
+
+    def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
+               scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with every byte (str: character) that an occurrence of any
+        word covers replaced by ``mask``; as ``Pattern.redact``."""
+        return self._redact(haystack, mask, threads, scan, _min_chunk, _simd)
+
+    def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
+                      threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
+                      _simd: str | None = None, _window: int | None = None) -> int:
+        """``redact`` from a source to a writable binary file object in bounded memory;
+        returns the number of occurrences. As ``Pattern.redact_stream``."""
+        return self._redact_stream(source, destination, mask, threads, scan, _min_chunk, _simd, _window)
 
     def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
               _min_chunk: int | None = None, _simd: str | None = None) -> int:
@@ -539,9 +969,10 @@ class WordSet(_Search):
         return self._memory(haystack, "each", threads, scan, _min_chunk, _simd)
 
     def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
-                         _min_chunk: int | None = None, _simd: str | None = None) -> list[tuple[int, int]]:
+                         as_array: bool = False, _min_chunk: int | None = None,
+                         _simd: str | None = None) -> list[tuple[int, int]]:
         """``find_all`` over the file at ``path`` (byte offsets; str words as UTF-8)."""
-        return self._file(path, "list", threads, scan, _min_chunk, _simd)
+        return self._file(path, "list", threads, scan, _min_chunk, _simd, as_array)
 
     def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                       _min_chunk: int | None = None, _simd: str | None = None) -> int:
@@ -573,7 +1004,7 @@ def make_api(name: str, core: Any) -> dict[str, Any]:
 
     ``compile``, ``Pattern`` and ``WordSet`` (subclasses of ``kmpsearch.Pattern`` and
     ``kmpsearch.WordSet`` bound to this backend), the top-level functions ``find_all``,
-    ``count``, ``find_all_in_file`` and ``count_in_file`` (compile, then search), and
+    ``count``, ``find_all_in_file``, ``count_in_file`` and ``finditer`` (compile, then search), and
     ``SCANS``, ``DEFAULT_SCAN`` and ``SIMD`` from the backend table.
     """
     api = _Api(name, core)
@@ -587,23 +1018,28 @@ def make_api(name: str, core: Any) -> dict[str, Any]:
         return cls(needle)
 
     def find_all(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                 _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
-        return cls(needle)._memory(haystack, "list", threads, scan, _min_chunk, _simd)
+                 as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        return cls(needle)._memory(haystack, "list", threads, scan, _min_chunk, _simd, as_array)
 
     def count(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
               _min_chunk: int | None = None, _simd: str | None = None) -> int:
         return cls(needle)._memory(haystack, "count", threads, scan, _min_chunk, _simd)
 
     def find_all_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                         _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
-        return cls(needle)._file(path, "list", threads, scan, _min_chunk, _simd)
+                         as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
+        return cls(needle)._file(path, "list", threads, scan, _min_chunk, _simd, as_array)
+
+    def finditer(source: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[int]:
+        return cls(needle)._finditer(source, threads, scan, _min_chunk, _simd, _window)
 
     def count_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
                       _min_chunk: int | None = None, _simd: str | None = None) -> int:
         return cls(needle)._file(path, "count", threads, scan, _min_chunk, _simd)
 
     funcs = {"compile": compile, "find_all": find_all, "count": count,
-             "find_all_in_file": find_all_in_file, "count_in_file": count_in_file}
+             "find_all_in_file": find_all_in_file, "count_in_file": count_in_file, "finditer": finditer}
     for public_name, fn in funcs.items():
         fn.__name__ = fn.__qualname__ = public_name
         fn.__module__ = module
@@ -634,13 +1070,24 @@ _FILE = """
     Raises FileNotFoundError, IsADirectoryError, PermissionError or another OSError for a
     file that cannot be searched, TypeError/ValueError for bad arguments.
 """
+_ARRAY = """
+    ``as_array=True`` returns an ``array.array('q')`` instead of a list: 8 bytes an offset,
+    no Python ints (``numpy.frombuffer(a, dtype=numpy.int64)`` views it without a copy).
+"""
 _DOCS = {
     "compile": "Compile ``needle`` (str or bytes-like, not empty) into a reusable ``Pattern``\n"
                "    (backend ``{backend}``).",
     "find_all": "Start offsets of every occurrence of ``needle`` in ``haystack``, ascending.\n\n"
-                "    Overlapping occurrences count: ``find_all(b'aaaa', b'aa') == [0, 1, 2]``.\n" + _COMMON,
+                "    Overlapping occurrences count: ``find_all(b'aaaa', b'aa') == [0, 1, 2]``.\n" + _COMMON + _ARRAY,
     "count": "Number of occurrences of ``needle`` in ``haystack`` (overlaps included), without\n"
              "    building the list of offsets.\n" + _COMMON,
-    "find_all_in_file": "Byte offsets of every occurrence of ``needle`` in the file at ``path``, ascending.\n" + _FILE,
+    "find_all_in_file": "Byte offsets of every occurrence of ``needle`` in the file at ``path``, ascending.\n"
+                        + _FILE + _ARRAY,
+    "finditer": "Yield the offset of every occurrence of ``needle`` in ``source``, ascending, as it is read.\n\n"
+                "    ``source``: a path, a binary file object (``open(p, 'rb')``, ``gzip.open``, a pipe, a\n"
+                "    socket's ``makefile('rb')``), an iterable of bytes-like chunks (byte offsets), or for\n"
+                "    a str needle a text stream or str chunks (code point offsets). Memory is bounded\n"
+                "    by the window (1 MiB); closing the generator stops reading. Same as\n"
+                "    ``compile(needle).finditer(source)``. Backend: ``{backend}``.\n",
     "count_in_file": "Number of occurrences of ``needle`` in the file at ``path`` (overlaps included).\n" + _FILE,
 }

@@ -12,14 +12,20 @@ is read as raw bytes, one word per line, empty lines skipped. All the words are
 searched in one pass (a ``WordSet``: Aho-Corasick), compiled once per run; ``-i``
 folds ASCII letters only (as ``grep -i`` in the C locale).
 
+``--redact[=MASK]`` writes the one input to standard output with every byte that a match
+covers replaced by MASK (one byte, default ``*``; overlapping matches cover their union),
+exit status 0 if something was masked, 1 if not; the input is never modified (an output
+redirected onto the input file is refused, as grep refuses it).
+
 No FILE, or ``-``, reads standard input, labelled ``(standard input)``; with ``-r`` and
 no FILE the working directory is searched, as grep does. Exit status as grep's: 0 if
 something matched, 1 if nothing did, 2 if an error occurred (even when something
 matched, except with ``-q``).
 
-Memory stays bounded whatever the size of the input: inputs are read in windows
-(16 MiB, 256 KiB when every match is listed) that overlap by the longest word's length minus one, and a match
-is reported by the one window that owns its start offset. ``-c`` on a regular file
+Memory stays bounded whatever the size of the input: inputs are read by the reader behind
+``WordSet.finditer`` (``kmpsearch._windows``), in windows (16 MiB, 256 KiB when every match
+is listed or with ``--redact``) that overlap by the longest word's length minus one, and a
+match is reported by the one window that owns its start offset. ``-c`` on a regular file
 hands the open descriptor to the backend's file search, which reads with ``pread``.
 
 Hidden knobs for tests (environment): ``KMPSEARCH_CLI_CHUNK`` (window size in bytes)
@@ -32,14 +38,13 @@ import argparse
 import errno
 import json
 import os
-import select
 import stat
 import sys
 from types import ModuleType
 
 import kmpsearch
 
-from ._windows import read_windows
+from ._windows import write_all
 
 __all__ = ["main"]
 
@@ -118,6 +123,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="print nothing; exit 0 at the first match")
     g.add_argument("-s", "--no-messages", dest="no_messages", action="store_true",
                    help="do not report missing or unreadable files (the exit status still does)")
+    g.add_argument("--redact", metavar="=MASK", nargs="?", const="*",
+                   help="write the input (one FILE or standard input) to standard output with every byte "
+                        "of every match replaced by MASK (one byte, given as --redact=MASK; default '*'); "
+                        "the input is never modified")
     g.add_argument("--json", action="store_true",
                    help="print one JSON object per line: {path, offset, match}, with -c {path, count}, "
                         "with -l {path}")
@@ -250,10 +259,12 @@ class _Searcher:
         self.progress = progress
         self.json = args.json
         self.mode = "quiet" if args.quiet else "list" if args.list_files else "count" if args.count \
-            else "lines"
+            else "redact" if args.redact is not None else "lines"
+        self.mask = os.fsencode(args.redact) if args.redact is not None else b"*"
         self.recursive = args.recursive
         self.implicit_dot = False
-        self.chunk = _env_int("KMPSEARCH_CLI_CHUNK", LINES_CHUNK if self.mode == "lines" else DEFAULT_CHUNK)
+        self.chunk = _env_int("KMPSEARCH_CLI_CHUNK",
+                              LINES_CHUNK if self.mode in ("lines", "redact") else DEFAULT_CHUNK)
         self.matched = False
 
     # ---- inputs
@@ -312,12 +323,13 @@ class _Searcher:
                 if stat.S_ISDIR(st.st_mode):  # replaced by a directory since the stat
                     raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
                 regular = stat.S_ISREG(st.st_mode)
+                self.check_not_output(st)
                 meter = self.progress.meter(label, st.st_size if regular else None)
                 try:
                     if self.mode == "count" and regular and meter.bar is None:
                         self.count_regular(f.fileno(), st.st_size, label)
                     else:  # windows: bounded memory, early stop for -l/-q, a bar that moves
-                        self.search_stream(f, label, regular, meter)
+                        self.search_stream(f, label, meter)
                 finally:
                     meter.close()
             except (BrokenPipeError, _Quit, _WriteError):
@@ -340,6 +352,7 @@ class _Searcher:
                 if stat.S_ISDIR(st.st_mode):
                     raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
                 regular = stat.S_ISREG(st.st_mode)
+                self.check_not_output(st)
                 total = None
                 if regular:  # e.g. `kmpsearch word < big`: from the current position on
                     try:
@@ -348,7 +361,7 @@ class _Searcher:
                         total = None
                 meter = self.progress.meter(STDIN_LABEL, total)
                 try:
-                    self.search_stream(f, STDIN_LABEL, regular, meter)
+                    self.search_stream(f, STDIN_LABEL, meter)
                 finally:
                     meter.close()
             except (BrokenPipeError, _Quit, _WriteError):
@@ -363,13 +376,37 @@ class _Searcher:
         n = self.wordset._search_fd(fd, size, "count", self.opts, label) if self.wordset else 0
         self.emit_count(label, n)
 
-    def search_stream(self, f, label: str, regular: bool, meter: _Meter) -> None:
+    def check_not_output(self, st: os.stat_result) -> None:
+        """--redact into the file it reads would destroy it: refused, as grep refuses it."""
+        if self.mode != "redact" or not stat.S_ISREG(st.st_mode):
+            return
+        try:
+            out = os.fstat(self.out.fileno())
+        except (AttributeError, OSError, ValueError):
+            return
+        if (out.st_dev, out.st_ino) == (st.st_dev, st.st_ino):
+            raise OSError(errno.EINVAL, "input file is also the output")
+
+    def search_stream(self, f, label: str, meter: _Meter) -> None:
         mode = self.mode
         prefix = os.fsencode(label) + b":"
         n_found = 0
+        if mode == "redact":
+            if self.wordset is None:  # no words: the input as it is
+                n_found = self.copy(f, meter)
+            else:
+                # the frontend's windowed reader (finditer's), masking into standard output
+                _, windows = self.wordset._stream_windows(f, "list", self.opts, self.chunk, meter.advance,
+                                                         text=False)
+                n_found = self.wordset._mask_windows(windows, _Output(self.out), self.mask)
+            _flush(self.out)
+            self.matched = self.matched or n_found > 0
+            return
         if self.wordset is not None:
             kind = "list" if mode == "lines" else "count"
-            for base, view, got in self.wordset._windows(f, kind, self.opts, self.chunk, regular, meter.advance):
+            # the frontend's windowed reader (finditer's), one window at a time
+            _, windows = self.wordset._stream_windows(f, kind, self.opts, self.chunk, meter.advance)
+            for base, view, _own, got in windows:
                 if mode == "lines":
                     if got:
                         self.emit_lines(prefix, label, got, base, view)
@@ -386,6 +423,15 @@ class _Searcher:
                 self.emit(label, {"path": _json_text(label)}, os.fsencode(label) + b"\n")
             elif mode == "quiet":
                 raise _Quit
+
+    def copy(self, f, meter: _Meter) -> int:
+        """--redact without any word (an empty words file): the input unchanged."""
+        while True:
+            data = f.read(self.chunk)
+            if not data:
+                return 0
+            meter.advance(len(data))
+            _write_all(self.out, data)
 
     # ---- output
 
@@ -430,21 +476,26 @@ class _Searcher:
         _flush(self.out)
 
 
-def _write_all(out, data: bytes) -> None:
+def _write_all(out, data) -> None:
     """Write all of ``data``. BufferedWriter.write can return a short count instead of
     raising when the reader goes away mid-write (EPIPE): writing the rest raises."""
-    view = memoryview(data)
-    while view:
-        try:
-            n = out.write(view)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:  # e.g. ENOSPC on > /dev/full: not the input file's fault
-            raise _WriteError(exc) from exc
-        if n is None:  # a non-blocking stdout that is full
-            select.select([], [out], [])
-            continue
-        view = view[n:]
+    try:
+        write_all(out, data)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # e.g. ENOSPC on > /dev/full: not the input file's fault
+        raise _WriteError(exc) from exc
+
+
+class _Output:
+    """Standard output for ``--redact``: a failed write is a write error, not the input's."""
+
+    def __init__(self, out) -> None:
+        self.out = out
+
+    def write(self, data) -> int:
+        _write_all(self.out, data)
+        return len(data)
 
 
 def _flush(out) -> None:
@@ -635,11 +686,20 @@ def _split_double_dash(argv: list[str]) -> tuple[list[str], list[str]]:
 def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     before, after = _split_double_dash(argv)
+    # --redact alone means --redact='*' (only --redact=MASK gives a mask, as grep's --color=WHEN)
+    before = ["--redact=*" if tok == "--redact" else tok for tok in before]
     args = parser.parse_intermixed_args(before)
     args.args.extend(after)
     out = _stdout_buffer()
     if args.list_backends:
         return _list_backends(out)
+    if args.redact is not None:
+        if len(os.fsencode(args.redact)) != 1:
+            parser.error(f"argument --redact: MASK must be one byte, got {args.redact!r}")
+        clash = [name for name, on in (("-c", args.count), ("-l", args.list_files), ("-q", args.quiet),
+                                       ("--json", args.json), ("-r", args.recursive)) if on]
+        if clash:
+            parser.error(f"argument --redact: not allowed with {', '.join(clash)}")
 
     reporter = _Reporter(args.no_messages)
     operands = list(args.args)
@@ -674,8 +734,10 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
             operands, implicit_dot = ["."], True
         else:
             operands = ["-"]
+    if args.redact is not None and len(operands) > 1:
+        parser.error("argument --redact: one input only (a FILE or standard input)")
 
-    mode_lines = not (args.quiet or args.list_files or args.count)
+    mode_lines = not (args.quiet or args.list_files or args.count)  # --redact too: it writes to stdout
     show_bar = (not args.no_progress and not args.quiet and _isatty(sys.stderr)
                 and not (mode_lines and _isatty(sys.stdout)))  # lines on the same terminal: no bar
     progress = _Progress(show_bar, _env_int("KMPSEARCH_CLI_PROGRESS_MIN", DEFAULT_PROGRESS_MIN))
