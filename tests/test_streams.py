@@ -701,7 +701,8 @@ def test_cli_redact_errors(tmp_path):
     for args, message in ((("--redact=##", "x", path), b"MASK must be one byte"),
                           (("--redact", "x", path, path), b"one input only"),
                           (("--redact", "-c", "x", path), b"not allowed with -c"),
-                          (("--redact", "-r", "x", path), b"not allowed with -r")):
+                          (("--redact", "-r", "x", path), b"not allowed with -r"),
+                          (("--redact", "--dask", "local", "x", path), b"not allowed with --dask")):
         cp = cli(*args)
         assert cp.returncode == 2 and message in cp.stderr and cp.stdout == b"", args
     cp = cli("--redact", "x", tmp_path / "missing")

@@ -697,7 +697,8 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
         if len(os.fsencode(args.redact)) != 1:
             parser.error(f"argument --redact: MASK must be one byte, got {args.redact!r}")
         clash = [name for name, on in (("-c", args.count), ("-l", args.list_files), ("-q", args.quiet),
-                                       ("--json", args.json), ("-r", args.recursive)) if on]
+                                       ("--json", args.json), ("-r", args.recursive),
+                                       ("--dask", args.dask is not None)) if on]
         if clash:
             parser.error(f"argument --redact: not allowed with {', '.join(clash)}")
 
