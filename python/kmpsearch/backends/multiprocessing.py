@@ -31,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .._frontend import default_threads, make_api
-from .._pycore import KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_window
+from .._pycore import BLOCK, KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_window, to_arrays
 
 # The compiled pattern of a worker process, set once by the pool's initializer. It lives in
 # the worker processes only; the calling process never sets it.
@@ -115,6 +115,7 @@ class _Compiled:
     """A compiled pattern or word set whose chunks run in worker processes."""
 
     __slots__ = ("algo", "memory_bytes")
+    interruptible = True  # see kmpsearch._frontend._run
 
     def __init__(self, algo) -> None:
         self.algo = algo
@@ -147,12 +148,12 @@ class _Compiled:
         pool.shutdown(wait=True)
         return merge(results, kind)
 
-    def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str):
+    def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
         chunks = self.algo.plan(len(buf), threads, min_chunk)
         fast = scan == "fast"
         if len(chunks) <= 1:
-            return merge([scan_window(read_view(buf), self.algo, *c, fast, kind) for c in chunks], kind) \
-                if chunks else empty(kind, self.algo.words)
+            return merge([scan_window(read_view(buf), self.algo, *c, fast, kind, BLOCK, None, cancel)
+                          for c in chunks], kind) if chunks else empty(kind, self.algo.words)
         with tempfile.TemporaryFile(prefix="kmpsearch-", dir=_shm_dir(len(buf))) as tmp:
             step = 64 << 20
             for off in range(0, len(buf), step):
@@ -160,31 +161,43 @@ class _Compiled:
             tmp.flush()
             return self._pool_fd(tmp.fileno(), chunks, fast, kind)
 
-    def _fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, kind: str):
+    def _fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
         chunks = self.algo.plan(size, threads, min_chunk)
         fast = scan == "fast"
         if len(chunks) <= 1:
-            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind) for c in chunks], kind) \
-                if chunks else empty(kind, self.algo.words)
+            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind, BLOCK, None, cancel)
+                          for c in chunks], kind) if chunks else empty(kind, self.algo.words)
         return self._pool_fd(fd, chunks, fast, kind)
 
-    def count(self, buf, threads, min_chunk, scan, simd):
-        return self._memory(buf, threads, min_chunk, scan, "count")
+    # every method: (buf | fd, size), threads, min_chunk, scan, simd, cancel (the frontend's
+    # flag: the scans here run Python code, which sees Ctrl-C, and stop the workers on it)
+    def count(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._memory(buf, threads, min_chunk, scan, "count", cancel)
 
-    def count_each(self, buf, threads, min_chunk, scan, simd):
-        return self._memory(buf, threads, min_chunk, scan, "each")
+    def count_each(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._memory(buf, threads, min_chunk, scan, "each", cancel)
 
-    def find_all(self, buf, threads, min_chunk, scan, simd):
-        return self._memory(buf, threads, min_chunk, scan, "list")
+    def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._memory(buf, threads, min_chunk, scan, "list", cancel)
 
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._fd(fd, size, threads, min_chunk, scan, "count")
+    def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return to_arrays(self._memory(buf, threads, min_chunk, scan, "list", cancel), self._pairs)
 
-    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._fd(fd, size, threads, min_chunk, scan, "each")
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._fd(fd, size, threads, min_chunk, scan, "count", cancel)
 
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._fd(fd, size, threads, min_chunk, scan, "list")
+    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._fd(fd, size, threads, min_chunk, scan, "each", cancel)
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._fd(fd, size, threads, min_chunk, scan, "list", cancel)
+
+    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return to_arrays(self._fd(fd, size, threads, min_chunk, scan, "list", cancel), self._pairs)
+
+    @property
+    def _pairs(self) -> bool:
+        return isinstance(self.algo, AhoCorasick)
 
 
 class _Core:
