@@ -209,3 +209,56 @@ def _skip_unless_available(name: str) -> None:
     from conftest import load_backend
 
     load_backend(name)
+
+
+# --- multiprocessing without a __main__ guard (issue 14 item 6) ------------------------------
+
+_UNGUARDED = r'''
+import kmpsearch
+m = kmpsearch.get_backend("multiprocessing")
+print(m.count(b"abcab" * SIZE, b"ab", threads=2))
+'''
+
+_GUARDED = r'''
+import kmpsearch
+m = kmpsearch.get_backend("multiprocessing")
+
+def main():
+    print(m.count(b"abcab" * SIZE, b"ab", threads=2))
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        pass
+'''
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+@pytest.mark.parametrize("size", [10, 1 << 20])  # 50 bytes (no workers) and 5 MiB (a pool)
+def test_multiprocessing_without_a_main_guard_fails_at_once_and_clearly(tmp_path, size):
+    # was: fine below ~2 MiB, then BrokenProcessPool with leaked-semaphore warnings. The
+    # workers start with the backend's method (forkserver here), which imports the main module
+    script = tmp_path / "unguarded.py"
+    script.write_text(_UNGUARDED.replace("SIZE", str(size)))
+    cp = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=120)
+    assert cp.returncode == 1 and cp.stdout == b""
+    last = cp.stderr.decode().strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: ") and 'if __name__ == "__main__":' in last, cp.stderr[-800:]
+    assert b"BrokenProcessPool" not in cp.stderr and b"leaked" not in cp.stderr
+
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text(_GUARDED.replace("SIZE", str(size)))
+    cp = subprocess.run([sys.executable, str(guarded)], capture_output=True, timeout=120)
+    assert cp.returncode == 0 and cp.stdout == b"%d\n" % (2 * size), cp.stderr[-800:]
+
+
+def test_multiprocessing_search_during_a_workers_import_of_main_fails():
+    # what a worker sees when the main module's import runs a search (a script whose source
+    # the parent could not check): a RuntimeError at once, even for a tiny input
+    code = ("import multiprocessing.process, kmpsearch\n"
+            "m = kmpsearch.get_backend('multiprocessing')\n"
+            "multiprocessing.process.current_process()._inheriting = True\n"
+            "m.count(b'abc', b'b')\n")
+    cp = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert cp.returncode == 1 and b"RuntimeError" in cp.stderr and b"importing the main module" in cp.stderr
