@@ -56,6 +56,7 @@ import operator
 import os
 import stat
 import threading
+import time
 from array import array
 from bisect import bisect_left
 from pickle import PickleBuffer
@@ -214,23 +215,25 @@ def _run(method, *args):
             or threading.current_thread() is not threading.main_thread()
             or (not isinstance(args[0], int) and len(args[0]) <= HELPER_MIN_BYTES)):
         return method(*args, cancel)
+    # entered / finished: the helper may use the arguments from the first to the second
+    # (list appends: atomic); done: released when it has an outcome. No lock is ever held by
+    # this thread across a point where Ctrl-C may strike, and Thread.join does not wait for the
+    # search (on 3.11 a join interrupted by Ctrl-C marks a running thread as stopped).
     outcome: list = []
     entered: list = []
-    # gate: held by the helper while it may use the arguments; done: released when it has
-    # an outcome. (Not Thread.join to wait: on 3.11 a join interrupted by Ctrl-C marks a
-    # running thread as stopped, and a second join returns at once.)
-    gate, done = threading.Lock(), threading.Lock()
+    finished: list = []
+    done = threading.Lock()
     done.acquire()
 
     def helper() -> None:
         try:
-            with gate:
-                entered.append(True)
-                if not cancel[0]:  # the caller may have given up before this thread ran
-                    outcome.append(method(*args, cancel))
+            entered.append(True)
+            if not cancel[0]:  # the caller may have given up before this thread ran
+                outcome.append(method(*args, cancel))
         except BaseException as exc:  # handed to the caller
             outcome.append(_Failed(exc))
         finally:
+            finished.append(True)
             done.release()
 
     worker = threading.Thread(target=helper, name="kmpsearch-search", daemon=True)
@@ -239,19 +242,26 @@ def _run(method, *args):
             worker.start()
         except RuntimeError:  # no thread can be started here: search on this thread
             if not worker.is_alive():
-                cancel[0] = 1  # (in case it starts after all: it will do nothing)
+                cancel[0] = 1  # (should it start after all, it does nothing)
                 return method(*args, bytearray(1))
             raise
         done.acquire()
     except BaseException:  # KeyboardInterrupt (or another exception from a signal handler)
-        cancel[0] = 1
-        _wait_for(gate)  # the core stops at its next block: then the arguments are free
-        gate.release()
-        if entered:  # then let the thread end too (one that never entered does nothing)
-            _wait_for(done)
-            _end(worker)
+        cancel[0] = 1  # the core stops at its next block
+        # a helper that has not entered yet never will use the arguments (it sees the flag);
+        # one that has: wait until it is done with them, through further Ctrl-C too
+        while entered and not finished:
+            try:
+                time.sleep(0.002)
+            except BaseException:
+                continue
+        if entered:
+            try:
+                _end(worker)
+            except BaseException:
+                pass  # the first interrupt is the one that goes on
         raise
-    worker.join()  # the thread is ending: no thread outlives the call
+    _end(worker)  # the thread is ending: no thread outlives the call
     result = outcome[0]
     if isinstance(result, _Failed):
         try:
@@ -262,23 +272,15 @@ def _run(method, *args):
 
 
 def _end(worker: threading.Thread) -> None:
-    """Join ``worker`` (about to end) even through further Ctrl-C."""
+    """Join ``worker`` (about to end) even through Ctrl-C, then raise the first such."""
+    caught = None
     while worker.is_alive():
         try:
             worker.join(0.05)
-        except BaseException:
-            continue
-
-
-def _wait_for(lock) -> None:
-    """Acquire ``lock`` even through further Ctrl-C (a second one must not leave a search
-    running on buffers the caller is about to release)."""
-    while True:
-        try:
-            lock.acquire()
-            return
-        except BaseException:
-            continue
+        except BaseException as exc:
+            caught = caught or exc
+    if caught is not None:
+        raise caught
 
 
 class _Failed:

@@ -407,6 +407,22 @@ impl Pattern {
         concat(self.par_memory(haystack, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0))
     }
 
+    /// [`Pattern::find_all`] as one ascending vector per chunk of the plan, in order (their
+    /// concatenation is `find_all`'s result): for a caller that copies the offsets anyway.
+    pub fn find_all_parts(&self, haystack: &[u8], opts: &Options) -> Result<Vec<Vec<u64>>, Error> {
+        Ok(self.par_memory(haystack, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0).collect())
+    }
+
+    /// [`Pattern::find_all_read_at`] as one vector per chunk (see [`Pattern::find_all_parts`]).
+    pub fn find_all_parts_read_at<R: ReadAt + Sync + ?Sized>(
+        &self,
+        src: &R,
+        len: u64,
+        opts: &Options,
+    ) -> Result<Vec<Vec<u64>>, Error> {
+        Ok(self.par_source(src, len, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0).collect())
+    }
+
     /// Number of occurrences in the first `len` bytes of `src` (a file: use
     /// [`Pattern::count_file`]), read with positioned reads into bounded buffers.
     ///

@@ -584,6 +584,22 @@ impl WordSet {
         crate::concat(self.par_memory(haystack, opts, || Ok(WCollect(Vec::new())))?.into_iter().map(|c| c.0))
     }
 
+    /// [`WordSet::find_all`] as one sorted vector per chunk of the plan, in order (their
+    /// concatenation is `find_all`'s result): for a caller that copies the matches anyway.
+    pub fn find_all_parts(&self, haystack: &[u8], opts: &Options) -> Result<Vec<Vec<(u64, u32)>>, Error> {
+        Ok(self.par_memory(haystack, opts, || Ok(WCollect(Vec::new())))?.into_iter().map(|c| c.0).collect())
+    }
+
+    /// [`WordSet::find_all_read_at`] as one vector per chunk (see [`WordSet::find_all_parts`]).
+    pub fn find_all_parts_read_at<R: ReadAt + Sync + ?Sized>(
+        &self,
+        src: &R,
+        len: u64,
+        opts: &Options,
+    ) -> Result<Vec<Vec<(u64, u32)>>, Error> {
+        Ok(self.par_source(src, len, opts, || Ok(WCollect(Vec::new())))?.into_iter().map(|c| c.0).collect())
+    }
+
     /// Total number of matches in the first `len` bytes of `src`, read with positioned
     /// reads into bounded buffers. A source that ends early (a file truncated during the
     /// search) gives the matches in what could be read, with no error.

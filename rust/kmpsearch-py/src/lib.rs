@@ -123,15 +123,19 @@ mod kmpsearch_rust {
         Ok(Some(unsafe { &*ptr }))
     }
 
-    /// An ``array.array(code)`` holding a copy of `bytes` (one copy: ``frombytes`` of a
-    /// memoryview over the Rust memory, which stays alive during the call).
-    fn py_array<'py>(py: Python<'py>, code: &str, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-        let arr = py.import("array")?.getattr("array")?.call1((code,))?;
+    /// A new, empty ``array.array(code)``.
+    fn new_array<'py>(py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyAny>> {
+        py.import("array")?.getattr("array")?.call1((code,))
+    }
+
+    /// Append a copy of `bytes` to the array `arr` (``frombytes`` of a memoryview over the
+    /// Rust memory, released before returning; the array grows in place). One copy.
+    fn append_bytes(py: Python<'_>, arr: &Bound<'_, PyAny>, bytes: &[u8]) -> PyResult<()> {
         if bytes.is_empty() {
-            return Ok(arr);
+            return Ok(());
         }
         let len = ffi::Py_ssize_t::try_from(bytes.len()).map_err(|_| PyMemoryError::new_err("array too long"))?;
-        // SAFETY: a read-only memoryview over `bytes`, released before this function returns.
+        // SAFETY: a read-only memoryview over `bytes`, which outlives it (released below).
         let view = unsafe {
             let p = ffi::PyMemoryView_FromMemory(bytes.as_ptr() as *mut std::os::raw::c_char, len, ffi::PyBUF_READ);
             if p.is_null() {
@@ -141,28 +145,42 @@ mod kmpsearch_rust {
         };
         let done = arr.call_method1("frombytes", (&view,));
         view.call_method0("release")?;
-        done?;
+        done.map(|_| ())
+    }
+
+    /// The bytes of `v` (offsets < 2**63: the bytes of the same i64s).
+    fn u64_bytes(v: &[u64]) -> &[u8] {
+        // SAFETY: u64 has no padding and any byte is a valid u8.
+        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+    }
+
+    /// ``array('q')`` from the chunks' offsets (one copy each, no concatenation first).
+    fn offsets_array<'py>(py: Python<'py>, parts: &[Vec<u64>]) -> PyResult<Bound<'py, PyAny>> {
+        let arr = new_array(py, "q")?;
+        for part in parts {
+            append_bytes(py, &arr, u64_bytes(part))?;
+        }
         Ok(arr)
     }
 
-    fn offsets_array<'py>(py: Python<'py>, found: &[u64]) -> PyResult<Bound<'py, PyAny>> {
-        // SAFETY: u64 has no padding; offsets < 2**63, so the bytes are those of the i64s.
-        let bytes = unsafe { std::slice::from_raw_parts(found.as_ptr() as *const u8, std::mem::size_of_val(found)) };
-        py_array(py, "q", bytes)
-    }
-
-    fn pairs_arrays<'py>(py: Python<'py>, found: &[(u64, u32)]) -> PyResult<Bound<'py, PyAny>> {
-        let mut offs: Vec<u8> = Vec::new();
-        let mut ids: Vec<u8> = Vec::new();
-        offs.try_reserve_exact(found.len() * 8).map_err(|_| PyMemoryError::new_err("out of memory"))?;
-        ids.try_reserve_exact(found.len() * 4).map_err(|_| PyMemoryError::new_err("out of memory"))?;
-        for &(p, i) in found {
-            offs.extend_from_slice(&p.to_ne_bytes());
-            ids.extend_from_slice(&(i as i32).to_ne_bytes());
+    /// ``(array('q') offsets, array('i') word indices)`` from the chunks' matches (each chunk
+    /// split into two buffers, then copied into the arrays).
+    fn pairs_arrays<'py>(py: Python<'py>, parts: &[Vec<(u64, u32)>]) -> PyResult<Bound<'py, PyAny>> {
+        let (offsets, ids) = (new_array(py, "q")?, new_array(py, "i")?);
+        let oom = |_| PyMemoryError::new_err("out of memory");
+        for part in parts {
+            let mut offs: Vec<u64> = Vec::new();
+            let mut idx: Vec<u8> = Vec::new();
+            offs.try_reserve_exact(part.len()).map_err(oom)?;
+            idx.try_reserve_exact(part.len() * 4).map_err(oom)?;
+            for &(p, i) in part {
+                offs.push(p);
+                idx.extend_from_slice(&(i as i32).to_ne_bytes()); // word indices < 2**31
+            }
+            append_bytes(py, &offsets, u64_bytes(&offs))?;
+            append_bytes(py, &ids, &idx)?;
         }
-        let a = py_array(py, "q", &offs)?;
-        let b = py_array(py, "i", &ids)?;
-        Ok(pyo3::types::PyTuple::new(py, [a, b])?.into_any())
+        Ok(pyo3::types::PyTuple::new(py, [offsets, ids])?.into_any())
     }
 
     /// Run a search detached from the interpreter. A panic would be a bug (the core does
@@ -357,7 +375,7 @@ mod kmpsearch_rust {
             let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
-            let found = detached(py, || self.inner.find_all(hay, &opts))?;
+            let found = detached(py, || self.inner.find_all_parts(hay, &opts))?;
             drop(buf);
             offsets_array(py, &found)
         }
@@ -421,7 +439,7 @@ mod kmpsearch_rust {
         ) -> PyResult<Bound<'py, PyAny>> {
             let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             let file = borrow_fd(fd)?;
-            let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
+            let found = detached(py, || self.inner.find_all_parts_read_at(&*file, size, &opts))?;
             offsets_array(py, &found)
         }
 
@@ -566,7 +584,7 @@ mod kmpsearch_rust {
             let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
-            let found = detached(py, || self.inner.find_all(hay, &opts))?;
+            let found = detached(py, || self.inner.find_all_parts(hay, &opts))?;
             drop(buf);
             pairs_arrays(py, &found)
         }
@@ -650,7 +668,7 @@ mod kmpsearch_rust {
         ) -> PyResult<Bound<'py, PyAny>> {
             let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             let file = borrow_fd(fd)?;
-            let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
+            let found = detached(py, || self.inner.find_all_parts_read_at(&*file, size, &opts))?;
             pairs_arrays(py, &found)
         }
 
