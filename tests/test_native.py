@@ -244,3 +244,18 @@ def test_a_set_cancel_flag_stops_the_core_with_keyboardinterrupt(native, tmp_pat
             assert core.count(memoryview(b"ab" * 5000), 2, 1, "fast", "auto", bytearray(1)) >= 5000
     finally:
         os.close(fd)
+
+
+@pytest.mark.thread_unsafe(reason="makes every thread start fail in this process")
+def test_a_long_search_runs_on_the_caller_when_no_thread_can_start(native, monkeypatch, tmp_path):
+    # _run searches a long input on a helper thread (so that Ctrl-C takes effect at once);
+    # when no thread can be started, the search runs on the caller, with the same result
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    data = b"xab" * (3 << 20)  # 9 MiB: above _frontend.HELPER_MIN_BYTES
+    path = tmp_path / "hay"
+    path.write_bytes(data)
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert native.count(data, b"ab", threads=1) == 3 << 20
+    assert native.WordSet([b"ab", b"xa"]).count_in_file(path, threads=1) == 6 << 20
