@@ -10,6 +10,11 @@ pair search and byte count are C, inside this module (``_simd.pxi``).
 
 The core contract (the docstring of kmpsearch._frontend), what ``kmpsearch._frontend`` calls:
 
+* every search method takes a trailing ``cancel`` (the frontend's ``bytearray(1)``, or
+  None): each thread looks at it (a relaxed atomic load) before each block it reads or
+  scans -- memory too is scanned in blocks of ``_block`` bytes (1 MiB), the scan's state
+  carried across -- and a set flag ends the search with KeyboardInterrupt;
+  ``find_array``/``find_array_fd`` give ``array('q')`` (word sets: and ``array('i')``);
 * ``compile_pattern(needle) -> Pattern`` and ``compile_words(words, ignore_case) ->
   WordSet``: immutable compiled objects (the failure table, the automaton and the filter
   are built once), safe to share between threads, free-threaded builds included;
@@ -39,6 +44,7 @@ from posix.types cimport off_t
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.number cimport PyNumber_Index
 from cpython.ref cimport Py_INCREF
+from cpython cimport array as carray
 
 include "_simd.pxi"
 include "_runner.pxi"

@@ -21,6 +21,7 @@ ctypedef struct PJob:
     int level                    # SIMD level of the pair search
     bint fast
     bint collect
+    const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
     # output
     int64_t count
     int64_t *offs
@@ -209,7 +210,22 @@ cdef void pjob_run(void *arg) noexcept nogil:
     cdef uint8_t *block
     cdef int err = 0
     if job.data != NULL:
-        scan_block(job, job.data + job.start, <Py_ssize_t> (job.end - job.start), job.start, 0, True)
+        if job.cancel == NULL:
+            scan_block(job, job.data + job.start, <Py_ssize_t> (job.end - job.start), job.start, 0, True)
+            return
+        # blocks of job.block bytes, the state carried across (as from a file)
+        pos = job.start
+        while pos < job.end:
+            if kmpc_cancelled(job.cancel):
+                job.err = CANCELLED
+                return
+            want = job.end - pos
+            if want > job.block:
+                want = job.block
+            k = scan_block(job, job.data + pos, <Py_ssize_t> want, pos, k, pos + want == job.end)
+            if k < 0:
+                return
+            pos += want
         return
     want = job.end - job.start
     block = <uint8_t *> malloc(<size_t> (job.block if want > job.block else want))
@@ -221,6 +237,9 @@ cdef void pjob_run(void *arg) noexcept nogil:
         want = job.end - pos
         if want > job.block:
             want = job.block
+        if kmpc_cancelled(job.cancel):
+            job.err = CANCELLED
+            break
         got = read_full(job.fd, block, want, pos, &err)
         if got < 0:
             job.err = err
@@ -264,8 +283,13 @@ cdef class Pattern:
         return f"<kmpsearch._kmp_cython.Pattern of {self.m} bytes>"
 
     cdef object run(self, const uint8_t *data, int fd, int64_t n, object threads,
-                    object min_chunk, object scan, object simd, bint collect, object block):
+                    object min_chunk, object scan, object simd, int collect, object block,
+                    object cancel):
+        """``collect``: 0 count, 1 a list of offsets, 2 an array('q') of them."""
+        cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
+        cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef bint fast = check_scan(scan, simd)
+        cdef carray.array arr
         cdef int64_t nthreads = check_threads(threads)
         cdef int64_t chunk = check_min_chunk(min_chunk)
         cdef int64_t blk = check_block(block)
@@ -276,7 +300,7 @@ cdef class Pattern:
         cdef object result, item
         k = plan_count(n, self.m, nthreads, chunk)
         if k == 0:
-            return [] if collect else 0
+            return carray.array("q") if collect == 2 else [] if collect else 0
         jobs = <PJob *> calloc(<size_t> k, sizeof(PJob))
         if jobs == NULL:
             raise MemoryError()
@@ -292,7 +316,8 @@ cdef class Pattern:
             jobs[i].fail = self.fail
             jobs[i].level = self.level
             jobs[i].fast = fast
-            jobs[i].collect = collect
+            jobs[i].collect = collect != 0
+            jobs[i].cancel = flag
         try:
             with nogil:
                 run_jobs(pjob_run, <char *> jobs, sizeof(PJob), k)
@@ -307,6 +332,15 @@ cdef class Pattern:
                 total += jobs[i].count
             if not collect:
                 return total
+            if collect == 2:  # each chunk's offsets straight into the array: one copy
+                arr = carray.clone(carray.array("q"), <Py_ssize_t> total, False)
+                total = 0
+                for i in range(k):
+                    if jobs[i].noffs:
+                        memcpy(arr.data.as_longlongs + total, jobs[i].offs,
+                               <size_t> jobs[i].noffs * sizeof(int64_t))
+                    total += jobs[i].noffs
+                return arr
             result = PyList_New(<Py_ssize_t> total)
             total = 0
             for i in range(k):
@@ -323,24 +357,37 @@ cdef class Pattern:
                 free(jobs[i].offs)
             free(jobs)
 
-    def count(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+    # every method: (buf | fd, size), threads, min_chunk, scan, simd[, cancel]; ``_block``:
+    # bytes per read and per look at ``cancel`` (tests; 0 = 1 MiB)
+    def count(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
+              _block=0):
         """Number of occurrences in ``buf`` (overlapping ones included)."""
         cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, False, 0)
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, 0, _block, cancel)
 
-    def find_all(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+    def find_all(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
+                 _block=0):
         """Start offsets of every occurrence in ``buf``, ascending."""
         cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, True, 0)
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, 1, _block, cancel)
 
-    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
-        """Occurrences in bytes [0, size) of the file open as ``fd`` (read with pread only).
-        ``_block``: bytes per read (tests; 0 = 1 MiB)."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, False, _block)
+    def find_array(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
+                   _block=0):
+        """``find_all`` as an ``array('q')``."""
+        cdef Py_ssize_t n = buf.shape[0]
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, 2, _block, cancel)
 
-    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
+    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
+        """Occurrences in bytes [0, size) of the file open as ``fd`` (read with pread only)."""
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, 0, _block, cancel)
+
+    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
         """Offsets of every occurrence in bytes [0, size) of the file open as ``fd``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, True, _block)
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, 1, _block, cancel)
+
+    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
+        """``find_all_fd`` as an ``array('q')``."""
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, 2, _block, cancel)
 
 
 def compile_pattern(needle):

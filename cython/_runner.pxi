@@ -24,6 +24,34 @@ cdef enum:
 
 
 
+cdef extern from *:
+    """
+    /* whether the caller asked the search to stop: a relaxed atomic load (the flag carries
+     * no data; another thread sets it while the search runs) */
+    static inline int kmpc_cancelled(const unsigned char *flag)
+    {
+        return flag != NULL && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+    }
+    """
+    int kmpc_cancelled(const unsigned char *flag) noexcept nogil
+
+
+cdef enum:
+    # a job's err when the cancel flag stopped it (errno values are positive)
+    CANCELLED = -1
+
+
+cdef unsigned char[::1] flag_view(object cancel):
+    """The cancel flag as a typed view (None for None): ``&view[0]`` is what the jobs read."""
+    cdef unsigned char[::1] view
+    if cancel is None:
+        return None
+    view = cancel
+    if view.shape[0] < 1:
+        raise ValueError("cancel must be a writable buffer of at least one byte")
+    return view
+
+
 ctypedef void (*job_fn)(void *job) noexcept nogil
 
 ctypedef struct Task:
@@ -160,6 +188,8 @@ cdef int64_t read_full(int fd, uint8_t *buf, int64_t want, int64_t pos, int *err
 
 
 cdef object raise_err(int err):
+    if err == CANCELLED:
+        raise KeyboardInterrupt("kmpsearch (cython): the search was cancelled")
     if err == ENOMEM:
         raise MemoryError()
     raise OSError(err, strerror(err).decode("utf-8", "replace"))

@@ -152,6 +152,7 @@ ctypedef struct WJob:
     int64_t block
     int mode
     bint fast
+    const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
     # output
     int64_t count
     int64_t *counts      # MODE_EACH: one per word
@@ -1180,8 +1181,25 @@ cdef void wjob_run(void *arg) noexcept nogil:
             job.err = ENOMEM
             return
     if job.data != NULL:
-        scan_window(job, job.data + job.wstart, job.wend - job.wstart, job.oend - job.wstart,
-                    job.wstart)
+        if job.cancel == NULL:
+            scan_window(job, job.data + job.wstart, job.wend - job.wstart, job.oend - job.wstart,
+                        job.wstart)
+            return
+        # the owned starts in blocks of job.block, each with the L - 1 bytes after it
+        pos = job.wstart
+        while pos < job.oend:
+            if kmpc_cancelled(job.cancel):
+                job.err = CANCELLED
+                return
+            own = job.oend - pos
+            if own > job.block:
+                own = job.block
+            need = own + L - 1
+            if need > job.wend - pos:
+                need = job.wend - pos
+            if scan_window(job, job.data + pos, need, own, pos) < 0:
+                return
+            pos += own
         return
     cap = job.block + L - 1
     if cap > job.wend - job.wstart:
@@ -1199,6 +1217,9 @@ cdef void wjob_run(void *arg) noexcept nogil:
         need = own + L - 1
         if need > job.wend - pos:
             need = job.wend - pos
+        if kmpc_cancelled(job.cancel):
+            job.err = CANCELLED
+            break
         got = read_full(job.fd, buf + have, need - have, pos + have, &err)
         if got < 0:
             job.err = err
@@ -1264,8 +1285,13 @@ cdef class WordSet:
                 f"{'dense' if self.w.dense else 'compact'} automaton of {self.w.nstates} states>")
 
     cdef object run(self, const uint8_t *data, int fd, int64_t n, object threads,
-                    object min_chunk, object scan, object simd, int mode, object block):
+                    object min_chunk, object scan, object simd, int mode, object block,
+                    object cancel, bint as_array=False):
+        """``as_array`` (MODE_COLLECT): ``(array('q') offsets, array('i') word indices)``."""
+        cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
+        cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef bint fast = check_scan(scan, simd)
+        cdef carray.array offs, ids
         cdef int64_t nthreads = check_threads(threads)
         cdef int64_t chunk = check_min_chunk(min_chunk)
         cdef int64_t blk = check_block(block)
@@ -1277,6 +1303,8 @@ cdef class WordSet:
         cdef object result, item
         cdef size_t nall = 0, x
         if n == 0:
+            if as_array:
+                return carray.array("q"), carray.array("i")
             if mode == MODE_COUNT:
                 return 0
             return [0] * N if mode == MODE_EACH else []
@@ -1295,6 +1323,7 @@ cdef class WordSet:
             jobs[i].block = blk
             jobs[i].mode = mode
             jobs[i].fast = fast
+            jobs[i].cancel = flag
         try:
             with nogil:
                 run_jobs(wjob_run, <char *> jobs, sizeof(WJob), k)
@@ -1317,6 +1346,17 @@ cdef class WordSet:
                 return [sums[j] for j in range(N)]
             for i in range(k):
                 nall += jobs[i].nm
+            if as_array:  # each chunk's matches straight into the two arrays
+                offs = carray.clone(carray.array("q"), <Py_ssize_t> nall, False)
+                ids = carray.clone(carray.array("i"), <Py_ssize_t> nall, False)
+                nall = 0
+                with nogil:
+                    for i in range(k):
+                        for x in range(jobs[i].nm):
+                            offs.data.as_longlongs[nall] = jobs[i].ms[x].start
+                            ids.data.as_ints[nall] = <int> jobs[i].ms[x].id
+                            nall += 1
+                return offs, ids
             result = PyList_New(<Py_ssize_t> nall)
             nall = 0
             for i in range(k):
@@ -1334,33 +1374,50 @@ cdef class WordSet:
                 free(jobs[i].counts)
             free(jobs)
 
-    def count(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+    # every method: (buf | fd, size), threads, min_chunk, scan, simd[, cancel]; ``_block``:
+    # owned starts per read and per look at ``cancel`` (tests; 0 = 1 MiB)
+    def count(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
+              _block=0):
         """Total number of matches of all words in ``buf`` (overlapping ones included)."""
         cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COUNT, 0)
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COUNT, _block, cancel)
 
-    def count_each(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+    def count_each(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
+                   _block=0):
         """Matches of each word in ``buf``: a list as long as the words."""
         cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_EACH, 0)
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_EACH, _block, cancel)
 
-    def find_all(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd):
+    def find_all(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
+                 _block=0):
         """Every match in ``buf`` as (start offset, word index), sorted by offset then index."""
         cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COLLECT, 0)
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block,
+                        cancel)
 
-    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
-        """``count`` over bytes [0, size) of the file open as ``fd`` (pread only).
-        ``_block``: owned starts per read (tests; 0 = 1 MiB)."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COUNT, _block)
+    def find_array(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
+                   _block=0):
+        """``find_all`` as ``(array('q') offsets, array('i') word indices)``."""
+        cdef Py_ssize_t n = buf.shape[0]
+        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block,
+                        cancel, True)
 
-    def count_each_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
+    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
+        """``count`` over bytes [0, size) of the file open as ``fd`` (pread only)."""
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COUNT, _block, cancel)
+
+    def count_each_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
         """``count_each`` over bytes [0, size) of the file open as ``fd``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_EACH, _block)
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_EACH, _block, cancel)
 
-    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, *, _block=0):
+    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
         """``find_all`` over bytes [0, size) of the file open as ``fd``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COLLECT, _block)
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COLLECT, _block, cancel)
+
+    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
+        """``find_array`` over bytes [0, size) of the file open as ``fd``."""
+        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COLLECT, _block,
+                        cancel, True)
 
 
 def compile_words(words, ignore_case, *, _form="auto", _rows=0, _segment=SEGMENT, _budget=4,

@@ -18,11 +18,13 @@ on the calling thread (never an error).
 
 Errors: ValueError for arguments the frontend never passes (``threads`` outside 1..256,
 ``min_chunk`` < 1, an unknown ``scan``, ``simd`` other than "auto", empty needle or
-word), TypeError for a non-contiguous buffer, MemoryError (never an abort), and OSError
-with ``errno`` set for failed reads in the file searches.
+word), TypeError for a non-contiguous buffer, MemoryError (never an abort), OSError
+with ``errno`` set for failed reads in the file searches, and KeyboardInterrupt when the
+cancel flag stopped a search.
 """
 
 import sys
+from array import array
 from typing import Final, Literal, final
 
 if sys.version_info >= (3, 12):
@@ -44,6 +46,10 @@ MAX_POOL_THREADS: Final[int]
 
 _Scan = Literal["fast", "textbook"]
 _Simd = Literal["auto"]
+#: the cancel flag (the frontend's ``bytearray(1)``): another thread sets byte 0 to stop the
+#: search, which then raises KeyboardInterrupt; each thread looks at it before each block
+#: (``_block`` bytes, 1 MiB by default: memory too is scanned in such blocks when a flag is given)
+_Flag = Buffer
 
 @final
 class Pattern:
@@ -54,16 +60,20 @@ class Pattern:
     @property
     def memory_bytes(self) -> int:
         """Bytes held: the needle, and its failure table once a search built it."""
-    def count(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> int:
+    def count(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
         """Number of occurrences in ``buf`` (a C-contiguous buffer of bytes), overlaps included."""
-    def find_all(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> list[int]:
+    def find_all(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
         """Start offsets of every occurrence in ``buf``, ascending."""
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> int:
+    def find_array(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> array[int]:
+        """``find_all`` as an ``array('q')`` (no Python ints)."""
+    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
         """Number of occurrences in the bytes ``[0, size)`` of the regular file open on ``fd``,
         read with ``pread`` (position neither used nor moved, ``fd`` not closed). A file that
         turns out shorter gives the matches in what could be read, with no error."""
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> list[int]:
+    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
         """Byte offsets of every occurrence in the file open on ``fd``, ascending; as ``count_fd``."""
+    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> array[int]:
+        """``find_all_fd`` as an ``array('q')``."""
 
 @final
 class WordSet:
@@ -87,18 +97,22 @@ class WordSet:
     def stats(self) -> dict[str, int | bool]:
         """What the set holds (words, word_bytes, automaton_bytes, automaton_built,
         filter_bytes, bitmap_bits, prefix_len, teddy)."""
-    def count(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> int:
+    def count(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
         """Total number of matches in ``buf``."""
-    def count_each(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> list[int]:
+    def count_each(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
         """Number of matches of each word in ``buf`` (``len(words)`` counts)."""
-    def find_all(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> list[tuple[int, int]]:
+    def find_all(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[tuple[int, int]]:
         """Every match in ``buf`` as ``(start offset, word index)``, sorted."""
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> int:
+    def find_array(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> tuple[array[int], array[int]]:
+        """``find_all`` as ``(array('q') offsets, array('i') word indices)``."""
+    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
         """Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``."""
-    def count_each_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> list[int]:
+    def count_each_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
         """Number of matches of each word in the file open on ``fd``."""
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, /) -> list[tuple[int, int]]:
+    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[tuple[int, int]]:
         """Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted."""
+    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> tuple[array[int], array[int]]:
+        """``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``."""
 
 def compile_pattern(needle: Buffer, /) -> Pattern:
     """Compile a non-empty needle (copied)."""

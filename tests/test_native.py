@@ -175,3 +175,87 @@ def test_each_core_plans_as_plan_py(native):
         got = [tuple(c) for c in native.core.plan(n, m, threads, min_chunk)]
         assert got == plan_chunks(n, m, threads, min_chunk), (n, m, threads, min_chunk)
     run()
+
+
+# --- cancellable searches go in pieces: the same results ------------------------------------
+
+def _core_call(obj, method: str, target, *opts, block: int):
+    """Call a compiled object's core method directly with a (never set) cancel flag and the
+    private ``_block``: memory or file scanned in pieces of ``block`` bytes."""
+    fn = getattr(obj._core, method)
+    if isinstance(target, tuple):  # (fd, size)
+        return fn(*target, *opts, bytearray(1), _block=block)
+    with memoryview(target) as view:
+        return fn(view, *opts, bytearray(1), _block=block)
+
+
+@pytest.mark.parametrize("what", ["pattern", "words", "words_ic"])
+def test_pieces_give_the_same_results(native, what, tmp_path):
+    # with a cancel flag the cores scan memory in pieces of _block bytes (1 MiB by default)
+    # and look at the flag between them; pieces of 1, 2, 3 ... bytes put a boundary at every
+    # place a match, a pending partial match or a word's lookahead can straddle
+    rnd = random.Random(hash(what) & 0xFFFF)
+    for trial in range(12):
+        n = rnd.choice([0, 1, 5, 40, 300, 2000])
+        hay = bytes(rnd.choice(b"aab3J") for _ in range(n))
+        if what == "pattern":
+            needle = bytes(rnd.choice(b"ab3") for _ in range(rnd.choice([1, 2, 3, 5, 9])))
+            obj = native.compile(needle)
+            want = ref_find_all(hay, needle)
+            kinds = {"find_all": want, "count": len(want)}
+        else:
+            ic = what == "words_ic"
+            words = list({bytes(rnd.choice(b"aAb3J") for _ in range(rnd.choice([1, 2, 4, 7]))) for _ in range(5)})
+            obj = native.WordSet(words, ignore_case=ic)
+            want = ref_words(hay, obj.words, ic)
+            each = [0] * len(obj.words)
+            for _, i in want:
+                each[i] += 1
+            kinds = {"find_all": want, "count": len(want), "count_each": each}
+        path = tmp_path / f"hay{trial}"
+        path.write_bytes(hay)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            for block in (1, 2, 3, 7, 64, 0):
+                for scan in native.SCANS:
+                    threads, min_chunk = rnd.choice([(1, 1 << 20), (2, 1), (3, 7), (4, 100)])
+                    opts = (threads, min_chunk, scan, "auto")
+                    for kind, expected in kinds.items():
+                        got = _core_call(obj, kind, hay, *opts, block=block)
+                        assert got == expected, (kind, block, scan, threads, min_chunk)
+                        got = _core_call(obj, kind + "_fd", (fd, n), *opts, block=block)
+                        assert got == expected, (kind + "_fd", block, scan, threads, min_chunk)
+        finally:
+            os.close(fd)
+
+
+def test_a_set_cancel_flag_stops_the_core_with_keyboardinterrupt(native, tmp_path):
+    path = tmp_path / "hay"
+    path.write_bytes(b"ab" * 5000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for obj in (native.compile(b"ab"), native.WordSet([b"ab", b"b"])):
+            core = obj._core
+            with pytest.raises(KeyboardInterrupt):
+                core.count(memoryview(b"ab" * 5000), 2, 1, "fast", "auto", bytearray(b"\x01"))
+            with pytest.raises(KeyboardInterrupt):
+                core.find_all_fd(fd, 10000, 2, 1, "textbook", "auto", bytearray(b"\x01"))
+            # an unset flag: the search runs
+            assert core.count(memoryview(b"ab" * 5000), 2, 1, "fast", "auto", bytearray(1)) >= 5000
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.thread_unsafe(reason="makes every thread start fail in this process")
+def test_a_long_search_runs_on_the_caller_when_no_thread_can_start(native, monkeypatch, tmp_path):
+    # _run searches a long input on a helper thread (so that Ctrl-C takes effect at once);
+    # when no thread can be started, the search runs on the caller, with the same result
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    data = b"xab" * (3 << 20)  # 9 MiB: above _frontend.HELPER_MIN_BYTES
+    path = tmp_path / "hay"
+    path.write_bytes(data)
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert native.count(data, b"ab", threads=1) == 3 << 20
+    assert native.WordSet([b"ab", b"xa"]).count_in_file(path, threads=1) == 6 << 20

@@ -447,3 +447,53 @@ def test_a_file_shorter_than_its_size_gives_what_could_be_read(backend, tmp_path
             assert compiled.count_fd(fd, len(data) * 3, *opts) == len(expected)
     finally:
         os.close(fd)
+
+
+# --- find_array: the core's find_all as arrays ------------------------------------------------
+
+@pytest.mark.parametrize("ignore_case", [False, True])
+def test_find_array_equals_find_all(backend, tmp_path, ignore_case):
+    # every core's find_array / find_array_fd against its own find_all (and the reference):
+    # array('q') of offsets for a Pattern, (array('q'), array('i')) for a WordSet, in the same
+    # order; empty results, an empty haystack, a one-word set (the frontend's _OneWord), and
+    # matches on both sides of chunk boundaries (a small min_chunk, several threads)
+    import random
+
+    rnd = random.Random(5)
+    hays = [b"", b"x", b"ushers and hers, she said" * 3,
+            bytes(rnd.choice(b"aAb3J\x00\xff") for _ in range(3000))]
+    word_sets = [[b"he", b"she", b"hers"], [b"a"], [b"zz", b"qq"], [b"a", b"aA", b"b3", b"J\x00"]]
+    needles = [b"he", b"a", b"zz", b"aa", b"\x00\xff"]
+    slow = backend.__name__.endswith(".multiprocessing")
+    opts_list = [(1, 1 << 20), (3, 50)] if not slow else [(2, 200)]
+    for k, hay in enumerate(hays):
+        path = tmp_path / f"h{k}"
+        path.write_bytes(hay)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            objs = [backend.WordSet(ws, ignore_case=ignore_case) for ws in word_sets]
+            if not ignore_case:
+                objs += [backend.compile(n) for n in needles]
+            for obj in objs:
+                pairs = isinstance(obj, kmpsearch.WordSet)
+                want = ref_words(hay, obj.words, ignore_case) if pairs else \
+                    [i for i in range(len(hay)) if hay.startswith(obj.needle, i)]
+                for threads, min_chunk in opts_list:
+                    for scan in backend.SCANS:
+                        opts = (threads, min_chunk, scan, "auto", bytearray(1))
+                        core = obj._core
+                        with memoryview(hay) as view:
+                            listed = core.find_all(view, *opts)
+                            got = core.find_array(view, *opts)
+                        got_fd = core.find_array_fd(fd, len(hay), *opts)
+                        assert listed == want
+                        for arrays in (got, got_fd):
+                            if pairs:
+                                offsets, words = arrays
+                                assert (offsets.typecode, words.typecode) == ("q", "i")
+                                assert list(zip(offsets, words)) == listed, (obj, threads, scan)
+                            else:
+                                assert arrays.typecode == "q"
+                                assert list(arrays) == listed, (obj, threads, scan)
+        finally:
+            os.close(fd)

@@ -80,8 +80,10 @@ typedef enum kmp_status {
     KMP_ERR_INVALID = 1,   /* an invalid argument (NULL pointer, empty pattern, ...) */
     KMP_ERR_NOMEM = 2,     /* memory allocation failed */
     KMP_ERR_IO = 3,        /* an OS call failed (open, fstat, pread): its errno in *os_errno */
-    KMP_ERR_TRUNCATED = 4  /* the file ended early (it shrank during the search): the
+    KMP_ERR_TRUNCATED = 4, /* the file ended early (it shrank during the search): the
                               results hold every match found in the bytes that were read */
+    KMP_ERR_CANCELLED = 5  /* *opt.cancel became nonzero during the search: it stopped early;
+                              the results hold some of the matches (each one real, ordered) */
 } kmp_status;
 
 typedef enum kmp_scan {
@@ -106,10 +108,19 @@ typedef struct kmp_options {
     int scan;              /* a kmp_scan */
     int simd;              /* a kmp_simd: the level of every SIMD part (for tests and
                               benchmarks; results never depend on it) */
-    size_t block_size;     /* file searches: bytes per read; 0 means KMP_DEFAULT_BLOCK_SIZE */
+    size_t block_size;     /* file searches: bytes per read; in-memory searches with a cancel
+                              flag: bytes each thread scans between two looks at it;
+                              0 means KMP_DEFAULT_BLOCK_SIZE */
+    const volatile unsigned char *cancel;
+                           /* NULL, or a flag another thread (or a signal handler) may set to
+                              nonzero to stop the search: every thread looks at it (a relaxed
+                              atomic load) before each block it reads or scans, so the call
+                              returns KMP_ERR_CANCELLED within one block per thread. Set it
+                              with an atomic store (__atomic_store_n(p, 1, __ATOMIC_RELAXED))
+                              or from the thread's own signal handler. */
 } kmp_options;
 
-#define KMP_OPTIONS_INIT {1u, 0u, KMP_SCAN_FAST, KMP_SIMD_AUTO, 0u}
+#define KMP_OPTIONS_INIT {1u, 0u, KMP_SCAN_FAST, KMP_SIMD_AUTO, 0u, NULL}
 
 /* A growable array of match offsets owned by the library: start it as KMP_MATCHES_INIT
  * (or all zero), read offsets[0..len), give it back with kmp_matches_free. A find_all

@@ -72,6 +72,7 @@ static kmp_status run(const request *rq, const uint8_t *mem, int fd, uint64_t ba
     set.threads = o.threads == 0 ? 1u : (o.threads > KMP_MAX_THREADS ? KMP_MAX_THREADS : o.threads);
     set.min_chunk = o.min_chunk == 0 ? KMP_DEFAULT_MIN_CHUNK : o.min_chunk;
     set.block_size = o.block_size == 0 ? KMP_DEFAULT_BLOCK_SIZE : o.block_size;
+    set.cancel = o.cancel;
 
     kmp__matcher mt;
     kmp__kmp_ctx kctx;
@@ -293,6 +294,7 @@ const char *kmp_strerror(kmp_status status)
     case KMP_ERR_NOMEM: return "out of memory";
     case KMP_ERR_IO: return "I/O error (see errno)";
     case KMP_ERR_TRUNCATED: return "the file ended early (it shrank during the search)";
+    case KMP_ERR_CANCELLED: return "the search was cancelled";
     }
     return "unknown kmpsearch status";
 }

@@ -53,6 +53,7 @@ typedef struct job {
     const uint8_t *mem;  /* memory search: the haystack (offset 0); NULL: read fd */
     int fd;
     size_t block_size;
+    const volatile unsigned char *cancel;
     kmp__window w;
     kmp__results res;    /* chunk 0: the caller's outputs; others: their own */
     kmp_matches offsets;
@@ -61,17 +62,46 @@ typedef struct job {
     int os_errno;
 } job;
 
+/*
+ * One chunk in memory. Without a cancel flag, one scan of the whole window. With one, the
+ * window goes in pieces of block_size bytes, the flag looked at before each: a matcher
+ * that carries its state (KMP) gets consecutive pieces (its state carried, as from a
+ * file); a stateless one (word sets) gets the starts [p, p + block) of each piece plus
+ * longest - 1 bytes of lookahead (the automaton restarts at each piece: the same matches).
+ */
+static void run_memory(job *j)
+{
+    const kmp__matcher *mt = j->mt;
+    const kmp__window *w = &j->w;
+    uint64_t state = 0;
+    if (j->cancel == NULL) {
+        mt->scan(mt->ctx, j->mem + w->start, (size_t)(w->end - w->start), (size_t)(w->own_end - w->start),
+                 (int64_t)w->start, &state, &j->res);
+    } else {
+        const uint64_t keep = mt->carries_state ? 0 : mt->longest - 1;
+        const uint64_t step = j->block_size;
+        const uint64_t stop = mt->carries_state ? w->end : w->own_end;
+        for (uint64_t p = w->start; p < stop && !j->res.nomem;) {
+            if (kmp__cancelled(j->cancel)) {
+                j->status = KMP_ERR_CANCELLED;
+                return;
+            }
+            uint64_t hi = stop - p > step ? p + step : stop;
+            uint64_t end = mt->carries_state ? hi : (w->end - hi > keep ? hi + keep : w->end);
+            mt->scan(mt->ctx, j->mem + p, (size_t)(end - p), (size_t)(hi - p), (int64_t)p, &state, &j->res);
+            p = hi;
+        }
+    }
+    if (j->res.nomem)
+        j->status = KMP_ERR_NOMEM;
+}
+
 static void run_job(job *j)
 {
-    if (j->mem != NULL) {
-        uint64_t state = 0;
-        j->mt->scan(j->mt->ctx, j->mem + j->w.start, (size_t)(j->w.end - j->w.start),
-                    (size_t)(j->w.own_end - j->w.start), (int64_t)j->w.start, &state, &j->res);
-        if (j->res.nomem)
-            j->status = KMP_ERR_NOMEM;
-        return;
-    }
-    j->status = kmp__read_window(j->mt, j->fd, &j->w, j->block_size, &j->res, &j->os_errno);
+    if (j->mem != NULL)
+        run_memory(j);
+    else
+        j->status = kmp__read_window(j->mt, j->fd, &j->w, j->block_size, j->cancel, &j->res, &j->os_errno);
 }
 
 static void *job_thread(void *arg)
@@ -156,6 +186,7 @@ kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint
         j->mem = mem;
         j->fd = fd;
         j->block_size = set->block_size;
+        j->cancel = set->cancel;
         j->w.start = base + split_point(positions, i, k);
         j->w.own_end = base + split_point(positions, i + 1, k);
         j->w.end = j->w.own_end + m - 1;

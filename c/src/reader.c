@@ -27,7 +27,7 @@
  * A matcher that carries its state (KMP) takes each block whole (keep = 0), in order.
  */
 kmp_status kmp__read_window(const kmp__matcher *mt, int fd, const kmp__window *w, size_t block_size,
-                            kmp__results *out, int *os_errno)
+                            const volatile unsigned char *cancel, kmp__results *out, int *os_errno)
 {
     const uint64_t span = w->end - w->start;
     uint64_t keep = mt->carries_state ? 0 : mt->longest - 1;
@@ -51,6 +51,10 @@ kmp_status kmp__read_window(const kmp__matcher *mt, int fd, const kmp__window *w
     for (;;) {
         /* here have < cap: every round consumes at least one byte */
         int at_end = b0 + have == w->end;
+        if (kmp__cancelled(cancel)) {
+            st = KMP_ERR_CANCELLED;
+            break;
+        }
         if (!at_end) {
             size_t want = cap - have < block_size ? cap - have : block_size;
             if ((uint64_t)want > w->end - (b0 + have))

@@ -102,6 +102,16 @@ static void check_all_ways(const uint8_t *h, size_t n, const uint8_t *p, size_t 
             opt.threads = THREADS[below(r, COUNT_OF(THREADS))];
             opt.min_chunk = 1 + below(r, 1 + n / 2);
             check_mem(s, h, n, p, m, &want, &opt);
+            /* with a cancel flag (never set) memory is scanned in pieces of block_size
+             * bytes, the state carried across: the same matches */
+            static const volatile unsigned char never = 0;
+            opt.cancel = &never;
+            opt.block_size = 1 + below(r, 1 + n / 2);
+            check_mem(s, h, n, p, m, &want, &opt);
+            opt.block_size = 1 + below(r, 8);
+            check_mem(s, h, n, p, m, &want, &opt);
+            opt.cancel = NULL;
+            opt.block_size = 0;
         }
         opt.simd = KMP_SIMD_AUTO;
         for (size_t t = 0; exhaustive && t < COUNT_OF(THREADS); t++) {
@@ -667,6 +677,80 @@ static void test_plan(void)
     CHECK(kmp_plan(10, 1, 1, 1, c, 4, NULL) == KMP_ERR_INVALID, "NULL k");
 }
 
+/* --- cancel ------------------------------------------------------------------------------ */
+
+typedef struct canceller {
+    volatile unsigned char *flag;
+    unsigned delay_ms;
+} canceller;
+
+static void *cancel_later(void *p)
+{
+    canceller *c = p;
+    struct timespec ts = {0, (long)c->delay_ms * 1000000L};
+    nanosleep(&ts, NULL);
+    __atomic_store_n((unsigned char *)c->flag, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+/* A flag set before the call: KMP_ERR_CANCELLED in memory and from a file, on one thread
+ * and on several. A flag set by another thread during a long search stops it early. */
+static void test_cancel(void)
+{
+    const size_t n = (size_t)64 << 20;
+    uint8_t *h = malloc(n);
+    if (h == NULL)
+        abort();
+    memset(h, 'a', n);
+    uint8_t pat[200];
+    memset(pat, 'a', sizeof pat - 1);
+    pat[sizeof pat - 1] = 'b';
+    kmp_searcher *s = make(pat, sizeof pat);
+    volatile unsigned char flag = 1;
+    kmp_options opt = KMP_OPTIONS_INIT;
+    opt.cancel = &flag;
+    uint64_t cnt = 0;
+    kmp_matches got = KMP_MATCHES_INIT;
+    char path[4200];
+    int fd = temp_file(h, 1 << 20, path, sizeof path);
+    int err = 0;
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        opt.threads = threads;
+        opt.min_chunk = 1;
+        for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
+            opt.scan = SCANS[a];
+            kmp_status st = kmp_count(s, h, n, &opt, &cnt);
+            CHECK(st == KMP_ERR_CANCELLED, "count: %s", kmp_strerror(st));
+            st = kmp_find_all(s, h, n, &opt, &got);
+            CHECK(st == KMP_ERR_CANCELLED, "find_all: %s", kmp_strerror(st));
+            st = kmp_count_fd(s, fd, &opt, &cnt, &err);
+            CHECK(st == KMP_ERR_CANCELLED && err == 0, "count_fd: %s", kmp_strerror(st));
+        }
+    }
+    /* an empty haystack has nothing to cancel */
+    CHECK(kmp_count(s, h, 0, &opt, &cnt) == KMP_OK && cnt == 0, "empty");
+
+    /* set from another thread during a textbook scan of 64 MiB on 2 threads */
+    flag = 0;
+    opt.threads = 2;
+    opt.min_chunk = 0;
+    opt.scan = KMP_SCAN_TEXTBOOK;
+    canceller c = {&flag, 5};
+    pthread_t t;
+    if (pthread_create(&t, NULL, cancel_later, &c) == 0) {
+        kmp_status st = kmp_count(s, h, n, &opt, &cnt);
+        pthread_join(t, NULL);
+        /* a very fast machine may finish first: then the count is right */
+        CHECK(st == KMP_ERR_CANCELLED || (st == KMP_OK && cnt == 0), "concurrent: %s", kmp_strerror(st));
+    }
+    CHECK(strcmp(kmp_strerror(KMP_ERR_CANCELLED), "the search was cancelled") == 0, "strerror");
+    kmp_matches_free(&got);
+    kmp_searcher_free(s);
+    close(fd);
+    unlink(path);
+    free(h);
+}
+
 /* --- main -------------------------------------------------------------------------------- */
 
 typedef struct group { const char *name; void (*fn)(void); } group;
@@ -676,7 +760,7 @@ static const group GROUPS[] = {
     {"chunks", test_chunks},     {"files", test_files},
     {"truncated", test_truncated}, {"large_offsets", test_large_offsets},
     {"errors", test_errors},     {"shared", test_shared},
-    {"plan", test_plan},
+    {"plan", test_plan},         {"cancel", test_cancel},
 };
 
 int main(int argc, char **argv)

@@ -200,6 +200,16 @@ static void check_all_ways(const wordlist *l, int icase, const uint8_t *h, size_
                 opt.threads = THREADS[below(r, COUNT_OF(THREADS))];
                 opt.min_chunk = 1 + below(r, 1 + n / 3);
                 check_mem(ws, h, n, &want, each, &opt, flags);
+                /* with a cancel flag (never set) memory is scanned in pieces of block_size
+                 * starts plus the lookahead: the same matches */
+                static const volatile unsigned char never = 0;
+                opt.cancel = &never;
+                opt.block_size = 1 + below(r, 1 + n / 2);
+                check_mem(ws, h, n, &want, each, &opt, flags);
+                opt.block_size = 1 + below(r, 8);
+                check_mem(ws, h, n, &want, each, &opt, flags);
+                opt.cancel = NULL;
+                opt.block_size = 0;
             }
             opt.simd = KMP_SIMD_AUTO;
             for (size_t t = 0; exhaustive && t < COUNT_OF(THREADS); t++) {
@@ -738,6 +748,49 @@ static void test_many_words(void)
     free(h);
 }
 
+/* --- cancel -------------------------------------------------------------------------------------- */
+
+/* a flag set before the call: KMP_ERR_CANCELLED, in memory and from a file, every mode */
+static void test_cancel(void)
+{
+    const void *words[] = {"ab", "c", "abc"};
+    size_t lens[] = {2, 1, 3};
+    kmp_wordset *ws = NULL;
+    CHECK(kmp_wordset_new(words, lens, 3, 0, &ws) == KMP_OK, "new");
+    const size_t n = 1 << 20;
+    uint8_t *h = malloc(n);
+    if (h == NULL)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        h[i] = "abcx"[i % 4];
+    char path[4200];
+    int fd = temp_file(h, n, path, sizeof path);
+    volatile unsigned char flag = 1;
+    kmp_options opt = KMP_OPTIONS_INIT;
+    opt.cancel = &flag;
+    uint64_t cnt = 0, each[3];
+    kmp_word_matches m = KMP_WORD_MATCHES_INIT;
+    int err = 0;
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        opt.threads = threads;
+        opt.min_chunk = 1;
+        for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
+            opt.scan = SCANS[a];
+            CHECK(kmp_wordset_count(ws, h, n, &opt, &cnt) == KMP_ERR_CANCELLED, "count");
+            CHECK(kmp_wordset_count_each(ws, h, n, &opt, each) == KMP_ERR_CANCELLED, "count_each");
+            CHECK(kmp_wordset_find_all(ws, h, n, &opt, &m) == KMP_ERR_CANCELLED, "find_all");
+            CHECK(kmp_wordset_find_all_fd(ws, fd, &opt, &m, &err) == KMP_ERR_CANCELLED && err == 0, "find_all_fd");
+        }
+    }
+    flag = 0;
+    CHECK(kmp_wordset_count(ws, h, n, &opt, &cnt) == KMP_OK && cnt == 3 * (n / 4), "not set: %" PRIu64, cnt);
+    kmp_word_matches_free(&m);
+    kmp_wordset_free(ws);
+    close(fd);
+    unlink(path);
+    free(h);
+}
+
 /* --- errors -------------------------------------------------------------------------------------- */
 
 static void test_errors(void)
@@ -885,7 +938,7 @@ static const group GROUPS[] = {
     {"basic", test_basic},         {"differential", test_differential}, {"ignore_case", test_ignore_case},
     {"chunks", test_chunks},       {"files", test_files},               {"adversarial", test_adversarial},
     {"many_words", test_many_words}, {"errors", test_errors},           {"shared", test_shared},
-    {"long_words", test_long_words},
+    {"long_words", test_long_words}, {"cancel", test_cancel},
 };
 
 int main(int argc, char **argv)

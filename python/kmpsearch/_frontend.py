@@ -13,12 +13,16 @@ empty, all distinct -- after ASCII case folding when ``ignore_case``). P and W a
 immutable and may be used by any number of threads at once. Their methods take positional
 arguments, always all of them::
 
-    P.count(buf, threads, min_chunk, scan, simd) -> int
-    P.find_all(buf, threads, min_chunk, scan, simd) -> list[int]             ascending
-    P.count_fd(fd, size, threads, min_chunk, scan, simd) / P.find_all_fd(...)
+    P.count(buf, threads, min_chunk, scan, simd, cancel) -> int
+    P.find_all(buf, threads, min_chunk, scan, simd, cancel) -> list[int]     ascending
+    P.find_array(buf, ...) -> array.array('q')                               the same offsets
+    P.count_fd(fd, size, threads, min_chunk, scan, simd, cancel) / P.find_all_fd(...)
+        / P.find_array_fd(...)
     W.count(...) -> int, W.count_each(...) -> list[int] (one per word),
     W.find_all(...) -> list[(offset, word index)]   sorted by offset, then word index
-    W.count_fd / W.count_each_fd / W.find_all_fd (fd, size, ...), W.memory_bytes
+    W.find_array(...) -> (array.array('q') offsets, array.array('i') word indices), same order
+    W.count_fd / W.count_each_fd / W.find_all_fd / W.find_array_fd (fd, size, ...),
+    W.memory_bytes
 
 * ``buf``: a 1-D C-contiguous memoryview of format 'B' (maybe read-only or empty),
   searched in place;
@@ -27,6 +31,14 @@ arguments, always all of them::
   shorter (it shrank during the search) gives the matches in what could be read, no error;
 * ``threads`` 1..MAX_THREADS, ``min_chunk`` 1..2**63-1 (the chunk plan, ``_plan.py``),
   ``scan`` one of the backend's scans, ``simd`` "auto" or a level of the backend's table row;
+* ``cancel``: a ``bytearray(1)`` made by ``_run`` for the call (the only place that makes
+  one). Another thread sets ``cancel[0] = 1`` to stop the search: a native core looks at it
+  (every thread of it) before each block it reads or scans -- at most ``_block`` bytes
+  apart, 1 MiB by default; memory is scanned in such pieces, the scan's state carried
+  across, so results never depend on them -- and raises KeyboardInterrupt. Native cores
+  take a private keyword ``_block`` (tests lower it to put piece boundaries everywhere);
+  the pure-Python cores say ``interruptible = True`` (``_run`` then calls them directly)
+  and look at ``cancel`` between their blocks too;
 * every occurrence, overlapping ones included; results never depend on the options;
 * MemoryError when memory runs out; OSError(errno, strerror) for a failed read -- without a
   filename: this module adds the path; a chunk whose thread cannot start runs on the caller.
@@ -51,6 +63,8 @@ import io
 import operator
 import os
 import stat
+import threading
+import time
 from array import array
 from bisect import bisect_left
 from operator import itemgetter
@@ -266,9 +280,107 @@ def _read_chunks(read, size: int):
         yield chunk
 
 
+#: an in-memory search of more bytes than this runs on a helper thread (see ``_run``)
+HELPER_MIN_BYTES = 4 << 20
+
+
+# --------------------------------------------------------------------------- calling a core
+
 def _run(method, *args):
-    """Every call of a core method goes through here (one place for what surrounds a scan)."""
-    return method(*args)
+    """Every call of a core method goes through here (one place for what surrounds a scan).
+
+    ``args`` are the method's arguments but the last: ``_run`` makes a new cancel flag
+    (``bytearray(1)``) for the call and passes it last. A native core scans without the
+    GIL and cannot see Ctrl-C, so on the main thread a search that may be long (a file, or
+    more than ``HELPER_MIN_BYTES`` in memory) runs on a helper thread while the main thread
+    waits (interruptibly); on KeyboardInterrupt the flag is set, the core stops at its next
+    block (every thread of it looks at the flag between blocks), the helper is joined --
+    no thread is left running -- and the KeyboardInterrupt goes on. Cores whose compiled
+    objects say ``interruptible = True`` (the pure-Python ones: they run Python code, which
+    sees Ctrl-C, and stop their own workers) are called here directly, as is every call
+    off the main thread or too small to matter, or when no thread can be started.
+    """
+    cancel = bytearray(1)
+    if (getattr(getattr(method, "__self__", None), "interruptible", False)
+            or threading.current_thread() is not threading.main_thread()
+            or (not isinstance(args[0], int) and len(args[0]) <= HELPER_MIN_BYTES)):
+        return method(*args, cancel)
+    # entered / finished: the helper may use the arguments from the first to the second
+    # (list appends: atomic); done: released when it has an outcome. No lock is ever held by
+    # this thread across a point where Ctrl-C may strike, and Thread.join does not wait for the
+    # search (on 3.11 a join interrupted by Ctrl-C marks a running thread as stopped).
+    outcome: list = []
+    entered: list = []
+    finished: list = []
+    done = threading.Lock()
+    done.acquire()
+
+    def helper() -> None:
+        try:
+            entered.append(True)
+            if not cancel[0]:  # the caller may have given up before this thread ran
+                outcome.append(method(*args, cancel))
+        except BaseException as exc:  # handed to the caller
+            outcome.append(_Failed(exc))
+        finally:
+            finished.append(True)
+            done.release()
+
+    worker = threading.Thread(target=helper, name="kmpsearch-search", daemon=True)
+    try:
+        try:
+            worker.start()
+        except RuntimeError:  # no thread can be started here: search on this thread
+            if not worker.is_alive():
+                cancel[0] = 1  # (should it start after all, it does nothing)
+                return method(*args, bytearray(1))
+            raise
+        done.acquire()
+    except BaseException:  # KeyboardInterrupt (or another exception from a signal handler)
+        cancel[0] = 1  # the core stops at its next block
+        # a helper that has not entered yet never will use the arguments (it sees the flag);
+        # one that has: wait until it is done with them, through further Ctrl-C too
+        while entered and not finished:
+            try:
+                time.sleep(0.002)
+            except BaseException:
+                continue
+        if entered:
+            try:
+                _end(worker)
+            except BaseException:
+                pass  # the first interrupt is the one that goes on
+        raise
+    _end(worker)  # the thread is ending: no thread outlives the call
+    result = outcome[0]
+    if isinstance(result, _Failed):
+        try:
+            raise result.exc
+        finally:
+            del result, outcome
+    return result
+
+
+def _end(worker: threading.Thread) -> None:
+    """Join ``worker`` (about to end) even through Ctrl-C, then raise the first such."""
+    caught = None
+    while worker.is_alive():
+        try:
+            worker.join(0.05)
+        except BaseException as exc:
+            caught = caught or exc
+    if caught is not None:
+        raise caught
+
+
+class _Failed:
+    """What a helper thread's core call raised."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
 
 
 # --------------------------------------------------------------------------- the classes
@@ -792,39 +904,44 @@ class _OneWord:
     """A one-word set on the core's single-pattern scan (the SIMD skip of KMP is faster
     than any many-words filter), with the word-set result shapes."""
 
-    __slots__ = ("p", "memory_bytes")
+    __slots__ = ("p", "memory_bytes", "interruptible")
 
     def __init__(self, pattern: Any) -> None:
         self.p = pattern
         self.memory_bytes = getattr(pattern, "memory_bytes", 0)
+        self.interruptible = getattr(pattern, "interruptible", False)
 
-    def count(self, buf, *opts):
-        return self.p.count(buf, *opts)
+    # (``**kw``: a core's private keywords, e.g. ``_block``, for tests)
+    def count(self, buf, *opts, **kw):
+        return self.p.count(buf, *opts, **kw)
 
-    def count_each(self, buf, *opts):
-        return [self.p.count(buf, *opts)]
+    def count_each(self, buf, *opts, **kw):
+        return [self.p.count(buf, *opts, **kw)]
 
-    def find_all(self, buf, *opts):
-        return [(off, 0) for off in self.p.find_all(buf, *opts)]
+    def find_all(self, buf, *opts, **kw):
+        return [(off, 0) for off in self.p.find_all(buf, *opts, **kw)]
 
-    def count_fd(self, fd, size, *opts):
-        return self.p.count_fd(fd, size, *opts)
+    def count_fd(self, fd, size, *opts, **kw):
+        return self.p.count_fd(fd, size, *opts, **kw)
 
-    def count_each_fd(self, fd, size, *opts):
-        return [self.p.count_fd(fd, size, *opts)]
+    def count_each_fd(self, fd, size, *opts, **kw):
+        return [self.p.count_fd(fd, size, *opts, **kw)]
 
-    def find_all_fd(self, fd, size, *opts):
-        return [(off, 0) for off in self.p.find_all_fd(fd, size, *opts)]
+    def find_all_fd(self, fd, size, *opts, **kw):
+        return [(off, 0) for off in self.p.find_all_fd(fd, size, *opts, **kw)]
 
-    def find_array(self, buf, *opts):
-        method = getattr(self.p, "find_array", None)
-        offsets = array("q", self.p.find_all(buf, *opts)) if method is None else method(buf, *opts)
-        return offsets, array("i", bytes(4 * len(offsets)))
+    def find_array(self, buf, *opts, **kw):
+        offsets = self.p.find_array(buf, *opts, **kw)
+        return offsets, _zeros_i(len(offsets))
 
-    def find_array_fd(self, fd, size, *opts):
-        method = getattr(self.p, "find_array_fd", None)
-        offsets = array("q", self.p.find_all_fd(fd, size, *opts)) if method is None else method(fd, size, *opts)
-        return offsets, array("i", bytes(4 * len(offsets)))
+    def find_array_fd(self, fd, size, *opts, **kw):
+        offsets = self.p.find_array_fd(fd, size, *opts, **kw)
+        return offsets, _zeros_i(len(offsets))
+
+
+def _zeros_i(n: int) -> array:
+    """``array('i')`` of ``n`` zeros (no Python list on the way)."""
+    return array("i", bytes(4 * n))
 
 
 class WordSet(_Search):

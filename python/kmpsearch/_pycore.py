@@ -22,12 +22,13 @@ from __future__ import annotations
 import os
 import re
 import threading
+from array import array
 from collections import deque
 from typing import Any, Callable
 
 from ._plan import plan_chunks, plan_word_chunks
 
-__all__ = ["BLOCK", "KMP", "AhoCorasick", "PyCore", "failure", "merge", "run_chunks", "scan_window"]
+__all__ = ["BLOCK", "KMP", "AhoCorasick", "PyCore", "failure", "merge", "run_chunks", "scan_window", "to_arrays"]
 
 #: bytes read per step; a window is never copied whole
 BLOCK = 1 << 20
@@ -241,17 +242,20 @@ class AhoCorasick:
 # --------------------------------------------------------------------------- running
 
 def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: bool, kind: str,
-                block: int = BLOCK, stop: threading.Event | None = None):
+                block: int = BLOCK, stop: threading.Event | None = None, cancel=None):
     """Scan bytes ``[start, end)`` obtained through ``read(offset, size)``, keeping the matches
     that start before ``own_end``. A short read (a file that shrank) ends the scan with the
     matches found so far; ``stop`` (set when the caller gave up, e.g. on Ctrl-C) ends it at
-    the next block."""
+    the next block; ``cancel`` (the frontend's flag, see ``_frontend._run``) set raises
+    KeyboardInterrupt at the next block."""
     acc: Any = [] if kind == "list" else [0] * compiled.words if kind == "each" else [0]
     state = 0
     pos = start
     while pos < end:
         if stop is not None and stop.is_set():
             break
+        if cancel is not None and cancel[0]:
+            raise KeyboardInterrupt("kmpsearch: the search was cancelled")
         data = read(pos, min(block, end - pos))
         if not data:
             break
@@ -273,8 +277,16 @@ def merge(results: list, kind: str):
     return [item for part in results for item in part]
 
 
+def to_arrays(found: list, pairs: bool):
+    """A find_all result as find_array's: ``array('q')`` of offsets, or for pairs the arrays
+    ``(array('q') offsets, array('i') word indices)``."""
+    if not pairs:
+        return array("q", found)
+    return array("q", [off for off, _ in found]), array("i", [i for _, i in found])
+
+
 def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast: bool, kind: str,
-               make_pool: Callable[[int], Any] | None = None):
+               make_pool: Callable[[int], Any] | None = None, cancel=None):
     """Search ``n`` bytes (read through ``read``) along the shared chunk plan.
 
     With more than one chunk and a ``make_pool(k)`` (e.g. ``ThreadPoolExecutor``), the
@@ -285,11 +297,13 @@ def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast:
         return empty(kind, compiled.words)
 
     if len(chunks) == 1 or make_pool is None:
-        return merge([scan_window(read, compiled, *chunk, fast, kind) for chunk in chunks], kind)
+        return merge([scan_window(read, compiled, *chunk, fast, kind, BLOCK, None, cancel) for chunk in chunks],
+                     kind)
     stop = threading.Event()
     pool = make_pool(len(chunks))
     try:
-        futures = [pool.submit(scan_window, read, compiled, *chunk, fast, kind, BLOCK, stop) for chunk in chunks]
+        futures = [pool.submit(scan_window, read, compiled, *chunk, fast, kind, BLOCK, stop, cancel)
+                   for chunk in chunks]
         results = [f.result() for f in futures]
     except BaseException:
         # Ctrl-C (or an error in one chunk): the other chunks stop at their next block
@@ -310,37 +324,50 @@ def read_fd(fd: int) -> Read:
 
 
 class Compiled:
-    """A compiled pattern or word set of a pure-Python core: the kernels of ``_frontend``."""
+    """A compiled pattern or word set of a pure-Python core: the kernels of ``_frontend``.
+
+    Every method takes ``(buf | fd, size), threads, min_chunk, scan, simd, cancel``; the
+    scans run Python code (Ctrl-C reaches them), so the frontend calls them directly
+    (``interruptible``) and they look at ``cancel`` between blocks too."""
 
     __slots__ = ("algo", "make_pool", "memory_bytes")
+    interruptible = True
 
     def __init__(self, algo, make_pool: Callable[[int], Any] | None) -> None:
         self.algo = algo
         self.make_pool = make_pool
         self.memory_bytes = 0  # not measured for the pure-Python rungs
 
-    def _run(self, read: Read, n: int, threads: int, min_chunk: int, scan: str, kind: str):
+    def _run(self, read: Read, n: int, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
         pool = self.make_pool
         return run_chunks(read, n, self.algo, threads if pool is not None else 1, min_chunk,
-                          scan == "fast", kind, pool)
+                          scan == "fast", kind, pool, cancel)
 
-    def count(self, buf, threads, min_chunk, scan, simd):
-        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "count")
+    def count(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "count", cancel)
 
-    def count_each(self, buf, threads, min_chunk, scan, simd):
-        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "each")
+    def count_each(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "each", cancel)
 
-    def find_all(self, buf, threads, min_chunk, scan, simd):
-        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "list")
+    def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "list", cancel)
 
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._run(read_fd(fd), size, threads, min_chunk, scan, "count")
+    def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return to_arrays(self.find_all(buf, threads, min_chunk, scan, simd, cancel),
+                         isinstance(self.algo, AhoCorasick))
 
-    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._run(read_fd(fd), size, threads, min_chunk, scan, "each")
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._run(read_fd(fd), size, threads, min_chunk, scan, "count", cancel)
 
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._run(read_fd(fd), size, threads, min_chunk, scan, "list")
+    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._run(read_fd(fd), size, threads, min_chunk, scan, "each", cancel)
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._run(read_fd(fd), size, threads, min_chunk, scan, "list", cancel)
+
+    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return to_arrays(self.find_all_fd(fd, size, threads, min_chunk, scan, simd, cancel),
+                         isinstance(self.algo, AhoCorasick))
 
 
 class PyCore:

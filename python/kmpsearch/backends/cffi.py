@@ -21,6 +21,7 @@ arrays, so any number of threads may use one object at once (free-threaded build
 from __future__ import annotations
 
 import os
+from array import array
 
 from .._kmp_cffi import ffi, lib
 
@@ -42,40 +43,69 @@ def _error(status: int, os_errno: int = 0) -> BaseException:
     if status == lib.KMP_ERR_IO:
         err = os_errno or 5  # EIO when the library could not tell
         return OSError(err, os.strerror(err))
+    if status == lib.KMP_ERR_CANCELLED:
+        return KeyboardInterrupt("kmpsearch (cffi): the search was cancelled")
     message = ffi.string(lib.kmp_strerror(status)).decode("utf-8", "replace")
     return ValueError(f"kmpsearch (cffi): {message}")
 
 
-def _options(threads: int, min_chunk: int, scan: str, simd: str):
+def _options(threads: int, min_chunk: int, scan: str, simd: str, cancel=None, block: int = 0):
+    """``(kmp_options *, keep)``: ``keep`` holds the cancel flag's cdata (``cancel``, a
+    writable one-byte buffer, or None) alive for as long as the options are used."""
     try:
         scan_value, simd_value = _SCAN[scan], _SIMD[simd]
     except KeyError:
         raise ValueError(f"kmpsearch (cffi): scan must be one of {tuple(_SCAN)} and simd one of "
                          f"{tuple(_SIMD)}, got {scan!r} and {simd!r}") from None
-    return ffi.new("kmp_options *", {
+    keep = ffi.NULL if cancel is None else ffi.from_buffer("unsigned char[]", cancel, require_writable=True)
+    if keep != ffi.NULL and len(keep) < 1:
+        raise ValueError("kmpsearch (cffi): cancel must be a writable buffer of at least one byte")
+    opt = ffi.new("kmp_options *", {
         "threads": threads,
         "min_chunk": min_chunk,
         "scan": scan_value,
         "simd": simd_value,
-        "block_size": 0,  # KMP_DEFAULT_BLOCK_SIZE (1 MiB per thread)
+        # KMP_DEFAULT_BLOCK_SIZE (1 MiB per thread) unless a test asks for smaller pieces
+        "block_size": block,
+        "cancel": keep,
     })
+    return opt, keep
 
 
-def _offsets(matches) -> list[int]:
-    """A kmp_matches as a list (one C loop: memoryview.tolist), then freed."""
+def _check(status: int, os_errno: int = 0, *, file: bool = False) -> None:
+    """Raise for a failed call; a file that turned out shorter (TRUNCATED) is not an error."""
+    if status != lib.KMP_OK and not (file and status == lib.KMP_ERR_TRUNCATED):
+        raise _error(status, os_errno)
+
+
+def _offsets(matches, as_array: bool = False):
+    """A kmp_matches as a list (one C loop: memoryview.tolist) or an array('q') (one copy),
+    then freed."""
     try:
         if not matches.len:
-            return []
-        with memoryview(ffi.buffer(matches.offsets, matches.len * 8)) as raw, raw.cast("q") as offsets:
+            return array("q") if as_array else []
+        raw = ffi.buffer(matches.offsets, matches.len * 8)
+        if as_array:
+            out = array("q")
+            out.frombytes(raw)
+            return out
+        with memoryview(raw) as view, view.cast("q") as offsets:
             return offsets.tolist()
     finally:
         lib.kmp_matches_free(matches)
 
 
-def _pairs(matches) -> list[tuple[int, int]]:
-    """A kmp_word_matches as [(offset, word index), ...], then freed."""
+def _pairs(matches, as_array: bool = False):
+    """A kmp_word_matches as [(offset, word index), ...], or as the arrays ``(array('q')
+    offsets, array('i') word indices)``, then freed."""
     try:
         n = matches.len
+        if as_array:
+            offsets, words = array("q"), array("i")
+            if n:
+                offsets.frombytes(ffi.buffer(matches.offsets, n * 8))
+                words.frombytes(ffi.buffer(matches.words, n * 4))  # uint32 < 2**31: the same bytes
+            return offsets, words
         if not n:
             return []
         with memoryview(ffi.buffer(matches.offsets, n * 8)) as raw_o, raw_o.cast("q") as offsets, \
@@ -116,41 +146,51 @@ class _CPattern(_Immutable):
     def __len__(self) -> int:
         return len(self.needle)
 
-    def count(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> int:
-        opt = _options(threads, min_chunk, scan, simd)
+    # every method: (buf | fd, size), threads, min_chunk, scan, simd[, cancel]; ``_block``:
+    # bytes per read / per look at ``cancel`` (tests; 0: the library's 1 MiB)
+    def count(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> int:
+        opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         result = ffi.new("uint64_t *")
         with ffi.from_buffer("char[]", buf) as data:  # no copy; read-only buffers too
             status = lib.kmp_count(self._s, data, len(data), opt, result)
-        if status != lib.KMP_OK:
-            raise _error(status)
+        _check(status)
         return int(result[0])
 
-    def find_all(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
-        opt = _options(threads, min_chunk, scan, simd)
+    def _find(self, buf, opts, cancel, block, as_array):
+        opt, keep = _options(*opts, cancel, block)
         result = ffi.new("kmp_matches *")
         with ffi.from_buffer("char[]", buf) as data:
             status = lib.kmp_find_all(self._s, data, len(data), opt, result)
-        found = _offsets(result)  # frees the array
-        if status != lib.KMP_OK:
-            raise _error(status)
+        found = _offsets(result, as_array)  # frees the array
+        _check(status)
         return found
 
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> int:
-        opt = _options(threads, min_chunk, scan, simd)
+    def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[int]:
+        return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, False)
+
+    def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> array:
+        return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, True)
+
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> int:
+        opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         result, err = ffi.new("uint64_t *"), ffi.new("int *")
         status = lib.kmp_count_fd_range(self._s, fd, 0, size, opt, result, err)
-        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):  # TRUNCATED: the matches in what was read
-            raise _error(status, err[0])
+        _check(status, err[0], file=True)  # TRUNCATED: the matches in what was read
         return int(result[0])
 
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
-        opt = _options(threads, min_chunk, scan, simd)
+    def _find_fd(self, fd, size, opts, cancel, block, as_array):
+        opt, keep = _options(*opts, cancel, block)
         result, err = ffi.new("kmp_matches *"), ffi.new("int *")
         status = lib.kmp_find_all_fd_range(self._s, fd, 0, size, opt, result, err)
-        found = _offsets(result)
-        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
-            raise _error(status, err[0])
+        found = _offsets(result, as_array)
+        _check(status, err[0], file=True)
         return found
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[int]:
+        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, False)
+
+    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> array:
+        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, True)
 
 
 class _CWordSet(_Immutable):
@@ -179,59 +219,66 @@ class _CWordSet(_Immutable):
         """Bytes the compiled set holds (automaton, prefilter, verification table)."""
         return int(lib.kmp_wordset_memory(self._ws))
 
-    def count(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> int:
-        opt = _options(threads, min_chunk, scan, simd)
+    def count(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> int:
+        opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         result = ffi.new("uint64_t *")
         with ffi.from_buffer("char[]", buf) as data:
             status = lib.kmp_wordset_count(self._ws, data, len(data), opt, result)
-        if status != lib.KMP_OK:
-            raise _error(status)
+        _check(status)
         return int(result[0])
 
-    def count_each(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
-        opt = _options(threads, min_chunk, scan, simd)
+    def count_each(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[int]:
+        opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         counts = ffi.new("uint64_t[]", self._n)
         with ffi.from_buffer("char[]", buf) as data:
             status = lib.kmp_wordset_count_each(self._ws, data, len(data), opt, counts)
-        if status != lib.KMP_OK:
-            raise _error(status)
+        _check(status)
         return _counts(counts, self._n)
 
-    def find_all(self, buf, threads: int, min_chunk: int, scan: str, simd: str) -> list[tuple[int, int]]:
-        opt = _options(threads, min_chunk, scan, simd)
+    def _find(self, buf, opts, cancel, block, as_array):
+        opt, keep = _options(*opts, cancel, block)
         result = ffi.new("kmp_word_matches *")
         with ffi.from_buffer("char[]", buf) as data:
             status = lib.kmp_wordset_find_all(self._ws, data, len(data), opt, result)
-        found = _pairs(result)  # frees the arrays
-        if status != lib.KMP_OK:
-            raise _error(status)
+        found = _pairs(result, as_array)  # frees the arrays
+        _check(status)
         return found
 
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> int:
-        opt = _options(threads, min_chunk, scan, simd)
+    def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[tuple[int, int]]:
+        return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, False)
+
+    def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> tuple[array, array]:
+        return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, True)
+
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> int:
+        opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         result, err = ffi.new("uint64_t *"), ffi.new("int *")
         status = lib.kmp_wordset_count_fd_range(self._ws, fd, 0, size, opt, result, err)
-        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
-            raise _error(status, err[0])
+        _check(status, err[0], file=True)
         return int(result[0])
 
-    def count_each_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, simd: str) -> list[int]:
-        opt = _options(threads, min_chunk, scan, simd)
+    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[int]:
+        opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         counts, err = ffi.new("uint64_t[]", self._n), ffi.new("int *")
         status = lib.kmp_wordset_count_each_fd_range(self._ws, fd, 0, size, opt, counts, err)
-        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
-            raise _error(status, err[0])
+        _check(status, err[0], file=True)
         return _counts(counts, self._n)
 
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str,
-                    simd: str) -> list[tuple[int, int]]:
-        opt = _options(threads, min_chunk, scan, simd)
+    def _find_fd(self, fd, size, opts, cancel, block, as_array):
+        opt, keep = _options(*opts, cancel, block)
         result, err = ffi.new("kmp_word_matches *"), ffi.new("int *")
         status = lib.kmp_wordset_find_all_fd_range(self._ws, fd, 0, size, opt, result, err)
-        found = _pairs(result)
-        if status not in (lib.KMP_OK, lib.KMP_ERR_TRUNCATED):
-            raise _error(status, err[0])
+        found = _pairs(result, as_array)
+        _check(status, err[0], file=True)
         return found
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *,
+                    _block=0) -> list[tuple[int, int]]:
+        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, False)
+
+    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *,
+                      _block=0) -> tuple[array, array]:
+        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, True)
 
 
 class _Core(_Immutable):

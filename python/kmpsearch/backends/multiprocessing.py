@@ -16,14 +16,19 @@ Workers start with ``forkserver`` where available (``spawn`` elsewhere), never `
 forking a process that runs threads can deadlock. As with any multiprocessing code under
 those start methods, the workers import the main module: a script that calls this backend
 must guard its entry point with ``if __name__ == "__main__":`` (code piped to ``python -``
-cannot use this backend).
+cannot use this backend). A search that would run again in each worker's import of the main
+module -- called from the main script's module level outside such a guard, or from that
+import itself -- raises RuntimeError at once, whatever the size of the input.
 """
 
 from __future__ import annotations
 
+import ast
 import errno
 import multiprocessing
+import multiprocessing.process
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -31,11 +36,65 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .._frontend import default_threads, make_api
-from .._pycore import KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_window
+from .._pycore import BLOCK, KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_window, to_arrays
 
 # The compiled pattern of a worker process, set once by the pool's initializer. It lives in
 # the worker processes only; the calling process never sets it.
 _worker_algo = None
+
+
+_GUARD = ("the multiprocessing backend starts worker processes that import the main module, "
+          "which runs this search again: guard the script's entry point with "
+          "`if __name__ == \"__main__\":`")
+
+
+def _check_main_guard() -> None:
+    """RuntimeError when this search would make every worker run it again: called while a
+    worker (or the forkserver) imports the main module, or from the main script's module
+    level outside ``if __name__ == "__main__":``. Checked at every search, so a script
+    fails at once even on inputs too small to start workers."""
+    if getattr(multiprocessing.process.current_process(), "_inheriting", False):
+        raise RuntimeError(_GUARD + " (this process is a worker importing the main module)")
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path:  # python -c, an interactive session, a notebook: the workers do not import it
+        return
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == "__main__":
+            break
+        frame = frame.f_back
+    else:
+        return  # not called from the main module's top level
+    try:
+        with open(frame.f_code.co_filename, "rb") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return  # no source to look at: the workers' own check remains
+    if not _guarded(tree.body, frame.f_lineno):
+        raise RuntimeError(f"{_GUARD} ({frame.f_code.co_filename}, line {frame.f_lineno})")
+
+
+def _is_main_test(node: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
+        return False
+    sides = [node.left, node.comparators[0]]
+    return (any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+            and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
+
+
+def _guarded(body: list, line: int) -> bool:
+    """Whether ``line`` of a module runs only inside ``if __name__ == "__main__":``."""
+    for stmt in body:
+        if not stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
+            continue
+        if isinstance(stmt, ast.If) and _is_main_test(stmt.test):
+            return any(s.lineno <= line <= (s.end_lineno or s.lineno) for s in stmt.body)
+        inner = [getattr(stmt, name, None) for name in ("body", "orelse", "finalbody")]
+        inner += [h.body for h in getattr(stmt, "handlers", [])]
+        return any(isinstance(b, list) and _guarded(b, line) for b in inner)
+    return False
 
 
 def _caller_alive(pid: int) -> bool:
@@ -115,6 +174,7 @@ class _Compiled:
     """A compiled pattern or word set whose chunks run in worker processes."""
 
     __slots__ = ("algo", "memory_bytes")
+    interruptible = True  # see kmpsearch._frontend._run
 
     def __init__(self, algo) -> None:
         self.algo = algo
@@ -147,12 +207,13 @@ class _Compiled:
         pool.shutdown(wait=True)
         return merge(results, kind)
 
-    def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str):
+    def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
+        _check_main_guard()
         chunks = self.algo.plan(len(buf), threads, min_chunk)
         fast = scan == "fast"
         if len(chunks) <= 1:
-            return merge([scan_window(read_view(buf), self.algo, *c, fast, kind) for c in chunks], kind) \
-                if chunks else empty(kind, self.algo.words)
+            return merge([scan_window(read_view(buf), self.algo, *c, fast, kind, BLOCK, None, cancel)
+                          for c in chunks], kind) if chunks else empty(kind, self.algo.words)
         with tempfile.TemporaryFile(prefix="kmpsearch-", dir=_shm_dir(len(buf))) as tmp:
             step = 64 << 20
             for off in range(0, len(buf), step):
@@ -160,31 +221,44 @@ class _Compiled:
             tmp.flush()
             return self._pool_fd(tmp.fileno(), chunks, fast, kind)
 
-    def _fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, kind: str):
+    def _fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
+        _check_main_guard()
         chunks = self.algo.plan(size, threads, min_chunk)
         fast = scan == "fast"
         if len(chunks) <= 1:
-            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind) for c in chunks], kind) \
-                if chunks else empty(kind, self.algo.words)
+            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind, BLOCK, None, cancel)
+                          for c in chunks], kind) if chunks else empty(kind, self.algo.words)
         return self._pool_fd(fd, chunks, fast, kind)
 
-    def count(self, buf, threads, min_chunk, scan, simd):
-        return self._memory(buf, threads, min_chunk, scan, "count")
+    # every method: (buf | fd, size), threads, min_chunk, scan, simd, cancel (the frontend's
+    # flag: the scans here run Python code, which sees Ctrl-C, and stop the workers on it)
+    def count(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._memory(buf, threads, min_chunk, scan, "count", cancel)
 
-    def count_each(self, buf, threads, min_chunk, scan, simd):
-        return self._memory(buf, threads, min_chunk, scan, "each")
+    def count_each(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._memory(buf, threads, min_chunk, scan, "each", cancel)
 
-    def find_all(self, buf, threads, min_chunk, scan, simd):
-        return self._memory(buf, threads, min_chunk, scan, "list")
+    def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return self._memory(buf, threads, min_chunk, scan, "list", cancel)
 
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._fd(fd, size, threads, min_chunk, scan, "count")
+    def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None):
+        return to_arrays(self._memory(buf, threads, min_chunk, scan, "list", cancel), self._pairs)
 
-    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._fd(fd, size, threads, min_chunk, scan, "each")
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._fd(fd, size, threads, min_chunk, scan, "count", cancel)
 
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd):
-        return self._fd(fd, size, threads, min_chunk, scan, "list")
+    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._fd(fd, size, threads, min_chunk, scan, "each", cancel)
+
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return self._fd(fd, size, threads, min_chunk, scan, "list", cancel)
+
+    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
+        return to_arrays(self._fd(fd, size, threads, min_chunk, scan, "list", cancel), self._pairs)
+
+    @property
+    def _pairs(self) -> bool:
+        return isinstance(self.algo, AhoCorasick)
 
 
 class _Core:

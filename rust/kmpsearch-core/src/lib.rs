@@ -44,6 +44,7 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use lazy::Lazy;
 use skip::Skip;
@@ -96,8 +97,8 @@ impl std::str::FromStr for Scan {
 }
 
 /// How a search is run. Results never depend on these settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
+#[derive(Clone, Debug)]
+pub struct Options<'a> {
     /// Most threads to use (1..=[`MAX_THREADS`]); the chunk plan may use fewer. Default 1.
     pub threads: usize,
     /// Least number of candidate start positions per chunk (>= 1). Default
@@ -106,17 +107,37 @@ pub struct Options {
     /// Which scan to run. Default [`Scan::Fast`].
     pub scan: Scan,
     /// Size of each thread's read buffer in file searches (>= 1). Default
-    /// [`DEFAULT_BLOCK_SIZE`]. Any pattern length works with any block size.
+    /// [`DEFAULT_BLOCK_SIZE`]. Any pattern length works with any block size. With a
+    /// [`Options::cancel`] flag, in-memory searches too go in blocks of this many bytes.
     pub block_size: usize,
+    /// A flag another thread sets (to nonzero) to stop the search: every thread of the
+    /// search loads it (relaxed) before each block it reads or scans, and the search then
+    /// ends with [`Error::Cancelled`]. `None`: not cancellable, memory scanned in one go.
+    pub cancel: Option<&'a AtomicU8>,
 }
 
-impl Default for Options {
+impl Default for Options<'_> {
     fn default() -> Self {
-        Options { threads: 1, min_chunk: DEFAULT_MIN_CHUNK, scan: Scan::Fast, block_size: DEFAULT_BLOCK_SIZE }
+        Options { threads: 1, min_chunk: DEFAULT_MIN_CHUNK, scan: Scan::Fast, block_size: DEFAULT_BLOCK_SIZE, cancel: None }
     }
 }
 
-impl Options {
+impl<'a> Options<'a> {
+    /// Set [`Options::cancel`].
+    pub fn cancel(mut self, flag: &'a AtomicU8) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// `Err(Cancelled)` once the cancel flag is set.
+    #[inline]
+    pub(crate) fn check_cancel(&self) -> Result<(), Error> {
+        match self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) != 0 => Err(Error::Cancelled),
+            _ => Ok(()),
+        }
+    }
+
     /// Set [`Options::threads`].
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
@@ -163,6 +184,8 @@ pub enum Error {
     OutOfMemory,
     /// A bug: an invariant did not hold (reported instead of panicking).
     Internal(&'static str),
+    /// The [`Options::cancel`] flag was set: the search stopped early.
+    Cancelled,
 }
 
 impl fmt::Display for Error {
@@ -172,6 +195,7 @@ impl fmt::Display for Error {
             Error::Io(err) => write!(f, "{err}"),
             Error::OutOfMemory => f.write_str("out of memory"),
             Error::Internal(msg) => write!(f, "internal error: {msg}"),
+            Error::Cancelled => f.write_str("the search was cancelled"),
         }
     }
 }
@@ -383,6 +407,22 @@ impl Pattern {
         concat(self.par_memory(haystack, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0))
     }
 
+    /// [`Pattern::find_all`] as one ascending vector per chunk of the plan, in order (their
+    /// concatenation is `find_all`'s result): for a caller that copies the offsets anyway.
+    pub fn find_all_parts(&self, haystack: &[u8], opts: &Options) -> Result<Vec<Vec<u64>>, Error> {
+        Ok(self.par_memory(haystack, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0).collect())
+    }
+
+    /// [`Pattern::find_all_read_at`] as one vector per chunk (see [`Pattern::find_all_parts`]).
+    pub fn find_all_parts_read_at<R: ReadAt + Sync + ?Sized>(
+        &self,
+        src: &R,
+        len: u64,
+        opts: &Options,
+    ) -> Result<Vec<Vec<u64>>, Error> {
+        Ok(self.par_source(src, len, opts, || Collector(Vec::new()))?.into_iter().map(|c| c.0).collect())
+    }
+
     /// Number of occurrences in the first `len` bytes of `src` (a file: use
     /// [`Pattern::count_file`]), read with positioned reads into bounded buffers.
     ///
@@ -436,11 +476,16 @@ impl Pattern {
             let window = hay.get(range.start as usize..range.end as usize).ok_or(Error::Internal("chunk"))?;
             let mut st = ScanState::default();
             let skip = Skip::new(&self.needle, window);
-            if self.run(fail, skip.as_ref(), window, range.start, &mut st, opts.scan, &mut s) {
-                Ok(s)
-            } else {
-                Err(Error::OutOfMemory)
+            // with a cancel flag: blocks of block_size bytes, the state carried across
+            let step = if opts.cancel.is_some() { opts.block_size } else { window.len().max(1) };
+            for (i, piece) in window.chunks(step).enumerate() {
+                opts.check_cancel()?;
+                let base = range.start + (i * step) as u64;
+                if !self.run(fail, skip.as_ref(), piece, base, &mut st, opts.scan, &mut s) {
+                    return Err(Error::OutOfMemory);
+                }
             }
+            Ok(s)
         })
     }
 
@@ -479,6 +524,7 @@ impl Pattern {
         let mut st = ScanState::default();
         let mut skip = None; // tuned on the chunk's first block
         while pos < range.end {
+            opts.check_cancel()?;
             let want = (buf.len() as u64).min(range.end - pos) as usize;
             let got = match src.read_at(&mut buf[..want], pos) {
                 Ok(0) => break, // the source ended early (truncated): keep what was found

@@ -15,7 +15,7 @@ fn naive(hay: &[u8], needle: &[u8]) -> Vec<u64> {
 
 const SCANS: [Scan; 2] = [Scan::Fast, Scan::Textbook];
 
-fn opts(threads: usize, min_chunk: u64, scan: Scan) -> Options {
+fn opts(threads: usize, min_chunk: u64, scan: Scan) -> Options<'static> {
     Options::default().threads(threads).min_chunk(min_chunk).scan(scan)
 }
 
@@ -33,6 +33,26 @@ fn check(hay: &[u8], needle: &[u8], threads: usize, min_chunk: u64, scan: Scan, 
         "read_at {hay:?} {needle:?} {o:?}"
     );
     assert_eq!(pat.count_read_at(hay, hay.len() as u64, &o).unwrap(), expected.len() as u64);
+    // with a cancel flag (never set) memory goes in pieces of block_size bytes, the state
+    // carried across: the same matches
+    let never = std::sync::atomic::AtomicU8::new(0);
+    let oc = o.clone().cancel(&never);
+    assert_eq!(pat.find_all(hay, &oc).unwrap(), expected, "find_all in pieces {o:?}");
+    assert_eq!(pat.count(hay, &oc).unwrap(), expected.len() as u64, "count in pieces {o:?}");
+    assert_eq!(pat.find_all_parts(hay, &oc).unwrap().concat(), expected, "find_all_parts {o:?}");
+}
+
+#[test]
+fn a_set_cancel_flag_stops_the_search() {
+    let pat = Pattern::new(b"ab").unwrap();
+    let hay = b"ab".repeat(1000);
+    let set_flag = std::sync::atomic::AtomicU8::new(1);
+    for scan in SCANS {
+        let o = opts(2, 1, scan).block_size(16).cancel(&set_flag);
+        assert!(matches!(pat.count(&hay, &o), Err(Error::Cancelled)));
+        assert!(matches!(pat.find_all_read_at(&hay[..], 2000, &o), Err(Error::Cancelled)));
+    }
+    assert_eq!(Error::Cancelled.to_string(), "the search was cancelled");
 }
 
 /// A source that returns short reads and spurious `Interrupted` errors.

@@ -40,7 +40,7 @@ fn distinct(words: Vec<Vec<u8>>, ic: bool) -> Vec<Vec<u8>> {
 
 const SCANS: [Scan; 2] = [Scan::Fast, Scan::Textbook];
 
-fn opts(threads: usize, min_chunk: u64, scan: Scan, block: usize) -> Options {
+fn opts(threads: usize, min_chunk: u64, scan: Scan, block: usize) -> Options<'static> {
     Options::default().threads(threads).min_chunk(min_chunk).scan(scan).block_size(block)
 }
 
@@ -74,6 +74,25 @@ fn check_set(set: &WordSet, hay: &[u8], expected: &[(u64, u32)], o: &Options) {
     assert_eq!(set.find_all_read_at(&src, len, o).unwrap(), expected, "find_all_read_at {o:?}");
     assert_eq!(set.count_read_at(hay, len, o).unwrap(), expected.len() as u64, "count_read_at {o:?}");
     assert_eq!(set.count_each_read_at(&src, len, o).unwrap(), each, "count_each_read_at {o:?}");
+    // with a cancel flag (never set) memory goes in pieces of block_size starts: the same
+    let never = std::sync::atomic::AtomicU8::new(0);
+    let oc = o.clone().cancel(&never);
+    assert_eq!(set.find_all(hay, &oc).unwrap(), expected, "find_all in pieces {o:?}");
+    assert_eq!(set.count_each(hay, &oc).unwrap(), each, "count_each in pieces {o:?}");
+    let parts: Vec<(u64, u32)> = set.find_all_parts(hay, &oc).unwrap().concat();
+    assert_eq!(parts, expected, "find_all_parts {o:?}");
+}
+
+#[test]
+fn a_set_cancel_flag_stops_the_search() {
+    let set = WordSet::new(&[&b"ab"[..], b"b"], false).unwrap();
+    let hay = b"ab".repeat(1000);
+    let set_flag = std::sync::atomic::AtomicU8::new(1);
+    for scan in SCANS {
+        let o = opts(2, 1, scan, 16).cancel(&set_flag);
+        assert!(matches!(set.count(&hay, &o), Err(Error::Cancelled)));
+        assert!(matches!(set.find_all_read_at(&hay[..], 2000, &o), Err(Error::Cancelled)));
+    }
 }
 
 fn check(hay: &[u8], words: &[Vec<u8>], ic: bool, threads: usize, min_chunk: u64, block: usize) {

@@ -584,6 +584,22 @@ impl WordSet {
         crate::concat(self.par_memory(haystack, opts, || Ok(WCollect(Vec::new())))?.into_iter().map(|c| c.0))
     }
 
+    /// [`WordSet::find_all`] as one sorted vector per chunk of the plan, in order (their
+    /// concatenation is `find_all`'s result): for a caller that copies the matches anyway.
+    pub fn find_all_parts(&self, haystack: &[u8], opts: &Options) -> Result<Vec<Vec<(u64, u32)>>, Error> {
+        Ok(self.par_memory(haystack, opts, || Ok(WCollect(Vec::new())))?.into_iter().map(|c| c.0).collect())
+    }
+
+    /// [`WordSet::find_all_read_at`] as one vector per chunk (see [`WordSet::find_all_parts`]).
+    pub fn find_all_parts_read_at<R: ReadAt + Sync + ?Sized>(
+        &self,
+        src: &R,
+        len: u64,
+        opts: &Options,
+    ) -> Result<Vec<Vec<(u64, u32)>>, Error> {
+        Ok(self.par_source(src, len, opts, || Ok(WCollect(Vec::new())))?.into_iter().map(|c| c.0).collect())
+    }
+
     /// Total number of matches in the first `len` bytes of `src`, read with positioned
     /// reads into bounded buffers. A source that ends early (a file truncated during the
     /// search) gives the matches in what could be read, with no error.
@@ -657,10 +673,25 @@ impl WordSet {
         }
         run_chunks(&ranges, |i, range| {
             let own_end = plan.get(i).map_or(range.end, |p| p.1);
-            let window = hay.get(range.start as usize..range.end as usize).ok_or(Error::Internal("chunk"))?;
             let mut s = sink()?;
-            let own = 0..(own_end - range.start) as usize;
-            self.scan_window(window, range.start, own, opts.scan, &mut s)?;
+            if opts.cancel.is_none() {
+                let window = hay.get(range.start as usize..range.end as usize).ok_or(Error::Internal("chunk"))?;
+                let own = 0..(own_end - range.start) as usize;
+                self.scan_window(window, range.start, own, opts.scan, &mut s)?;
+                return Ok(s);
+            }
+            // with a cancel flag: the owned starts in blocks of block_size, each with the
+            // longest - 1 bytes after it (the automaton restarts at each: the same matches)
+            let step = opts.block_size as u64;
+            let mut a = range.start;
+            while a < own_end {
+                opts.check_cancel()?;
+                let b = a.saturating_add(step).min(own_end);
+                let end = b.saturating_add(self.longest as u64 - 1).min(range.end);
+                let piece = hay.get(a as usize..end as usize).ok_or(Error::Internal("piece"))?;
+                self.scan_window(piece, a, 0..(b - a) as usize, opts.scan, &mut s)?;
+                a = b;
+            }
             Ok(s)
         })
     }
@@ -703,6 +734,7 @@ impl WordSet {
         let (mut base, mut filled) = (range.start, 0usize);
         let mut own_a = range.start;
         while own_a < own_end {
+            opts.check_cancel()?;
             let own_b = own_a.saturating_add(block as u64).min(own_end);
             let need_end = own_b.saturating_add(extra as u64).min(range.end);
             // drop the bytes before own_a, keep the rest at the front

@@ -25,11 +25,14 @@ mod kmpsearch_rust {
     use std::fs::File;
     use std::io;
     use std::mem::ManuallyDrop;
+    use std::sync::atomic::AtomicU8;
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     use kmpsearch_core::{Error, Options, Pattern as CorePattern, Scan, WordSet as CoreWordSet};
     use pyo3::buffer::PyBuffer;
-    use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyTypeError, PyValueError};
+    use pyo3::exceptions::{
+        PyKeyboardInterrupt, PyMemoryError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
+    };
     use pyo3::ffi;
     use pyo3::prelude::*;
     use pyo3::pybacked::PyBackedBytes;
@@ -66,6 +69,7 @@ mod kmpsearch_rust {
             Error::OutOfMemory => PyMemoryError::new_err("out of memory"),
             Error::Io(err) => io_error(&err),
             Error::Internal(msg) => PyRuntimeError::new_err(format!("kmpsearch_rust internal error: {msg}")),
+            Error::Cancelled => PyKeyboardInterrupt::new_err("kmpsearch (rust): the search was cancelled"),
         }
     }
 
@@ -82,12 +86,101 @@ mod kmpsearch_rust {
         }
     }
 
-    fn options(threads: usize, min_chunk: u64, scan: &str, simd: &str) -> PyResult<Options> {
+    /// The search options; `flag` is the cancel flag's byte (see [`cancel_flag`]) and
+    /// `block` the private `_block` (0: the core's default).
+    fn options<'a>(
+        threads: usize,
+        min_chunk: u64,
+        scan: &str,
+        simd: &str,
+        flag: Option<&'a AtomicU8>,
+        block: usize,
+    ) -> PyResult<Options<'a>> {
         let scan: Scan = scan.parse().map_err(to_pyerr)?;
         if simd != "auto" {
             return Err(PyValueError::new_err("simd must be \"auto\" (the Rust core has no forced levels)"));
         }
-        Ok(Options::default().threads(threads).min_chunk(min_chunk).scan(scan))
+        let mut opts = Options::default().threads(threads).min_chunk(min_chunk).scan(scan);
+        if block != 0 {
+            opts = opts.block_size(block);
+        }
+        opts.cancel = flag;
+        Ok(opts)
+    }
+
+    /// The first byte of the cancel flag (the frontend's ``bytearray(1)``) as an atomic.
+    ///
+    /// The byte is written by another Python thread while the search runs; the search only
+    /// loads it (relaxed). `buf` keeps the export alive (a bytearray with an export cannot be
+    /// resized), so the reference is valid while `buf` is.
+    fn cancel_flag(buf: &Option<PyBuffer<u8>>) -> PyResult<Option<&AtomicU8>> {
+        let Some(buf) = buf else { return Ok(None) };
+        if buf.item_count() < 1 {
+            return Err(PyValueError::new_err("cancel must be a buffer of at least one byte"));
+        }
+        let ptr = buf.buf_ptr() as *const AtomicU8;
+        // SAFETY: AtomicU8 has the size and alignment of u8; the byte lives as long as `buf`.
+        Ok(Some(unsafe { &*ptr }))
+    }
+
+    /// A new, empty ``array.array(code)``.
+    fn new_array<'py>(py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyAny>> {
+        py.import("array")?.getattr("array")?.call1((code,))
+    }
+
+    /// Append a copy of `bytes` to the array `arr` (``frombytes`` of a memoryview over the
+    /// Rust memory, released before returning; the array grows in place). One copy.
+    fn append_bytes(py: Python<'_>, arr: &Bound<'_, PyAny>, bytes: &[u8]) -> PyResult<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let len = ffi::Py_ssize_t::try_from(bytes.len()).map_err(|_| PyMemoryError::new_err("array too long"))?;
+        // SAFETY: a read-only memoryview over `bytes`, which outlives it (released below).
+        let view = unsafe {
+            let p = ffi::PyMemoryView_FromMemory(bytes.as_ptr() as *mut std::os::raw::c_char, len, ffi::PyBUF_READ);
+            if p.is_null() {
+                return Err(PyErr::fetch(py));
+            }
+            Bound::from_owned_ptr(py, p)
+        };
+        let done = arr.call_method1("frombytes", (&view,));
+        view.call_method0("release")?;
+        done.map(|_| ())
+    }
+
+    /// The bytes of `v` (offsets < 2**63: the bytes of the same i64s).
+    fn u64_bytes(v: &[u64]) -> &[u8] {
+        // SAFETY: u64 has no padding and any byte is a valid u8.
+        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+    }
+
+    /// ``array('q')`` from the chunks' offsets (one copy each, no concatenation first).
+    fn offsets_array<'py>(py: Python<'py>, parts: &[Vec<u64>]) -> PyResult<Bound<'py, PyAny>> {
+        let arr = new_array(py, "q")?;
+        for part in parts {
+            append_bytes(py, &arr, u64_bytes(part))?;
+        }
+        Ok(arr)
+    }
+
+    /// ``(array('q') offsets, array('i') word indices)`` from the chunks' matches (each chunk
+    /// split into two buffers, then copied into the arrays).
+    fn pairs_arrays<'py>(py: Python<'py>, parts: &[Vec<(u64, u32)>]) -> PyResult<Bound<'py, PyAny>> {
+        let (offsets, ids) = (new_array(py, "q")?, new_array(py, "i")?);
+        let oom = |_| PyMemoryError::new_err("out of memory");
+        for part in parts {
+            let mut offs: Vec<u64> = Vec::new();
+            let mut idx: Vec<u8> = Vec::new();
+            offs.try_reserve_exact(part.len()).map_err(oom)?;
+            idx.try_reserve_exact(part.len() * 4).map_err(oom)?;
+            for &(p, i) in part {
+                offs.push(p);
+                idx.extend_from_slice(&(i as i32).to_ne_bytes()); // word indices < 2**31
+            }
+            append_bytes(py, &offsets, u64_bytes(&offs))?;
+            append_bytes(py, &ids, &idx)?;
+        }
+        Ok(pyo3::types::PyTuple::new(py, [offsets, ids])?.into_any())
     }
 
     /// Run a search detached from the interpreter. A panic would be a bug (the core does
@@ -224,7 +317,8 @@ mod kmpsearch_rust {
         }
 
         /// Number of occurrences in ``buf`` (overlaps included).
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
         fn count(
             &self,
             py: Python<'_>,
@@ -233,15 +327,18 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
             detached(py, || self.inner.count(hay, &opts))
         }
 
         /// Start offsets of every occurrence in ``buf``, ascending.
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
         fn find_all<'py>(
             &self,
             py: Python<'py>,
@@ -250,8 +347,10 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
             let found = detached(py, || self.inner.find_all(hay, &opts))?;
@@ -259,9 +358,31 @@ mod kmpsearch_rust {
             list_of(py, &found, int)
         }
 
+        /// ``find_all`` as an ``array.array('q')`` (no Python ints).
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
+        fn find_array<'py>(
+            &self,
+            py: Python<'py>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
+            // SAFETY: see bytes_of; `buf` outlives the search.
+            let hay = unsafe { bytes_of(&buf)? };
+            let found = detached(py, || self.inner.find_all_parts(hay, &opts))?;
+            drop(buf);
+            offsets_array(py, &found)
+        }
+
         /// Number of occurrences in the bytes ``[0, size)`` of the file open on ``fd``
         /// (read with ``pread``; its position is neither used nor moved; not closed).
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
         #[allow(clippy::too_many_arguments)]
         fn count_fd(
             &self,
@@ -272,14 +393,16 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             let file = borrow_fd(fd)?;
             detached(py, || self.inner.count_read_at(&*file, size, &opts))
         }
 
         /// Byte offsets of every occurrence in the file open on ``fd``, ascending.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
         #[allow(clippy::too_many_arguments)]
         fn find_all_fd<'py>(
             &self,
@@ -290,11 +413,34 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             let file = borrow_fd(fd)?;
             let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
             list_of(py, &found, int)
+        }
+
+        /// ``find_all_fd`` as an ``array.array('q')``.
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
+        fn find_array_fd<'py>(
+            &self,
+            py: Python<'py>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
+            let file = borrow_fd(fd)?;
+            let found = detached(py, || self.inner.find_all_parts_read_at(&*file, size, &opts))?;
+            offsets_array(py, &found)
         }
 
         fn __repr__(&self) -> String {
@@ -359,7 +505,8 @@ mod kmpsearch_rust {
         }
 
         /// Total number of matches in ``buf`` (every word, overlaps included).
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
         fn count(
             &self,
             py: Python<'_>,
@@ -368,15 +515,18 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
             detached(py, || self.inner.count(hay, &opts))
         }
 
         /// Matches of each word in ``buf``: a list of ``len(words)`` counts.
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
         fn count_each<'py>(
             &self,
             py: Python<'py>,
@@ -385,8 +535,10 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
             let counts = detached(py, || self.inner.count_each(hay, &opts))?;
@@ -394,7 +546,8 @@ mod kmpsearch_rust {
         }
 
         /// Every match in ``buf`` as ``(start offset, word index)``, sorted.
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
         fn find_all<'py>(
             &self,
             py: Python<'py>,
@@ -403,8 +556,10 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             // SAFETY: see bytes_of; `buf` outlives the search.
             let hay = unsafe { bytes_of(&buf)? };
             let found = detached(py, || self.inner.find_all(hay, &opts))?;
@@ -412,8 +567,30 @@ mod kmpsearch_rust {
             list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)))
         }
 
+        /// ``find_all`` as ``(array('q') offsets, array('i') word indices)``.
+        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
+        fn find_array<'py>(
+            &self,
+            py: Python<'py>,
+            buf: PyBuffer<u8>,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
+            // SAFETY: see bytes_of; `buf` outlives the search.
+            let hay = unsafe { bytes_of(&buf)? };
+            let found = detached(py, || self.inner.find_all_parts(hay, &opts))?;
+            drop(buf);
+            pairs_arrays(py, &found)
+        }
+
         /// Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
         #[allow(clippy::too_many_arguments)]
         fn count_fd(
             &self,
@@ -424,14 +601,16 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             let file = borrow_fd(fd)?;
             detached(py, || self.inner.count_read_at(&*file, size, &opts))
         }
 
         /// Matches of each word in the file open on ``fd``.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
         #[allow(clippy::too_many_arguments)]
         fn count_each_fd<'py>(
             &self,
@@ -442,15 +621,17 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             let file = borrow_fd(fd)?;
             let counts = detached(py, || self.inner.count_each_read_at(&*file, size, &opts))?;
             list_of(py, &counts, int)
         }
 
         /// Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, /))]
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
         #[allow(clippy::too_many_arguments)]
         fn find_all_fd<'py>(
             &self,
@@ -461,11 +642,34 @@ mod kmpsearch_rust {
             min_chunk: u64,
             scan: &str,
             simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
         ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd)?;
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
             let file = borrow_fd(fd)?;
             let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
             list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)))
+        }
+
+        /// ``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``.
+        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+        #[allow(clippy::too_many_arguments)]
+        fn find_array_fd<'py>(
+            &self,
+            py: Python<'py>,
+            fd: i32,
+            size: u64,
+            threads: usize,
+            min_chunk: u64,
+            scan: &str,
+            simd: &str,
+            cancel: Option<PyBuffer<u8>>,
+            _block: usize,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
+            let file = borrow_fd(fd)?;
+            let found = detached(py, || self.inner.find_all_parts_read_at(&*file, size, &opts))?;
+            pairs_arrays(py, &found)
         }
 
         fn __repr__(&self) -> String {
