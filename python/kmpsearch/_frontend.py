@@ -52,8 +52,7 @@ Streams -- ``finditer``, ``redact_stream``, the command, a file whose size reads
 read by one reader, ``_windows.read_windows``, in overlapping windows searched with the
 in-memory methods (``_Search._windows``); a window owns the matches that start in it.
 ``as_array`` and ``redact`` use ``find_array``/``find_array_fd`` (``array('q')``; a word
-set: with ``array('i')`` word indices) when the core has them, else ``find_all``'s list,
-packed.
+set: with ``array('i')`` word indices), which every core has.
 """
 
 from __future__ import annotations
@@ -67,11 +66,11 @@ import threading
 import time
 from array import array
 from bisect import bisect_left
-from operator import itemgetter
 from pickle import PickleBuffer
 from typing import Any, Iterable, Iterator, Union
 
 from ._plan import DEFAULT_MIN_CHUNK
+from ._pycore import to_arrays
 from ._windows import UTF8_CONTINUATION, ChunkReader, TextReader, read_windows, write_all
 from .backends import info as _backend_info
 
@@ -238,13 +237,6 @@ def _check_mask(mask: object, text: bool) -> str | bytes:
     if len(data) != 1:
         raise ValueError(f"mask must be one byte, got {len(data)} bytes: {data!r}")
     return data
-
-
-def _pack(found: list, pairs: bool):
-    """``find_all``'s list as the arrays of ``find_array`` (for a core without it)."""
-    if pairs:
-        return array("q", map(itemgetter(0), found)), array("i", map(itemgetter(1), found))
-    return array("q", found)
 
 
 def _is_path(source: object) -> bool:
@@ -444,12 +436,8 @@ class _Search:
         return _byte_view(haystack, "haystack"), None
 
     def _call(self, kind: str, on_fd: bool, args: tuple, opts: tuple):
-        """The core method for ``kind`` over a buffer (or a descriptor and its size). A core
-        without ``find_array``/``find_array_fd`` gives its list, packed into the arrays."""
-        method = getattr(self._core, _KINDS[kind][on_fd], None)
-        if method is None and kind == "array":
-            return _pack(_run(getattr(self._core, _KINDS["list"][on_fd]), *args, *opts), self._pairs)
-        return _run(method, *args, *opts)
+        """The core method for ``kind`` over a buffer (or a descriptor and its size)."""
+        return _run(getattr(self._core, _KINDS[kind][on_fd]), *args, *opts)
 
     def _memory(self, haystack: object, kind: str, threads, scan, min_chunk, simd, as_array: object = False):
         opts = self._api.options(threads, scan, min_chunk, simd)
@@ -497,7 +485,7 @@ class _Search:
         with open(fd, "rb", buffering=0, closefd=False) as f:
             parts = [got for _, _, _, got in self._windows(f, listed, opts, STREAM_WINDOW, True)]
         found = _merge(parts, listed, self._words_count())
-        return _pack(found, self._pairs) if kind == "array" else found
+        return to_arrays(found, self._pairs) if kind == "array" else found
 
     def _words_count(self) -> int:
         return 1

@@ -24,6 +24,7 @@ import re
 import threading
 from array import array
 from collections import deque
+from operator import itemgetter
 from typing import Any, Callable
 
 from ._plan import plan_chunks, plan_word_chunks
@@ -282,7 +283,7 @@ def to_arrays(found: list, pairs: bool):
     ``(array('q') offsets, array('i') word indices)``."""
     if not pairs:
         return array("q", found)
-    return array("q", [off for off, _ in found]), array("i", [i for _, i in found])
+    return array("q", map(itemgetter(0), found)), array("i", map(itemgetter(1), found))
 
 
 def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast: bool, kind: str,
