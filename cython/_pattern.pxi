@@ -59,7 +59,8 @@ cdef int push(PJob *job, int64_t off) noexcept nogil:
     cdef int64_t *grown
     if job.noffs == job.cap:
         cap = FIRST_CAPACITY if job.cap == 0 else job.cap * 2
-        grown = <int64_t *> realloc(job.offs, <size_t> cap * sizeof(int64_t))
+        grown = <int64_t *> kmpc_regrow(job.offs, <size_t> job.noffs * sizeof(int64_t),
+                                        <size_t> cap * sizeof(int64_t))
         if grown == NULL:
             job.err = ENOMEM
             return -1
@@ -334,6 +335,7 @@ cdef class Pattern:
                 return total
             if collect == 2:  # each chunk's offsets straight into the array: one copy
                 arr = carray.clone(carray.array("q"), <Py_ssize_t> total, False)
+                kmpc_advise_huge(arr.data.as_voidptr, <size_t> total * sizeof(int64_t))
                 total = 0
                 for i in range(k):
                     if jobs[i].noffs:

@@ -614,7 +614,7 @@ cdef void ws_free(WS *w) noexcept nogil:
 
 cdef int ms_grow(WJob *job) noexcept nogil:
     cdef size_t cap = 1024 if job.cap == 0 else job.cap * 2
-    cdef Match *grown = <Match *> realloc(job.ms, cap * sizeof(Match))
+    cdef Match *grown = <Match *> kmpc_regrow(job.ms, job.nm * sizeof(Match), cap * sizeof(Match))
     if grown == NULL:
         job.err = ENOMEM
         return -1
@@ -1349,6 +1349,8 @@ cdef class WordSet:
             if as_array:  # each chunk's matches straight into the two arrays
                 offs = carray.clone(carray.array("q"), <Py_ssize_t> nall, False)
                 ids = carray.clone(carray.array("i"), <Py_ssize_t> nall, False)
+                kmpc_advise_huge(offs.data.as_voidptr, <size_t> nall * sizeof(int64_t))
+                kmpc_advise_huge(ids.data.as_voidptr, <size_t> nall * sizeof(int))
                 nall = 0
                 with nogil:
                     for i in range(k):

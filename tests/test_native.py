@@ -12,6 +12,7 @@ import os
 import random
 import threading
 import time
+from array import array
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -159,6 +160,26 @@ def test_every_simd_level_gives_the_same_answers(native):
             assert ws.find_all(hay, threads=2, _min_chunk=101, scan=scan, _simd=level) == ref_words(hay, words)
     with pytest.raises(ValueError):
         native.count(hay, b"3J1", _simd="avx9000")
+
+
+def test_big_results_grow_on_huge_pages_and_stay_right(native, tmp_path):
+    """Result arrays past 16 MiB move to blocks advised for huge pages as they grow (and the
+    arrays handed to Python are advised too): every offset still there, in order, in lists
+    and arrays, from memory and from a file, in one chunk and in several."""
+    n = 2_300_003  # 18 MB of offsets for b"a"; two words: 4.6 M pairs
+    hay = b"a" * n
+    path = tmp_path / "a.txt"
+    path.write_bytes(hay)
+    p, ws = native.compile(b"a"), native.WordSet([b"aa", b"a"])
+    every = array("q", range(n))
+    pairs_at = array("q", [i for i in range(n - 1) for _ in (0, 1)] + [n - 1])  # "aa" and "a" at each
+    pair_words = array("i", [0, 1] * (n - 1) + [1])
+    for threads in (1, 3):
+        assert p.find_all(hay, threads=threads) == every.tolist()
+        assert p.find_all(hay, threads=threads, as_array=True) == every
+        assert p.find_all_in_file(path, threads=threads, as_array=True) == every
+        assert ws.find_all(hay, threads=threads, as_array=True) == (pairs_at, pair_words)
+        assert ws.find_all_in_file(path, threads=threads, as_array=True) == (pairs_at, pair_words)
 
 
 # --- each core's own chunk plan ------------------------------------------------------------

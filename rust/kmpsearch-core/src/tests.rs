@@ -85,6 +85,31 @@ impl ReadAt for Locked<'_> {
     }
 }
 
+/// One-byte patterns go through memchr and 64-byte bitmask blocks: hits dense and sparse,
+/// at every position of a block, runs of empty blocks, tails shorter than a block.
+#[test]
+fn one_byte_patterns_dense_sparse_and_block_edges() {
+    let mut seed = 7u64;
+    for len in [0usize, 1, 63, 64, 65, 127, 128, 129, 255, 256, 257, 300, 1000, 4099] {
+        for every in [1u64, 2, 3, 17, 64, 65, 200, 1000] {
+            let hay: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    if (seed >> 33) % every == 0 { b'x' } else { b'a' + ((seed >> 40) % 3) as u8 }
+                })
+                .collect();
+            for threads in [1, 3] {
+                check(&hay, b"x", threads, 1, Scan::Fast, 64);
+            }
+        }
+    }
+    // a hit in every byte of a block, and only at a block's last byte
+    let mut hay = vec![b'x'; 64 * 5 + 7];
+    check(&hay, b"x", 1, 1, Scan::Fast, 64);
+    hay.iter_mut().enumerate().for_each(|(i, c)| *c = if i % 64 == 63 { b'x' } else { b'.' });
+    check(&hay, b"x", 1, 1, Scan::Fast, 64);
+}
+
 #[test]
 fn failure_function() {
     assert_eq!(failure(b"a").unwrap(), vec![0]);
