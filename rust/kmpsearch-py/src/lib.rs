@@ -290,6 +290,91 @@ mod kmpsearch_rust {
         Ok(list)
     }
 
+    // --- the search methods, written once -------------------------------------------------
+
+    /// The `#[pymethods]` block of a compiled object: `$extra` (its own items), then one
+    /// method per search. Every search method takes the contract's positional arguments
+    /// (``buf`` or ``fd, size``, then ``threads, min_chunk, scan, simd``, ``cancel``) and
+    /// the private ``_block``; it makes the options, borrows the buffer or the descriptor,
+    /// runs `$search` detached from the interpreter with `$core` the core object, `$src`
+    /// the haystack (a byte slice, or a `File` to read with `pread`), `$len` the bytes to
+    /// search (files) and `$opts` the options, then turns the result into Python objects
+    /// with `$make` (`$py`, `$found`) once the buffer is released.
+    macro_rules! search_methods {
+        (
+            $ty:ident { $($extra:tt)* }
+            memory { $( $(#[$mdoc:meta])* fn $mname:ident -> $mret:ty
+                = |$mcore:ident, $mhay:ident, $mopts:ident| $msearch:expr,
+                  |$mpy:ident, $mfound:ident| $mmake:expr; )* }
+            files { $( $(#[$fdoc:meta])* fn $fname:ident -> $fret:ty
+                = |$fcore:ident, $ffile:ident, $flen:ident, $fopts:ident| $fsearch:expr,
+                  |$fpy:ident, $ffound:ident| $fmake:expr; )* }
+        ) => {
+            #[pymethods]
+            impl $ty {
+                $($extra)*
+                $(
+                    $(#[$mdoc])*
+                    #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+                    #[allow(clippy::too_many_arguments)]
+                    fn $mname<'py>(
+                        &self,
+                        py: Python<'py>,
+                        buf: PyBuffer<u8>,
+                        threads: usize,
+                        min_chunk: u64,
+                        scan: &str,
+                        simd: &str,
+                        cancel: Option<PyBuffer<u8>>,
+                        _block: usize,
+                    ) -> PyResult<$mret> {
+                        let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
+                        // SAFETY: see bytes_of; `buf` outlives the search.
+                        let hay = unsafe { bytes_of(&buf)? };
+                        let $mcore = &self.inner;
+                        let $mopts = &opts;
+                        let $mfound = detached(py, || {
+                            let $mhay = hay;
+                            $msearch
+                        })?;
+                        drop(buf);
+                        let $mpy = py;
+                        $mmake
+                    }
+                )*
+                $(
+                    $(#[$fdoc])*
+                    #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+                    #[allow(clippy::too_many_arguments)]
+                    fn $fname<'py>(
+                        &self,
+                        py: Python<'py>,
+                        fd: i32,
+                        size: u64,
+                        threads: usize,
+                        min_chunk: u64,
+                        scan: &str,
+                        simd: &str,
+                        cancel: Option<PyBuffer<u8>>,
+                        _block: usize,
+                    ) -> PyResult<$fret> {
+                        let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
+                        let file = borrow_fd(fd)?;
+                        let $fcore = &self.inner;
+                        let $fopts = &opts;
+                        let $ffound = detached(py, || {
+                            let $ffile: &File = &file;
+                            let $flen = size;
+                            $fsearch
+                        })?;
+                        let $fpy = py;
+                        $fmake
+                    }
+                )*
+            }
+        };
+    }
+
     // --- the core contract -----------------------------------------------------------
 
     /// A compiled pattern (immutable, thread-safe): ``compile_pattern(needle)``.
@@ -302,149 +387,42 @@ mod kmpsearch_rust {
         inner: CorePattern,
     }
 
-    #[pymethods]
-    impl Pattern {
-        /// The pattern's bytes.
-        #[getter]
-        fn needle<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
-            pyo3::types::PyBytes::new(py, self.inner.needle())
-        }
+    search_methods! {
+        Pattern {
+            /// The pattern's bytes.
+            #[getter]
+            fn needle<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+                pyo3::types::PyBytes::new(py, self.inner.needle())
+            }
 
-        /// Bytes this pattern holds (the needle; its failure table once a search built it).
-        #[getter]
-        fn memory_bytes(&self) -> usize {
-            self.inner.memory_bytes()
-        }
+            /// Bytes this pattern holds (the needle; its failure table once a search built it).
+            #[getter]
+            fn memory_bytes(&self) -> usize {
+                self.inner.memory_bytes()
+            }
 
-        /// Number of occurrences in ``buf`` (overlaps included).
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn count(
-            &self,
-            py: Python<'_>,
-            buf: PyBuffer<u8>,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            // SAFETY: see bytes_of; `buf` outlives the search.
-            let hay = unsafe { bytes_of(&buf)? };
-            detached(py, || self.inner.count(hay, &opts))
+            fn __repr__(&self) -> String {
+                format!("<kmpsearch_rust.Pattern of {} bytes>", self.inner.needle().len())
+            }
         }
-
-        /// Start offsets of every occurrence in ``buf``, ascending.
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_all<'py>(
-            &self,
-            py: Python<'py>,
-            buf: PyBuffer<u8>,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            // SAFETY: see bytes_of; `buf` outlives the search.
-            let hay = unsafe { bytes_of(&buf)? };
-            let found = detached(py, || self.inner.find_all(hay, &opts))?;
-            drop(buf);
-            list_of(py, &found, int)
+        memory {
+            /// Number of occurrences in ``buf`` (overlaps included).
+            fn count -> u64 = |p, hay, opts| p.count(hay, opts), |_py, n| Ok(n);
+            /// Start offsets of every occurrence in ``buf``, ascending.
+            fn find_all -> Bound<'py, PyList> = |p, hay, opts| p.find_all(hay, opts), |py, found| list_of(py, &found, int);
+            /// ``find_all`` as an ``array.array('q')`` (no Python ints).
+            fn find_array -> Bound<'py, PyAny> = |p, hay, opts| p.find_all_parts(hay, opts), |py, parts| offsets_array(py, &parts);
         }
-
-        /// ``find_all`` as an ``array.array('q')`` (no Python ints).
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_array<'py>(
-            &self,
-            py: Python<'py>,
-            buf: PyBuffer<u8>,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyAny>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            // SAFETY: see bytes_of; `buf` outlives the search.
-            let hay = unsafe { bytes_of(&buf)? };
-            let found = detached(py, || self.inner.find_all_parts(hay, &opts))?;
-            drop(buf);
-            offsets_array(py, &found)
-        }
-
-        /// Number of occurrences in the bytes ``[0, size)`` of the file open on ``fd``
-        /// (read with ``pread``; its position is neither used nor moved; not closed).
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn count_fd(
-            &self,
-            py: Python<'_>,
-            fd: i32,
-            size: u64,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            let file = borrow_fd(fd)?;
-            detached(py, || self.inner.count_read_at(&*file, size, &opts))
-        }
-
-        /// Byte offsets of every occurrence in the file open on ``fd``, ascending.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_all_fd<'py>(
-            &self,
-            py: Python<'py>,
-            fd: i32,
-            size: u64,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            let file = borrow_fd(fd)?;
-            let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
-            list_of(py, &found, int)
-        }
-
-        /// ``find_all_fd`` as an ``array.array('q')``.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_array_fd<'py>(
-            &self,
-            py: Python<'py>,
-            fd: i32,
-            size: u64,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyAny>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            let file = borrow_fd(fd)?;
-            let found = detached(py, || self.inner.find_all_parts_read_at(&*file, size, &opts))?;
-            offsets_array(py, &found)
-        }
-
-        fn __repr__(&self) -> String {
-            format!("<kmpsearch_rust.Pattern of {} bytes>", self.inner.needle().len())
+        files {
+            /// Number of occurrences in the bytes ``[0, size)`` of the file open on ``fd``
+            /// (read with ``pread``; its position is neither used nor moved; not closed).
+            fn count_fd -> u64 = |p, file, len, opts| p.count_read_at(file, len, opts), |_py, n| Ok(n);
+            /// Byte offsets of every occurrence in the file open on ``fd``, ascending.
+            fn find_all_fd -> Bound<'py, PyList> = |p, file, len, opts| p.find_all_read_at(file, len, opts),
+                |py, found| list_of(py, &found, int);
+            /// ``find_all_fd`` as an ``array.array('q')``.
+            fn find_array_fd -> Bound<'py, PyAny> = |p, file, len, opts| p.find_all_parts_read_at(file, len, opts),
+                |py, parts| offsets_array(py, &parts);
         }
     }
 
@@ -458,226 +436,85 @@ mod kmpsearch_rust {
         inner: CoreWordSet,
     }
 
-    #[pymethods]
-    impl WordSet {
-        /// Bytes the compiled set holds: words, start filter, and the Aho-Corasick
-        /// automaton once built (the first textbook search, or a fast-scan fallback,
-        /// builds it; ``build_automaton()`` forces it).
-        #[getter]
-        fn memory_bytes(&self) -> usize {
-            self.inner.memory_bytes()
-        }
+    search_methods! {
+        WordSet {
+            /// Bytes the compiled set holds: words, start filter, and the Aho-Corasick
+            /// automaton once built (the first textbook search, or a fast-scan fallback,
+            /// builds it; ``build_automaton()`` forces it).
+            #[getter]
+            fn memory_bytes(&self) -> usize {
+                self.inner.memory_bytes()
+            }
 
-        /// Whether ASCII letters match either case.
-        #[getter]
-        fn ignore_case(&self) -> bool {
-            self.inner.ignore_case()
-        }
+            /// Whether ASCII letters match either case.
+            #[getter]
+            fn ignore_case(&self) -> bool {
+                self.inner.ignore_case()
+            }
 
-        /// Length of the longest word.
-        #[getter]
-        fn longest(&self) -> usize {
-            self.inner.longest()
-        }
+            /// Length of the longest word.
+            #[getter]
+            fn longest(&self) -> usize {
+                self.inner.longest()
+            }
 
-        /// Build the Aho-Corasick automaton now (normally built when first needed).
-        fn build_automaton(&self, py: Python<'_>) -> PyResult<()> {
-            detached(py, || self.inner.automaton().map(|_| ()))
-        }
+            /// Build the Aho-Corasick automaton now (normally built when first needed).
+            fn build_automaton(&self, py: Python<'_>) -> PyResult<()> {
+                detached(py, || self.inner.automaton().map(|_| ()))
+            }
 
-        /// What the set holds, as a dict (for benchmarks).
-        fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-            let s = self.inner.stats();
-            let d = pyo3::types::PyDict::new(py);
-            d.set_item("words", s.words)?;
-            d.set_item("word_bytes", s.word_bytes)?;
-            d.set_item("automaton_bytes", s.automaton_bytes)?;
-            d.set_item("automaton_built", self.inner.automaton_built())?;
-            d.set_item("filter_bytes", s.filter_bytes)?;
-            d.set_item("bitmap_bits", s.bitmap_bits)?;
-            d.set_item("prefix_len", s.prefix_len)?;
-            d.set_item("teddy", s.teddy)?;
-            Ok(d)
-        }
+            /// What the set holds, as a dict (for benchmarks).
+            fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+                let s = self.inner.stats();
+                let d = pyo3::types::PyDict::new(py);
+                d.set_item("words", s.words)?;
+                d.set_item("word_bytes", s.word_bytes)?;
+                d.set_item("automaton_bytes", s.automaton_bytes)?;
+                d.set_item("automaton_built", self.inner.automaton_built())?;
+                d.set_item("filter_bytes", s.filter_bytes)?;
+                d.set_item("bitmap_bits", s.bitmap_bits)?;
+                d.set_item("prefix_len", s.prefix_len)?;
+                d.set_item("teddy", s.teddy)?;
+                Ok(d)
+            }
 
-        fn __len__(&self) -> usize {
-            self.inner.len()
-        }
+            fn __len__(&self) -> usize {
+                self.inner.len()
+            }
 
-        /// Total number of matches in ``buf`` (every word, overlaps included).
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn count(
-            &self,
-            py: Python<'_>,
-            buf: PyBuffer<u8>,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            // SAFETY: see bytes_of; `buf` outlives the search.
-            let hay = unsafe { bytes_of(&buf)? };
-            detached(py, || self.inner.count(hay, &opts))
+            fn __repr__(&self) -> String {
+                format!(
+                    "<kmpsearch_rust.WordSet of {} words{}>",
+                    self.inner.len(),
+                    if self.inner.ignore_case() { ", ignore_case" } else { "" }
+                )
+            }
         }
-
-        /// Matches of each word in ``buf``: a list of ``len(words)`` counts.
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn count_each<'py>(
-            &self,
-            py: Python<'py>,
-            buf: PyBuffer<u8>,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            // SAFETY: see bytes_of; `buf` outlives the search.
-            let hay = unsafe { bytes_of(&buf)? };
-            let counts = detached(py, || self.inner.count_each(hay, &opts))?;
-            list_of(py, &counts, int)
+        memory {
+            /// Total number of matches in ``buf`` (every word, overlaps included).
+            fn count -> u64 = |w, hay, opts| w.count(hay, opts), |_py, n| Ok(n);
+            /// Matches of each word in ``buf``: a list of ``len(words)`` counts.
+            fn count_each -> Bound<'py, PyList> = |w, hay, opts| w.count_each(hay, opts),
+                |py, counts| list_of(py, &counts, int);
+            /// Every match in ``buf`` as ``(start offset, word index)``, sorted.
+            fn find_all -> Bound<'py, PyList> = |w, hay, opts| w.find_all(hay, opts),
+                |py, found| list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)));
+            /// ``find_all`` as ``(array('q') offsets, array('i') word indices)``.
+            fn find_array -> Bound<'py, PyAny> = |w, hay, opts| w.find_all_parts(hay, opts),
+                |py, parts| pairs_arrays(py, &parts);
         }
-
-        /// Every match in ``buf`` as ``(start offset, word index)``, sorted.
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_all<'py>(
-            &self,
-            py: Python<'py>,
-            buf: PyBuffer<u8>,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            // SAFETY: see bytes_of; `buf` outlives the search.
-            let hay = unsafe { bytes_of(&buf)? };
-            let found = detached(py, || self.inner.find_all(hay, &opts))?;
-            drop(buf);
-            list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)))
-        }
-
-        /// ``find_all`` as ``(array('q') offsets, array('i') word indices)``.
-        #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_array<'py>(
-            &self,
-            py: Python<'py>,
-            buf: PyBuffer<u8>,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyAny>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            // SAFETY: see bytes_of; `buf` outlives the search.
-            let hay = unsafe { bytes_of(&buf)? };
-            let found = detached(py, || self.inner.find_all_parts(hay, &opts))?;
-            drop(buf);
-            pairs_arrays(py, &found)
-        }
-
-        /// Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn count_fd(
-            &self,
-            py: Python<'_>,
-            fd: i32,
-            size: u64,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<u64> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            let file = borrow_fd(fd)?;
-            detached(py, || self.inner.count_read_at(&*file, size, &opts))
-        }
-
-        /// Matches of each word in the file open on ``fd``.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn count_each_fd<'py>(
-            &self,
-            py: Python<'py>,
-            fd: i32,
-            size: u64,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            let file = borrow_fd(fd)?;
-            let counts = detached(py, || self.inner.count_each_read_at(&*file, size, &opts))?;
-            list_of(py, &counts, int)
-        }
-
-        /// Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_all_fd<'py>(
-            &self,
-            py: Python<'py>,
-            fd: i32,
-            size: u64,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyList>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            let file = borrow_fd(fd)?;
-            let found = detached(py, || self.inner.find_all_read_at(&*file, size, &opts))?;
-            list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)))
-        }
-
-        /// ``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``.
-        #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-        #[allow(clippy::too_many_arguments)]
-        fn find_array_fd<'py>(
-            &self,
-            py: Python<'py>,
-            fd: i32,
-            size: u64,
-            threads: usize,
-            min_chunk: u64,
-            scan: &str,
-            simd: &str,
-            cancel: Option<PyBuffer<u8>>,
-            _block: usize,
-        ) -> PyResult<Bound<'py, PyAny>> {
-            let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-            let file = borrow_fd(fd)?;
-            let found = detached(py, || self.inner.find_all_parts_read_at(&*file, size, &opts))?;
-            pairs_arrays(py, &found)
-        }
-
-        fn __repr__(&self) -> String {
-            format!(
-                "<kmpsearch_rust.WordSet of {} words{}>",
-                self.inner.len(),
-                if self.inner.ignore_case() { ", ignore_case" } else { "" }
-            )
+        files {
+            /// Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``.
+            fn count_fd -> u64 = |w, file, len, opts| w.count_read_at(file, len, opts), |_py, n| Ok(n);
+            /// Matches of each word in the file open on ``fd``.
+            fn count_each_fd -> Bound<'py, PyList> = |w, file, len, opts| w.count_each_read_at(file, len, opts),
+                |py, counts| list_of(py, &counts, int);
+            /// Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted.
+            fn find_all_fd -> Bound<'py, PyList> = |w, file, len, opts| w.find_all_read_at(file, len, opts),
+                |py, found| list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)));
+            /// ``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``.
+            fn find_array_fd -> Bound<'py, PyAny> = |w, file, len, opts| w.find_all_parts_read_at(file, len, opts),
+                |py, parts| pairs_arrays(py, &parts);
         }
     }
 
