@@ -285,8 +285,9 @@ cdef class Pattern:
 
     cdef object run(self, const uint8_t *data, int fd, int64_t n, object threads,
                     object min_chunk, object scan, object simd, int collect, object block,
-                    object cancel):
-        """``collect``: 0 count, 1 a list of offsets, 2 an array('q') of them."""
+                    object cancel, int64_t base=0):
+        """``collect``: 0 count, 1 a list of offsets, 2 an array('q') of them. ``base``: a
+        file's bytes [base, base + n) (offsets are file offsets); memory: 0."""
         cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef bint fast = check_scan(scan, simd)
@@ -308,8 +309,8 @@ cdef class Pattern:
         for i in range(k):
             jobs[i].data = data
             jobs[i].fd = fd
-            jobs[i].start = plan_start(n, self.m, k, i)
-            jobs[i].end = plan_start(n, self.m, k, i + 1) + (self.m - 1)
+            jobs[i].start = base + plan_start(n, self.m, k, i)
+            jobs[i].end = base + plan_start(n, self.m, k, i + 1) + (self.m - 1)
             jobs[i].block = blk
             jobs[i].pat = <const uint8_t *> (<char *> self.needle)
             jobs[i].m = self.m
@@ -379,17 +380,22 @@ cdef class Pattern:
         cdef Py_ssize_t n = buf.shape[0]
         return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, 2, _block, cancel)
 
-    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
-        """Occurrences in bytes [0, size) of the file open as ``fd`` (read with pread only)."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, 0, _block, cancel)
+    # fd methods: bytes [start, start + size) of the file open as ``fd`` (read with pread
+    # only); offsets are file offsets
+    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
+        """Occurrences in bytes [start, start + size) of the file open as ``fd``."""
+        cdef int64_t n = check_size(size), base = check_range(start, n)
+        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, 0, _block, cancel, base)
 
-    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
-        """Offsets of every occurrence in bytes [0, size) of the file open as ``fd``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, 1, _block, cancel)
+    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
+        """Offsets of every occurrence in bytes [start, start + size) of the file open as ``fd``."""
+        cdef int64_t n = check_size(size), base = check_range(start, n)
+        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, 1, _block, cancel, base)
 
-    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
+    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
         """``find_all_fd`` as an ``array('q')``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, 2, _block, cancel)
+        cdef int64_t n = check_size(size), base = check_range(start, n)
+        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, 2, _block, cancel, base)
 
 
 def compile_pattern(needle):

@@ -220,6 +220,14 @@ cdef int64_t check_size(object size) except -1:
     return <int64_t> s
 
 
+cdef int64_t check_range(object start, int64_t size) except -1:
+    """A file range's first byte: 0..2**63-1 - size (so start + size stays a file offset)."""
+    cdef object s = PyNumber_Index(start)
+    if not 0 <= s <= INT64_MAX - size:
+        raise ValueError(f"start must be in 0..2**63-1 - size, got {s}")
+    return <int64_t> s
+
+
 cdef int64_t check_block(object block) except -1:
     cdef object b = PyNumber_Index(block)
     if b == 0:

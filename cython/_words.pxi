@@ -1286,8 +1286,9 @@ cdef class WordSet:
 
     cdef object run(self, const uint8_t *data, int fd, int64_t n, object threads,
                     object min_chunk, object scan, object simd, int mode, object block,
-                    object cancel, bint as_array=False):
-        """``as_array`` (MODE_COLLECT): ``(array('q') offsets, array('i') word indices)``."""
+                    object cancel, bint as_array=False, int64_t base=0):
+        """``as_array`` (MODE_COLLECT): ``(array('q') offsets, array('i') word indices)``.
+        ``base``: a file's bytes [base, base + n) (offsets are file offsets); memory: 0."""
         cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef bint fast = check_scan(scan, simd)
@@ -1317,9 +1318,9 @@ cdef class WordSet:
             jobs[i].w = &self.w
             jobs[i].data = data
             jobs[i].fd = fd
-            jobs[i].wstart = plan_start(n, m, k, i)
-            jobs[i].oend = plan_start(n, m, k, i + 1) if i < k - 1 else n
-            jobs[i].wend = plan_start(n, m, k, i + 1) + (m - 1)
+            jobs[i].wstart = base + plan_start(n, m, k, i)
+            jobs[i].oend = base + (plan_start(n, m, k, i + 1) if i < k - 1 else n)
+            jobs[i].wend = base + plan_start(n, m, k, i + 1) + (m - 1)
             jobs[i].block = blk
             jobs[i].mode = mode
             jobs[i].fast = fast
@@ -1404,22 +1405,27 @@ cdef class WordSet:
         return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block,
                         cancel, True)
 
-    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
-        """``count`` over bytes [0, size) of the file open as ``fd`` (pread only)."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COUNT, _block, cancel)
+    # fd methods: bytes [start, start + size) of the file open as ``fd`` (pread only);
+    # offsets are file offsets
+    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
+        """``count`` over bytes [start, start + size) of the file open as ``fd``."""
+        cdef int64_t n = check_size(size), base = check_range(start, n)
+        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_COUNT, _block, cancel, False, base)
 
-    def count_each_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
-        """``count_each`` over bytes [0, size) of the file open as ``fd``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_EACH, _block, cancel)
+    def count_each_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
+        """``count_each`` over bytes [start, start + size) of the file open as ``fd``."""
+        cdef int64_t n = check_size(size), base = check_range(start, n)
+        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_EACH, _block, cancel, False, base)
 
-    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
-        """``find_all`` over bytes [0, size) of the file open as ``fd``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COLLECT, _block, cancel)
+    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
+        """``find_all`` over bytes [start, start + size) of the file open as ``fd``."""
+        cdef int64_t n = check_size(size), base = check_range(start, n)
+        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block, cancel, False, base)
 
-    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0):
-        """``find_array`` over bytes [0, size) of the file open as ``fd``."""
-        return self.run(NULL, fd, check_size(size), threads, min_chunk, scan, simd, MODE_COLLECT, _block,
-                        cancel, True)
+    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
+        """``find_array`` over bytes [start, start + size) of the file open as ``fd``."""
+        cdef int64_t n = check_size(size), base = check_range(start, n)
+        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block, cancel, True, base)
 
 
 def compile_words(words, ignore_case, *, _form="auto", _rows=0, _segment=SEGMENT, _budget=4,

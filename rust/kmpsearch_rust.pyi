@@ -66,13 +66,14 @@ class Pattern:
         """Start offsets of every occurrence in ``buf``, ascending."""
     def find_array(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> array[int]:
         """``find_all`` as an ``array('q')`` (no Python ints)."""
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
-        """Number of occurrences in the bytes ``[0, size)`` of the regular file open on ``fd``,
-        read with ``pread`` (position neither used nor moved, ``fd`` not closed). A file that
+    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> int:
+        """Number of occurrences in the bytes ``[start, start + size)`` of the regular file
+        open on ``fd``, read with ``pread`` (position neither used nor moved, ``fd`` not
+        closed); every fd method searches that range and gives file offsets. A file that
         turns out shorter gives the matches in what could be read, with no error."""
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
+    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> list[int]:
         """Byte offsets of every occurrence in the file open on ``fd``, ascending; as ``count_fd``."""
-    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> array[int]:
+    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> array[int]:
         """``find_all_fd`` as an ``array('q')``."""
 
 @final
@@ -105,13 +106,13 @@ class WordSet:
         """Every match in ``buf`` as ``(start offset, word index)``, sorted."""
     def find_array(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> tuple[array[int], array[int]]:
         """``find_all`` as ``(array('q') offsets, array('i') word indices)``."""
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
-        """Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``."""
-    def count_each_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
+    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> int:
+        """Total number of matches in the bytes ``[start, start + size)`` of the file open on ``fd``."""
+    def count_each_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> list[int]:
         """Number of matches of each word in the file open on ``fd``."""
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[tuple[int, int]]:
+    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> list[tuple[int, int]]:
         """Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted."""
-    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> tuple[array[int], array[int]]:
+    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> tuple[array[int], array[int]]:
         """``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``."""
 
 def compile_pattern(needle: Buffer, /) -> Pattern:

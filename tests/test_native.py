@@ -198,6 +198,40 @@ def test_each_core_plans_as_plan_py(native):
     run()
 
 
+# --- a file range: every fd method takes ``start`` -----------------------------------------
+
+def test_fd_methods_search_a_range_with_file_offsets(native, tmp_path):
+    """``start`` (finditer's ranges): bytes [start, start + size) searched with the plan over
+    that range, offsets still file offsets; a range past the end gives what is there."""
+    rnd = random.Random(21)
+    data = bytes(rnd.choice(b"ab3J1") for _ in range(3000))
+    path = tmp_path / "hay"
+    path.write_bytes(data)
+    pat, ws = native.compile(b"3J"), native.WordSet([b"3J1", b"J", b"b3"], ignore_case=False)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for start, size in [(0, 3000), (0, 0), (1, 5), (997, 1000), (2999, 1), (2990, 100), (5000, 10)]:
+            piece = data[start:start + size]
+            want = [start + o for o in ref_find_all(piece, b"3J")]
+            pairs = [(start + o, i) for o, i in ref_words(piece, ws.words)]
+            each = [sum(1 for _, i in pairs if i == w) for w in range(3)]
+            for threads, min_chunk in [(1, 1 << 20), (3, 1), (4, 50)]:
+                opts = (threads, min_chunk, native.SCANS[0], "auto", bytearray(1))
+                assert pat._core.find_all_fd(fd, size, *opts, start=start) == want, (start, size)
+                assert pat._core.find_array_fd(fd, size, *opts, start=start).tolist() == want
+                assert pat._core.count_fd(fd, size, *opts, start=start) == len(want)
+                assert ws._core.find_all_fd(fd, size, *opts, start=start) == pairs
+                offsets, index = ws._core.find_array_fd(fd, size, *opts, start=start)
+                assert list(zip(offsets.tolist(), index.tolist())) == pairs
+                assert ws._core.count_fd(fd, size, *opts, start=start) == len(pairs)
+                assert ws._core.count_each_fd(fd, size, *opts, start=start) == each
+        for bad in (-1, 2**63 - 5):
+            with pytest.raises((ValueError, OverflowError)):
+                pat._core.find_array_fd(fd, 10, 1, 1, native.SCANS[0], "auto", bytearray(1), start=bad)
+    finally:
+        os.close(fd)
+
+
 # --- cancellable searches go in pieces: the same results ------------------------------------
 
 def _core_call(obj, method: str, target, *opts, block: int):

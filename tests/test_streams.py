@@ -14,6 +14,7 @@ import gzip
 import io
 import lzma
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -210,6 +211,41 @@ def test_finditer_empty_and_short_inputs(backend, tmp_path):
     assert list(pat.finditer([])) == [] and list(pat.finditer([b"", b""])) == []
     assert list(pat.finditer([b"ab"])) == []
     assert list(backend.WordSet([b"abcdef", b"b"]).finditer([b"ab"], _window=1)) == [(1, 1)]
+
+
+def test_finditer_path_in_ranges_any_width_and_threads(backend, tmp_path):
+    """A file given by path: a native core searches it range by range, several ranges at
+    once; every match once and in order, whatever the range width and thread count."""
+    rnd = random.Random(5)
+    data = bytes(rnd.choice(b"abc") for _ in range(4000))
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    words = [b"abc", b"ca", b"b", b"cabca"]
+    pat, ws = backend.compile(b"abca"), backend.WordSet(words)
+    for threads in (1, 2, 3, 5):
+        for window in (1, 2, 7, 64, None):
+            assert list(pat.finditer(path, threads=threads, _window=window)) == ref_find_all(data, b"abca")
+            assert list(ws.finditer(path, threads=threads, _window=window)) == ref_words(data, words)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_finditer_path_closed_early_or_on_a_shrinking_file(backend, tmp_path):
+    path = tmp_path / "f"
+    data = b"xab" * 100_000
+    path.write_bytes(data)
+    threads_before = set(os.listdir("/proc/self/task"))
+    it = backend.compile(b"ab").finditer(path, threads=3, _window=4096)
+    assert next(it) == 1
+    it.close()  # the ranges in flight are stopped and joined
+    assert set(os.listdir("/proc/self/task")) == threads_before
+    # a file that shrinks while it is read: the matches in what could be read, no error
+    it = backend.compile(b"ab").finditer(path, threads=3, _window=4096)
+    got = [next(it)]
+    os.truncate(path, 3000)
+    got += list(it)
+    assert got == sorted(set(got)) and all(data[o:o + 2] == b"ab" for o in got)
+    assert [o for o in got if o < 2999] == ref_find_all(data[:3000], b"ab")
+    assert set(os.listdir("/proc/self/task")) == threads_before
 
 
 def test_finditer_is_lazy_and_closing_stops_reading(backend):

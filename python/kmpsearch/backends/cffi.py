@@ -171,26 +171,29 @@ class _CPattern(_Immutable):
     def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> array:
         return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, True)
 
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> int:
+    # fd methods: bytes [start, start + size) of the file; offsets are file offsets
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0) -> int:
         opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         result, err = ffi.new("uint64_t *"), ffi.new("int *")
-        status = lib.kmp_count_fd_range(self._s, fd, 0, size, opt, result, err)
+        status = lib.kmp_count_fd_range(self._s, fd, start, size, opt, result, err)
         _check(status, err[0], file=True)  # TRUNCATED: the matches in what was read
         return int(result[0])
 
-    def _find_fd(self, fd, size, opts, cancel, block, as_array):
+    def _find_fd(self, fd, start, size, opts, cancel, block, as_array):
         opt, keep = _options(*opts, cancel, block)
         result, err = ffi.new("kmp_matches *"), ffi.new("int *")
-        status = lib.kmp_find_all_fd_range(self._s, fd, 0, size, opt, result, err)
+        status = lib.kmp_find_all_fd_range(self._s, fd, start, size, opt, result, err)
         found = _offsets(result, as_array)
         _check(status, err[0], file=True)
         return found
 
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[int]:
-        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, False)
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0,
+                    _block=0) -> list[int]:
+        return self._find_fd(fd, start, size, (threads, min_chunk, scan, simd), cancel, _block, False)
 
-    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> array:
-        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, True)
+    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0,
+                      _block=0) -> array:
+        return self._find_fd(fd, start, size, (threads, min_chunk, scan, simd), cancel, _block, True)
 
 
 class _CWordSet(_Immutable):
@@ -250,35 +253,36 @@ class _CWordSet(_Immutable):
     def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> tuple[array, array]:
         return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, True)
 
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> int:
+    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0) -> int:
         opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         result, err = ffi.new("uint64_t *"), ffi.new("int *")
-        status = lib.kmp_wordset_count_fd_range(self._ws, fd, 0, size, opt, result, err)
+        status = lib.kmp_wordset_count_fd_range(self._ws, fd, start, size, opt, result, err)
         _check(status, err[0], file=True)
         return int(result[0])
 
-    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[int]:
+    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0,
+                      _block=0) -> list[int]:
         opt, keep = _options(threads, min_chunk, scan, simd, cancel, _block)
         counts, err = ffi.new("uint64_t[]", self._n), ffi.new("int *")
-        status = lib.kmp_wordset_count_each_fd_range(self._ws, fd, 0, size, opt, counts, err)
+        status = lib.kmp_wordset_count_each_fd_range(self._ws, fd, start, size, opt, counts, err)
         _check(status, err[0], file=True)
         return _counts(counts, self._n)
 
-    def _find_fd(self, fd, size, opts, cancel, block, as_array):
+    def _find_fd(self, fd, start, size, opts, cancel, block, as_array):
         opt, keep = _options(*opts, cancel, block)
         result, err = ffi.new("kmp_word_matches *"), ffi.new("int *")
-        status = lib.kmp_wordset_find_all_fd_range(self._ws, fd, 0, size, opt, result, err)
+        status = lib.kmp_wordset_find_all_fd_range(self._ws, fd, start, size, opt, result, err)
         found = _pairs(result, as_array)
         _check(status, err[0], file=True)
         return found
 
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *,
+    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0,
                     _block=0) -> list[tuple[int, int]]:
-        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, False)
+        return self._find_fd(fd, start, size, (threads, min_chunk, scan, simd), cancel, _block, False)
 
-    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *,
+    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0,
                       _block=0) -> tuple[array, array]:
-        return self._find_fd(fd, size, (threads, min_chunk, scan, simd), cancel, _block, True)
+        return self._find_fd(fd, start, size, (threads, min_chunk, scan, simd), cancel, _block, True)
 
 
 class _Core(_Immutable):

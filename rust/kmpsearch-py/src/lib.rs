@@ -290,16 +290,60 @@ mod kmpsearch_rust {
         Ok(list)
     }
 
+    /// Bytes ``[start, start + size)`` of a file as a source whose offset 0 is `start`.
+    struct FileRange<'a> {
+        file: &'a File,
+        start: u64,
+    }
+
+    impl kmpsearch_core::ReadAt for FileRange<'_> {
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+            let at = self.start.checked_add(offset).ok_or_else(|| io::Error::from_raw_os_error(22))?;
+            kmpsearch_core::ReadAt::read_at(self.file, buf, at)
+        }
+    }
+
+    /// A match whose offset can be moved (from a range's to the file's).
+    trait Shift {
+        fn shift(&mut self, by: u64);
+    }
+
+    impl Shift for u64 {
+        fn shift(&mut self, by: u64) {
+            *self += by;
+        }
+    }
+
+    impl Shift for (u64, u32) {
+        fn shift(&mut self, by: u64) {
+            self.0 += by;
+        }
+    }
+
+    /// The matches of a range, with file offsets.
+    fn shifted<T: Shift>(mut found: Vec<T>, by: u64) -> Vec<T> {
+        if by != 0 {
+            found.iter_mut().for_each(|x| x.shift(by));
+        }
+        found
+    }
+
+    /// The chunks' matches of a range, with file offsets.
+    fn shifted_parts<T: Shift>(parts: Vec<Vec<T>>, by: u64) -> Vec<Vec<T>> {
+        parts.into_iter().map(|p| shifted(p, by)).collect()
+    }
+
     // --- the search methods, written once -------------------------------------------------
 
     /// The `#[pymethods]` block of a compiled object: `$extra` (its own items), then one
     /// method per search. Every search method takes the contract's positional arguments
     /// (``buf`` or ``fd, size``, then ``threads, min_chunk, scan, simd``, ``cancel``) and
     /// the private ``_block``; it makes the options, borrows the buffer or the descriptor,
-    /// runs `$search` detached from the interpreter with `$core` the core object, `$src`
-    /// the haystack (a byte slice, or a `File` to read with `pread`), `$len` the bytes to
-    /// search (files) and `$opts` the options, then turns the result into Python objects
-    /// with `$make` (`$py`, `$found`) once the buffer is released.
+    /// runs `$search` detached from the interpreter with `$core` the core object, the
+    /// haystack (a byte slice, or the file's range: a [`FileRange`] from `$start`, of `$len`
+    /// bytes, whose offsets the search adds `$start` to) and `$opts` the options, then turns
+    /// the result into Python objects with `$make` (`$py`, `$found`) once the buffer is
+    /// released.
     macro_rules! search_methods {
         (
             $ty:ident { $($extra:tt)* }
@@ -307,7 +351,7 @@ mod kmpsearch_rust {
                 = |$mcore:ident, $mhay:ident, $mopts:ident| $msearch:expr,
                   |$mpy:ident, $mfound:ident| $mmake:expr; )* }
             files { $( $(#[$fdoc:meta])* fn $fname:ident -> $fret:ty
-                = |$fcore:ident, $ffile:ident, $flen:ident, $fopts:ident| $fsearch:expr,
+                = |$fcore:ident, $ffile:ident, $fstart:ident, $flen:ident, $fopts:ident| $fsearch:expr,
                   |$fpy:ident, $ffound:ident| $fmake:expr; )* }
         ) => {
             #[pymethods]
@@ -344,7 +388,7 @@ mod kmpsearch_rust {
                 )*
                 $(
                     $(#[$fdoc])*
-                    #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
+                    #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, start=0, _block=0))]
                     #[allow(clippy::too_many_arguments)]
                     fn $fname<'py>(
                         &self,
@@ -356,14 +400,20 @@ mod kmpsearch_rust {
                         scan: &str,
                         simd: &str,
                         cancel: Option<PyBuffer<u8>>,
+                        start: u64,
                         _block: usize,
                     ) -> PyResult<$fret> {
                         let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
+                        if start.checked_add(size).is_none_or(|end| end > i64::MAX as u64) {
+                            return Err(PyValueError::new_err("start + size must be at most 2**63-1"));
+                        }
                         let file = borrow_fd(fd)?;
+                        let range = FileRange { file: &file, start };
                         let $fcore = &self.inner;
                         let $fopts = &opts;
                         let $ffound = detached(py, || {
-                            let $ffile: &File = &file;
+                            let $ffile = &range;
+                            let $fstart = start;
                             let $flen = size;
                             $fsearch
                         })?;
@@ -414,14 +464,17 @@ mod kmpsearch_rust {
             fn find_array -> Bound<'py, PyAny> = |p, hay, opts| p.find_all_parts(hay, opts), |py, parts| offsets_array(py, &parts);
         }
         files {
-            /// Number of occurrences in the bytes ``[0, size)`` of the file open on ``fd``
-            /// (read with ``pread``; its position is neither used nor moved; not closed).
-            fn count_fd -> u64 = |p, file, len, opts| p.count_read_at(file, len, opts), |_py, n| Ok(n);
+            /// Number of occurrences in the bytes ``[start, start + size)`` of the file open on
+            /// ``fd`` (read with ``pread``; its position is neither used nor moved; not
+            /// closed). Every fd method searches that range; offsets are file offsets.
+            fn count_fd -> u64 = |p, file, _start, len, opts| p.count_read_at(file, len, opts), |_py, n| Ok(n);
             /// Byte offsets of every occurrence in the file open on ``fd``, ascending.
-            fn find_all_fd -> Bound<'py, PyList> = |p, file, len, opts| p.find_all_read_at(file, len, opts),
+            fn find_all_fd -> Bound<'py, PyList> =
+                |p, file, start, len, opts| p.find_all_read_at(file, len, opts).map(|v| shifted(v, start)),
                 |py, found| list_of(py, &found, int);
             /// ``find_all_fd`` as an ``array.array('q')``.
-            fn find_array_fd -> Bound<'py, PyAny> = |p, file, len, opts| p.find_all_parts_read_at(file, len, opts),
+            fn find_array_fd -> Bound<'py, PyAny> =
+                |p, file, start, len, opts| p.find_all_parts_read_at(file, len, opts).map(|v| shifted_parts(v, start)),
                 |py, parts| offsets_array(py, &parts);
         }
     }
@@ -504,16 +557,19 @@ mod kmpsearch_rust {
                 |py, parts| pairs_arrays(py, &parts);
         }
         files {
-            /// Total number of matches in the bytes ``[0, size)`` of the file open on ``fd``.
-            fn count_fd -> u64 = |w, file, len, opts| w.count_read_at(file, len, opts), |_py, n| Ok(n);
+            /// Total number of matches in the bytes ``[start, start + size)`` of the file open
+            /// on ``fd`` (every fd method: that range; offsets are file offsets).
+            fn count_fd -> u64 = |w, file, _start, len, opts| w.count_read_at(file, len, opts), |_py, n| Ok(n);
             /// Matches of each word in the file open on ``fd``.
-            fn count_each_fd -> Bound<'py, PyList> = |w, file, len, opts| w.count_each_read_at(file, len, opts),
+            fn count_each_fd -> Bound<'py, PyList> = |w, file, _start, len, opts| w.count_each_read_at(file, len, opts),
                 |py, counts| list_of(py, &counts, int);
             /// Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted.
-            fn find_all_fd -> Bound<'py, PyList> = |w, file, len, opts| w.find_all_read_at(file, len, opts),
+            fn find_all_fd -> Bound<'py, PyList> =
+                |w, file, start, len, opts| w.find_all_read_at(file, len, opts).map(|v| shifted(v, start)),
                 |py, found| list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)));
             /// ``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``.
-            fn find_array_fd -> Bound<'py, PyAny> = |w, file, len, opts| w.find_all_parts_read_at(file, len, opts),
+            fn find_array_fd -> Bound<'py, PyAny> =
+                |w, file, start, len, opts| w.find_all_parts_read_at(file, len, opts).map(|v| shifted_parts(v, start)),
                 |py, parts| pairs_arrays(py, &parts);
         }
     }
