@@ -3,9 +3,9 @@
 On the corpus (1 GiB by default), for each native backend, medians of REPEATS warm runs
 (at least 5), with threads=THREADS (default: every usable CPU):
 
-* **finditer**: ``Pattern.finditer(path)`` of ``3J1`` (every offset, read in 1 MiB windows,
-  yielded one by one) against ``find_all_in_file`` (the core's ``pread`` search, one list);
-  target: at most 1.3x;
+* **finditer**: ``Pattern.finditer(path)`` of ``3J1`` (every offset, the file searched by
+  the core in 4 MiB ranges, ``threads`` at once, yielded one by one) against
+  ``find_all_in_file`` (the core's ``pread`` search, one list); target: at most 1.3x;
 * **arrays**: ``find_all(haystack, b"3")`` (15.8 M offsets in the 1 GiB corpus) as a list,
   ``as_array=True`` and ``count``; target: the array in at most 0.2 s -- that needs the
   core's ``find_array`` (``fallback`` is printed when the core lacks it and the array is
