@@ -366,30 +366,30 @@ def _run(method, *args):
     return result
 
 
-def _end(worker: threading.Thread) -> None:
-    """Join ``worker`` (about to end) even through Ctrl-C, then raise the first such."""
+def _uninterrupted(step) -> None:
+    """Call ``step()`` until it returns true, through Ctrl-C (or any other exception a
+    signal handler raises), then raise the first such: waiting for threads to end must
+    not be cut short, or one could outlive the caller."""
     caught = None
-    while worker.is_alive():
+    while True:
         try:
-            worker.join(0.05)
+            if step():
+                break
         except BaseException as exc:
             caught = caught or exc
     if caught is not None:
         raise caught
+
+
+def _end(worker: threading.Thread) -> None:
+    """Join ``worker`` (about to end) even through Ctrl-C, then raise the first such."""
+    _uninterrupted(lambda: worker.join(0.05) or not worker.is_alive())
 
 
 def _shutdown(pool: ThreadPoolExecutor) -> None:
     """Drop ``pool``'s queued work and join its threads even through Ctrl-C, then raise
-    the first such: no thread outlives the caller."""
-    caught = None
-    while True:
-        try:
-            pool.shutdown(wait=True, cancel_futures=True)
-            break
-        except BaseException as exc:
-            caught = caught or exc
-    if caught is not None:
-        raise caught
+    the first such."""
+    _uninterrupted(lambda: pool.shutdown(wait=True, cancel_futures=True) or True)
 
 
 class _Failed:
@@ -939,8 +939,8 @@ class Pattern(_Search):
         Read in overlapping windows of 1 MiB: memory stays bounded whatever the size of the
         input; a match split across reads is found once; the matches of a window are yielded
         as soon as it is searched (a pipe or socket: as soon as a read would wait). A regular
-        file with a native backend is searched by the core in ranges of 1 to 16 MiB (larger
-        while matches are sparse), to the size it had when opened. Closing
+        file with a native backend is searched by the core in ranges of 4 MiB, ``threads``
+        of them at once, to the size it had when opened. Closing
         the generator (or leaving a ``for`` loop over it and dropping it) stops reading; a
         file it opened is closed, a file object given is left open. Arguments and the kind
         of source are checked at the call (TypeError, ValueError); a path is opened when the
