@@ -151,6 +151,44 @@ def test_plan_owns_every_start_once():
                     assert own - start <= blocksize and end == own + min(longest, size) - 1
 
 
+
+
+def test_a_task_reads_only_its_block_plus_the_overlap():
+    """On storage where every read is a ranged request (fsspec's buffered files: s3, gcs,
+    http ...), a task fetches its block plus longest - 1 bytes and nothing more: no
+    read-ahead cache fetching past the block."""
+    from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+
+    data = bytes(random.Random(7).choice(b"ab") for _ in range(3 << 20))
+    fetched: list[tuple[int, int]] = []
+
+    class Ranged(AbstractBufferedFile):
+        def _fetch_range(self, start, end):
+            fetched.append((start, end))
+            return data[start:end]
+
+    class RangedFS(AbstractFileSystem):
+        protocol = "kmpsearch-ranged"
+
+        def info(self, path, **kwargs):
+            return {"name": path, "size": len(data), "type": "file"}
+
+        def _open(self, path, mode="rb", block_size=None, cache_type="readahead", **kwargs):
+            return Ranged(self, path, mode, block_size=block_size or "default", cache_type=cache_type,
+                          size=len(data), **kwargs)
+
+    fsspec.register_implementation(RangedFS.protocol, RangedFS, clobber=True)
+    words = kmpsearch.WordSet([b"abba", b"ba", b"aabab"])
+    files = kd._expand([f"{RangedFS.protocol}://x.bin"])
+    blocks = kd._blocks(files, words._longest, 1 << 20)
+    assert len(blocks) == 3
+    for i, start, end, own in blocks:
+        fetched.clear()
+        offsets, index, _ = kd._block_matches(words, files[i], start, end, own, window=256 << 10)
+        assert sum(b - a for a, b in fetched) == end - start
+        assert min(a for a, _ in fetched) == start and max(b for _, b in fetched) == end
+        want = [(p, j) for p, j in words.find_all(data) if start <= p < own]
+        assert list(zip(offsets.tolist(), index.tolist())) == want
 # --- paths: glob, directory, URLs -----------------------------------------------------------
 
 def test_directory_and_glob(client, tree):

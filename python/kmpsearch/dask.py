@@ -309,7 +309,9 @@ def _scan(searcher, f: _File, start: int, end: int, own_end: int, kind: str, thr
     opts = searcher._api.options(threads, None, None, None)
     own_len = own_end - start
     try:
-        with f.fs.open(f.path, "rb") as fh:
+        # no read-ahead cache: fsspec's default (s3fs: 50 MiB ahead) would fetch far past the
+        # block; the windows below are the ranged reads, each exactly what is searched next
+        with f.fs.open(f.path, "rb", cache_type="none") as fh:
             windows = read_windows(_Range(fh, start, end), searcher._longest, min(window, own_len), True)
             for base, view, own in windows:
                 own = min(own, own_len - base)  # the range's last longest - 1 bytes: the next block's
