@@ -79,7 +79,7 @@ case_alphabet = b"aAbB[{@`zZ\xc9\xe9"
 case_words = st.lists(st.lists(st.sampled_from(case_alphabet), min_size=1, max_size=4).map(bytes),
                       min_size=1, max_size=8)
 case_hay = st.lists(st.sampled_from(case_alphabet), max_size=200).map(bytes)
-chars = st.sampled_from(["a", "A", "b", "é", "É", "€", "😀", "𝄞", "\x00", "\ud800", "\udfff"])
+chars = st.sampled_from(["a", "A", "b", "[", "{", "@", "`", "é", "É", "€", "😀", "𝄞", "\x00", "\ud800", "\udfff"])
 text_words = st.lists(st.lists(chars, min_size=1, max_size=4).map("".join), min_size=1, max_size=6)
 text_hay = st.lists(chars, max_size=150).map("".join)
 
@@ -362,28 +362,27 @@ def test_file_that_reports_size_zero(backend, monkeypatch):
 
 
 def test_sparse_file_over_4_gib(backend, tmp_path):
-    name = backend.__name__.rsplit(".", 1)[1]
-    if not info(name).native and name != "python":
-        # 4 GiB through the pure-Python skip takes ~20 s; threads and multiprocessing read
-        # files with the same Python code as python (and are run on > 4 GiB for one word)
-        pytest.skip("pure-Python rung: the python backend covers this code path")
+    """Offsets past 2**32 on every backend: a match crossing 4 GiB, one starting exactly at
+    4 GiB, one right after it, and one at the end (the pure-Python rungs take 5-15 s here)."""
     words = [b"3J1-secret", b"secret", b"zz-top"]
     size = (4 << 30) + (1 << 20)
+    four = 4 << 30
+    at = {(four - 20): 0, (four - 4): 0, (four + 6): 2, (size - 10): 0}  # "secret" 4 bytes into each 0
     path = tmp_path / "sparse.bin"
     try:
         with open(path, "wb") as f:
             f.truncate(size)
-            for off in ((4 << 30) - 20, 4 << 30, size - 10):
+            for off, i in at.items():
                 f.seek(off)
-                f.write(words[0])
+                f.write(words[i])
     except OSError as exc:  # pragma: no cover
         pytest.skip(f"cannot create a sparse file over 4 GiB here: {exc}")
-    expected = sorted([(o, 0) for o in ((4 << 30) - 20, 4 << 30, size - 10)] +
-                      [(o + 4, 1) for o in ((4 << 30) - 20, 4 << 30, size - 10)])
+    expected = sorted([(o, i) for o, i in at.items()] + [(o + 4, 1) for o, i in at.items() if i == 0])
+    assert (four, 1) in expected and (four - 4, 0) in expected
     ws = backend.WordSet(words)
     assert ws.find_all_in_file(path, threads=2, scan="fast") == expected
-    if info(name).native:
-        assert ws.count_each_in_file(path, scan="fast") == [3, 3, 0]
+    if info(backend.__name__.rsplit(".", 1)[1]).native:  # a second pass: cheap on the native cores only
+        assert ws.count_each_in_file(path, scan="fast") == [3, 3, 1]
 
 
 # --- concurrency ------------------------------------------------------------------------
