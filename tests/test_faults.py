@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from kmpsearch.backends import NATIVE, TABLE
+
 pytestmark = pytest.mark.thread_unsafe(reason="starts subprocesses and sends them signals")
 
 _SEARCH_THEN_REPORT = r'''
@@ -182,7 +184,8 @@ def _native_ctrl_c(name: str, where: str, what: str) -> float:
 
 
 @pytest.mark.parametrize("what", ["pattern", "words"])
-@pytest.mark.parametrize("name", ["cffi", "cython", "rust", "python", "threads"])
+# every backend but multiprocessing (its own tests below: workers are processes)
+@pytest.mark.parametrize("name", [b.name for b in TABLE if b.parallel != "processes"])
 def test_ctrl_c_stops_an_in_memory_search_promptly(name, what):
     # was: the native cores noticed Ctrl-C only when the call returned (~1.8 s for 1 GiB of
     # adversarial input); now a helper thread searches while this one waits, and the core
@@ -194,7 +197,7 @@ def test_ctrl_c_stops_an_in_memory_search_promptly(name, what):
 
 
 @pytest.mark.parametrize("what", ["pattern", "words"])
-@pytest.mark.parametrize("name", ["cffi", "cython", "rust"])
+@pytest.mark.parametrize("name", NATIVE)
 def test_ctrl_c_stops_a_file_search_promptly(name, what, tmp_path):
     # a sparse file reads fast but is big: was 7-12 s for 32 GiB after Ctrl-C
     _skip_unless_available(name)
@@ -209,6 +212,36 @@ def _skip_unless_available(name: str) -> None:
     from conftest import load_backend
 
     load_backend(name)
+
+
+# --- a thread that cannot be started (issue 12: one rule) ------------------------------------
+
+def test_work_whose_thread_cannot_start_runs_on_the_caller(monkeypatch, tmp_path):
+    # the rule of every core, kept by the Python layers too: the threads backend's chunks and
+    # finditer's ranges of a file (native backends) run on the caller when no thread starts
+    import threading
+
+    import kmpsearch
+    from conftest import ref_find_all
+
+    data = b"".join(b"xab%d\n" % i for i in range(1_500_000))  # 12 MiB
+    path = tmp_path / "hay"
+    path.write_bytes(data)
+    want = ref_find_all(data, b"ab1")
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    m = kmpsearch.get_backend("threads")
+    assert m.find_all(data[: 1 << 20], b"ab1", threads=3, _min_chunk=1 << 18) == ref_find_all(data[: 1 << 20], b"ab1")
+    assert m.WordSet([b"ab1", b"b1"]).count(data[: 1 << 20], threads=2, _min_chunk=1 << 18) == \
+        2 * len(ref_find_all(data[: 1 << 20], b"ab1"))
+    for name in NATIVE:
+        _skip_unless_available(name)
+        pat = kmpsearch.get_backend(name).compile(b"ab1")
+        assert list(pat.finditer(path, threads=2, _window=1 << 20)) == want, name
+        assert [o for o, _ in kmpsearch.get_backend(name).WordSet([b"ab1"]).finditer(path, threads=3)] == want, name
 
 
 # --- multiprocessing without a __main__ guard (issue 14 item 6) ------------------------------

@@ -78,7 +78,7 @@ from pickle import PickleBuffer
 from typing import Any, Iterable, Iterator, Union
 
 from ._plan import DEFAULT_MIN_CHUNK
-from ._pycore import to_arrays
+from ._pycore import submit, to_arrays
 from ._windows import UTF8_CONTINUATION, ChunkReader, TextReader, read_windows, write_all
 from .backends import info as _backend_info
 
@@ -648,7 +648,7 @@ class _Search:
         find, pairs, more = self._core.find_array_fd, self._pairs, self._longest - 1
         one = (1, *opts[1:])  # one core thread per range: the ranges are the parallelism
         starts = iter(range(0, size, width))
-        pending: collections.deque = collections.deque()  # (start, cancel flag, future), in order
+        pending: collections.deque = collections.deque()  # (start, cancel flag, task), in order
         pool = ThreadPoolExecutor(max_workers=opts[0], thread_name_prefix="kmpsearch-range")
 
         def search(start: int, flag: bytearray):
@@ -656,7 +656,7 @@ class _Search:
 
         def launch(start: int) -> None:
             flag = bytearray(1)
-            pending.append((start, flag, pool.submit(search, start, flag)))
+            pending.append((start, flag, submit(pool, search, start, flag)))  # no thread: searched here
 
         try:
             for start in itertools.islice(starts, opts[0]):

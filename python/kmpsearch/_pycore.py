@@ -286,12 +286,61 @@ def to_arrays(found: list, pairs: bool):
     return array("q", map(itemgetter(0), found)), array("i", map(itemgetter(1), found))
 
 
+class Task:
+    """One piece of work handed to a thread pool and run exactly once: by a worker, or by
+    the caller when no thread could be started for it -- the rule of every core for a
+    thread that fails to start. ``result()`` waits for it (interruptibly) and returns its
+    value or raises its exception."""
+
+    __slots__ = ("_call", "_claim", "_done", "_value", "_exc")
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._call: tuple | None = (fn, args)
+        self._claim = threading.Lock()
+        self._done = threading.Event()
+        self._value: Any = None
+        self._exc: BaseException | None = None
+
+    def run(self) -> None:
+        if not self._claim.acquire(blocking=False):
+            return  # already run (or running) elsewhere
+        fn, args = self._call  # type: ignore[misc]
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to whoever asks for the result
+            self._exc = exc
+        finally:
+            self._call = None
+            self._done.set()
+
+    def result(self) -> Any:
+        self._done.wait()
+        if self._exc is not None:
+            raise self._exc
+        return self._value
+
+
+def submit(pool: Any, fn: Callable[..., Any], *args: Any) -> Task:
+    """``fn(*args)`` on ``pool`` (a ``ThreadPoolExecutor``); on this thread when the pool
+    cannot start a thread for it (``RuntimeError``: the work may still sit in the pool's
+    queue -- whichever of the two gets to it first runs it, once)."""
+    task = Task(fn, *args)
+    try:
+        pool.submit(task.run)
+    except RuntimeError:
+        task.run()
+        if task._exc is not None and not isinstance(task._exc, Exception):
+            raise task._exc  # Ctrl-C while it ran here: at once
+    return task
+
+
 def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast: bool, kind: str,
                make_pool: Callable[[int], Any] | None = None, cancel=None):
     """Search ``n`` bytes (read through ``read``) along the shared chunk plan.
 
     With more than one chunk and a ``make_pool(k)`` (e.g. ``ThreadPoolExecutor``), the
-    chunks run in that pool; otherwise here, one after the other.
+    chunks run in that pool (a chunk whose thread cannot start: here); otherwise here, one
+    after the other.
     """
     chunks = compiled.plan(n, threads, min_chunk)
     if not chunks:
@@ -303,9 +352,9 @@ def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast:
     stop = threading.Event()
     pool = make_pool(len(chunks))
     try:
-        futures = [pool.submit(scan_window, read, compiled, *chunk, fast, kind, BLOCK, stop, cancel)
-                   for chunk in chunks]
-        results = [f.result() for f in futures]
+        tasks = [submit(pool, scan_window, read, compiled, *chunk, fast, kind, BLOCK, stop, cancel)
+                 for chunk in chunks]
+        results = [t.result() for t in tasks]
     except BaseException:
         # Ctrl-C (or an error in one chunk): the other chunks stop at their next block
         # instead of running to their end, and no thread outlives the call
