@@ -200,25 +200,30 @@ def _char_offsets(data: bytes, offsets: list[int]) -> list[int]:
     return out
 
 
-def _open_regular(path: object) -> tuple[int, StrPath, int]:
-    """Open ``path`` read-only; return ``(fd, path as given, size)``. Only regular files.
+def open_file(path: object, regular: bool) -> tuple[io.FileIO, os.stat_result]:
+    """Open ``path`` read-only: ``(unbuffered binary file, its fstat)`` -- the one open and
+    the one ``fstat`` of every file kmpsearch reads (the searches, ``finditer``,
+    ``redact_stream``, the command), so the size the cores get and the checks agree.
 
-    The one open and the one ``fstat`` of a file search: the cores get the descriptor and
-    the size.
+    A directory is IsADirectoryError. ``regular``: regular files only (anything else is
+    OSError(EINVAL); opening does not wait for a FIFO's writer); otherwise any readable file
+    (a FIFO, a device: read as a stream). The errors name the path.
     """
     p = os.fspath(path)  # TypeError for anything that is not a path
-    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     # O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on regular files
-    fd = os.open(p, flags | getattr(os, "O_NONBLOCK", 0))
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    if regular:
+        flags |= getattr(os, "O_NONBLOCK", 0)
+    f = open(p, "rb", buffering=0, opener=lambda name, _: os.open(name, flags))  # noqa: SIM115
     try:
-        st = os.fstat(fd)
+        st = os.fstat(f.fileno())
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), p)
-        if not stat.S_ISREG(st.st_mode):
+        if regular and not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file (read it yourself and search the bytes)", p)
-        return fd, p, st.st_size
+        return f, st  # type: ignore[return-value]
     except BaseException:
-        os.close(fd)
+        f.close()
         raise
 
 
@@ -254,20 +259,6 @@ def _check_mask(mask: object, text: bool) -> str | bytes:
 
 def _is_path(source: object) -> bool:
     return isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
-
-
-def _open_stream(path: object):
-    """Open ``path`` for ``finditer``/``redact_stream``: any readable file but a directory
-    (a FIFO or a device is read as a stream). Returns ``(file, regular)``."""
-    f = open(os.fspath(path), "rb", buffering=0)  # type: ignore[arg-type]
-    try:
-        st = os.fstat(f.fileno())
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), f.name)
-        return f, stat.S_ISREG(st.st_mode)
-    except BaseException:
-        f.close()
-        raise
 
 
 def _is_regular(f) -> bool:
@@ -492,11 +483,9 @@ class _Search:
         opts = self._api.options(threads, scan, min_chunk, simd)
         if _check_bool(as_array, "as_array"):
             kind = "array"
-        fd, shown, size = _open_regular(path)
-        try:
-            return self._search_fd(fd, size, kind, opts, shown)
-        finally:
-            os.close(fd)
+        f, st = open_file(path, regular=True)
+        with f:
+            return self._search_fd(f.fileno(), st.st_size, kind, opts, f.name)
 
     def _search_fd(self, fd: int, size: int, kind: str, opts: tuple, shown: StrPath):
         """Search the regular file open on ``fd`` whose fstat size is ``size``."""
@@ -599,10 +588,10 @@ class _Search:
             if reader is not None:
                 yield from self._windows(reader, kind, opts, window, regular, on_read)
                 return
-            f, is_regular = _open_stream(source)
+            f, st = open_file(source, regular=False)
             with f:
                 try:
-                    yield from self._windows(f, kind, opts, window, is_regular, on_read)
+                    yield from self._windows(f, kind, opts, window, stat.S_ISREG(st.st_mode), on_read)
                 except OSError as exc:
                     raise _with_path(exc, f.name) from None
 
@@ -632,10 +621,11 @@ class _Search:
         exception (Ctrl-C included: every search in flight is told to stop and joined).
         Anything else (a FIFO, a device, a file whose size reads as 0) is read as a stream.
         """
-        f, regular = _open_stream(path)
+        f, st = open_file(path, regular=False)
         with f:
+            regular = stat.S_ISREG(st.st_mode)
             try:
-                size = os.fstat(f.fileno()).st_size if regular else 0
+                size = st.st_size if regular else 0
                 if size:
                     yield from self._ranges(f.fileno(), size, opts, width)
                 else:

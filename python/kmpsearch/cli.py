@@ -44,6 +44,7 @@ from types import ModuleType
 
 import kmpsearch
 
+from ._frontend import open_file
 from ._windows import write_all
 
 __all__ = ["main"]
@@ -278,17 +279,17 @@ class _Searcher:
 
     def search_operand(self, path: str) -> None:
         try:
-            st = os.stat(path)
-        except OSError as exc:
-            self.reporter.error(path, exc)
-            return
-        if stat.S_ISDIR(st.st_mode):
+            f, st = open_file(path, regular=False)
+        except IsADirectoryError as exc:
             if self.recursive:
                 self.walk(path, path)
             else:
-                self.reporter.error(path, OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
+                self.reporter.error(path, exc)
             return
-        self.search_path(path, path)
+        except OSError as exc:
+            self.reporter.error(path, exc)
+            return
+        self.search_file(f, st, path)
 
     def walk(self, top: str, label: str) -> None:
         """Recurse like ``grep -r``: sorted, symbolic links and devices met inside skipped."""
@@ -313,15 +314,16 @@ class _Searcher:
 
     def search_path(self, path: str, label: str) -> None:
         try:
-            f = open(path, "rb", buffering=0)
+            f, st = open_file(path, regular=False)  # a directory now: replaced since the walk saw it
         except OSError as exc:
             self.reporter.error(label, exc)
             return
+        self.search_file(f, st, label)
+
+    def search_file(self, f, st: os.stat_result, label: str) -> None:
+        """Search the file ``f`` (opened by ``open_file``, whose fstat is ``st``), then close it."""
         with f:
             try:
-                st = os.fstat(f.fileno())
-                if stat.S_ISDIR(st.st_mode):  # replaced by a directory since the stat
-                    raise OSError(errno.EISDIR, os.strerror(errno.EISDIR))
                 regular = stat.S_ISREG(st.st_mode)
                 self.check_not_output(st)
                 meter = self.progress.meter(label, st.st_size if regular else None)
