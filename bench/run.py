@@ -119,13 +119,14 @@ def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, pat
                 return fn(haystack[:span], needle, threads=threads, scan=scan)
             prepare = None
         pure = name in pure_names
+        processes = km.backends.info(name).parallel == "processes"  # the rung that gains from 2 cores
         # the talk's figures are for counting "3J1" in its random 1 GB text: shown only for that search
         talk = TALK.get((name, scan, threads > 1)) if talk_applies and measures == "count" else None
         return Row(name=f"{name} {scan} {measures}", label=f"{name} {scan}", kind="backend", measures=measures,
                    threads=threads, run=run, backend=name, scan=scan, pure=pure,
                    span_mode="prefix" if pure else "full",
-                   prefix=(2 * args.prefix_bytes if name == "multiprocessing" else args.prefix_bytes) if pure else None,
-                   fit=name == "multiprocessing", prepare=prepare, talk=talk)
+                   prefix=(2 * args.prefix_bytes if processes else args.prefix_bytes) if pure else None,
+                   fit=processes, prepare=prepare, talk=talk)
 
     thread_counts = [1] if threads_all == 1 else [1, threads_all]
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 import kmpsearch
+from kmpsearch.backends import TABLE
 
 PKG_ROOT = str(Path(kmpsearch.__file__).resolve().parent.parent)
 STDIN = "(standard input)"
-PY_BACKENDS = ("python", "threads", "multiprocessing")
+PY_BACKENDS = tuple(row.name for row in TABLE if not row.native)  # need no build
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -529,7 +530,7 @@ def test_unknown_backend(files):
 
 
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
-@pytest.mark.parametrize("name", ["threads", "multiprocessing"])
+@pytest.mark.parametrize("name", [row.name for row in TABLE if not row.native and row.parallel != "none"])
 def test_threads_option(threads, name, tmp_path):
     p = tmp_path / "t"
     data = (b"needle in a haystack " * 500 + b"n") * 10

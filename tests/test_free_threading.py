@@ -23,6 +23,7 @@ import threading
 import pytest
 
 import kmpsearch
+from kmpsearch.backends import TABLE, info
 from conftest import REQUIRED, load_backend, ref_find_all
 
 FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
@@ -33,7 +34,7 @@ GIL_BUILD_REASON = (
 
 # the multiprocessing backend runs a process pool per call: stressing it from many threads
 # tests fork-from-threads, not the backend
-IN_PROCESS_BACKENDS = [n for n in kmpsearch.KNOWN_BACKENDS if n != "multiprocessing"]
+IN_PROCESS_BACKENDS = [row.name for row in TABLE if row.parallel != "processes"]
 
 _IMPORT_ALL = r"""
 import json, sys, warnings
@@ -154,7 +155,7 @@ def _hammer(backend, workers: int, rounds: int) -> None:
 @pytest.mark.parametrize("name", IN_PROCESS_BACKENDS)
 def test_stress_threads_on_shared_and_distinct_buffers(name):
     backend = load_backend(name)
-    native = name in ("cffi", "cython", "rust")
+    native = info(name).native
     _hammer(backend, workers=6, rounds=4 if native else 1)
 
 
