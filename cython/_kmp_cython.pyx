@@ -20,7 +20,8 @@ The core contract (the docstring of kmpsearch._frontend), what ``kmpsearch._fron
   are built once), safe to share between threads, free-threaded builds included;
 * ``Pattern.count/find_all(buf, threads, min_chunk, scan, simd)`` and
   ``count_fd/find_all_fd(fd, size, ...)``; ``WordSet`` adds ``count_each`` and
-  ``count_each_fd``, and its ``find_all`` gives ``(start, word index)`` tuples;
+  ``count_each_fd``, and its ``find_all`` gives ``(start, word index)`` tuples; ``simd``
+  is "auto" or a level forced for tests, "scalar", "sse2" or "avx2" (capped at the CPU's);
 * ``plan(n, m, threads, min_chunk)``: the chunk plan the searches use.
 
 How a search runs:

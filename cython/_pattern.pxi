@@ -18,7 +18,7 @@ ctypedef struct PJob:
     Py_ssize_t m
     Py_ssize_t d                 # offset of the pair's second byte (fast scan)
     const Py_ssize_t *fail
-    int level                    # SIMD level of the pair search
+    int level                    # SIMD level of the pair search and byte count (kc_pair)
     bint fast
     bint collect
     const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
@@ -261,7 +261,7 @@ cdef class Pattern:
     cdef Py_ssize_t m
     cdef Py_ssize_t d
     cdef Py_ssize_t *fail
-    cdef int level
+    cdef int level               # the best SIMD level of this CPU (simd="auto")
 
     def __cinit__(self):
         self.fail = NULL
@@ -290,7 +290,8 @@ cdef class Pattern:
         file's bytes [base, base + n) (offsets are file offsets); memory: 0."""
         cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
-        cdef bint fast = check_scan(scan, simd)
+        cdef bint fast = check_scan(scan)
+        cdef int level = check_simd(simd)
         cdef carray.array arr
         cdef int64_t nthreads = check_threads(threads)
         cdef int64_t chunk = check_min_chunk(min_chunk)
@@ -300,6 +301,8 @@ cdef class Pattern:
         cdef int err = 0
         cdef PJob *jobs
         cdef object result, item
+        if level < 0:
+            level = self.level
         k = plan_count(n, self.m, nthreads, chunk)
         if k == 0:
             return carray.array("q") if collect == 2 else [] if collect else 0
@@ -316,7 +319,7 @@ cdef class Pattern:
             jobs[i].m = self.m
             jobs[i].d = self.d
             jobs[i].fail = self.fail
-            jobs[i].level = self.level
+            jobs[i].level = level
             jobs[i].fast = fast
             jobs[i].collect = collect != 0
             jobs[i].cancel = flag

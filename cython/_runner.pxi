@@ -199,18 +199,30 @@ cdef int64_t check_min_chunk(object min_chunk) except -1:
     return <int64_t> c
 
 
-cdef bint check_scan(object scan, object simd) except -1:
+cdef bint check_scan(object scan) except -1:
     """True for the fast scan, False for the textbook one (str subclasses accepted)."""
-    cdef bint fast
     if isinstance(scan, str) and scan == "fast":
-        fast = True
-    elif isinstance(scan, str) and scan == "textbook":
-        fast = False
-    else:
-        raise ValueError(f"scan must be 'fast' or 'textbook', got {scan!r}")
-    if not (isinstance(simd, str) and simd == "auto"):
-        raise ValueError(f"simd must be 'auto' (this core has no forced levels), got {simd!r}")
-    return fast
+        return True
+    if isinstance(scan, str) and scan == "textbook":
+        return False
+    raise ValueError(f"scan must be 'fast' or 'textbook', got {scan!r}")
+
+
+cdef int check_simd(object simd) except -2:
+    """The SIMD level a search runs (str subclasses accepted): -1 for "auto" (the compiled
+    object's own level, the best the CPU has), else "scalar" 0, "sse2" 1, "avx2" 2 capped at
+    what the CPU has (kc_simd_cap: a forced level the CPU lacks runs the best one below it,
+    as in the C library)."""
+    if isinstance(simd, str):
+        if simd == "auto":
+            return -1
+        if simd == "scalar":
+            return kc_simd_cap(0)
+        if simd == "sse2":
+            return kc_simd_cap(1)
+        if simd == "avx2":
+            return kc_simd_cap(2)
+    raise ValueError(f"simd must be 'auto', 'scalar', 'sse2' or 'avx2', got {simd!r}")
 
 
 cdef int64_t check_size(object size) except -1:

@@ -5,6 +5,14 @@
 # x86-64 with GCC or Clang: SSE2 (baseline) and AVX2 versions built with target attributes;
 # the level is chosen per compiled object from __builtin_cpu_supports (a read of what the
 # compiler runtime detected at load time: no state of ours). Elsewhere: portable C.
+#
+# A search may force a level (the private ``simd`` argument: "scalar", "sse2", "avx2";
+# check_simd in _runner.pxi), capped at what the CPU has (kc_simd_cap). Which kernel each
+# level runs: the pair search (kc_pair) and the byte count (kc_count_byte) have all three;
+# the word filters (kc_filter, kc_teddy) have AVX2 and portable C only, so "sse2" runs their
+# portable C version (and the automatic Teddy choice needs AVX2, as with "auto"). What no
+# level controls: libc's memchr (the scalar pair search, the one-byte offsets, a block's
+# last bytes) picks its own SIMD inside glibc.
 
 cdef extern from *:
     """
@@ -17,7 +25,7 @@ cdef extern from *:
     #  define KC_X86 0
     #endif
 
-    /* the level the fast scans use: 0 scalar, 1 SSE2, 2 AVX2 */
+    /* the best level this CPU runs: 0 scalar, 1 SSE2, 2 AVX2 (what simd="auto" uses) */
     static int kc_simd_level(void)
     {
     #if KC_X86
@@ -28,6 +36,15 @@ cdef extern from *:
     #else
         return 0;
     #endif
+    }
+
+    /* the level a search forced to `want` (0 scalar, 1 SSE2, 2 AVX2) runs: `want` capped at
+       what the CPU has, as the C library's kmp__simd_level does (AVX2 on a CPU without it
+       runs SSE2, the x86-64 baseline; off x86-64 every level is the portable C one) */
+    static int kc_simd_cap(int want)
+    {
+        int best = kc_simd_level();
+        return want < best ? want : best;
     }
 
     static inline unsigned kc_ctz32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
@@ -380,6 +397,7 @@ cdef extern from *:
     }
     """
     int kc_simd_level() nogil
+    int kc_simd_cap(int want) nogil
     unsigned kc_ctz64(uint64_t x) nogil
     uint32_t kc_load32(const uint8_t *p) nogil
     uint64_t kc_load64(const uint8_t *p) nogil

@@ -119,8 +119,8 @@ ctypedef struct WS:
     uint32_t wshift      # 32 - (fbits - 5): picks the 32-bit word
     uint32_t b2shift     # 22: two bits per start; 27: one
     int hashes
-    int level            # SIMD level (kc_simd_level)
-    bint teddy           # small sets: the Teddy filter (kc_teddy) instead of the bitmap
+    int level            # the best SIMD level of this CPU (kc_simd_level; simd="auto")
+    bint teddy           # at that level: the Teddy filter (kc_teddy) instead of the bitmap
     uint8_t tmasks[192]
     double teddy_pass    # the estimated share of starts that pass the Teddy masks
     int teddy_mode       # 0 auto, 1 on, 2 off (tests)
@@ -152,6 +152,8 @@ ctypedef struct WJob:
     int64_t block
     int mode
     bint fast
+    int level            # SIMD level of the filter (ws_level)
+    bint teddy           # the Teddy filter at that level (ws_teddy), else the bitmap one
     const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
     # output
     int64_t count
@@ -538,11 +540,23 @@ cdef int ws_build_steps(WS *w, Tmp *t, int form, int64_t rows_wanted, int64_t fb
     w.teddy_pass = 1
     if N <= TEDDY_MAX:
         teddy_masks(w, recs)
-    if w.teddy_mode == 0:       # auto: where the masks are selective, and pshufb is AVX2
-        w.teddy = w.teddy_pass <= TEDDY_PASS and w.level >= 2 and w.simd
-    else:
-        w.teddy = w.teddy_mode == 1 and N <= TEDDY_MAX
+    w.teddy = ws_teddy(w, ws_level(w, w.level))
     return 0
+
+
+cdef inline int ws_level(const WS *w, int level) noexcept nogil:
+    """The filter's SIMD level for a search at ``level``: 0 when the set was compiled with
+    ``_simd=False`` (tests)."""
+    return level if w.simd else 0
+
+
+cdef inline bint ws_teddy(const WS *w, int level) noexcept nogil:
+    """Whether a fast scan at filter level ``level`` uses the Teddy filter: by default
+    where its masks are selective and pshufb is AVX2 (level 2; below, the bitmap filter);
+    ``_teddy`` (tests) forces it on (any level: the portable C Teddy below AVX2) or off."""
+    if w.teddy_mode == 0:
+        return w.teddy_pass <= TEDDY_PASS and level >= 2
+    return w.teddy_mode == 1 and w.nwords <= TEDDY_MAX
 
 
 cdef void teddy_masks(WS *w, const WRec *recs) noexcept nogil:
@@ -1062,8 +1076,8 @@ cdef int scan_words_fast(WJob *job, const uint8_t *buf, int64_t buflen, int64_t 
     cdef uint32_t fmask = w.fmask
     cdef uint32_t wshift = w.wshift
     cdef uint32_t b2shift = w.b2shift
-    cdef int level = w.level if w.simd else 0
-    cdef bint teddy = w.teddy
+    cdef int level = job.level
+    cdef bint teddy = job.teddy
     cdef const uint8_t *tmasks = &w.tmasks[0]
     cdef int64_t ring_q[PIPELINE]
     cdef uint32_t ring_key[PIPELINE]
@@ -1291,7 +1305,9 @@ cdef class WordSet:
         ``base``: a file's bytes [base, base + n) (offsets are file offsets); memory: 0."""
         cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
-        cdef bint fast = check_scan(scan, simd)
+        cdef bint fast = check_scan(scan)
+        cdef int level = check_simd(simd)
+        cdef bint teddy
         cdef carray.array offs, ids
         cdef int64_t nthreads = check_threads(threads)
         cdef int64_t chunk = check_min_chunk(min_chunk)
@@ -1309,6 +1325,8 @@ cdef class WordSet:
             if mode == MODE_COUNT:
                 return 0
             return [0] * N if mode == MODE_EACH else []
+        level = ws_level(&self.w, self.w.level if level < 0 else level)
+        teddy = ws_teddy(&self.w, level)
         m = self.w.L if self.w.L < n else n
         k = plan_count(n, m, nthreads, chunk)
         jobs = <WJob *> calloc(<size_t> k, sizeof(WJob))
@@ -1324,6 +1342,8 @@ cdef class WordSet:
             jobs[i].block = blk
             jobs[i].mode = mode
             jobs[i].fast = fast
+            jobs[i].level = level
+            jobs[i].teddy = teddy
             jobs[i].cancel = flag
         try:
             with nogil:

@@ -17,7 +17,7 @@ reused; a forked child builds its own. When threads cannot be started, every chu
 on the calling thread (never an error).
 
 Errors: ValueError for arguments the frontend never passes (``threads`` outside 1..256,
-``min_chunk`` < 1, an unknown ``scan``, ``simd`` other than "auto", empty needle or
+``min_chunk`` < 1, an unknown ``scan`` or ``simd``, empty needle or
 word), TypeError for a non-contiguous buffer, MemoryError (never an abort), OSError
 with ``errno`` set for failed reads in the file searches, and KeyboardInterrupt when the
 cancel flag stopped a search.
@@ -39,13 +39,15 @@ DEFAULT_MIN_CHUNK: Final[int]
 DEFAULT_BLOCK_SIZE: Final[int]
 #: the scans offered; the first is the default
 SCANS: Final[tuple[Literal["fast"], Literal["textbook"]]]
-#: the only SIMD level accepted: memchr and Teddy choose theirs at run time
-SIMD_LEVELS: Final[tuple[Literal["auto"]]]
+#: the SIMD levels accepted: "auto", or one forced for tests (a level the CPU lacks runs the
+#: best one below it); they choose the single pattern's skip; memchr's own dispatch and
+#: aho-corasick's Teddy choose theirs at run time, and the word-set filter does not read it yet
+SIMD_LEVELS: Final[tuple[Literal["auto"], Literal["scalar"], Literal["sse2"], Literal["avx2"]]]
 #: most helper threads of the shared pool
 MAX_POOL_THREADS: Final[int]
 
 _Scan = Literal["fast", "textbook"]
-_Simd = Literal["auto"]
+_Simd = Literal["auto", "scalar", "sse2", "avx2"]
 #: the cancel flag (the frontend's ``bytearray(1)``): another thread sets byte 0 to stop the
 #: search, which then raises KeyboardInterrupt; each thread looks at it before each block
 #: (``_block`` bytes, 1 MiB by default: memory too is scanned in such blocks when a flag is given)

@@ -2,8 +2,10 @@
 
 One runner for the three: the GIL is released during a search, a file that shrinks while it
 is searched gives the matches in what could be read (never an error, never a crash), no
-thread is left behind, each SIMD level the table lists can be forced (``_simd=``) and gives
-the same answers, and each core's own chunk plan is the one of ``kmpsearch._plan``.
+thread is left behind, a chunk whose thread cannot start runs on the caller, compiled
+objects are immutable and shared by threads, each SIMD level the table lists can be forced
+(``_simd=``) and gives the same answers, and each core's own chunk plan is the one of
+``kmpsearch._plan``. (A file shorter than the size given: tests/test_words.py, every backend.)
 """
 
 from __future__ import annotations
@@ -142,24 +144,180 @@ def test_no_thread_left_behind(native):
     assert after <= before + 4, (before, after)
 
 
+def test_compiled_objects_are_shared_by_threads(native):
+    # one compiled pattern and one word set, searched by 8 Python threads at once (each
+    # search with its own threads, scan and chunking): every answer the reference's
+    rnd = random.Random(99)
+    hay = bytes(rnd.choice(b"abcd") for _ in range(200_000))
+    words = [hay[i:i + rnd.randint(1, 9)] for i in rnd.sample(range(len(hay) - 10), 50)]
+    words = list(dict.fromkeys(words))
+    ws = native.core.compile_words(words, False)
+    pat = native.core.compile_pattern(words[0])
+    expected = ref_words(hay, words)
+    expected_p = ref_find_all(hay, words[0])
+    each = [0] * len(words)
+    for _, i in expected:
+        each[i] += 1
+    start = threading.Barrier(8)
+    errors = []
+
+    def work(i):
+        try:
+            start.wait()
+            for j in range(4):
+                scan = native.SCANS[(i + j) % 2]
+                view = memoryview(hay)
+                assert ws.find_all(view, 1 + (i + j) % 4, 1000, scan, "auto") == expected
+                assert ws.count_each(view, 1 + j % 3, 1000, scan, "auto") == each
+                assert pat.find_all(view, 1 + j % 3, 1000, scan, "auto") == expected_p
+                assert pat.count(view, 1 + (i + j) % 4, 1000, scan, "auto") == len(expected_p)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+# Run in a child (python -c, argv[1]: the backend): an address space with room for a little
+# more heap but none for a thread's stack (Cython's 256 KiB, Rust's 2 MiB, C's default 8
+# MiB), so every thread a search would start fails; the chunks must run on the calling
+# thread, with the answers of a one-thread search made before the limit.
+CHILD_WITHOUT_THREADS = r"""
+import resource, sys, threading
+import kmpsearch
+name = sys.argv[1]
+core = kmpsearch.get_backend(name).core
+hay = b"abcab" * 200_000
+ws = core.compile_words([b"ab", b"ca", b"b"], False)
+pat = core.compile_pattern(b"cab")
+small = memoryview(hay[:500])         # small results: a list needs Python heap
+def searches(threads):
+    out = {}
+    for scan in ("fast", "textbook"):
+        out[scan] = (ws.count_each(memoryview(hay), threads, 1000, scan, "auto"),
+                     ws.count(memoryview(hay), threads, 1000, scan, "auto"),
+                     pat.count(memoryview(hay), threads, 1000, scan, "auto"),
+                     pat.find_all(small, threads, 50, scan, "auto"),
+                     ws.find_all(small, threads, 50, scan, "auto"))
+    return out
+want = searches(1)                    # one chunk: no thread is started
+with open("/proc/self/statm") as f:
+    vm = int(f.read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (vm + (160 << 10), resource.RLIM_INFINITY))
+try:
+    threading.Thread(target=lambda: None).start()
+    sys.exit(3)                       # threads still start: the check would prove nothing
+except RuntimeError:
+    pass
+got = {threads: searches(threads) for threads in (2, 8)}
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+assert got == {2: want, 8: want}, (got, want)
+if name == "rust":                    # its pool could not grow to the threads asked
+    assert core.pool_threads() < 7, core.pool_threads()
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc and RLIMIT_AS")
+def test_chunks_whose_thread_cannot_start_run_on_the_caller(native):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", CHILD_WITHOUT_THREADS, _name(native)], capture_output=True,
+                          text=True, timeout=300)
+    if proc.returncode == 3:
+        pytest.skip("threads still start under the address-space limit here")
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+
+
+# --- compiled objects are immutable ------------------------------------------------------------
+
+def test_compiled_objects_are_immutable_and_the_core_holds_no_mutable_state(native):
+    core = native.core
+    pattern = core.compile_pattern(b"ab")
+    words = core.compile_words([b"ab", b"c"], False)
+    for obj in (pattern, words):
+        with pytest.raises(AttributeError):
+            obj.anything = 1
+        with pytest.raises((AttributeError, TypeError)):
+            del obj.anything
+    with pytest.raises(AttributeError):
+        pattern.needle = b"cd"
+    with pytest.raises((AttributeError, TypeError)):
+        del pattern.needle
+    assert pattern.needle == b"ab" and len(words) == 2 and words.memory_bytes > 0
+    assert pattern.find_all(memoryview(b"abcab"), 1, 1, "fast", "auto") == [0, 3]
+    assert words.find_all(memoryview(b"abcab"), 1, 1, "fast", "auto") == [(0, 0), (2, 1), (3, 0)]
+    # the core itself (a module, or an object of a class without instance state) keeps no
+    # mutable container: every search's state is per call or inside a compiled object
+    holder = core if isinstance(core, type(os)) else type(core)
+    assert isinstance(core, type(os)) or not hasattr(core, "__dict__")
+    mutable = [k for k, v in vars(holder).items()
+               if not k.startswith("__") and isinstance(v, (dict, list, set, bytearray))]
+    assert not mutable, mutable
+
+
 # --- SIMD levels ------------------------------------------------------------------------------
 
-def test_every_simd_level_gives_the_same_answers(native):
+def _simd_words(rnd: random.Random, hay: bytes, n: int, lengths: tuple[int, int]) -> list[bytes]:
+    """``n`` distinct words, most of them pieces of ``hay`` (so they match), a few not."""
+    words: list[bytes] = []
+    while len(words) < n:
+        if len(words) % 10 == 9:
+            word = bytes(rnd.choice(b"xyz3J") for _ in range(rnd.randint(*lengths)))
+        else:
+            at = rnd.randrange(len(hay) - 10)
+            word = hay[at:at + rnd.randint(*lengths)]
+        if word not in words:
+            words.append(word)
+    return words
+
+
+def test_every_simd_level_gives_the_same_answers(native, tmp_path):
+    # each level of the table row (cffi, cython, rust: auto, scalar, sse2, avx2; a level the
+    # CPU lacks runs the best one below it) through the private _simd=: single patterns
+    # (one byte: the SIMD count and offsets; longer: the pair skip), a small word set (the
+    # Teddy filter where the core has one) and one of 150 words (the bitmap filter), both
+    # scans, one thread and several, in memory and from a file
     levels = info(_name(native)).simd
+    assert levels[0] == "auto" and set(levels) == {"auto", "scalar", "sse2", "avx2"}
     rnd = random.Random(11)
     hay = bytes(rnd.choice(b"ab3J1\x00\xff") for _ in range(5000)) + b"3J1" * 40
-    needles = [b"3", b"3J", b"3J1", b"ab", b"\x00\xff", b"aba", b"3J1" * 3]
-    words = [b"3J", b"J1", b"ab", b"\x00", b"ba3", b"J13J1"]
+    hay += bytes(rnd.choice(b"abcdefgh") for _ in range(3000))
+    path = tmp_path / "hay"
+    path.write_bytes(hay)
+    needles = [b"3", b"3J", b"3J1", b"ab", b"\x00\xff", b"aba", b"3J1" * 3, b"a" * 20 + b"h"]
+    small = [b"3J1", b"abJ", b"\x00\xff3", b"J1a", b"cdefg"]          # selective: Teddy
+    mixed = [b"3J", b"J1", b"ab", b"\x00", b"ba3", b"J13J1"]           # a one-byte word
+    big = _simd_words(rnd, hay, 150, (3, 8))                          # past Teddy: the bitmap
+    sets = [(words, native.WordSet(words)) for words in (small, mixed, big)]
+    want_sets = [ref_words(hay, words) for words, _ in sets]
+    assert all(want_sets) and len(want_sets[2]) > 500
     for level in levels:
         for scan in native.SCANS:
-            for needle in needles:
-                for threads in (1, 3):
-                    got = native.find_all(hay, needle, threads=threads, _min_chunk=97, scan=scan, _simd=level)
-                    assert got == ref_find_all(hay, needle), (level, scan, needle)
-            ws = native.WordSet(words)
-            assert ws.find_all(hay, threads=2, _min_chunk=101, scan=scan, _simd=level) == ref_words(hay, words)
+            for threads, min_chunk in ((1, 1 << 20), (3, 97)):
+                kw = dict(threads=threads, _min_chunk=min_chunk, scan=scan, _simd=level)
+                where = (level, scan, threads)
+                for needle in needles:
+                    want = ref_find_all(hay, needle)
+                    assert native.find_all(hay, needle, **kw) == want, (where, needle)
+                    assert native.count(hay, needle, **kw) == len(want), (where, needle)
+                for (words, ws), want in zip(sets, want_sets):
+                    assert ws.find_all(hay, **kw) == want, (where, len(words))
+                    assert ws.count(hay, **kw) == len(want), (where, len(words))
+                    assert ws.find_all_in_file(path, **kw) == want, (where, len(words))
+                assert native.find_all_in_file(path, b"3J1", **kw) == ref_find_all(hay, b"3J1"), where
+            # ignore_case (the filters hash letters of both cases alike)
+            ws = native.WordSet([w.upper() for w in small[:3]] + [b"ABC"], ignore_case=True)
+            assert ws.count(hay, scan=scan, _simd=level) == len(ref_words(hay, ws.words, True)), level
     with pytest.raises(ValueError):
         native.count(hay, b"3J1", _simd="avx9000")
+    with pytest.raises(ValueError):
+        native.WordSet(small).count(hay, _simd="avx9000")
 
 
 def test_big_results_grow_on_huge_pages_and_stay_right(native, tmp_path):

@@ -1,7 +1,7 @@
 """Rust-backend specifics the conformance suite and test_native.py do not see: the extension
 module ``kmpsearch_rust`` as the backend's core (compiled objects, errors, descriptors, stub),
-the reused thread pool (bounded, fork-safe, calling-thread fallback) and memory exhaustion
-turned into MemoryError."""
+the reused thread pool (bounded, fork-safe) and memory exhaustion turned into MemoryError.
+(Frozen objects shared by threads, threads that cannot start: test_native.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
-import threading
 
 import pytest
 
@@ -50,7 +49,7 @@ def ref_words(hay: bytes, words: list[bytes], ignore_case: bool) -> list[tuple[i
 def test_module_surface(rust, ext):
     assert rust.core is ext
     assert ext.SCANS == ("fast", "textbook")
-    assert ext.SIMD_LEVELS == ("auto",)
+    assert ext.SIMD_LEVELS == ("auto", "scalar", "sse2", "avx2")
     assert ext.DEFAULT_MIN_CHUNK == 1 << 20
     assert isinstance(ext.__version__, str)
     pkg = pathlib.Path(importlib.util.find_spec("kmpsearch_rust").origin).parent
@@ -69,7 +68,7 @@ def test_core_errors(ext):
     with pytest.raises(ValueError):
         ext.compile_pattern(b"")
     for bad in ((0, 1, "fast", AUTO), (257, 1, "fast", AUTO), (1, 0, "fast", AUTO), (1, 1, "quick", AUTO),
-                (1, 1, "fast", "avx2")):
+                (1, 1, "fast", "avx512"), (1, 1, "fast", "AVX2")):
         with pytest.raises(ValueError):
             p.count(b"abc", *bad)
     with pytest.raises(TypeError):
@@ -95,16 +94,6 @@ def test_core_errors(ext):
             assert w.count_each(b"ushers", threads, 1, scan, AUTO) == [1, 1, 1]
             assert w.count(b"ushers", threads, 1, scan, AUTO) == 3
     assert len(w) == 3 and w.longest == 4 and not w.ignore_case and w.memory_bytes > 0
-
-
-def test_compiled_objects_are_frozen(ext):
-    p = ext.compile_pattern(b"abc")
-    with pytest.raises(AttributeError):
-        p.needle = b"x"
-    w = ext.compile_words([b"abc"], True)
-    with pytest.raises(AttributeError):
-        w.anything = 1
-    assert p.needle == b"abc"
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -138,8 +127,6 @@ def test_words_against_a_reference(ext, seed, tmp_path):
                 assert ws.find_all_fd(fd, len(hay), *args) == expected
                 assert ws.count_each_fd(fd, len(hay), *args) == counts
                 assert ws.count_fd(fd, len(hay), *args) == len(expected)
-                # a file shorter than the size given (truncated meanwhile): what could be read
-                assert ws.count_fd(fd, len(hay) + 100, *args) == len(expected)
     finally:
         os.close(fd)
 
@@ -160,30 +147,6 @@ def test_fd_is_neither_closed_nor_moved(ext, tmp_path):
         os.fstat(fd)  # still open
     finally:
         os.close(fd)
-
-def test_compiled_objects_shared_by_many_threads(ext):
-    data = b"ab3J1 she sells sea shells " * 4000
-    p = ext.compile_pattern(b"3J1")
-    w = ext.compile_words([b"she", b"he", b"sea", b"shells", b"s"], False)
-    expected_w = w.count_each(data, 1, 1 << 20, "textbook", AUTO)
-    errors = []
-
-    def worker(k):
-        try:
-            for i in range(30):
-                scan = ("fast", "textbook")[(i + k) % 2]
-                assert p.count(data, 1 + (i + k) % 4, 1000, scan, AUTO) == 4000
-                assert w.count_each(data, 1 + i % 3, 1000, scan, AUTO) == expected_w
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 def test_search_threads_are_reused_and_bounded(rust, ext):
@@ -309,25 +272,6 @@ LIMIT = textwrap.dedent("""
 """)
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux /proc and RLIMIT_AS")
-
-
-@linux_only
-def test_threads_that_cannot_start_run_on_the_calling_thread():
-    # an address space with no room for thread stacks: the searches still succeed
-    r = run_python(prelude=LIMIT, code="""
-        import kmpsearch_rust as k
-        data = b"ab3J1" * 5000
-        p = k.compile_pattern(b"3J1")
-        w = k.compile_words([b"3J1", b"ab"], False)
-        limit(1 << 20)  # room for the results, not for 2 MiB thread stacks
-        for threads in (2, 8, 256):
-            assert p.count(data, threads, 10, "fast", "auto") == 5000
-            assert p.find_all(data, threads, 10, "textbook", "auto")[-1] == len(data) - 3
-            assert w.count_each(data, threads, 10, "fast", "auto") == [5000, 5000]
-        assert k.pool_threads() < 7, k.pool_threads()
-        print("ok")
-    """)
-    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stdout + r.stderr
 
 
 @linux_only

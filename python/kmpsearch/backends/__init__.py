@@ -62,9 +62,9 @@ TABLE: tuple[Backend, ...] = (
             summary="the pure-Python scan in a thread pool (parallel on free-threaded Python)"),
     Backend("cffi", True, ("fast", "textbook"), "threads", 1, ("auto", "scalar", "sse2", "avx2"),
             summary="the C library (c/, pthreads, SIMD skip) through cffi"),
-    Backend("cython", True, ("fast", "textbook"), "threads", 2,
+    Backend("cython", True, ("fast", "textbook"), "threads", 2, ("auto", "scalar", "sse2", "avx2"),
             summary="a Cython module with its own core (pthreads)"),
-    Backend("rust", True, ("fast", "textbook"), "threads", 0,
+    Backend("rust", True, ("fast", "textbook"), "threads", 0, ("auto", "scalar", "sse2", "avx2"),
             summary="a Rust crate (rust/, rayon, memchr, aho-corasick) through PyO3"),
 )
 

@@ -9,8 +9,9 @@ word starts with exact verification); ``scan="textbook"`` is the plain automaton
 
 ``core`` is the extension module itself (the core contract of ``kmpsearch._frontend``):
 ``compile_pattern(needle)``, ``compile_words(words, ignore_case)`` and
-``plan(n, m, threads, min_chunk)``; its only SIMD level is ``"auto"`` (chosen at run time:
-AVX2 where the CPU has it, else SSE2 or portable C).
+``plan(n, m, threads, min_chunk)``. The SIMD level is ``"auto"`` (chosen at run time:
+AVX2 where the CPU has it, else SSE2 or portable C); tests may force ``"scalar"``,
+``"sse2"`` or ``"avx2"`` (a level the CPU lacks runs the best one below it, as in cffi).
 """
 
 from __future__ import annotations

@@ -96,6 +96,75 @@ impl std::str::FromStr for Scan {
     }
 }
 
+/// The SIMD level of a search's own vector code. Results never depend on it: tests force
+/// each level to check that every one of them gives the same answers.
+///
+/// A forced level the CPU lacks runs the best one below it (as in kmpsearch's C library):
+/// [`Simd::Avx2`] on a CPU without AVX2 runs [`Simd::Sse2`], the x86-64 baseline; off
+/// x86-64 every level is [`Simd::Scalar`]. What it controls: the single pattern's skip
+/// ([`Skip`]: memchr's AVX2 or SSE2 packed-pair finder, or the portable one) and the
+/// one-byte pattern's offset blocks. What it cannot control: memchr's own `memchr` /
+/// `memchr_iter` (the portable finder's byte search, one-byte counts) and aho-corasick's
+/// Teddy pick their SIMD inside those crates, at run time, with no way to force it.
+/// The word-set filter does not read it yet (see [`Options::simd`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Simd {
+    /// The best level this CPU has.
+    #[default]
+    Auto,
+    /// Portable code (and memchr's own dispatch, which cannot be forced).
+    Scalar,
+    /// SSE2 (x86-64).
+    Sse2,
+    /// AVX2 (x86-64 with AVX2).
+    Avx2,
+}
+
+impl Simd {
+    /// The name kmpsearch uses for this level: `"auto"`, `"scalar"`, `"sse2"` or `"avx2"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Simd::Auto => "auto",
+            Simd::Scalar => "scalar",
+            Simd::Sse2 => "sse2",
+            Simd::Avx2 => "avx2",
+        }
+    }
+
+    /// The level a search asking for this one runs on this CPU: never [`Simd::Auto`];
+    /// a level the CPU lacks is lowered to the best one it has below it.
+    pub fn resolve(self) -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match self {
+                Simd::Scalar => Simd::Scalar,
+                Simd::Sse2 => Simd::Sse2,
+                Simd::Auto | Simd::Avx2 if std::is_x86_feature_detected!("avx2") => Simd::Avx2,
+                Simd::Auto | Simd::Avx2 => Simd::Sse2,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Simd::Scalar
+        }
+    }
+}
+
+impl std::str::FromStr for Simd {
+    type Err = Error;
+
+    /// Parse `"auto"`, `"scalar"`, `"sse2"` or `"avx2"`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "auto" => Ok(Simd::Auto),
+            "scalar" => Ok(Simd::Scalar),
+            "sse2" => Ok(Simd::Sse2),
+            "avx2" => Ok(Simd::Avx2),
+            _ => Err(Error::InvalidArgument("simd must be \"auto\", \"scalar\", \"sse2\" or \"avx2\"")),
+        }
+    }
+}
+
 /// How a search is run. Results never depend on these settings.
 #[derive(Clone, Debug)]
 pub struct Options<'a> {
@@ -114,11 +183,22 @@ pub struct Options<'a> {
     /// search loads it (relaxed) before each block it reads or scans, and the search then
     /// ends with [`Error::Cancelled`]. `None`: not cancellable, memory scanned in one go.
     pub cancel: Option<&'a AtomicU8>,
+    /// The SIMD level of the search's own vector code ([`Simd`]; tests force each one).
+    /// Default [`Simd::Auto`]. Read by [`Pattern`]'s fast scan; the word-set filter does
+    /// not read it yet (it chooses AVX2 or not when the set is compiled).
+    pub simd: Simd,
 }
 
 impl Default for Options<'_> {
     fn default() -> Self {
-        Options { threads: 1, min_chunk: DEFAULT_MIN_CHUNK, scan: Scan::Fast, block_size: DEFAULT_BLOCK_SIZE, cancel: None }
+        Options {
+            threads: 1,
+            min_chunk: DEFAULT_MIN_CHUNK,
+            scan: Scan::Fast,
+            block_size: DEFAULT_BLOCK_SIZE,
+            cancel: None,
+            simd: Simd::Auto,
+        }
     }
 }
 
@@ -156,6 +236,11 @@ impl<'a> Options<'a> {
     /// Set [`Options::block_size`].
     pub fn block_size(mut self, block_size: usize) -> Self {
         self.block_size = block_size;
+        self
+    }
+    /// Set [`Options::simd`].
+    pub fn simd(mut self, simd: Simd) -> Self {
+        self.simd = simd;
         self
     }
 
@@ -288,8 +373,13 @@ fn byte_mask64(block: &[u8], b: u8) -> u64 {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        block[..64].iter().enumerate().fold(0u64, |mask, (k, &c)| mask | u64::from(c == b) << k)
+        byte_mask64_scalar(block, b)
     }
+}
+
+/// [`byte_mask64`] in portable code (the [`Simd::Scalar`] level).
+fn byte_mask64_scalar(block: &[u8], b: u8) -> u64 {
+    block[..64].iter().enumerate().fold(0u64, |mask, (k, &c)| mask | u64::from(c == b) << k)
 }
 
 /// Ask for transparent huge pages over the whole 2 MiB pages of `[p, p + bytes)` (advice
@@ -541,17 +631,18 @@ impl Pattern {
         }
         let chunks = plan_chunks(hay.len() as u64, self.needle.len() as u64, opts.threads, opts.min_chunk)?;
         let fail = self.fail_table()?;
+        let level = opts.simd.resolve();
         run_chunks(&chunks, |_, range| {
             let mut s = sink();
             let window = hay.get(range.start as usize..range.end as usize).ok_or(Error::Internal("chunk"))?;
             let mut st = ScanState::default();
-            let skip = Skip::new(&self.needle, window);
+            let skip = Skip::new(&self.needle, window, level);
             // with a cancel flag: blocks of block_size bytes, the state carried across
             let step = if opts.cancel.is_some() { opts.block_size } else { window.len().max(1) };
             for (i, piece) in window.chunks(step).enumerate() {
                 opts.check_cancel()?;
                 let base = range.start + (i * step) as u64;
-                if !self.run(fail, skip.as_ref(), piece, base, &mut st, opts.scan, &mut s) {
+                if !self.run(fail, skip.as_ref(), piece, base, &mut st, opts.scan, level, &mut s) {
                     return Err(Error::OutOfMemory);
                 }
             }
@@ -593,6 +684,7 @@ impl Pattern {
         let mut pos = range.start;
         let mut st = ScanState::default();
         let mut skip = None; // tuned on the chunk's first block
+        let level = opts.simd.resolve();
         while pos < range.end {
             opts.check_cancel()?;
             let want = (buf.len() as u64).min(range.end - pos) as usize;
@@ -603,9 +695,9 @@ impl Pattern {
                 Err(err) => return Err(Error::Io(err)),
             };
             if skip.is_none() {
-                skip = Skip::new(&self.needle, &buf[..got]);
+                skip = Skip::new(&self.needle, &buf[..got], level);
             }
-            if !self.run(fail, skip.as_ref(), &buf[..got], pos, &mut st, opts.scan, sink) {
+            if !self.run(fail, skip.as_ref(), &buf[..got], pos, &mut st, opts.scan, level, sink) {
                 return Err(Error::OutOfMemory);
             }
             pos += got as u64;
@@ -627,10 +719,11 @@ impl Pattern {
         base: u64,
         st: &mut ScanState,
         scan: Scan,
+        level: Simd,
         sink: &mut S,
     ) -> bool {
         match (scan, fail, skip) {
-            (Scan::Fast, _, _) if self.needle.len() == 1 => self.scan_one_byte(hay, base, sink),
+            (Scan::Fast, _, _) if self.needle.len() == 1 => self.scan_one_byte(hay, base, level, sink),
             (Scan::Fast, FailTable::Small(f), Some(skip)) => scan_fast(&self.needle, f, skip, hay, base, st, sink),
             (Scan::Fast, FailTable::Large(f), Some(skip)) => scan_fast(&self.needle, f, skip, hay, base, st, sink),
             (_, FailTable::Small(f), _) => scan_textbook(&self.needle, f, hay, base, st, sink),
@@ -638,9 +731,12 @@ impl Pattern {
         }
     }
 
-    /// The fast scan of a one-byte pattern: the automaton has one state, so it is memchr.
-    fn scan_one_byte<S: Sink>(&self, hay: &[u8], base: u64, sink: &mut S) -> bool {
+    /// The fast scan of a one-byte pattern: the automaton has one state, so it is memchr
+    /// (whose SIMD memchr picks itself: `level` cannot force it), and for the offsets
+    /// 64-byte blocks by bitmask (SSE2 unless `level` is [`Simd::Scalar`]).
+    fn scan_one_byte<S: Sink>(&self, hay: &[u8], base: u64, level: Simd, sink: &mut S) -> bool {
         let b = self.needle[0];
+        let portable = level == Simd::Scalar;
         if S::COUNT_ONLY {
             sink.add(memchr::memchr_iter(b, hay).count() as u64);
         } else {
@@ -660,7 +756,7 @@ impl Pattern {
                         }
                         return true;
                     };
-                    let mut mask = byte_mask64(block, b);
+                    let mut mask = if portable { byte_mask64_scalar(block, b) } else { byte_mask64(block, b) };
                     empty = if mask == 0 { empty + 1 } else { 0 };
                     while mask != 0 {
                         if !sink.hit(base + (at + mask.trailing_zeros() as usize) as u64) {

@@ -11,8 +11,16 @@
 //! The pair's offsets must be at most 255 apart (memchr's `Pair`), so the pair is taken
 //! in a window of the needle: the most predictive byte, then the best one within 255
 //! positions of it.
+//!
+//! The SIMD level ([`Simd`], resolved) picks the finder: memchr's AVX2 packed pair, its
+//! SSE2 one, or the portable one (`Simd::Scalar`). The portable finder looks for the
+//! pair's first byte with `memchr::memchr`, whose own SIMD dispatch memchr does inside
+//! itself at run time and no level can force: "scalar" here means no packed-pair vector
+//! loop of ours, not a byte-at-a-time search.
 
 use memchr::arch::all::packedpair::{Finder as GenericFinder, Pair};
+
+use crate::Simd;
 
 /// Needles up to this length are verified inside the SIMD loop (memchr's packed pair
 /// `find`, as `memmem` does for short needles, but with the pair chosen from the text):
@@ -29,8 +37,12 @@ pub(crate) struct Skip<'n> {
     /// the whole needle, when short enough to be verified in the SIMD loop
     short: Option<&'n [u8]>,
     generic: GenericFinder,
+    /// at the AVX2 level (memchr's finder also holds an SSE2 one for shorter haystacks)
     #[cfg(target_arch = "x86_64")]
     avx2: Option<memchr::arch::x86_64::avx2::packedpair::Finder>,
+    /// at the SSE2 level
+    #[cfg(target_arch = "x86_64")]
+    sse2: Option<memchr::arch::x86_64::sse2::packedpair::Finder>,
 }
 
 /// Count the bytes of up to 16 blocks of 1 KiB spread over `hay`.
@@ -56,8 +68,9 @@ fn sample(hay: &[u8]) -> [u32; 256] {
 
 impl<'n> Skip<'n> {
     /// A skip for `needle` (at least 2 bytes) tuned on the text `hay` (`None` for a
-    /// one-byte needle).
-    pub(crate) fn new(needle: &'n [u8], hay: &[u8]) -> Option<Skip<'n>> {
+    /// one-byte needle), searching with the finder of the SIMD level `level` (resolved:
+    /// [`Simd::resolve`]; `Auto` is taken as the best level of the CPU).
+    pub(crate) fn new(needle: &'n [u8], hay: &[u8], level: Simd) -> Option<Skip<'n>> {
         let m = needle.len();
         if m < 2 {
             return None;
@@ -84,12 +97,27 @@ impl<'n> Skip<'n> {
         let offset = if m <= 256 { 0 } else { r1.min(r2) };
         let window = &needle[offset..(offset + 256).min(m)];
         let pair = Pair::with_indices(window, (r1 - offset) as u8, (r2 - offset) as u8)?;
+        #[cfg(target_arch = "x86_64")]
+        let level = level.resolve();
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = level;
         Some(Skip {
             offset,
             short: if m <= VERIFY_MAX { Some(needle) } else { None },
             generic: GenericFinder::with_pair(window, pair)?,
+            // with_pair: None when the CPU lacks the feature (resolve already lowered it)
             #[cfg(target_arch = "x86_64")]
-            avx2: memchr::arch::x86_64::avx2::packedpair::Finder::with_pair(window, pair),
+            avx2: if level == Simd::Avx2 {
+                memchr::arch::x86_64::avx2::packedpair::Finder::with_pair(window, pair)
+            } else {
+                None
+            },
+            #[cfg(target_arch = "x86_64")]
+            sse2: if level == Simd::Sse2 {
+                memchr::arch::x86_64::sse2::packedpair::Finder::with_pair(window, pair)
+            } else {
+                None
+            },
         })
     }
 
@@ -104,6 +132,16 @@ impl<'n> Skip<'n> {
             if h.len() >= f.min_haystack_len() {
                 return match self.short {
                     // offset 0: the window is the whole needle
+                    Some(needle) => f.find(h, needle),
+                    None => f.find_prefilter(h),
+                }
+                .map(|t| q + t);
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(f) = &self.sse2 {
+            if h.len() >= f.min_haystack_len() {
+                return match self.short {
                     Some(needle) => f.find(h, needle),
                     None => f.find_prefilter(h),
                 }

@@ -494,3 +494,45 @@ fn skip_pairs_far_apart_and_unrepresentative_samples() {
         check(&periodic, &needle, 2, 1000, Scan::Fast, 5000);
     }
 }
+
+/// Every SIMD level (each packed-pair finder, the portable one-byte blocks) gives the
+/// naive search's answers; a level the CPU lacks is lowered, never refused.
+#[test]
+fn every_simd_level_gives_the_same_answers() {
+    let levels = [Simd::Auto, Simd::Scalar, Simd::Sse2, Simd::Avx2];
+    for level in levels {
+        assert_ne!(level.resolve(), Simd::Auto);
+        assert_eq!(level.name().parse::<Simd>().unwrap(), level);
+    }
+    assert!("avx512".parse::<Simd>().is_err());
+    #[cfg(target_arch = "x86_64")]
+    {
+        assert_eq!(Simd::Sse2.resolve(), Simd::Sse2);
+        assert_eq!(Simd::Auto.resolve(), Simd::Avx2.resolve());
+    }
+    let mut seed = 11u64;
+    let mut hay: Vec<u8> = (0..20_000)
+        .map(|_| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            b"ab3J1\x00\xff"[((seed >> 33) % 7) as usize]
+        })
+        .collect();
+    hay.extend(b"3J1".repeat(40));
+    let long = [b"b".to_vec(), vec![b'a'; 300], b"c".to_vec()].concat();
+    hay.extend(&long);
+    let needles: [&[u8]; 8] = [b"3", b"3J", b"3J1", b"ab", b"\x00\xff", b"aba", b"3J13J13J1", &long];
+    for level in levels {
+        for needle in needles {
+            let expected = naive(&hay, needle);
+            let pat = Pattern::new(needle).unwrap();
+            for scan in SCANS {
+                for (threads, block) in [(1, 1 << 20), (3, 777)] {
+                    let o = opts(threads, 97, scan).block_size(block).simd(level);
+                    assert_eq!(pat.find_all(&hay, &o).unwrap(), expected, "{level:?} {needle:?} {o:?}");
+                    assert_eq!(pat.count(&hay, &o).unwrap(), expected.len() as u64);
+                    assert_eq!(pat.find_all_read_at(&hay[..], hay.len() as u64, &o).unwrap(), expected);
+                }
+            }
+        }
+    }
+}
