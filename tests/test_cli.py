@@ -410,11 +410,17 @@ def test_help_and_version():
     assert (cp.returncode, cp.stdout.strip()) == (0, b"kmpsearch " + kmpsearch.__version__.encode())
 
 
-def test_broken_pipe_is_quiet(tmp_path):
+@pytest.mark.parametrize("recursive", [False, True])
+def test_broken_pipe_is_quiet(tmp_path, recursive):
+    # -r: the broken pipe ends the walk too (was: one "Broken pipe" error per remaining file, exit 2)
     p = tmp_path / "big"
     p.write_bytes(b"ab" * 2_000_000)
+    if recursive:
+        for name in ("more1", "more2"):
+            (tmp_path / name).write_bytes(b"ab" * 200_000)
     r, w = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-m", "kmpsearch", "ab", p], stdout=w,
+    args = ["-r", "ab", tmp_path] if recursive else ["ab", p]
+    proc = subprocess.Popen([sys.executable, "-m", "kmpsearch", *args], stdout=w,
                             stderr=subprocess.PIPE, env=_env(KMPSEARCH_BACKEND="python"))
     os.close(w)
     with os.fdopen(r, "rb") as reader:

@@ -286,6 +286,44 @@ def test_multiprocessing_without_a_main_guard_fails_at_once_and_clearly(tmp_path
     assert cp.returncode == 0 and cp.stdout == b"%d\n" % (2 * size), cp.stderr[-800:]
 
 
+_RESULT_OOM = r'''
+import sys
+import kmpsearch
+import kmpsearch.backends.multiprocessing as mp
+
+def out_of_memory():
+    raise MemoryError
+
+
+class Unreceivable:  # a worker's result that cannot be received: MemoryError in the parent's reader
+    def __reduce__(self):
+        return out_of_memory, ()
+
+
+def scan_chunk(*args):
+    return Unreceivable()
+
+
+mp._scan_chunk = scan_chunk  # at the top level: the workers (forked from a server that imported this) see it
+
+if __name__ == "__main__":
+    try:
+        mp.find_all(b"ab" * (3 << 20), b"ab", threads=2)
+    except MemoryError as exc:
+        print("MemoryError", exc)
+'''
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_multiprocessing_out_of_memory_receiving_results_is_a_memory_error(tmp_path):
+    # was: concurrent.futures.process._RemoteTraceback (the MemoryError only as text), from
+    # BrokenProcessPool
+    script = tmp_path / "oom.py"
+    script.write_text(_RESULT_OOM)
+    cp = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=120)
+    assert cp.returncode == 0 and cp.stdout.startswith(b"MemoryError out of memory"), (cp.stdout, cp.stderr[-800:])
+
+
 def test_multiprocessing_search_during_a_workers_import_of_main_fails():
     # what a worker sees when the main module's import runs a search (a script whose source
     # the parent could not check): a RuntimeError at once, even for a tiny input

@@ -309,6 +309,8 @@ class _Searcher:
                     self.walk(entry.path, child)
                 elif entry.is_file(follow_symlinks=False):
                     self.search_path(entry.path, child)
+            except (BrokenPipeError, _Quit, _WriteError):
+                raise  # the output is gone (or -q/-l is done): not this file's error
             except OSError as exc:
                 self.reporter.error(child, exc)
 

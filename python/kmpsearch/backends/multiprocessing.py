@@ -170,6 +170,20 @@ def _shm_dir(size: int) -> str | None:
     return "/dev/shm" if vfs.f_bavail * vfs.f_frsize > size + (64 << 20) else None
 
 
+def _raise_cause(exc: BrokenProcessPool) -> None:
+    """Raise what broke the pool, when it says: a MemoryError (or another exception) of this
+    process's result reader arrives only as the text of its traceback (``_RemoteTraceback``);
+    its last line names the exception."""
+    cause = exc.__cause__
+    if cause is None or isinstance(cause, BrokenProcessPool) or not isinstance(cause, Exception):
+        return
+    if type(cause).__name__ != "_RemoteTraceback":
+        raise cause from None
+    last = next((line.strip() for line in reversed(str(cause).splitlines()) if line.strip(" '")), "")
+    if last.split(":", 1)[0] == "MemoryError":
+        raise MemoryError("out of memory receiving the worker processes' results") from None
+
+
 class _Compiled:
     """A compiled pattern or word set whose chunks run in worker processes."""
 
@@ -195,8 +209,7 @@ class _Compiled:
                 results = [f.result() for f in futures]
             except BrokenProcessPool as exc:
                 # the real error (a MemoryError receiving a result, ...), not the pool's symptom
-                if isinstance(exc.__cause__, Exception) and not isinstance(exc.__cause__, BrokenProcessPool):
-                    raise exc.__cause__ from None
+                _raise_cause(exc)
                 raise RuntimeError(
                     "a kmpsearch worker process died before it could report (killed, out of memory, or "
                     "it failed to start: a script using the multiprocessing backend must guard its entry "
