@@ -214,6 +214,27 @@ def _skip_unless_available(name: str) -> None:
     load_backend(name)
 
 
+# --- the cheap checks first (issue 14 item 1) --------------------------------------------------
+
+_LONG_NEEDLE = r'''
+import resource, sys, kmpsearch
+m = kmpsearch.get_backend(sys.argv[1])
+needle = b"x" * (256 << 20)
+resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))  # no room for a 256 MiB needle's table
+print(m.count(b"abc", needle), m.find_all(bytearray(b"abc"), needle), len(m.find_all(b"", needle, as_array=True)),
+      m.count("xé", "é" * 3))
+'''
+
+
+@pytest.mark.parametrize("name", [row.name for row in TABLE])
+def test_a_needle_longer_than_the_haystack_builds_no_table(name):
+    # was: the top-level functions compiled the needle first (64 MiB needle against 3 bytes:
+    # 0.5-12 s and 0.7-2.8 GB; MemoryError under a limit); now the length check comes first
+    _skip_unless_available(name)
+    cp = subprocess.run([sys.executable, "-c", _LONG_NEEDLE, name], capture_output=True, timeout=120)
+    assert cp.returncode == 0 and cp.stdout == b"0 [] 0 0\n", (cp.stdout, cp.stderr[-800:])
+
+
 # --- a thread that cannot be started (issue 12: one rule) ------------------------------------
 
 def test_work_whose_thread_cannot_start_runs_on_the_caller(monkeypatch, tmp_path):

@@ -69,6 +69,7 @@ import itertools
 import operator
 import os
 import stat
+import sys
 import threading
 import time
 from array import array
@@ -381,6 +382,38 @@ def _shutdown(pool: ThreadPoolExecutor) -> None:
     """Drop ``pool``'s queued work and join its threads even through Ctrl-C, then raise
     the first such."""
     _uninterrupted(lambda: pool.shutdown(wait=True, cancel_futures=True) or True)
+
+
+def _length(haystack: object, text: bool) -> int:
+    """The length of a haystack in the needle's units (code points for a str needle, else
+    bytes); ``sys.maxsize`` when it is not of the needle's kind (the search says so)."""
+    if text:
+        return len(haystack) if isinstance(haystack, str) else sys.maxsize
+    if isinstance(haystack, str):
+        return sys.maxsize
+    try:
+        with memoryview(haystack) as mv:  # type: ignore[arg-type]
+            return mv.nbytes
+    except TypeError:
+        return sys.maxsize
+
+
+class _NoMatch:
+    """The core of a one-shot search whose needle is longer than its haystack."""
+
+    interruptible = True  # nothing to interrupt
+
+    def count(self, *args):
+        return 0
+
+    def find_all(self, *args):
+        return []
+
+    def find_array(self, *args):
+        return array("q")
+
+
+_NO_MATCH = _NoMatch()
 
 
 class _Failed:
@@ -870,6 +903,13 @@ class Pattern(_Search):
     _what = "needle"
 
     def __new__(cls, needle: object) -> "Pattern":
+        return cls._make(needle, None)
+
+    @classmethod
+    def _make(cls, needle: object, haystack: object) -> "Pattern":
+        """The Pattern of ``needle``; given the ``haystack`` of a one-shot search (the
+        top-level functions), its table is built only if the needle can fit in it: the
+        cheap check first (a 64 MiB needle against 3 bytes builds no 64 MiB table)."""
         api = cls._api or _default_api()
         self = object.__new__(api.Pattern)
         if isinstance(needle, str):
@@ -884,7 +924,8 @@ class Pattern(_Search):
         put(self, "_pat", pat)
         put(self, "_text", text)
         put(self, "_longest", len(pat))
-        put(self, "_core", api.core.compile_pattern(pat))
+        shorter = haystack is not None and _length(haystack, text) < (len(needle) if text else len(pat))
+        put(self, "_core", _NO_MATCH if shorter else api.core.compile_pattern(pat))
         return self
 
     @property
@@ -1209,11 +1250,11 @@ def make_api(name: str, core: Any) -> dict[str, Any]:
 
     def find_all(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
                  as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
-        return cls(needle)._memory(haystack, "list", threads, scan, _min_chunk, _simd, as_array)
+        return cls._make(needle, haystack)._memory(haystack, "list", threads, scan, _min_chunk, _simd, as_array)
 
     def count(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
               _min_chunk: int | None = None, _simd: str | None = None) -> int:
-        return cls(needle)._memory(haystack, "count", threads, scan, _min_chunk, _simd)
+        return cls._make(needle, haystack)._memory(haystack, "count", threads, scan, _min_chunk, _simd)
 
     def find_all_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
                          as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None) -> list[int]:
