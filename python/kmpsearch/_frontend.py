@@ -563,6 +563,16 @@ class _Search:
                 return [(off + base, i) for off, i in got[:bisect_left(got, (own, -1))]]
             # one length: every match found in view[:end] starts in the own range
             return [off + base for off in got] if base else got
+        if kind == "array":  # compact: 8 (+ 4) bytes a match however dense the window
+            offsets = got[0] if self._pairs else got
+            cut = bisect_left(offsets, own) if self._pairs else len(offsets)
+            if cut < len(offsets):
+                got = (offsets[:cut], got[1][:cut])
+                offsets = got[0]
+            if base and offsets:
+                offsets = array("q", map(base.__add__, offsets))
+                got = (offsets, got[1]) if self._pairs else offsets
+            return got
         if end > own:
             over = _run(count, view[own:end], *opts)  # exactly the matches starting at own or later
             got = got - over if kind == "count" else [a - b for a, b in zip(got, over)]

@@ -52,8 +52,9 @@ __all__ = ["main"]
 PROG = "kmpsearch"
 STDIN_LABEL = "(standard input)"
 DEFAULT_CHUNK = 16 << 20  # window size: bounds memory (-c, -l, -q: only counts per window)
-# window size when every match is listed: the window's matches are held until printed, so a
-# window dense with matches (every byte, `-e a` over `aaaa...`) must stay small
+# window size when every match is listed: the window's matches are held until printed (as
+# compact arrays, 12 bytes a match), so a window dense with matches (two at every byte:
+# `-e a -e aa` over `aaaa...`) must stay small: 256 KiB peaks at ~56 MB, 1 MiB at ~166 MB
 LINES_CHUNK = 256 << 10
 DEFAULT_PROGRESS_MIN = 64 << 20  # show a bar for inputs larger than this
 _LINES_PER_WRITE = 1 << 15
@@ -162,6 +163,8 @@ class _Reporter:
             return
         if isinstance(exc, OSError) and exc.strerror:
             msg = exc.strerror
+        elif isinstance(exc, MemoryError):
+            msg = "memory exhausted"  # grep's words
         elif isinstance(exc, BaseException) and not isinstance(exc, OSError):
             msg = f"{type(exc).__name__}: {exc}"
         else:
@@ -407,12 +410,12 @@ class _Searcher:
             self.matched = self.matched or n_found > 0
             return
         if self.wordset is not None:
-            kind = "list" if mode == "lines" else "count"
+            kind = "array" if mode == "lines" else "count"
             # the frontend's windowed reader (finditer's), one window at a time
             _, windows = self.wordset._stream_windows(f, kind, self.opts, self.chunk, meter.advance)
             for base, view, _own, got in windows:
                 if mode == "lines":
-                    if got:
+                    if len(got[0]):
                         self.emit_lines(prefix, label, got, base, view)
                         n_found += 1
                     continue
@@ -450,9 +453,9 @@ class _Searcher:
             self.matched = True
         self.emit(label, {"path": _json_text(label), "count": n}, os.fsencode(label) + b":%d\n" % n)
 
-    def emit_lines(self, prefix: bytes, label: str, pairs: list[tuple[int, int]], base: int,
-                   view: memoryview) -> None:
-        """Print one window's matches (absolute offsets, in order). The MATCH column is the
+    def emit_lines(self, prefix: bytes, label: str, found: tuple, base: int, view: memoryview) -> None:
+        """Print one window's matches, ``found``: the arrays (absolute offsets, in order;
+        word indices), 12 bytes a match however dense the window. The MATCH column is the
         word; with -i the input's own bytes there (as grep -o prints them)."""
         self.matched = True
         words = self.words
@@ -474,9 +477,11 @@ class _Searcher:
         else:
             def render(batch):
                 return b"".join(b"%s%d:%s\n" % (prefix, off, matched(off, j)) for off, j in batch)
-        for start in range(0, len(pairs), _LINES_PER_WRITE):
+        offsets, index = memoryview(found[0]), memoryview(found[1])
+        for start in range(0, len(offsets), _LINES_PER_WRITE):
             # in batches: the text of a window's matches can be far larger than the window
-            _write_all(self.out, render(pairs[start:start + _LINES_PER_WRITE]))
+            stop = start + _LINES_PER_WRITE
+            _write_all(self.out, render(zip(offsets[start:stop].tolist(), index[start:stop].tolist())))
         _flush(self.out)
 
 
