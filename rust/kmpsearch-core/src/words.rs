@@ -35,6 +35,12 @@ static LOWER: [u8; 256] = {
 /// stride 2 (beyond, 3-byte windows pass too many random positions: stride 1).
 const STRIDE3_MAX_GROUPS: usize = 4096;
 
+/// The first slot of `key` in an exact table of `cap` slots (a power of two).
+#[inline(always)]
+fn slot_hash(key: u32, cap: usize) -> usize {
+    key.wrapping_mul(MUL2).checked_shr(32u32.saturating_sub(cap.trailing_zeros())).unwrap_or(0) as usize
+}
+
 /// Where the (masked) window `x` lives in the start filter, a blocked Bloom filter of
 /// `2^fbits` bits with two bits per window: of the window's multiplicative hash, the top
 /// `fbits - 5` bits pick the 32-bit word, the next 5 and the 5 after them the two bits in
@@ -590,7 +596,6 @@ impl WordSet {
         // exact table: open addressing, at most half full
         let cap = (groups * 2).next_power_of_two().max(16);
         let mut slots = try_vec(cap, Slot::default())?;
-        let tbits = cap.trailing_zeros();
         // Bloom filter: 64 bits per window (~0.15% false positives), 2^12 .. 2^22 bits
         // (512 B .. 512 KiB). Past L1 its gathers cost more, but fewer false positives save
         // more (10,000 words: 2^20 bits measured ~10% faster than 2^19)
@@ -605,7 +610,7 @@ impl WordSet {
             while j < pairs.len() && pairs[j].0 == key {
                 j += 1;
             }
-            let mut h = (key.wrapping_mul(MUL2) >> (32 - tbits)) as usize;
+            let mut h = slot_hash(key, cap);
             while slots[h].len != 0 {
                 h = (h + 1) & (cap - 1);
             }
@@ -998,8 +1003,7 @@ impl WordSet {
     /// The exact table's first slot for `key`.
     #[inline(always)]
     fn slot_of(&self, key: u32) -> usize {
-        let tbits = self.filter.slots.len().trailing_zeros();
-        key.wrapping_mul(MUL2).checked_shr(32u32.saturating_sub(tbits)).unwrap_or(0) as usize
+        slot_hash(key, self.filter.slots.len())
     }
 
     /// The words whose (exact, folded) prefix is `key`, ascending (empty: none), looked
