@@ -364,7 +364,7 @@ fn teddy_and_bitmap_agree_on_random_text() {
 }
 
 /// Stride 2 of the Bloom filter (every word at least 5 bytes: 4-byte windows; shortest
-/// word 4 in a small set: 3-byte windows): words at the very first and last starts of
+/// word 4 in a small case-sensitive set: 3-byte windows): words at the very first and last starts of
 /// the text, of every chunk and block (odd and even lengths), with and without
 /// ignore_case, through Teddy and the bitmap.
 #[test]
@@ -400,7 +400,8 @@ fn stride_two_first_and_last_starts() {
         words.push(vec![b'x'; minlen]); // the shortest length is minlen
         let words = distinct(words, ic);
         let set = WordSet::new(&words, ic).unwrap();
-        assert_eq!(set.stats().stride, 2, "{words:?}");
+        // (3-byte windows: case-sensitive only)
+        assert_eq!(set.stats().stride, if minlen == 4 && ic { 1 } else { 2 }, "{words:?}");
         assert_eq!(set.shortest(), minlen);
         for (threads, min_chunk, block) in
             [(1, 1, 1), (1, 1, 2), (1, 1, 3), (2, 3, 5), (3, 7, 4), (5, 1, 9), (9, 2, 80)]
@@ -409,7 +410,7 @@ fn stride_two_first_and_last_starts() {
         }
     }
     // 4-byte words in a large set: 3-byte windows would pass too much, stride 1
-    let words: Vec<Vec<u8>> = (0..5000u32).map(|i| format!("{i:04}").into_bytes()).collect();
+    let words: Vec<Vec<u8>> = (0..1500u32).map(|i| format!("{i:04}").into_bytes()).collect();
     let set = WordSet::new(&words, false).unwrap();
     assert_eq!((set.stats().stride, set.stats().teddy), (1, false));
     let hay = b"0123x4999a10000".repeat(20);
@@ -481,7 +482,8 @@ proptest! {
         let words: Vec<Vec<u8>> = words.into_iter().filter(|w| !five || w.len() >= 5).collect();
         let words = distinct(words, ic);
         if !words.is_empty() {
-            prop_assert_eq!(WordSet::new(&words, ic).unwrap().stats().stride, 2);
+            let stride = if ic && words.iter().any(|w| w.len() == 4) { 1 } else { 2 };
+            prop_assert_eq!(WordSet::new(&words, ic).unwrap().stats().stride, stride);
             check(&hay, &words, ic, threads, min_chunk, block);
         }
     }

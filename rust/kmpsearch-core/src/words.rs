@@ -32,8 +32,12 @@ static LOWER: [u8; 256] = {
 };
 
 /// Most prefix groups of 4-byte words for which the filter uses 3-byte windows with
-/// stride 2 (beyond, 3-byte windows pass too many random positions: stride 1).
-const STRIDE3_MAX_GROUPS: usize = 4096;
+/// stride 2 (case-sensitive only). Beyond, 3-byte windows pass too many random positions:
+/// stride 1 is faster (1 GiB of the benchmark corpus: 0.53 s against 0.59 s at 1,000
+/// groups, 0.60 / 0.55 s at 1,500, 0.75 / 0.59 s at 2,000; the C core's 4,096 gave 1.14
+/// against 0.80 s at 4,000). With ignore_case the folded windows have about a quarter as
+/// many values: 3-byte windows measured no faster at 250 groups and 1.5-3x slower from 500.
+const STRIDE3_MAX_GROUPS: usize = 1024;
 
 /// The first slot of `key` in an exact table of `cap` slots (a power of two).
 #[inline(always)]
@@ -360,10 +364,10 @@ struct Filter {
 ///   words with that prefix (an exact hash table of prefixes -> word indices, ascending),
 ///   so matches come out already sorted. The Bloom filter has stride 2 when every word is
 ///   longer than its window (4 bytes when the words have 5 or more, 3 bytes for 4-byte
-///   words in sets of at most 4,096 prefixes): each word enters it with its windows at
-///   offsets 0 and 1, and the scan hashes only the window at every other position, which
-///   stands for the start before it and its own (both verified on a hit): half the
-///   hashing and gathers per byte. Else stride 1: the `k`-byte window at every start. The
+///   words in case-sensitive sets of at most 1,024 prefixes): each word enters it with
+///   its windows at offsets 0 and 1, and the scan hashes only the window at every other
+///   position, which stands for the start before it and its own (both verified on a
+///   hit): half the hashing and gathers per byte. Else stride 1: the `k`-byte window at every start. The
 ///   candidates are verified in batches of up to 64 (the exact table's slots, then the
 ///   words' entries prefetched first, so cache misses of large sets overlap). The
 ///   verification work is counted per segment of 64 KiB of starts; past a budget (4x the
@@ -586,7 +590,7 @@ impl WordSet {
         // the windows: stride 2 needs every word at least one byte longer than a window
         let (stride, win) = if self.shortest >= 5 {
             (2, 4)
-        } else if self.shortest == 4 && groups <= STRIDE3_MAX_GROUPS {
+        } else if self.shortest == 4 && !self.ignore_case && groups <= STRIDE3_MAX_GROUPS {
             (2, 3)
         } else {
             (1, k)
