@@ -1081,16 +1081,23 @@ impl WordSet {
         work: &mut usize,
         sink: &mut S,
     ) -> bool {
-        let f = &self.filter;
         *work += 1;
-        let k = f.k;
-        let avail = w.len() - p; // p < w.len()
-                                 // the text's (folded) bytes after the prefix, up to 8, zero-padded
-        let mut b = [0u8; 8];
-        for (d, s) in b.iter_mut().zip(w.get(p + k..).unwrap_or(&[])) {
-            *d = *s;
+        if group.is_empty() {
+            return true; // a false positive of the filter
         }
-        let mut text8 = u64::from_le_bytes(b);
+        let k = self.filter.k;
+        let avail = w.len().saturating_sub(p);
+        // the text's (folded) bytes after the prefix, up to 8, zero-padded
+        let mut text8 = match w.get(p + k..p + k + 8) {
+            Some(b) => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            None => {
+                let mut b = [0u8; 8];
+                for (d, s) in b.iter_mut().zip(w.get(p + k..).unwrap_or(&[])) {
+                    *d = *s;
+                }
+                u64::from_le_bytes(b)
+            }
+        };
         if self.ignore_case {
             text8 = fold8(text8);
         }
