@@ -99,7 +99,7 @@ class WordSet:
         """Build the Aho-Corasick automaton now (it is otherwise built when first needed)."""
     def stats(self) -> dict[str, int | bool]:
         """What the set holds (words, word_bytes, automaton_bytes, automaton_built,
-        filter_bytes, bitmap_bits, prefix_len, teddy)."""
+        filter_bytes, bitmap_bits, prefix_len, stride, teddy)."""
     def count(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
         """Total number of matches in ``buf``."""
     def count_each(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:

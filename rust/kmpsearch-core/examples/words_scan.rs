@@ -1,4 +1,7 @@
-//! Time WordSet::count on a corpus file: `words_scan FILE N [threads] [scan] [reps]`
+//! Time WordSet::count on a corpus file: `words_scan FILE N [threads] [scan] [reps]`.
+//! The words: N drawn here (4-12 bytes, half cut from FILE), or with `WORDS_FILE=path`
+//! the first N lines of that file (one word a line, as bench/wordgen.py writes them);
+//! `IGNORE_CASE=1` compiles them with ignore_case.
 use std::time::Instant;
 
 fn main() {
@@ -16,6 +19,10 @@ fn main() {
     };
     let mut words: Vec<Vec<u8>> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    if let Some(path) = std::env::var_os("WORDS_FILE") {
+        let text = std::fs::read(path).unwrap();
+        words.extend(text.split(|&b| b == b'\n').filter(|w| !w.is_empty()).take(n).map(|w| w.to_vec()));
+    }
     while words.len() < n {
         let l = 4 + next() % 9;
         let w: Vec<u8> = if words.len() % 2 == 0 {
@@ -28,7 +35,7 @@ fn main() {
             words.push(w);
         }
     }
-    let set = kmpsearch_core::WordSet::new(&words, false).unwrap();
+    let set = kmpsearch_core::WordSet::new(&words, std::env::var_os("IGNORE_CASE").is_some()).unwrap();
     let set = if std::env::var("NO_TEDDY").is_ok() { set.without_teddy() } else { set };
     let o = kmpsearch_core::Options::default().threads(threads).scan(scan);
     let cpu = || {

@@ -275,6 +275,20 @@ fn adversarial_inputs_fall_back_to_the_automaton() {
     check(&small, &words, false, 3, 100, 100);
     check(&small, &words, true, 3, 100, 100);
 
+    // the same with stride 2 (words of 5 bytes and more): both starts of every window
+    let words: Vec<Vec<u8>> = (5..=40).map(|l| vec![b'a'; l]).collect();
+    let expected_count: u64 = (5..=40u64).map(|l| 100_001 - l).sum();
+    let set = WordSet::new(&words, false).unwrap().without_teddy();
+    assert_eq!(set.stats().stride, 2);
+    for threads in [1, 2] {
+        let t = Instant::now();
+        let o = opts(threads, 1000, Scan::Fast, 4096);
+        assert_eq!(set.count(&hay, &o).unwrap(), expected_count);
+        assert!(t.elapsed().as_secs_f64() < 5.0, "stride 2, {threads}: {:?}", t.elapsed());
+    }
+    check(&small, &words, false, 3, 100, 100);
+    check(&small, &words, true, 3, 100, 100);
+
     // 500 words sharing a 4-byte prefix, text full of that prefix
     let words: Vec<Vec<u8>> = (0..500).map(|i| format!("pref{i:03}").into_bytes()).collect();
     let hay = b"prefpref123pref499".repeat(2000);
@@ -349,6 +363,60 @@ fn teddy_and_bitmap_agree_on_random_text() {
     }
 }
 
+/// Stride 2 of the Bloom filter (every word at least 5 bytes: 4-byte windows; shortest
+/// word 4 in a small case-sensitive set: 3-byte windows): words at the very first and last starts of
+/// the text, of every chunk and block (odd and even lengths), with and without
+/// ignore_case, through Teddy and the bitmap.
+#[test]
+fn stride_two_first_and_last_starts() {
+    let mut seed = 5u64;
+    let alphabet = b"abAB[{";
+    for round in 0..48 {
+        let len = lcg(&mut seed) as usize % 90;
+        let hay: Vec<u8> = (0..len).map(|_| alphabet[lcg(&mut seed) as usize % alphabet.len()]).collect();
+        let minlen = 4 + round % 2;
+        let ic = round % 4 >= 2;
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        for l in minlen..minlen + 3 {
+            if l <= hay.len() {
+                words.push(hay[..l].to_vec());
+                words.push(hay[hay.len() - l..].to_vec());
+            }
+            if l + 2 <= hay.len() {
+                words.push(hay[1..1 + l].to_vec());
+                words.push(hay[hay.len() - l - 1..hay.len() - 1].to_vec());
+            }
+        }
+        // cut at random starts (chunk and block edges fall anywhere), and random ones
+        for _ in 0..(if round % 3 == 0 { 80 } else { 6 }) {
+            let l = minlen + lcg(&mut seed) as usize % 5;
+            if l < hay.len() && lcg(&mut seed) % 2 == 0 {
+                let at = lcg(&mut seed) as usize % (hay.len() - l);
+                words.push(hay[at..at + l].to_vec());
+            } else {
+                words.push((0..l).map(|_| alphabet[lcg(&mut seed) as usize % alphabet.len()]).collect());
+            }
+        }
+        words.push(vec![b'x'; minlen]); // the shortest length is minlen
+        let words = distinct(words, ic);
+        let set = WordSet::new(&words, ic).unwrap();
+        // (3-byte windows: case-sensitive only)
+        assert_eq!(set.stats().stride, if minlen == 4 && ic { 1 } else { 2 }, "{words:?}");
+        assert_eq!(set.shortest(), minlen);
+        for (threads, min_chunk, block) in
+            [(1, 1, 1), (1, 1, 2), (1, 1, 3), (2, 3, 5), (3, 7, 4), (5, 1, 9), (9, 2, 80)]
+        {
+            check(&hay, &words, ic, threads, min_chunk, block);
+        }
+    }
+    // 4-byte words in a large set: 3-byte windows would pass too much, stride 1
+    let words: Vec<Vec<u8>> = (0..1500u32).map(|i| format!("{i:04}").into_bytes()).collect();
+    let set = WordSet::new(&words, false).unwrap();
+    assert_eq!((set.stats().stride, set.stats().teddy), (1, false));
+    let hay = b"0123x4999a10000".repeat(20);
+    check_set(&set, &hay, &naive(&hay, &words, false), &opts(2, 7, Scan::Fast, 13));
+}
+
 fn small_byte() -> impl Strategy<Value = u8> {
     prop::sample::select(vec![b'a', b'b', 0u8, 0xff])
 }
@@ -395,6 +463,29 @@ proptest! {
     ) {
         let words = distinct(words, ic);
         check(&hay, &words, ic, threads, min_chunk, block);
+    }
+
+    #[test]
+    fn stride_two_matches_naive(
+        hay in prop::collection::vec(case_byte(), 0..300),
+        words in prop::collection::vec(prop::collection::vec(case_byte(), 4..10), 1..90),
+        cuts in prop::collection::vec((0usize..300, 4usize..10), 0..30),
+        five in any::<bool>(),
+        threads in 1usize..10,
+        min_chunk in 1u64..41,
+        block in 1usize..81,
+        ic in any::<bool>(),
+    ) {
+        // words cut from the text (they occur) and random ones; all of 5+ bytes or not
+        let mut words = words;
+        words.extend(cuts.iter().filter(|c| c.0 + c.1 <= hay.len()).map(|c| hay[c.0..c.0 + c.1].to_vec()));
+        let words: Vec<Vec<u8>> = words.into_iter().filter(|w| !five || w.len() >= 5).collect();
+        let words = distinct(words, ic);
+        if !words.is_empty() {
+            let stride = if ic && words.iter().any(|w| w.len() == 4) { 1 } else { 2 };
+            prop_assert_eq!(WordSet::new(&words, ic).unwrap().stats().stride, stride);
+            check(&hay, &words, ic, threads, min_chunk, block);
+        }
     }
 
     #[test]

@@ -15,8 +15,10 @@ use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan};
 const SEGMENT: usize = 64 << 10;
 /// Most words the SIMD (Teddy) start filter takes; beyond, the scalar bitmap filter.
 const TEDDY_MAX: usize = 64;
-/// Multiplier of the prefix hashes (Knuth's golden ratio constant, odd).
+/// Multiplier of the start filter's hash (Knuth's golden ratio constant, odd).
 const MUL: u32 = 0x9E37_79B1;
+/// Multiplier of the exact prefix table's hash (odd).
+const MUL2: u32 = 0x85EB_CA77;
 
 /// ASCII letters folded to lower case; every other byte unchanged.
 static LOWER: [u8; 256] = {
@@ -29,106 +31,231 @@ static LOWER: [u8; 256] = {
     t
 };
 
-/// Second multiplier of the start filter's hash (odd).
-const MUL2: u32 = 0x85EB_CA6B;
+/// Most prefix groups of 4-byte words for which the filter uses 3-byte windows with
+/// stride 2 (case-sensitive only). Beyond, 3-byte windows pass too many random positions:
+/// stride 1 is faster (1 GiB of the benchmark corpus: 0.53 s against 0.59 s at 1,000
+/// groups, 0.60 / 0.55 s at 1,500, 0.75 / 0.59 s at 2,000; the C core's 4,096 gave 1.14
+/// against 0.80 s at 4,000). With ignore_case the folded windows have about a quarter as
+/// many values: 3-byte windows measured no faster at 250 groups and 1.5-3x slower from 500.
+const STRIDE3_MAX_GROUPS: usize = 1024;
 
-/// Where the (masked) 4 bytes `x` live in the start filter, a blocked Bloom filter with
-/// two bits per prefix: the 32-bit word `idx` (bits 15.. of one multiplicative hash) and
-/// in it the bits `b1`, `b2` (the top 10 bits of another). One memory access per start,
-/// and about a tenth of the false positives of one bit per prefix at the same size.
-/// Fixed shifts only: the same arithmetic runs 8 lanes wide in `next_hit_avx2`.
+/// The first slot of `key` in an exact table of `cap` slots (a power of two).
 #[inline(always)]
-fn bloom(x: u32, wmask: u32) -> (usize, u32, u32) {
-    let (h1, h2) = (x.wrapping_mul(MUL), x.wrapping_mul(MUL2));
-    (((h1 >> 15) & wmask) as usize, h2 >> 27, (h2 >> 22) & 31)
+fn slot_hash(key: u32, cap: usize) -> usize {
+    key.wrapping_mul(MUL2).checked_shr(32u32.saturating_sub(cap.trailing_zeros())).unwrap_or(0) as usize
 }
 
-/// The first start in `p..end` whose masked 4 bytes pass the Bloom filter `bits`, or
-/// `end`. Needs `end + 3 <= w.len()`. Kept out of line: the hot loop of the fast word
-/// scan, with everything in registers, 4 starts per 8-byte load.
+/// Where the (masked) window `x` lives in the start filter, a blocked Bloom filter of
+/// `2^fbits` bits with two bits per window: of the window's multiplicative hash, the top
+/// `fbits - 5` bits pick the 32-bit word, the next 5 and the 5 after them the two bits in
+/// it. One memory access per window, and about a tenth of the false positives of one bit
+/// per window at the same size. One multiply and shifts by the same amount in every
+/// lane: the same arithmetic runs 8 lanes wide in `next_hits_avx2` (as in the C core).
+#[inline(always)]
+fn bloom(x: u32, fbits: u32) -> (usize, u32, u32) {
+    let h = x.wrapping_mul(MUL);
+    ((h >> (37 - fbits)) as usize, (h >> (32 - fbits)) & 31, (h >> (27 - fbits)) & 31)
+}
+
+/// Whether the filter `bits` of `2^fbits` bits is well formed (what `bloom` needs).
+#[inline(always)]
+fn filter_ok(bits: &[u32], fbits: u32) -> bool {
+    (12..=22).contains(&fbits) && bits.len() == 1 << (fbits - 5)
+}
+
+/// The 4 bytes at `p` (little-endian), zero-padded past the end of `w`.
+#[inline(always)]
+fn load4(w: &[u8], p: usize) -> u32 {
+    match w.get(p..p + 4) {
+        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        None => {
+            let mut b = [0u8; 4];
+            for (d, s) in b.iter_mut().zip(w.get(p..).unwrap_or(&[])) {
+                *d = *s;
+            }
+            u32::from_le_bytes(b)
+        }
+    }
+}
+
+/// Most candidate starts verified in one batch (see [`WordSet::verify_batch`]).
+const BATCH: usize = 64;
+
+/// Candidate starts of the start filter, ascending, waiting for their verification.
+struct Hits {
+    n: usize,
+    pos: [usize; BATCH],
+}
+
+impl Hits {
+    /// Whether a filter step (at most 16 starts) might not fit any more.
+    #[inline(always)]
+    fn full(&self) -> bool {
+        self.n > BATCH - 16
+    }
+
+    /// The starts of the windows in `mask` (bit `j`: the window of the start `p + S j`),
+    /// each standing for `S` starts.
+    #[inline(always)]
+    fn push<const S: usize>(&mut self, p: usize, mut mask: u32) {
+        while mask != 0 {
+            let q = p + S * mask.trailing_zeros() as usize;
+            for d in 0..S {
+                if let Some(slot) = self.pos.get_mut(self.n) {
+                    *slot = q + d;
+                    self.n += 1;
+                }
+            }
+            mask &= mask - 1;
+        }
+    }
+}
+
+/// The start filter over the starts `p, p + S, p + 2S, ...` below `end`: each one whose
+/// window -- the masked 4 bytes at `start + S - 1` -- passes the Bloom filter `bits` goes
+/// to `hits`, until `hits` is [full](Hits::full) or every start was examined; returns the
+/// next start to examine (at or past `end`: all were). Stride `S = 1`: the window at each
+/// start. Stride `S = 2`: the window at `p + 1` stands for the starts `p` and `p + 1`
+/// (every word has its windows at offsets 0 and 1 in the filter), so half the windows
+/// are hashed, and both starts go to `hits`. Needs `end + S + 2 <= w.len()`. Kept out
+/// of line: the hot loop of the fast word scan, with everything in registers.
 #[inline(never)]
-fn next_hit(w: &[u8], mut p: usize, end: usize, bits: &[u32], hmask: u32, wmask: u32) -> usize {
-    if end + 3 > w.len() || bits.len() < wmask as usize + 1 {
-        return end; // never: the callers keep both
+fn next_hits<const S: usize>(
+    w: &[u8],
+    mut p: usize,
+    end: usize,
+    bits: &[u32],
+    hmask: u32,
+    fbits: u32,
+    hits: &mut Hits,
+) -> usize {
+    if end + S + 2 > w.len() || !filter_ok(bits, fbits) || !(S == 1 || S == 2) {
+        return end; // never: the callers keep these
     }
     let ptr = w.as_ptr();
-    let test = |x: u32| -> bool {
-        let (i, b1, b2) = bloom(x & hmask, wmask);
-        // SAFETY: i <= wmask < bits.len() (checked above)
+    let test = |x: u32| -> u32 {
+        let (i, b1, b2) = bloom(x & hmask, fbits);
+        // SAFETY: i < 2^(fbits - 5) == bits.len() (checked above)
         let word = unsafe { *bits.get_unchecked(i) };
-        (word >> b1) & (word >> b2) & 1 != 0
+        (word >> b1) & (word >> b2) & 1
     };
-    // 4 starts from one 8-byte load: needs p + 8 <= w.len(); p + 4 <= end and
-    // end + 3 <= w.len() give p + 7 <= w.len(), so stop one start earlier
-    while p + 5 <= end {
-        // SAFETY: p + 8 <= end + 3 <= w.len()
-        let v = u64::from_le(unsafe { std::ptr::read_unaligned(ptr.add(p) as *const u64) });
-        if test(v as u32) {
-            return p;
+    // 4 windows per step, their probes ORed (hits are rare)
+    if S == 1 {
+        // from one 8-byte load: needs p + 8 <= w.len(); p + 4 <= end and end + 3 <=
+        // w.len() give p + 7 <= w.len(), so stop one start earlier
+        while p + 5 <= end {
+            // SAFETY: p + 8 <= end + 3 <= w.len()
+            let v = u64::from_le(unsafe { std::ptr::read_unaligned(ptr.add(p) as *const u64) });
+            let m =
+                test(v as u32) | test((v >> 8) as u32) << 1 | test((v >> 16) as u32) << 2 | test((v >> 24) as u32) << 3;
+            if m != 0 {
+                hits.push::<S>(p, m);
+                if hits.full() {
+                    return p + 4;
+                }
+            }
+            p += 4;
         }
-        if test((v >> 8) as u32) {
-            return p + 1;
+    } else {
+        // the windows at p + 1, 3, 5, 7 from an 8-byte load at p + 1 and a 4-byte one at
+        // p + 7: needs p + 11 <= w.len()
+        while p + 8 <= end {
+            // SAFETY: p + 11 < p + 8 + 4 <= end + 4 <= w.len()
+            let v = u64::from_le(unsafe { std::ptr::read_unaligned(ptr.add(p + 1) as *const u64) });
+            let y = u32::from_le(unsafe { std::ptr::read_unaligned(ptr.add(p + 7) as *const u32) });
+            let m = test(v as u32) | test((v >> 16) as u32) << 1 | test((v >> 32) as u32) << 2 | test(y) << 3;
+            if m != 0 {
+                hits.push::<S>(p, m);
+                if hits.full() {
+                    return p + 8;
+                }
+            }
+            p += 8;
         }
-        if test((v >> 16) as u32) {
-            return p + 2;
-        }
-        if test((v >> 24) as u32) {
-            return p + 3;
-        }
-        p += 4;
     }
     while p < end {
-        // SAFETY: p + 4 <= end + 3 <= w.len()
-        let x = u32::from_le(unsafe { std::ptr::read_unaligned(ptr.add(p) as *const u32) });
-        if test(x) {
-            return p;
+        // SAFETY: p + S - 1 + 4 <= end + S + 2 <= w.len()
+        let x = u32::from_le(unsafe { std::ptr::read_unaligned(ptr.add(p + S - 1) as *const u32) });
+        if test(x) != 0 {
+            hits.push::<S>(p, 1);
+            if hits.full() {
+                return p + S;
+            }
         }
-        p += 1;
+        p += S;
     }
-    end
+    p
 }
 
-/// [`next_hit`] 8 starts at a time: one 16-byte load shuffled into the 8 windows of 4
-/// bytes, two 8-lane multiplies, one gather of the filter's words.
+/// [`next_hits`] 8 windows (8 `S` starts) at a time: two 16-byte loads (one per 128-bit
+/// lane, at the step's first window and `4 S` bytes further) shuffled into 4 windows each,
+/// one 8-lane multiply, one gather of the filter's words; the scalar loop finishes.
 ///
 /// # Safety
 ///
 /// The CPU must have AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn next_hit_avx2(w: &[u8], mut p: usize, end: usize, bits: &[u32], hmask: u32, wmask: u32) -> usize {
+unsafe fn next_hits_avx2<const S: usize>(
+    w: &[u8],
+    mut p: usize,
+    end: usize,
+    bits: &[u32],
+    hmask: u32,
+    fbits: u32,
+    hits: &mut Hits,
+) -> usize {
     use std::arch::x86_64::*;
-    if end + 3 > w.len() || bits.len() < wmask as usize + 1 {
+    if end + S + 2 > w.len() || !filter_ok(bits, fbits) || !(S == 1 || S == 2) {
         return end;
     }
-    let shuf = _mm256_setr_epi8(
-        0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6, 4, 5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10,
-    );
+    // per lane, the windows at offsets 0, S, 2S, 3S of its load
+    let ctl = if S == 2 {
+        _mm256_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9)
+    } else {
+        _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6, 0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6)
+    };
     let vh = _mm256_set1_epi32(hmask as i32);
-    let m1 = _mm256_set1_epi32(MUL as i32);
-    let m2 = _mm256_set1_epi32(MUL2 as i32);
-    let vw = _mm256_set1_epi32(wmask as i32);
+    let mul = _mm256_set1_epi32(MUL as i32);
     let v31 = _mm256_set1_epi32(31);
+    let sh_word = _mm_cvtsi32_si128(37 - fbits as i32);
+    let sh_b1 = _mm_cvtsi32_si128(32 - fbits as i32);
+    let sh_b2 = _mm_cvtsi32_si128(27 - fbits as i32);
     let ptr = w.as_ptr();
     let table = bits.as_ptr() as *const i32;
-    while p + 8 <= end && p + 16 <= w.len() {
-        // SAFETY: p + 16 <= w.len(); every gathered index is <= wmask < bits.len()
-        let v = unsafe { _mm_loadu_si128(ptr.add(p) as *const __m128i) };
-        let x = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(v), shuf), vh);
-        let h1 = _mm256_mullo_epi32(x, m1);
-        let h2 = _mm256_mullo_epi32(x, m2);
-        let idx = _mm256_and_si256(_mm256_srli_epi32::<15>(h1), vw);
-        let words = unsafe { _mm256_i32gather_epi32::<4>(table, idx) };
-        let b1 = _mm256_srli_epi32::<27>(h2);
-        let b2 = _mm256_and_si256(_mm256_srli_epi32::<22>(h2), v31);
+    // a step reads w[p + S - 1 .. p + S - 1 + 4 S + 16)
+    while p + 8 * S <= end && p + 5 * S + 15 <= w.len() {
+        // SAFETY: p + 5 S + 15 <= w.len(); every gathered index is < 2^(fbits - 5) == bits.len()
+        let v = unsafe {
+            _mm256_loadu2_m128i(ptr.add(p + 5 * S - 1) as *const __m128i, ptr.add(p + S - 1) as *const __m128i)
+        };
+        let h = _mm256_mullo_epi32(_mm256_and_si256(_mm256_shuffle_epi8(v, ctl), vh), mul);
+        let words = unsafe { _mm256_i32gather_epi32::<4>(table, _mm256_srl_epi32(h, sh_word)) };
+        let b1 = _mm256_and_si256(_mm256_srl_epi32(h, sh_b1), v31);
+        let b2 = _mm256_and_si256(_mm256_srl_epi32(h, sh_b2), v31);
         let t = _mm256_and_si256(_mm256_srlv_epi32(words, b1), _mm256_srlv_epi32(words, b2));
         let mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32::<31>(t)));
         if mask != 0 {
-            return p + mask.trailing_zeros() as usize;
+            hits.push::<S>(p, mask as u32);
+            if hits.full() {
+                return p + 8 * S;
+            }
         }
-        p += 8;
+        p += 8 * S;
     }
-    next_hit(w, p, end, bits, hmask, wmask)
+    next_hits::<S>(w, p, end, bits, hmask, fbits, hits)
+}
+
+/// Ask for the cache line of `x` (nothing on other targets).
+#[inline(always)]
+fn prefetch<T>(x: Option<&T>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = x {
+        // SAFETY: a prefetch has no effect but on the caches (SSE: every x86_64 has it)
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(x as *const T as *const i8) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 /// Fold the ASCII upper-case letters among the 4 bytes of `x` to lower case (SWAR).
@@ -154,8 +281,11 @@ pub struct WordSetStats {
     pub filter_bytes: usize,
     /// Bits of the start bitmap (`2^bits`).
     pub bitmap_bits: u32,
-    /// Prefix length of the start filter (`min(shortest word, 4)`).
+    /// Prefix length of the exact prefix table (`min(shortest word, 4)`).
     pub prefix_len: usize,
+    /// Stride of the Bloom start filter: 2 when it holds two windows a word and the scan
+    /// hashes every other position, else 1.
+    pub stride: usize,
     /// Whether the SIMD (Teddy) start filter is used.
     pub teddy: bool,
 }
@@ -197,13 +327,19 @@ struct Filter {
     k: usize,
     /// keeps the first `k` bytes of a little-endian load
     kmask: u32,
-    /// `kmask`, and with ignore_case bit 5 of every byte cleared (letters of both cases
-    /// hash alike; non-letters pairing up only add false positives)
+    /// 1: the Bloom filter holds each word's window at offset 0 and the scan looks at
+    /// every start; 2: it holds the windows at offsets 0 and 1 (every word is longer than
+    /// a window) and the scan looks at every other position, each window standing for
+    /// the start before it and its own
+    stride: usize,
+    /// keeps a window's bytes (4, or 3 for 4-byte words with stride 2, or `k` < 4) of a
+    /// little-endian load; with ignore_case bit 5 of every byte is cleared too (letters of
+    /// both cases hash alike; non-letters pairing up only add false positives)
     hmask: u32,
-    /// the Bloom filter has `wmask + 1` 32-bit words (a power of two)
-    wmask: u32,
+    /// the Bloom filter has `2^fbits` bits (12 ..= 22)
+    fbits: u32,
     bits: Vec<u32>,
-    /// whether `next_hit_avx2` may run
+    /// whether `next_hits_avx2` may run
     avx2: bool,
     /// exact table of the prefixes, open addressing (at most half full)
     slots: Vec<Slot>,
@@ -223,10 +359,17 @@ struct Filter {
 ///   (`MatchKind::Standard`, overlapping search, no prefilter) reading every byte.
 /// * [`Scan::Fast`]: every match starts with one of the words' `k`-byte prefixes
 ///   (`k = min(shortest word, 4)`). A filter finds the candidate starts -- Teddy (SIMD,
-///   [`aho_corasick::packed`]) for up to 64 words, else a bitmap indexed by a
-///   multiplicative hash of the 4 bytes at each position -- and each candidate is
-///   verified exactly against the words with that prefix (an exact hash table of
-///   prefixes -> word indices, ascending), so matches come out already sorted. The
+///   [`aho_corasick::packed`]) for up to 64 words, else a blocked Bloom filter of hashed
+///   windows (as the C core's) -- and each candidate is verified exactly against the
+///   words with that prefix (an exact hash table of prefixes -> word indices, ascending),
+///   so matches come out already sorted. The Bloom filter has stride 2 when every word is
+///   longer than its window (4 bytes when the words have 5 or more, 3 bytes for 4-byte
+///   words in case-sensitive sets of at most 1,024 prefixes): each word enters it with
+///   its windows at offsets 0 and 1, and the scan hashes only the window at every other
+///   position, which stands for the start before it and its own (both verified on a
+///   hit): half the hashing and gathers per byte. Else stride 1: the `k`-byte window at every start. The
+///   candidates are verified in batches of up to 64 (the exact table's slots, then the
+///   words' entries prefetched first, so cache misses of large sets overlap). The
 ///   verification work is counted per segment of 64 KiB of starts; past a budget (4x the
 ///   segment + a constant) the rest of the segment goes to the automaton, and the next
 ///   segments too (1, 2, 4 ... 64 of them) before the filter is tried again: the scan
@@ -365,8 +508,9 @@ impl WordSet {
             filter: Filter {
                 k: 0,
                 kmask: 0,
+                stride: 1,
                 hmask: 0,
-                wmask: 0,
+                fbits: 12,
                 bits: Vec::new(),
                 avx2: false,
                 slots: Vec::new(),
@@ -427,7 +571,6 @@ impl WordSet {
         let n = words.len();
         let k = self.shortest.min(4);
         let kmask = if k == 4 { u32::MAX } else { (1u32 << (8 * k)) - 1 };
-        let hmask = if self.ignore_case { kmask & 0xDFDF_DFDF } else { kmask };
         // (key, id) sorted: groups of words sharing a prefix, indices ascending
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         pairs.try_reserve_exact(n)?;
@@ -444,14 +587,26 @@ impl WordSet {
             Entry { rest: u64::from_le_bytes(rest), id, len: w.len() as u32 }
         }));
         let groups = 1 + pairs.windows(2).filter(|w| w[0].0 != w[1].0).count();
+        // the windows: stride 2 needs every word at least one byte longer than a window
+        let (stride, win) = if self.shortest >= 5 {
+            (2, 4)
+        } else if self.shortest == 4 && !self.ignore_case && groups <= STRIDE3_MAX_GROUPS {
+            (2, 3)
+        } else {
+            (1, k)
+        };
+        let winmask = if win == 4 { u32::MAX } else { (1u32 << (8 * win)) - 1 };
+        let hmask = if self.ignore_case { winmask & 0xDFDF_DFDF } else { winmask };
         // exact table: open addressing, at most half full
         let cap = (groups * 2).next_power_of_two().max(16);
         let mut slots = try_vec(cap, Slot::default())?;
-        let tbits = cap.trailing_zeros();
-        // Bloom filter: ~32 bits per prefix, 2^12..2^22 bits (512 B .. 512 KiB)
-        let bbits = ((groups * 32).next_power_of_two().trailing_zeros()).clamp(12, 22);
+        // Bloom filter: 64 bits per window (~0.15% false positives), 2^12 .. 2^22 bits
+        // (512 B .. 512 KiB). Past L1 its gathers cost more, but fewer false positives save
+        // more (10,000 words: 2^20 bits measured ~10% faster than 2^19)
+        let windows = groups.saturating_mul(stride);
+        let log2 = |x: usize| x.max(1).checked_next_power_of_two().map_or(usize::BITS - 1, |v| v.trailing_zeros());
+        let bbits = log2(windows.saturating_mul(64)).clamp(12, 22);
         let mut bits = try_vec(1usize << (bbits - 5), 0u32)?;
-        let wmask = (1u32 << (bbits - 5)) - 1;
         let mut i = 0;
         while i < pairs.len() {
             let key = pairs[i].0;
@@ -459,13 +614,19 @@ impl WordSet {
             while j < pairs.len() && pairs[j].0 == key {
                 j += 1;
             }
-            let mut h = (key.wrapping_mul(MUL) >> (32 - tbits)) as usize;
+            let mut h = slot_hash(key, cap);
             while slots[h].len != 0 {
                 h = (h + 1) & (cap - 1);
             }
             slots[h] = Slot { key, start: i as u32, len: (j - i) as u32 };
-            let (w, b1, b2) = bloom(key & hmask, wmask);
-            bits[w] |= (1u32 << b1) | (1u32 << b2);
+            // each word's windows at offsets 0 .. stride (the words are folded already)
+            for &(_, id) in &pairs[i..j] {
+                let word = self.word(id as usize);
+                for o in 0..stride {
+                    let (w, b1, b2) = bloom(load4(word, o) & hmask, bbits);
+                    bits[w] |= (1u32 << b1) | (1u32 << b2);
+                }
+            }
             i = j;
         }
         let teddy = if n <= TEDDY_MAX { self.build_teddy(words, &pairs, k) } else { None };
@@ -473,7 +634,7 @@ impl WordSet {
         let avx2 = std::is_x86_feature_detected!("avx2") && std::env::var_os("KMPSEARCH_RUST_NO_AVX2").is_none();
         #[cfg(not(target_arch = "x86_64"))]
         let avx2 = false;
-        Ok(Filter { k, kmask, hmask, wmask, bits, avx2, slots, entries, teddy })
+        Ok(Filter { k, kmask, stride, hmask, fbits: bbits, bits, avx2, slots, entries, teddy })
     }
 
     /// Teddy over the words themselves (exact case), or with ignore_case over every case
@@ -560,8 +721,9 @@ impl WordSet {
                 + f.slots.capacity() * std::mem::size_of::<Slot>()
                 + f.entries.capacity() * std::mem::size_of::<Entry>()
                 + f.teddy.as_ref().map_or(0, |t| t.memory_usage()),
-            bitmap_bits: (f.wmask as u64 + 1).trailing_zeros() + 5,
+            bitmap_bits: f.fbits,
             prefix_len: f.k,
+            stride: f.stride,
             teddy: f.teddy.is_some(),
         }
     }
@@ -842,30 +1004,100 @@ impl WordSet {
         Ok(())
     }
 
+    /// The exact table's first slot for `key`.
+    #[inline(always)]
+    fn slot_of(&self, key: u32) -> usize {
+        slot_hash(key, self.filter.slots.len())
+    }
+
+    /// The words whose (exact, folded) prefix is `key`, ascending (empty: none), looked
+    /// up from the slot `h`.
+    #[inline(always)]
+    fn group_from(&self, key: u32, mut h: usize) -> &[Entry] {
+        let f = &self.filter;
+        let mask = f.slots.len().wrapping_sub(1);
+        loop {
+            match f.slots.get(h) {
+                Some(s) if s.len != 0 && s.key == key => {
+                    return f.entries.get(s.start as usize..(s.start + s.len) as usize).unwrap_or(&[]);
+                }
+                Some(s) if s.len != 0 => h = (h + 1) & mask,
+                _ => return &[],
+            }
+        }
+    }
+
     /// Verify every word with the (exact, folded) prefix `key` at `p`; add the work done
     /// to `work`. `false`: out of memory.
     #[inline(always)]
     fn verify<S: WSink>(&self, w: &[u8], base: u64, p: usize, key: u32, work: &mut usize, sink: &mut S) -> bool {
+        let group = self.group_from(key, self.slot_of(key));
+        self.verify_group(w, base, p, group, work, sink)
+    }
+
+    /// Verify the candidate starts of `hits` below `end`, in order: first each one's slot
+    /// of the exact table is prefetched, then each one's group of words, then they are
+    /// compared, so that the cache misses of a large set overlap instead of following
+    /// one another. `false`: out of memory.
+    #[inline(never)]
+    fn verify_batch<S: WSink>(
+        &self,
+        w: &[u8],
+        base: u64,
+        hits: &Hits,
+        end: usize,
+        work: &mut usize,
+        sink: &mut S,
+    ) -> bool {
         let f = &self.filter;
+        let n = hits.n.min(BATCH);
+        let mut keys = [0u32; BATCH];
+        let mut groups: [&[Entry]; BATCH] = [&[]; BATCH];
+        for (&p, key) in hits.pos[..n].iter().zip(&mut keys) {
+            *key = self.exact_key(load4(w, p));
+            prefetch(f.slots.get(self.slot_of(*key)));
+        }
+        for (&key, g) in keys[..n].iter().zip(&mut groups) {
+            *g = self.group_from(key, self.slot_of(key));
+            prefetch(g.first());
+        }
+        for (&p, g) in hits.pos[..n].iter().zip(&groups) {
+            if p < end && !self.verify_group(w, base, p, g, work, sink) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Verify the words of `group` (those with the prefix at `p`) at `p`; add the work
+    /// done to `work`. `false`: out of memory.
+    #[inline(always)]
+    fn verify_group<S: WSink>(
+        &self,
+        w: &[u8],
+        base: u64,
+        p: usize,
+        group: &[Entry],
+        work: &mut usize,
+        sink: &mut S,
+    ) -> bool {
         *work += 1;
-        let mask = f.slots.len().wrapping_sub(1);
-        let mut h = (key.wrapping_mul(MUL) >> (32 - f.slots.len().trailing_zeros())) as usize;
-        let slot = loop {
-            match f.slots.get(h) {
-                Some(s) if s.len != 0 && s.key == key => break *s,
-                Some(s) if s.len != 0 => h = (h + 1) & mask,
-                _ => return true,
+        if group.is_empty() {
+            return true; // a false positive of the filter
+        }
+        let k = self.filter.k;
+        let avail = w.len().saturating_sub(p);
+        // the text's (folded) bytes after the prefix, up to 8, zero-padded
+        let mut text8 = match w.get(p + k..p + k + 8) {
+            Some(b) => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            None => {
+                let mut b = [0u8; 8];
+                for (d, s) in b.iter_mut().zip(w.get(p + k..).unwrap_or(&[])) {
+                    *d = *s;
+                }
+                u64::from_le_bytes(b)
             }
         };
-        let group = f.entries.get(slot.start as usize..(slot.start + slot.len) as usize).unwrap_or(&[]);
-        let k = f.k;
-        let avail = w.len() - p; // p < w.len()
-                                 // the text's (folded) bytes after the prefix, up to 8, zero-padded
-        let mut b = [0u8; 8];
-        for (d, s) in b.iter_mut().zip(w.get(p + k..).unwrap_or(&[])) {
-            *d = *s;
-        }
-        let mut text8 = u64::from_le_bytes(b);
         if self.ignore_case {
             text8 = fold8(text8);
         }
@@ -911,7 +1143,7 @@ impl WordSet {
         }
     }
 
-    /// The scalar filter over the starts `seg`: `Err(Some(p))` when the budget ran out
+    /// The Bloom filter over the starts `seg`: `Err(Some(p))` when the budget ran out
     /// (starts before `p` done), `Err(None)` out of memory.
     fn filter_bitmap<S: WSink>(
         &self,
@@ -921,45 +1153,60 @@ impl WordSet {
         budget: usize,
         sink: &mut S,
     ) -> Result<(), Option<usize>> {
+        if self.filter.stride == 2 {
+            self.filter_windows::<2, S>(w, base, seg, budget, sink)
+        } else {
+            self.filter_windows::<1, S>(w, base, seg, budget, sink)
+        }
+    }
+
+    /// [`WordSet::filter_bitmap`] with stride `T`: the candidates of [`next_hits`] are
+    /// verified in batches (with stride 2, each hit's start and the next one); the last
+    /// starts, whose window would reach past `w`, are verified directly (fewer than
+    /// `T + 3`).
+    #[inline(always)]
+    fn filter_windows<const T: usize, S: WSink>(
+        &self,
+        w: &[u8],
+        base: u64,
+        seg: Range<usize>,
+        budget: usize,
+        sink: &mut S,
+    ) -> Result<(), Option<usize>> {
         let f = &self.filter;
         let mut work = 0usize;
-        // starts whose 4 bytes can be loaded
-        let fast_end = seg.end.min(w.len().saturating_sub(3));
+        let mut hits = Hits { n: 0, pos: [0; BATCH] };
+        // the starts whose window (4 bytes at start + T - 1) can be loaded
+        let fast_end = seg.end.min(w.len().saturating_sub(T + 2));
         let mut p = seg.start;
         while p < fast_end {
+            hits.n = 0;
             p = if f.avx2 {
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: `avx2` is set only when the CPU has AVX2
                 unsafe {
-                    next_hit_avx2(w, p, fast_end, &f.bits, f.hmask, f.wmask)
+                    next_hits_avx2::<T>(w, p, fast_end, &f.bits, f.hmask, f.fbits, &mut hits)
                 }
                 #[cfg(not(target_arch = "x86_64"))]
-                next_hit(w, p, fast_end, &f.bits, f.hmask, f.wmask)
+                next_hits::<T>(w, p, fast_end, &f.bits, f.hmask, f.fbits, &mut hits)
             } else {
-                next_hit(w, p, fast_end, &f.bits, f.hmask, f.wmask)
+                next_hits::<T>(w, p, fast_end, &f.bits, f.hmask, f.fbits, &mut hits)
             };
-            if p >= fast_end {
-                break;
-            }
-            let x = u32::from_le_bytes([w[p], w[p + 1], w[p + 2], w[p + 3]]);
-            if !self.verify(w, base, p, self.exact_key(x), &mut work, sink) {
+            // (a start p + 1 of stride 2 at fast_end < seg.end has its 4 bytes: fast_end
+            // + 4 <= w.len(); one at seg.end is not this segment's)
+            if !self.verify_batch(w, base, &hits, seg.end, &mut work, sink) {
                 return Err(None);
             }
-            p += 1;
             if work > budget {
-                return Err(Some(p));
+                return Err(Some(p.min(seg.end)));
             }
         }
+        // past fast_end (or one start further: the filter covered it)
         p = p.max(fast_end);
-        // the last starts: fewer than 4 bytes left, at least k
+        // the last starts: fewer than T + 3 bytes left, at least k
         let last = seg.end.min((w.len() + 1).saturating_sub(f.k));
         while p < last {
-            let mut b = [0u8; 4];
-            for (d, s) in b.iter_mut().zip(&w[p..]) {
-                *d = *s;
-            }
-            let x = u32::from_le_bytes(b);
-            if !self.verify(w, base, p, self.exact_key(x), &mut work, sink) {
+            if !self.verify(w, base, p, self.exact_key(load4(w, p)), &mut work, sink) {
                 return Err(None);
             }
             p += 1;

@@ -528,6 +528,7 @@ mod kmpsearch_rust {
                 d.set_item("filter_bytes", s.filter_bytes)?;
                 d.set_item("bitmap_bits", s.bitmap_bits)?;
                 d.set_item("prefix_len", s.prefix_len)?;
+                d.set_item("stride", s.stride)?;
                 d.set_item("teddy", s.teddy)?;
                 Ok(d)
             }
