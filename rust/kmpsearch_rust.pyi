@@ -40,8 +40,8 @@ DEFAULT_BLOCK_SIZE: Final[int]
 #: the scans offered; the first is the default
 SCANS: Final[tuple[Literal["fast"], Literal["textbook"]]]
 #: the SIMD levels accepted: "auto", or one forced for tests (a level the CPU lacks runs the
-#: best one below it); they choose the single pattern's skip; memchr's own dispatch and
-#: aho-corasick's Teddy choose theirs at run time, and the word-set filter does not read it yet
+#: best one below it); they choose the single pattern's skip and the word-set filter ("scalar":
+#: no Teddy); memchr's own dispatch and aho-corasick's Teddy choose theirs at run time
 SIMD_LEVELS: Final[tuple[Literal["auto"], Literal["scalar"], Literal["sse2"], Literal["avx2"]]]
 #: most helper threads of the shared pool
 MAX_POOL_THREADS: Final[int]

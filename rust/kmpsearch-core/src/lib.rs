@@ -105,8 +105,9 @@ impl std::str::FromStr for Scan {
 /// ([`Skip`]: memchr's AVX2 or SSE2 packed-pair finder, or the portable one) and the
 /// one-byte pattern's offset blocks. What it cannot control: memchr's own `memchr` /
 /// `memchr_iter` (the portable finder's byte search, one-byte counts) and aho-corasick's
-/// Teddy pick their SIMD inside those crates, at run time, with no way to force it.
-/// The word-set filter does not read it yet (see [`Options::simd`]).
+/// Teddy pick their SIMD inside those crates, at run time, with no way to force it. In a
+/// word set's fast scan: the bitmap filter's AVX2 loop runs at [`Simd::Avx2`] only, and
+/// [`Simd::Scalar`] replaces Teddy by the portable bitmap filter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Simd {
     /// The best level this CPU has.
@@ -184,8 +185,7 @@ pub struct Options<'a> {
     /// ends with [`Error::Cancelled`]. `None`: not cancellable, memory scanned in one go.
     pub cancel: Option<&'a AtomicU8>,
     /// The SIMD level of the search's own vector code ([`Simd`]; tests force each one).
-    /// Default [`Simd::Auto`]. Read by [`Pattern`]'s fast scan; the word-set filter does
-    /// not read it yet (it chooses AVX2 or not when the set is compiled).
+    /// Default [`Simd::Auto`]. Read by the fast scans of [`Pattern`] and [`WordSet`].
     pub simd: Simd,
 }
 

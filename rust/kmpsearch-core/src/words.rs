@@ -8,7 +8,7 @@ use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Sp
 
 use crate::lazy::Lazy;
 use crate::pool::run_chunks;
-use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan};
+use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan, Simd};
 
 /// Owned start positions per segment of the fast scan (the unit of its budget and of
 /// its fallback to the automaton); at least the longest word.
@@ -839,7 +839,7 @@ impl WordSet {
             if opts.cancel.is_none() {
                 let window = hay.get(range.start as usize..range.end as usize).ok_or(Error::Internal("chunk"))?;
                 let own = 0..(own_end - range.start) as usize;
-                self.scan_window(window, range.start, own, opts.scan, &mut s)?;
+                self.scan_window(window, range.start, own, opts, &mut s)?;
                 return Ok(s);
             }
             // with a cancel flag: the owned starts in blocks of block_size, each with the
@@ -851,7 +851,7 @@ impl WordSet {
                 let b = a.saturating_add(step).min(own_end);
                 let end = b.saturating_add(self.longest as u64 - 1).min(range.end);
                 let piece = hay.get(a as usize..end as usize).ok_or(Error::Internal("piece"))?;
-                self.scan_window(piece, a, 0..(b - a) as usize, opts.scan, &mut s)?;
+                self.scan_window(piece, a, 0..(b - a) as usize, opts, &mut s)?;
                 a = b;
             }
             Ok(s)
@@ -924,7 +924,7 @@ impl WordSet {
             let own_stop = if eof { own_end.min(end) } else { own_b.min(end) };
             if own_stop > own_a {
                 let own = 0..(own_stop - base) as usize;
-                self.scan_window(&buf[..filled], base, own, opts.scan, sink)?;
+                self.scan_window(&buf[..filled], base, own, opts, sink)?;
             }
             if eof {
                 break;
@@ -943,12 +943,12 @@ impl WordSet {
         w: &[u8],
         base: u64,
         own: Range<usize>,
-        scan: Scan,
+        opts: &Options,
         sink: &mut S,
     ) -> Result<(), Error> {
-        match scan {
+        match opts.scan {
             Scan::Textbook => self.scan_automaton(w, base, own, sink),
-            Scan::Fast => self.scan_fast(w, base, own, sink),
+            Scan::Fast => self.scan_fast(w, base, own, opts.simd.resolve(), sink),
         }
     }
 
@@ -974,7 +974,12 @@ impl WordSet {
     }
 
     /// The fast scan, segment by segment, with the budgeted fallback to the automaton.
-    fn scan_fast<S: WSink>(&self, w: &[u8], base: u64, own: Range<usize>, sink: &mut S) -> Result<(), Error> {
+    /// `level` (resolved): the bitmap filter's AVX2 loop only at [`Simd::Avx2`]; Teddy
+    /// (aho-corasick's, SIMD only, its own dispatch) at any level but [`Simd::Scalar`],
+    /// which runs the portable bitmap filter instead.
+    fn scan_fast<S: WSink>(&self, w: &[u8], base: u64, own: Range<usize>, level: Simd, sink: &mut S) -> Result<(), Error> {
+        let avx2 = self.filter.avx2 && level == Simd::Avx2;
+        let teddy = if level == Simd::Scalar { None } else { self.filter.teddy.as_ref() };
         let seg_len = SEGMENT.max(self.longest);
         let (mut backoff, mut level) = (0u32, 0u32);
         let mut a = own.start;
@@ -985,9 +990,9 @@ impl WordSet {
                 self.scan_automaton(w, base, a..b, sink)?;
             } else {
                 let budget = 4 * (b - a) + 4096;
-                let res = match &self.filter.teddy {
+                let res = match teddy {
                     Some(t) => self.filter_teddy(t, w, base, a..b, budget, sink),
-                    None => self.filter_bitmap(w, base, a..b, budget, sink),
+                    None => self.filter_bitmap(w, base, a..b, budget, avx2, sink),
                 };
                 match res {
                     Ok(()) => level = 0,
@@ -1151,12 +1156,13 @@ impl WordSet {
         base: u64,
         seg: Range<usize>,
         budget: usize,
+        avx2: bool,
         sink: &mut S,
     ) -> Result<(), Option<usize>> {
         if self.filter.stride == 2 {
-            self.filter_windows::<2, S>(w, base, seg, budget, sink)
+            self.filter_windows::<2, S>(w, base, seg, budget, avx2, sink)
         } else {
-            self.filter_windows::<1, S>(w, base, seg, budget, sink)
+            self.filter_windows::<1, S>(w, base, seg, budget, avx2, sink)
         }
     }
 
@@ -1171,6 +1177,7 @@ impl WordSet {
         base: u64,
         seg: Range<usize>,
         budget: usize,
+        avx2: bool,
         sink: &mut S,
     ) -> Result<(), Option<usize>> {
         let f = &self.filter;
@@ -1181,9 +1188,9 @@ impl WordSet {
         let mut p = seg.start;
         while p < fast_end {
             hits.n = 0;
-            p = if f.avx2 {
+            p = if avx2 {
                 #[cfg(target_arch = "x86_64")]
-                // SAFETY: `avx2` is set only when the CPU has AVX2
+                // SAFETY: `avx2` only where `f.avx2`, set only when the CPU has AVX2
                 unsafe {
                     next_hits_avx2::<T>(w, p, fast_end, &f.bits, f.hmask, f.fbits, &mut hits)
                 }

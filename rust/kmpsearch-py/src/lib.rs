@@ -52,8 +52,9 @@ mod kmpsearch_rust {
 
     /// The SIMD levels this core accepts: "auto", or one forced for tests (a level the CPU
     /// lacks runs the best one below it). They choose the single pattern's skip (AVX2,
-    /// SSE2 or portable packed pair); memchr's own dispatch and aho-corasick's Teddy
-    /// cannot be forced, and the word-set filter does not read the level yet.
+    /// SSE2 or portable packed pair) and the word-set filter (AVX2 or portable bitmap
+    /// loop; "scalar": no Teddy); memchr's own dispatch and aho-corasick's Teddy cannot
+    /// be forced.
     #[pymodule_export]
     const SIMD_LEVELS: (&str, &str, &str, &str) = ("auto", "scalar", "sse2", "avx2");
 
