@@ -9,6 +9,7 @@ which turns its absence into a failure.
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -53,3 +54,14 @@ def ref_find_all(haystack, needle) -> list[int]:
         out.append(i)
         i = haystack.find(needle, i + 1)
     return out
+
+
+def run_threads(worker, n: int, errors: list) -> None:
+    """Run ``worker(0)`` .. ``worker(n - 1)`` on ``n`` threads at once and join them; the
+    workers append what they raise to ``errors``, which must stay empty."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors

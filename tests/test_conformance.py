@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ref_find_all
+from conftest import ref_find_all, run_threads
 
 
 def examples(backend, n: int) -> settings:
@@ -374,12 +374,7 @@ def test_many_python_threads_share_one_backend(backend):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_threads(worker, 8, errors)
 
 
 # --- compiled patterns ------------------------------------------------------------------
@@ -447,12 +442,7 @@ def test_one_pattern_shared_by_many_threads(backend):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_threads(worker, 6, errors)
 
 
 def test_buffers_of_pointers_or_objects_are_rejected(backend):

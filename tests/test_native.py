@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ref_find_all
+from conftest import ref_find_all, run_threads
 from kmpsearch import plan_chunks
 from kmpsearch.backends import info
 
@@ -174,12 +174,7 @@ def test_compiled_objects_are_shared_by_threads(native):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_threads(work, 8, errors)
 
 
 # Run in a child (python -c, argv[1]: the backend): an address space with room for a little

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import kmpsearch
 from kmpsearch.backends import info
+from conftest import run_threads
 
 ASCII_FOLD_BYTES = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
 ASCII_FOLD_STR = {c: c + 32 for c in range(65, 91)}
@@ -405,12 +406,7 @@ def test_many_threads_share_one_word_set(backend):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_threads(worker, 8, errors)
 
 
 def test_larger_sets_match_reference(backend):
