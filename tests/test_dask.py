@@ -250,6 +250,33 @@ print(len(got))
     assert int(proc.stdout) > 100
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_count_without_a_client_starts_and_closes_a_local_cluster(tree):
+    """No client anywhere: count starts a LocalCluster of worker processes for the call and
+    closes it -- afterwards no client is current and no worker process is left."""
+    script = f"""
+import os, distributed, kmpsearch, kmpsearch.dask as kd
+if __name__ == "__main__":
+    ws = kmpsearch.WordSet({WORDS!r})
+    counts = kd.count({str(tree)!r}, ws, blocksize=64)
+    assert counts.tolist() == [ws.count_in_file(p) for p in counts.index], counts
+    try:
+        distributed.default_client()
+    except ValueError:
+        pass
+    else:
+        raise SystemExit("a client is still current")
+    kids = [p for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{{p}}/stat").read().split()[3] == str(os.getpid())]
+    # multiprocessing's resource tracker stays (it ends with this process): not a worker
+    workers = [p for p in kids if b"resource_tracker" not in open(f"/proc/{{p}}/cmdline", "rb").read()]
+    print(len(counts), len(workers))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=_env(), timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    files, children = map(int, proc.stdout.split())
+    assert files == len(files_of(tree)) and children == 0
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 def test_missing_path_fails_at_call_time(client, tree):
