@@ -92,27 +92,28 @@ def _cancelled(cancel) -> bool:
 def _tolist(view: memoryview, cancel) -> list:
     """``view.tolist()`` a slice at a time; KeyboardInterrupt once ``cancel`` is set. (This
     is Python code between the slices: the interpreter hands the GIL to a thread waiting for
-    it there, the main thread's signal handler included.)"""
+    it there, the main thread's signal handler included.) ``list.extend`` of a memoryview
+    makes the ints straight into the list, as fast as one ``tolist``."""
     n = len(view)
     if n <= LIST_SLICE:
         return view.tolist()
-    out = view[:LIST_SLICE].tolist()
-    for start in range(LIST_SLICE, n, LIST_SLICE):
+    out: list = []
+    for start in range(0, n, LIST_SLICE):
         if _cancelled(cancel):
             raise _error(lib.KMP_ERR_CANCELLED)
-        out += view[start:start + LIST_SLICE].tolist()
+        out.extend(view[start:start + LIST_SLICE])
     return out
 
 
 def _zip(offsets: memoryview, words: memoryview, cancel) -> list:
-    """``list(zip(offsets.tolist(), words.tolist()))`` a slice at a time, as ``_tolist``."""
-    n = len(offsets)
-    out = list(zip(offsets[:LIST_SLICE].tolist(), words[:LIST_SLICE].tolist()))
-    for start in range(LIST_SLICE, n, LIST_SLICE):
+    """``list(zip(offsets, words))`` a slice at a time, as ``_tolist`` (no lists of ints in
+    between: faster than ``list(zip(offsets.tolist(), words.tolist()))``)."""
+    out: list = []
+    for start in range(0, len(offsets), LIST_SLICE):
         if _cancelled(cancel):
             raise _error(lib.KMP_ERR_CANCELLED)
         end = start + LIST_SLICE
-        out += zip(offsets[start:end].tolist(), words[start:end].tolist())
+        out.extend(zip(offsets[start:end], words[start:end]))
     return out
 
 
