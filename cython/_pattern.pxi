@@ -296,7 +296,7 @@ cdef class Pattern:
         cdef int64_t nthreads = check_threads(threads)
         cdef int64_t chunk = check_min_chunk(min_chunk)
         cdef int64_t blk = check_block(block)
-        cdef Py_ssize_t k, i, j
+        cdef Py_ssize_t k, i, j, left
         cdef int64_t total = 0
         cdef int err = 0
         cdef PJob *jobs
@@ -349,8 +349,13 @@ cdef class Pattern:
                 return arr
             result = PyList_New(<Py_ssize_t> total)
             total = 0
+            left = LIST_SLICE
             for i in range(k):
                 for j in range(jobs[i].noffs):
+                    if left == 0:  # a slice done: other threads may run, Ctrl-C may stop us
+                        list_pause(flag)
+                        left = LIST_SLICE
+                    left -= 1
                     item = jobs[i].offs[j]
                     Py_INCREF(item)
                     PyList_SET_ITEM(result, <Py_ssize_t> total, item)

@@ -272,3 +272,19 @@ cdef object raise_err(int err):
     if err == ENOMEM:
         raise MemoryError()
     raise OSError(err, strerror(err).decode("utf-8", "replace"))
+
+
+cdef enum:
+    # entries per slice when a result becomes a list (a few ms of holding the GIL each)
+    LIST_SLICE = 1 << 20
+
+
+cdef int list_pause(const unsigned char *flag) except -1:
+    """Between two slices of a result being made a list (with the GIL): let the threads
+    waiting for the GIL run -- the frontend's main thread runs its Ctrl-C handler -- then
+    stop with KeyboardInterrupt, as a scan does, if the cancel flag is set."""
+    with nogil:
+        pass
+    if kmpc_cancelled(flag):
+        raise_err(CANCELLED)
+    return 0

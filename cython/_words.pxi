@@ -1312,7 +1312,7 @@ cdef class WordSet:
         cdef int64_t nthreads = check_threads(threads)
         cdef int64_t chunk = check_min_chunk(min_chunk)
         cdef int64_t blk = check_block(block)
-        cdef Py_ssize_t k, i, j, N = self.w.nwords
+        cdef Py_ssize_t k, i, j, left, N = self.w.nwords
         cdef int64_t m, total = 0
         cdef int err = 0
         cdef WJob *jobs
@@ -1382,8 +1382,13 @@ cdef class WordSet:
                 return offs, ids
             result = PyList_New(<Py_ssize_t> nall)
             nall = 0
+            left = LIST_SLICE
             for i in range(k):
                 for x in range(jobs[i].nm):
+                    if left == 0:  # a slice done: other threads may run, Ctrl-C may stop us
+                        list_pause(flag)
+                        left = LIST_SLICE
+                    left -= 1
                     item = (jobs[i].ms[x].start, jobs[i].ms[x].id)
                     Py_INCREF(item)
                     PyList_SET_ITEM(result, <Py_ssize_t> nall, item)

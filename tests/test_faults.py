@@ -5,6 +5,7 @@ crash, an abort or a hang shows up as what it is, and measures against generous 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -205,6 +206,82 @@ def test_ctrl_c_stops_a_file_search_promptly(name, what, tmp_path):
     with open(path, "wb") as f:
         f.truncate(32 << 30)
     latency = _native_ctrl_c(name, str(path), what)
+    assert latency < 2.0, f"KeyboardInterrupt took {latency:.2f} s"
+
+
+# --- Ctrl-C while a native core makes a dense result a list ---------------------------------
+# The native cores scan without the GIL, then make the list with it, a slice at a time:
+# between slices the main thread's Ctrl-C handler runs and the cancel flag is looked at.
+# (Was: one C loop, 2.5-8 s for these inputs on a loaded 2-core machine, during which
+# Ctrl-C could not even be seen.) The child's heartbeat thread prints a dot every few ms
+# while it can get the GIL: the test sends SIGINT once the dots stop (the list is being
+# made in one piece) or after ``at_most`` seconds (they never stop for long if it is made in
+# slices), so that the signal comes while the list is being made, not during the scan.
+_DENSE = r'''
+import os, sys, threading, time, kmpsearch
+m = kmpsearch.get_backend(sys.argv[1])
+if sys.argv[2] == "words":
+    data = b"a" * (16 << 20)   # 32 M matches: as many (offset, word index) tuples
+    ws = m.WordSet([b"a", b"aa"])
+    search = lambda: ws.find_all(data)
+else:
+    data = b"a" * (128 << 20)  # 128 M offsets
+    search = lambda: m.find_all(data, b"a")
+stop = threading.Event()
+def heartbeat():
+    while not stop.wait(0.002):
+        os.write(1, b".")
+beat = threading.Thread(target=heartbeat)
+print("go", flush=True)
+beat.start()
+try:
+    search()
+except KeyboardInterrupt:
+    stop.set()
+    beat.join()
+    deadline = time.monotonic() + 1.0
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print("interrupted", threading.active_count(), flush=True)
+    sys.exit(42)
+stop.set()
+print("finished", flush=True)
+'''
+
+
+def _interrupt_when_stalled(code: str, *args: str, stall: float = 0.25,
+                            at_most: float = 2.0) -> tuple[float, subprocess.CompletedProcess]:
+    """``_interrupt_after``, but SIGINT once ``code`` has printed nothing for ``stall``
+    seconds after its ``go`` line (or ``at_most`` seconds after it)."""
+    p = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.readline() == b"go\n"
+    fd = p.stdout.fileno()
+    os.set_blocking(fd, False)
+    seen = b""
+    begun = last = time.monotonic()
+    while (now := time.monotonic()) - last < stall and now - begun < at_most:
+        select.select([fd], [], [], 0.01)
+        try:
+            got = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            continue
+        if not got:  # the child is gone
+            break
+        seen += got
+        last = time.monotonic()
+    start = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    os.set_blocking(fd, True)
+    out, err = p.communicate(timeout=120)
+    return time.perf_counter() - start, subprocess.CompletedProcess(p.args, p.returncode, seen + out, err)
+
+
+@pytest.mark.parametrize("what", ["pattern", "words"])
+@pytest.mark.parametrize("name", NATIVE)
+def test_ctrl_c_stops_making_a_dense_result_promptly(name, what):
+    _skip_unless_available(name)
+    latency, cp = _interrupt_when_stalled(_DENSE, name, what)
+    assert cp.returncode == 42 and cp.stdout.lstrip(b".") == b"interrupted 1\n", (cp.stdout[-200:], cp.stderr[-800:])
     assert latency < 2.0, f"KeyboardInterrupt took {latency:.2f} s"
 
 

@@ -318,7 +318,8 @@ def test_every_simd_level_gives_the_same_answers(native, tmp_path):
 def test_big_results_grow_on_huge_pages_and_stay_right(native, tmp_path):
     """Result arrays past 16 MiB move to blocks advised for huge pages as they grow (and the
     arrays handed to Python are advised too): every offset still there, in order, in lists
-    and arrays, from memory and from a file, in one chunk and in several."""
+    and arrays, from memory and from a file, in one chunk and in several. (Lists are made a
+    slice of 2**20 entries at a time: these span several, across chunk boundaries.)"""
     n = 2_300_003  # 18 MB of offsets for b"a"; two words: 4.6 M pairs
     hay = b"a" * n
     path = tmp_path / "a.txt"
@@ -333,6 +334,10 @@ def test_big_results_grow_on_huge_pages_and_stay_right(native, tmp_path):
         assert p.find_all_in_file(path, threads=threads, as_array=True) == every
         assert ws.find_all(hay, threads=threads, as_array=True) == (pairs_at, pair_words)
         assert ws.find_all_in_file(path, threads=threads, as_array=True) == (pairs_at, pair_words)
+    pairs = list(zip(pairs_at, pair_words))
+    assert p.find_all_in_file(path, threads=2) == every.tolist()
+    assert ws.find_all(hay, threads=3) == pairs
+    assert ws.find_all_in_file(path, threads=1) == pairs
 
 
 # --- each core's own chunk plan ------------------------------------------------------------

@@ -230,8 +230,10 @@ kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint
                     out->each[w] += jobs[i].res.each[w];
         }
         out->count = total;
-        /* on failure the caller's arrays keep chunk 0's matches: still ordered, each one real */
-        if (k > 1 && merge_arrays(out, jobs, k) != 0)
+        /* on failure the caller's arrays keep chunk 0's matches: still ordered, each one real.
+         * A cancelled search keeps only those too: merging the other chunks' (a copy of them
+         * all, maybe gigabytes of dense matches) would only delay the return */
+        if (k > 1 && st != KMP_ERR_CANCELLED && merge_arrays(out, jobs, k) != 0)
             st = KMP_ERR_NOMEM;
     }
     if (k > 1) {

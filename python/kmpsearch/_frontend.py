@@ -38,10 +38,13 @@ arguments, always all of them::
   one). Another thread sets ``cancel[0] = 1`` to stop the search: a native core looks at it
   (every thread of it) before each block it reads or scans -- at most ``_block`` bytes
   apart, 1 MiB by default; memory is scanned in such pieces, the scan's state carried
-  across, so results never depend on them -- and raises KeyboardInterrupt. Native cores
-  take a private keyword ``_block`` (tests lower it to put piece boundaries everywhere);
-  the pure-Python cores say ``interruptible = True`` (``_run`` then calls them directly)
-  and look at ``cancel`` between their blocks too;
+  across, so results never depend on them -- and raises KeyboardInterrupt. A native core
+  makes a result list (which needs the GIL) a slice of about a million entries at a time,
+  and between slices lets waiting threads take the GIL (the main thread's Ctrl-C handler
+  runs there) and looks at ``cancel`` the same way. Native cores take a private keyword
+  ``_block`` (tests lower it to put piece boundaries everywhere); the pure-Python cores
+  say ``interruptible = True`` (``_run`` then calls them directly) and look at ``cancel``
+  between their blocks too;
 * every occurrence, overlapping ones included; results never depend on the options;
 * MemoryError when memory runs out; OSError(errno, strerror) for a failed read -- without a
   filename: this module adds the path; a chunk whose thread cannot start runs on the caller.

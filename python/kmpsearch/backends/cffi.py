@@ -8,10 +8,13 @@ c/include/kmp.h). ``core`` is what the frontend calls (the core contract of ``km
 
 Buffers go to C without a copy (``ffi.from_buffer``) and cffi releases the GIL for each
 ``lib`` call, so a search runs without the GIL from start to end. Results come back from
-the library's arrays with one C loop each (a memoryview's ``tolist``), after which the
-arrays are freed. Files are read by the library with ``pread`` into bounded per-thread
-buffers; a file that turns out shorter gives the matches in what could be read
-(KMP_ERR_TRUNCATED is not an error here, as in grep).
+the library's arrays as lists made ``LIST_SLICE`` entries at a time (a memoryview's
+``tolist``: one C loop per slice), after which the arrays are freed; between slices other
+threads get the GIL (the frontend's main thread runs its Ctrl-C handler there) and the
+cancel flag is looked at, as the library does between blocks. Files are read by the
+library with ``pread`` into bounded per-thread buffers; a file that turns out shorter
+gives the matches in what could be read (KMP_ERR_TRUNCATED is not an error here, as in
+grep).
 
 No mutable state: a compiled pattern or word set is an immutable C object (freed by
 ``ffi.gc`` when its Python object goes), and every call makes its own options and result
@@ -78,10 +81,48 @@ def _check(status: int, os_errno: int = 0, *, file: bool = False) -> None:
         raise _error(status, os_errno)
 
 
-def _offsets(matches, as_array: bool = False):
-    """A kmp_matches as a list (one C loop: memoryview.tolist) or an array('q') (one copy),
-    then freed."""
+#: entries per slice when a result becomes a list: a few ms of holding the GIL each
+LIST_SLICE = 1 << 20
+
+
+def _cancelled(cancel) -> bool:
+    return cancel is not None and cancel[0] != 0
+
+
+def _tolist(view: memoryview, cancel) -> list:
+    """``view.tolist()`` a slice at a time; KeyboardInterrupt once ``cancel`` is set. (This
+    is Python code between the slices: the interpreter hands the GIL to a thread waiting for
+    it there, the main thread's signal handler included.) ``list.extend`` of a memoryview
+    makes the ints straight into the list, as fast as one ``tolist``."""
+    n = len(view)
+    if n <= LIST_SLICE:
+        return view.tolist()
+    out: list = []
+    for start in range(0, n, LIST_SLICE):
+        if _cancelled(cancel):
+            raise _error(lib.KMP_ERR_CANCELLED)
+        out.extend(view[start:start + LIST_SLICE])
+    return out
+
+
+def _zip(offsets: memoryview, words: memoryview, cancel) -> list:
+    """``list(zip(offsets, words))`` a slice at a time, as ``_tolist`` (no lists of ints in
+    between: faster than ``list(zip(offsets.tolist(), words.tolist()))``)."""
+    out: list = []
+    for start in range(0, len(offsets), LIST_SLICE):
+        if _cancelled(cancel):
+            raise _error(lib.KMP_ERR_CANCELLED)
+        end = start + LIST_SLICE
+        out.extend(zip(offsets[start:end], words[start:end]))
+    return out
+
+
+def _offsets(matches, as_array: bool = False, cancel=None, status: int = lib.KMP_OK, os_errno: int = 0,
+             file: bool = False):
+    """A kmp_matches as a list (``_tolist``) or an array('q') (one copy), after ``_check``
+    of the call's status; freed in any case."""
     try:
+        _check(status, os_errno, file=file)
         if not matches.len:
             return array("q") if as_array else []
         raw = ffi.buffer(matches.offsets, matches.len * 8)
@@ -90,15 +131,18 @@ def _offsets(matches, as_array: bool = False):
             out.frombytes(raw)
             return out
         with memoryview(raw) as view, view.cast("q") as offsets:
-            return offsets.tolist()
+            return _tolist(offsets, cancel)
     finally:
         lib.kmp_matches_free(matches)
 
 
-def _pairs(matches, as_array: bool = False):
-    """A kmp_word_matches as [(offset, word index), ...], or as the arrays ``(array('q')
-    offsets, array('i') word indices)``, then freed."""
+def _pairs(matches, as_array: bool = False, cancel=None, status: int = lib.KMP_OK, os_errno: int = 0,
+           file: bool = False):
+    """A kmp_word_matches as [(offset, word index), ...] (``_zip``), or as the arrays
+    ``(array('q') offsets, array('i') word indices)``, after ``_check`` of the call's
+    status; freed in any case."""
     try:
+        _check(status, os_errno, file=file)
         n = matches.len
         if as_array:
             offsets, words = array("q"), array("i")
@@ -110,7 +154,7 @@ def _pairs(matches, as_array: bool = False):
             return []
         with memoryview(ffi.buffer(matches.offsets, n * 8)) as raw_o, raw_o.cast("q") as offsets, \
                 memoryview(ffi.buffer(matches.words, n * 4)) as raw_w, raw_w.cast("I") as words:
-            return list(zip(offsets.tolist(), words.tolist()))
+            return _zip(offsets, words, cancel)
     finally:
         lib.kmp_word_matches_free(matches)
 
@@ -161,9 +205,7 @@ class _CPattern(_Immutable):
         result = ffi.new("kmp_matches *")
         with ffi.from_buffer("char[]", buf) as data:
             status = lib.kmp_find_all(self._s, data, len(data), opt, result)
-        found = _offsets(result, as_array)  # frees the array
-        _check(status)
-        return found
+        return _offsets(result, as_array, cancel, status)  # frees the array
 
     def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[int]:
         return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, False)
@@ -183,9 +225,7 @@ class _CPattern(_Immutable):
         opt, keep = _options(*opts, cancel, block)
         result, err = ffi.new("kmp_matches *"), ffi.new("int *")
         status = lib.kmp_find_all_fd_range(self._s, fd, start, size, opt, result, err)
-        found = _offsets(result, as_array)
-        _check(status, err[0], file=True)
-        return found
+        return _offsets(result, as_array, cancel, status, err[0], file=True)
 
     def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0,
                     _block=0) -> list[int]:
@@ -243,9 +283,7 @@ class _CWordSet(_Immutable):
         result = ffi.new("kmp_word_matches *")
         with ffi.from_buffer("char[]", buf) as data:
             status = lib.kmp_wordset_find_all(self._ws, data, len(data), opt, result)
-        found = _pairs(result, as_array)  # frees the arrays
-        _check(status)
-        return found
+        return _pairs(result, as_array, cancel, status)  # frees the arrays
 
     def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None, *, _block=0) -> list[tuple[int, int]]:
         return self._find(buf, (threads, min_chunk, scan, simd), cancel, _block, False)
@@ -272,9 +310,7 @@ class _CWordSet(_Immutable):
         opt, keep = _options(*opts, cancel, block)
         result, err = ffi.new("kmp_word_matches *"), ffi.new("int *")
         status = lib.kmp_wordset_find_all_fd_range(self._ws, fd, start, size, opt, result, err)
-        found = _pairs(result, as_array)
-        _check(status, err[0], file=True)
-        return found
+        return _pairs(result, as_array, cancel, status, err[0], file=True)
 
     def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0,
                     _block=0) -> list[tuple[int, int]]:

@@ -25,7 +25,7 @@ mod kmpsearch_rust {
     use std::fs::File;
     use std::io;
     use std::mem::ManuallyDrop;
-    use std::sync::atomic::AtomicU8;
+    use std::sync::atomic::{AtomicU8, Ordering};
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     use kmpsearch_core::{Error, Options, Pattern as CorePattern, Scan, Simd, WordSet as CoreWordSet};
@@ -277,17 +277,34 @@ mod kmpsearch_rust {
         }
     }
 
-    /// A list from `items` (exact length), each made by `make` (a new reference).
+    /// Entries per slice when a result becomes a list (a few ms of holding the GIL each).
+    const LIST_SLICE: usize = 1 << 20;
+
+    /// A list from `items` (exact length), each made by `make` (a new reference), a slice
+    /// of [`LIST_SLICE`] items at a time. Between slices the thread detaches for a moment
+    /// (threads waiting for the GIL run: the frontend's main thread runs its Ctrl-C
+    /// handler there), then a set `cancel` flag stops it with the KeyboardInterrupt of a
+    /// cancelled scan.
     fn list_of<'py, T: Clone>(
         py: Python<'py>,
         items: &[T],
+        cancel: Option<&AtomicU8>,
         make: impl Fn(Python<'py>, T) -> PyResult<*mut ffi::PyObject>,
     ) -> PyResult<Bound<'py, PyList>> {
         let list = new_list(py, items.len())?;
-        for (i, x) in items.iter().enumerate() {
-            let obj = make(py, x.clone())?; // on error `list` is released with its NULL slots
-                                            // SAFETY: `list` is new, not shared, with `items.len()` slots; steals `obj`.
-            unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, obj) };
+        for (s, slice) in items.chunks(LIST_SLICE).enumerate() {
+            if s > 0 {
+                py.detach(|| ());
+                if cancel.is_some_and(|flag| flag.load(Ordering::Relaxed) != 0) {
+                    return Err(to_pyerr(Error::Cancelled)); // `list` goes with its NULL slots
+                }
+            }
+            for (j, x) in slice.iter().enumerate() {
+                let obj = make(py, x.clone())?; // on error `list` is released with its NULL slots
+                let i = s * LIST_SLICE + j;
+                // SAFETY: `list` is new, not shared, with `items.len()` slots; steals `obj`.
+                unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, obj) };
+            }
         }
         Ok(list)
     }
@@ -345,7 +362,8 @@ mod kmpsearch_rust {
     /// haystack (a byte slice, or the file's range: a [`FileRange`] from `$start`, of `$len`
     /// bytes, whose offsets the search adds `$start` to) and `$opts` the options, then turns
     /// the result into Python objects with `$make` (`$py`, `$found`) once the buffer is
-    /// released.
+    /// released; `$make` sees the options too, under the name `$opts` gave them (the
+    /// cancel flag: see [`list_of`]).
     macro_rules! search_methods {
         (
             $ty:ident { $($extra:tt)* }
@@ -461,7 +479,7 @@ mod kmpsearch_rust {
             /// Number of occurrences in ``buf`` (overlaps included).
             fn count -> u64 = |p, hay, opts| p.count(hay, opts), |_py, n| Ok(n);
             /// Start offsets of every occurrence in ``buf``, ascending.
-            fn find_all -> Bound<'py, PyList> = |p, hay, opts| p.find_all(hay, opts), |py, found| list_of(py, &found, int);
+            fn find_all -> Bound<'py, PyList> = |p, hay, opts| p.find_all(hay, opts), |py, found| list_of(py, &found, opts.cancel, int);
             /// ``find_all`` as an ``array.array('q')`` (no Python ints).
             fn find_array -> Bound<'py, PyAny> = |p, hay, opts| p.find_all_parts(hay, opts), |py, parts| offsets_array(py, &parts);
         }
@@ -473,7 +491,7 @@ mod kmpsearch_rust {
             /// Byte offsets of every occurrence in the file open on ``fd``, ascending.
             fn find_all_fd -> Bound<'py, PyList> =
                 |p, file, start, len, opts| p.find_all_read_at(file, len, opts).map(|v| shifted(v, start)),
-                |py, found| list_of(py, &found, int);
+                |py, found| list_of(py, &found, opts.cancel, int);
             /// ``find_all_fd`` as an ``array.array('q')``.
             fn find_array_fd -> Bound<'py, PyAny> =
                 |p, file, start, len, opts| p.find_all_parts_read_at(file, len, opts).map(|v| shifted_parts(v, start)),
@@ -551,10 +569,10 @@ mod kmpsearch_rust {
             fn count -> u64 = |w, hay, opts| w.count(hay, opts), |_py, n| Ok(n);
             /// Matches of each word in ``buf``: a list of ``len(words)`` counts.
             fn count_each -> Bound<'py, PyList> = |w, hay, opts| w.count_each(hay, opts),
-                |py, counts| list_of(py, &counts, int);
+                |py, counts| list_of(py, &counts, opts.cancel, int);
             /// Every match in ``buf`` as ``(start offset, word index)``, sorted.
             fn find_all -> Bound<'py, PyList> = |w, hay, opts| w.find_all(hay, opts),
-                |py, found| list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)));
+                |py, found| list_of(py, &found, opts.cancel, |py, (p, i)| pair(py, p, u64::from(i)));
             /// ``find_all`` as ``(array('q') offsets, array('i') word indices)``.
             fn find_array -> Bound<'py, PyAny> = |w, hay, opts| w.find_all_parts(hay, opts),
                 |py, parts| pairs_arrays(py, &parts);
@@ -565,11 +583,11 @@ mod kmpsearch_rust {
             fn count_fd -> u64 = |w, file, _start, len, opts| w.count_read_at(file, len, opts), |_py, n| Ok(n);
             /// Matches of each word in the file open on ``fd``.
             fn count_each_fd -> Bound<'py, PyList> = |w, file, _start, len, opts| w.count_each_read_at(file, len, opts),
-                |py, counts| list_of(py, &counts, int);
+                |py, counts| list_of(py, &counts, opts.cancel, int);
             /// Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted.
             fn find_all_fd -> Bound<'py, PyList> =
                 |w, file, start, len, opts| w.find_all_read_at(file, len, opts).map(|v| shifted(v, start)),
-                |py, found| list_of(py, &found, |py, (p, i)| pair(py, p, u64::from(i)));
+                |py, found| list_of(py, &found, opts.cancel, |py, (p, i)| pair(py, p, u64::from(i)));
             /// ``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``.
             fn find_array_fd -> Bound<'py, PyAny> =
                 |w, file, start, len, opts| w.find_all_parts_read_at(file, len, opts).map(|v| shifted_parts(v, start)),
@@ -611,7 +629,7 @@ mod kmpsearch_rust {
     #[pyo3(signature = (n, m, threads, min_chunk, /))]
     fn plan<'py>(py: Python<'py>, n: u64, m: u64, threads: usize, min_chunk: u64) -> PyResult<Bound<'py, PyList>> {
         let chunks = kmpsearch_core::plan_chunks(n, m, threads, min_chunk).map_err(to_pyerr)?;
-        list_of(py, &chunks, |py, r| pair(py, r.start, r.end))
+        list_of(py, &chunks, None, |py, r| pair(py, r.start, r.end))
     }
 
     /// How many helper threads the shared search pool has in this process (0: none yet).
