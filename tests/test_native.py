@@ -334,6 +334,15 @@ def test_big_results_grow_on_huge_pages_and_stay_right(native, tmp_path):
         assert p.find_all_in_file(path, threads=threads, as_array=True) == every
         assert ws.find_all(hay, threads=threads, as_array=True) == (pairs_at, pair_words)
         assert ws.find_all_in_file(path, threads=threads, as_array=True) == (pairs_at, pair_words)
+    # the arrays are ordinary arrays: they grow, shrink, export and free as any other
+    got, (at, words) = p.find_all(hay, threads=2, as_array=True), ws.find_all(hay, threads=2, as_array=True)
+    got.append(-1)
+    words.extend(array("i", [5, 6]))
+    del at[: n // 2]
+    with memoryview(got) as mv:
+        assert mv.format == "q" and mv.nbytes == 8 * (n + 1) and mv[-1] == -1 and mv[n - 1] == n - 1
+    assert got.buffer_info()[1] == n + 1 and words[-2:] == array("i", [5, 6]) and at[0] == n // 4
+    del got, at, words
     pairs = list(zip(pairs_at, pair_words))
     assert p.find_all_in_file(path, threads=2) == every.tolist()
     assert ws.find_all(hay, threads=3) == pairs

@@ -328,7 +328,7 @@ pub(crate) fn try_push<T>(v: &mut Vec<T>, x: T) -> bool {
 const HUGE_PAGE: usize = 2 << 20;
 /// From this many bytes up, a growing result vector asks for huge pages (below, it grows
 /// in place: small and middling results, a window of the command's, use what they need).
-const HUGE_FROM: usize = 16 << 20;
+pub const HUGE_FROM: usize = 16 << 20;
 
 /// Double `v`'s capacity (at least 256 more), fallibly; `false` when memory ran out.
 ///
@@ -384,7 +384,7 @@ fn byte_mask64_scalar(block: &[u8], b: u8) -> u64 {
 
 /// Ask for transparent huge pages over the whole 2 MiB pages of `[p, p + bytes)` (advice
 /// only: nothing depends on it being followed).
-pub(crate) fn advise_huge(p: *mut u8, bytes: usize) {
+pub fn advise_huge(p: *mut u8, bytes: usize) {
     #[cfg(target_os = "linux")]
     {
         let lo = (p as usize).next_multiple_of(HUGE_PAGE);
