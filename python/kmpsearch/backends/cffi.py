@@ -8,8 +8,8 @@ c/include/kmp.h). ``core`` is what the frontend calls (the core contract of ``km
 
 Buffers go to C without a copy (``ffi.from_buffer``) and cffi releases the GIL for each
 ``lib`` call, so a search runs without the GIL from start to end. Results come back from
-the library's arrays as lists made ``LIST_SLICE`` entries at a time (a memoryview's
-``tolist``: one C loop per slice), after which the arrays are freed; between slices other
+the library's arrays as lists made ``LIST_SLICE`` entries at a time (``list.extend`` of a
+memoryview slice: one C loop per slice), after which the arrays are freed; between slices other
 threads get the GIL (the frontend's main thread runs its Ctrl-C handler there) and the
 cancel flag is looked at, as the library does between blocks. Files are read by the
 library with ``pread`` into bounded per-thread buffers; a file that turns out shorter
@@ -89,32 +89,31 @@ def _cancelled(cancel) -> bool:
     return cancel is not None and cancel[0] != 0
 
 
-def _tolist(view: memoryview, cancel) -> list:
-    """``view.tolist()`` a slice at a time; KeyboardInterrupt once ``cancel`` is set. (This
-    is Python code between the slices: the interpreter hands the GIL to a thread waiting for
-    it there, the main thread's signal handler included.) ``list.extend`` of a memoryview
-    makes the ints straight into the list, as fast as one ``tolist``."""
-    n = len(view)
-    if n <= LIST_SLICE:
-        return view.tolist()
+def _sliced(n: int, piece, cancel) -> list:
+    """A list of ``n`` entries built ``LIST_SLICE`` at a time (``out.extend(piece(start,
+    end))``); KeyboardInterrupt once ``cancel`` is set. (This is Python code between the
+    slices: the interpreter hands the GIL to a thread waiting for it there, the main
+    thread's signal handler included.)"""
     out: list = []
     for start in range(0, n, LIST_SLICE):
         if _cancelled(cancel):
             raise _error(lib.KMP_ERR_CANCELLED)
-        out.extend(view[start:start + LIST_SLICE])
+        out.extend(piece(start, start + LIST_SLICE))
     return out
+
+
+def _tolist(view: memoryview, cancel) -> list:
+    """``view.tolist()``, sliced (``list.extend`` of a memoryview makes the ints straight
+    into the list, as fast as one ``tolist``)."""
+    if len(view) <= LIST_SLICE:
+        return view.tolist()
+    return _sliced(len(view), lambda a, b: view[a:b], cancel)
 
 
 def _zip(offsets: memoryview, words: memoryview, cancel) -> list:
-    """``list(zip(offsets, words))`` a slice at a time, as ``_tolist`` (no lists of ints in
-    between: faster than ``list(zip(offsets.tolist(), words.tolist()))``)."""
-    out: list = []
-    for start in range(0, len(offsets), LIST_SLICE):
-        if _cancelled(cancel):
-            raise _error(lib.KMP_ERR_CANCELLED)
-        end = start + LIST_SLICE
-        out.extend(zip(offsets[start:end], words[start:end]))
-    return out
+    """``list(zip(offsets, words))``, sliced (no lists of ints in between: faster than
+    ``list(zip(offsets.tolist(), words.tolist()))``)."""
+    return _sliced(len(offsets), lambda a, b: zip(offsets[a:b], words[a:b]), cancel)
 
 
 def _offsets(matches, as_array: bool = False, cancel=None, status: int = lib.KMP_OK, os_errno: int = 0,
