@@ -1,0 +1,94 @@
+"""The core contract: the one seam between kmpsearch's Python layer and a backend's core.
+
+A backend is ``make_api(row, core)`` (``kmpsearch._api``): the public classes and functions
+over a *core* that only compiles and scans. Argument checks, ``str`` handling, files,
+streams, Ctrl-C, result lists and masking are the Python layer's; a core supplies:
+
+``core.compile_pattern(needle: bytes) -> P``
+    ``needle`` non-empty.
+``core.compile_words(words: list[bytes], ignore_case: bool) -> W``
+    at least one word, none empty, all distinct (after ASCII case folding when
+    ``ignore_case``); a match's word index is its position in ``words``.
+
+P and W are immutable, may be used by any number of threads at once, and have one search
+entry and one attribute::
+
+    X.search(source, want, options) -> result
+    X.memory_bytes -> int            bytes the compiled object holds (0: not measured)
+
+``source`` -- what to search:
+
+* a 1-D C-contiguous ``memoryview`` of format ``'B'`` (maybe read-only or empty), searched
+  in place, never copied or written;
+* a ``FileRange(fd, start, size)``: bytes ``[start, start + size)`` of the regular file
+  open on ``fd``, read with ``pread`` only (never closed, its position unused), with the
+  chunk plan over that range; offsets are file offsets. A file that turns out shorter
+  (it shrank during the search) gives the matches in what could be read, no error.
+
+``want`` -- what to return (``WANTS``):
+
+* ``"count"``: an ``int``, the number of matches;
+* ``"each"``: ``array('q')``, the number of matches of each word (P: one entry);
+* ``"offsets"``: ``array('q')``, the start offset of every match, ascending (W: the offsets
+  of ``"pairs"``, a repeated offset where several words start);
+* ``"pairs"``: ``(array('q') offsets, array('i') word indices)``, every match sorted by
+  offset, then word index (P: every index 0).
+
+``options`` -- an ``Options`` (below; a core reads its attributes by name):
+
+* ``threads`` 1..``MAX_THREADS`` and ``min_chunk`` 1..2**63-1: the chunk plan
+  (``kmpsearch._plan``); ``scan`` one of the backend's scans; ``simd`` "auto" or a level
+  of the backend's table row;
+* ``block``: bytes each thread reads or scans between two looks at ``cancel`` (0: the
+  core's default, 1 MiB); memory too is scanned in such pieces, the scan's state carried
+  across, so results never depend on it (tests lower it to put piece boundaries
+  everywhere);
+* ``cancel``: ``None`` or a ``bytearray(1)`` made for the call by ``kmpsearch._calls.run``
+  (the only place that makes one). Another thread sets ``cancel[0] = 1`` to stop the
+  search: every thread of the core looks at it before each block, and the search raises
+  KeyboardInterrupt.
+
+Every occurrence counts, overlapping ones included; results never depend on the options.
+Errors: MemoryError when memory runs out; OSError(errno, strerror) for a failed read --
+without a file name: the Python layer adds the path; ValueError for an option the core
+does not know. A chunk whose thread cannot start runs on the caller. The pure-Python cores
+say ``interruptible = True`` (their scans run Python code, which Ctrl-C reaches; ``run``
+then calls them directly); native cores run without the GIL.
+
+Results are arrays, never lists: lists are made in one place, ``kmpsearch._results``, a
+slice at a time so that Ctrl-C stops even a list of a hundred million offsets promptly.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ._plan import DEFAULT_MIN_CHUNK
+
+__all__ = ["DEFAULT_MIN_CHUNK", "MAX_THREADS", "WANTS", "FileRange", "Options"]
+
+#: ``threads`` above this are treated as this many (results never depend on threads); the
+#: same cap in every core (c/include/kmp.h KMP_MAX_THREADS, the Cython and Rust cores)
+MAX_THREADS = 256
+
+#: the results a search can be asked for
+WANTS = ("count", "each", "offsets", "pairs")
+
+
+class Options(NamedTuple):
+    """Every knob of one search (see the module docstring); immutable."""
+
+    threads: int = 1
+    min_chunk: int = DEFAULT_MIN_CHUNK
+    scan: str = "fast"
+    simd: str = "auto"
+    block: int = 0
+    cancel: bytearray | None = None
+
+
+class FileRange(NamedTuple):
+    """Bytes ``[start, start + size)`` of the regular file open on ``fd``."""
+
+    fd: int
+    start: int
+    size: int
