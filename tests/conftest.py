@@ -65,3 +65,23 @@ def run_threads(worker, n: int, errors: list) -> None:
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def core_search(compiled, source, want: str, threads: int = 1, min_chunk: int = 1 << 20, scan: str = "fast",
+                simd: str = "auto", cancel=None, block: int = 0):
+    """A core's ``search`` (``kmpsearch._contract``) as plain Python: an int, a list of
+    counts or offsets, or a list of ``(offset, word index)``. ``source``: bytes-like, or
+    ``(fd, size)`` / ``(fd, size, start)`` for a file range."""
+    from kmpsearch._contract import FileRange, Options
+
+    if isinstance(source, tuple):
+        fd, size, *start = source
+        source = FileRange(fd, start[0] if start else 0, size)
+    elif not isinstance(source, memoryview):
+        source = memoryview(source)
+    got = compiled.search(source, want, Options(threads, min_chunk, scan, simd, block, cancel))
+    if want == "count":
+        return got
+    if want == "pairs":
+        return list(zip(*got))
+    return got.tolist()

@@ -47,12 +47,29 @@ def test_every_backend_module_has_the_same_api():
         row = info(name)
         assert mod.SCANS == row.scans and mod.DEFAULT_SCAN == row.scans[0]
         assert set(mod.SCANS) == {"fast", "textbook"}
-        for method in ("count", "find_all", "count_fd", "find_all_fd"):
-            assert callable(getattr(mod.core.compile_pattern(b"ab"), method)), (name, method)
-        words = mod.core.compile_words([b"ab", b"c"], False)
-        for method in ("count", "count_each", "find_all", "count_fd", "count_each_fd", "find_all_fd"):
-            assert callable(getattr(words, method)), (name, method)
-        assert isinstance(words.memory_bytes, int)
+        # the core contract: one search entry per compiled object, nothing else to search with
+        for compiled in (mod.core.compile_pattern(b"ab"), mod.core.compile_words([b"ab", b"c"], False)):
+            assert callable(compiled.search), name
+            assert isinstance(compiled.memory_bytes, int)
+            old = [m for m in ("count", "count_each", "find_all", "find_array", "count_fd", "count_each_fd",
+                               "find_all_fd", "find_array_fd") if hasattr(compiled, m)]
+            assert not old, (name, old)
+
+
+def test_public_signatures_and_names():
+    import inspect
+
+    # private knobs (_min_chunk, _simd, _block, _window) stay out of what help() shows
+    for fn in (kmpsearch.find_all, kmpsearch.count, kmpsearch.finditer, kmpsearch.count_in_file,
+               kmpsearch.WordSet.find_all, kmpsearch.WordSet.count_each, kmpsearch.Pattern.redact_stream,
+               kmpsearch.WordSet.find_all_in_file):
+        params = inspect.signature(fn).parameters
+        assert "threads" in params and not [p for p in params if p.startswith("_")], (fn, list(params))
+    assert kmpsearch.find_all(b"abab", b"ab", _min_chunk=1, threads=2) == [0, 2]  # they still work
+    # tab completion: the names chosen on first use are listed too
+    names = dir(kmpsearch)
+    for name in ("find_all", "compile", "finditer", "count", "WordSet", "Pattern", "get_backend"):
+        assert name in names, name
 
 
 def test_one_backend_table():

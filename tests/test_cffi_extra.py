@@ -1,5 +1,5 @@
 """Checks specific to the cffi backend (the C library in c/) and its core (the core contract
-of kmpsearch._frontend) that the conformance suite and test_native.py do not make: the cdef
+of kmpsearch._contract) that the conformance suite and test_native.py do not make: the cdef
 comes from the real header, buffers of every kind go to C without a copy, errors map to
 Python exceptions, word sets agree with a naive reference at every forced SIMD level, and
 100,000 words compile."""
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import load_backend, ref_find_all
+from conftest import core_search, load_backend, ref_find_all
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ROOT / "c" / "include" / "kmp.h"
@@ -92,15 +92,15 @@ def test_buffers_of_every_kind(core, cffi_backend, tmp_path):
     path.write_bytes(data)
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         with memoryview(mm) as view:
-            assert pattern.find_all(view, 3, 100, "fast", "auto") == expected
-            assert words.count(view, 2, 50, "fast", "auto") == len(expected) + 1000
+            assert core_search(pattern, view, "offsets", 3, 100) == expected
+            assert core_search(words, view, "count", 2, 50) == len(expected) + 1000
             with view[7:] as tail:
-                assert pattern.count(tail, 2, 50, "textbook", "sse2") == len(expected) - 1
+                assert core_search(pattern, tail, "count", 2, 50, "textbook", "sse2") == len(expected) - 1
         assert cffi_backend.find_all(mm, b"3J1", threads=3, _min_chunk=100) == expected
-    assert pattern.find_all(memoryview(bytearray(data)), 1, 1 << 20, "fast", "auto") == expected
-    assert pattern.find_all(memoryview(data)[0:0], 1, 1, "fast", "auto") == []
-    assert words.find_all(memoryview(b""), 4, 1, "fast", "auto") == []
-    assert words.count_each(memoryview(b""), 4, 1, "fast", "auto") == [0, 0]
+    assert core_search(pattern, bytearray(data), "offsets") == expected
+    assert core_search(pattern, memoryview(data)[0:0], "offsets", 1, 1) == []
+    assert core_search(words, b"", "pairs", 4, 1) == []
+    assert core_search(words, b"", "each", 4, 1) == [0, 0]
     assert cffi_backend.count(b"", b"a") == 0
 
 
@@ -118,17 +118,17 @@ def test_error_mapping(core):
     # arguments the frontend would never pass
     for obj in (pattern, words):
         with pytest.raises(ValueError):
-            obj.count_fd(-1, 10, 1, 1 << 20, "fast", "auto")
+            core_search(obj, (-1, 10), "count")
         with pytest.raises(ValueError):
-            obj.count(memoryview(b"ab"), 1, 1, "quick", "auto")
+            core_search(obj, b"ab", "count", 1, 1, "quick")
         with pytest.raises(ValueError):
-            obj.find_all(memoryview(b"ab"), 1, 1, "fast", "avx512")
+            core_search(obj, b"ab", "offsets", 1, 1, "fast", "avx512")
     r, w = os.pipe()
     os.close(w)
     try:
-        for call in (pattern.find_all_fd, words.find_all_fd, words.count_each_fd):
+        for obj, want in ((pattern, "offsets"), (words, "pairs"), (words, "each")):
             with pytest.raises(OSError) as info:
-                call(r, 10, 1, 1 << 20, "fast", "auto")
+                core_search(obj, (r, 10), want)
             assert info.value.errno == errno.ESPIPE and info.value.filename is None
     finally:
         os.close(r)
@@ -163,12 +163,12 @@ def test_words_match_reference(core, words, text, ignore_case, threads, min_chun
     ws = core.compile_words(words, ignore_case)
     want = ref_words(text, words, ignore_case)
     view = memoryview(text)
-    assert ws.find_all(view, threads, min_chunk, scan, simd) == want
-    assert ws.count(view, threads, min_chunk, scan, simd) == len(want)
+    assert core_search(ws, view, "pairs", threads, min_chunk, scan, simd) == want
+    assert core_search(ws, view, "count", threads, min_chunk, scan, simd) == len(want)
     each = [0] * len(words)
     for _, k in want:
         each[k] += 1
-    assert ws.count_each(view, threads, min_chunk, scan, simd) == each
+    assert core_search(ws, view, "each", threads, min_chunk, scan, simd) == each
 
 def test_words_in_files(core, tmp_path):
     import random
@@ -186,9 +186,9 @@ def test_words_in_files(core, tmp_path):
     with open(path, "rb") as f:
         fd = f.fileno()
         for threads, min_chunk, scan in ((1, 1 << 20, "fast"), (3, 100, "fast"), (4, 7, "textbook")):
-            assert ws.find_all_fd(fd, len(data), threads, min_chunk, scan, "auto") == want
-            assert ws.count_fd(fd, len(data), threads, min_chunk, scan, "auto") == len(want)
-            assert ws.count_each_fd(fd, len(data), threads, min_chunk, scan, "auto") == each
+            assert core_search(ws, (fd, len(data)), "pairs", threads, min_chunk, scan) == want
+            assert core_search(ws, (fd, len(data)), "count", threads, min_chunk, scan) == len(want)
+            assert core_search(ws, (fd, len(data)), "each", threads, min_chunk, scan) == each
         assert f.tell() == 0  # pread only
 
 def test_many_words_compile(core):
@@ -202,6 +202,6 @@ def test_many_words_compile(core):
     took = time.perf_counter() - start
     print(f"\n100,000 words: compiled in {took:.3f} s, {ws.memory_bytes / len(words):.0f} bytes per word")
     text = b" ".join(words[:2000])
-    got = ws.find_all(memoryview(text), 2, 1000, "fast", "auto")
+    got = core_search(ws, text, "pairs", 2, 1000)
     assert {k for _, k in got} >= set(range(2000))
-    assert ws.count(memoryview(text), 2, 1000, "textbook", "auto") == len(got)
+    assert core_search(ws, text, "count", 2, 1000, "textbook") == len(got)

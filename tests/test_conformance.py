@@ -303,7 +303,7 @@ def test_file_needle_straddles_read_blocks(backend, tmp_path):
 
 def test_file_that_reports_size_zero_is_read_to_its_end(backend, monkeypatch):
     # /proc files say st_size == 0 but have content: read in windows, not "no matches"
-    import kmpsearch._frontend as frontend
+    import kmpsearch._streams as frontend
 
     path = "/proc/self/cmdline"  # this process's own command line: stable while it runs
     if not os.path.exists(path):

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ref_find_all, run_threads
+from conftest import core_search, ref_find_all, run_threads
 from kmpsearch import plan_chunks
 from kmpsearch.backends import info
 
@@ -110,18 +110,18 @@ def test_file_growing_during_a_search_is_searched_to_its_size_at_the_start(nativ
         with open(path, "ab") as f:
             f.write(b"3J1" * 10)
         core = searcher._core
-        assert core.count_fd(fd, size, 2, 64, "fast", "auto") == 1000
-        assert core.find_all_fd(fd, size, 1, 64, "textbook", "auto")[-1] == size - 3
+        assert core_search(core, (fd, size), "count", 2, 64, "fast") == 1000
+        assert core_search(core, (fd, size), "offsets", 1, 64, "textbook")[-1] == size - 3
     finally:
         os.close(fd)
 
 
-def test_read_errors_carry_errno_and_the_frontend_adds_the_path(native, tmp_path):
+def test_read_errors_carry_errno_and_the_python_layer_adds_the_path(native, tmp_path):
     fd = os.open(tmp_path, os.O_RDONLY)  # a directory: pread fails with EISDIR
     try:
         for obj in (native.core.compile_pattern(b"ab"), native.core.compile_words([b"ab", b"c"], False)):
             with pytest.raises(OSError) as info_:
-                obj.count_fd(fd, 100, 1, 1 << 20, "fast", "auto")
+                core_search(obj, (fd, 100), "count")
             assert info_.value.errno == 21 and info_.value.filename is None
     finally:
         os.close(fd)
@@ -167,10 +167,10 @@ def test_compiled_objects_are_shared_by_threads(native):
             for j in range(4):
                 scan = native.SCANS[(i + j) % 2]
                 view = memoryview(hay)
-                assert ws.find_all(view, 1 + (i + j) % 4, 1000, scan, "auto") == expected
-                assert ws.count_each(view, 1 + j % 3, 1000, scan, "auto") == each
-                assert pat.find_all(view, 1 + j % 3, 1000, scan, "auto") == expected_p
-                assert pat.count(view, 1 + (i + j) % 4, 1000, scan, "auto") == len(expected_p)
+                assert core_search(ws, view, "pairs", 1 + (i + j) % 4, 1000, scan) == expected
+                assert core_search(ws, view, "each", 1 + j % 3, 1000, scan) == each
+                assert core_search(pat, view, "offsets", 1 + j % 3, 1000, scan) == expected_p
+                assert core_search(pat, view, "count", 1 + (i + j) % 4, 1000, scan) == len(expected_p)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -184,20 +184,23 @@ def test_compiled_objects_are_shared_by_threads(native):
 CHILD_WITHOUT_THREADS = r"""
 import resource, sys, threading
 import kmpsearch
+from kmpsearch._contract import Options
 name = sys.argv[1]
 core = kmpsearch.get_backend(name).core
 hay = b"abcab" * 200_000
 ws = core.compile_words([b"ab", b"ca", b"b"], False)
 pat = core.compile_pattern(b"cab")
-small = memoryview(hay[:500])         # small results: a list needs Python heap
+small = memoryview(hay[:500])         # small results: arrays need a little heap
 def searches(threads):
     out = {}
     for scan in ("fast", "textbook"):
-        out[scan] = (ws.count_each(memoryview(hay), threads, 1000, scan, "auto"),
-                     ws.count(memoryview(hay), threads, 1000, scan, "auto"),
-                     pat.count(memoryview(hay), threads, 1000, scan, "auto"),
-                     pat.find_all(small, threads, 50, scan, "auto"),
-                     ws.find_all(small, threads, 50, scan, "auto"))
+        o = Options(threads, 1000, scan)
+        s = Options(threads, 50, scan)
+        out[scan] = (ws.search(memoryview(hay), "each", o).tolist(),
+                     ws.search(memoryview(hay), "count", o),
+                     pat.search(memoryview(hay), "count", o),
+                     pat.search(small, "offsets", s).tolist(),
+                     [a.tolist() for a in ws.search(small, "pairs", s)])
     return out
 want = searches(1)                    # one chunk: no thread is started
 with open("/proc/self/statm") as f:
@@ -245,8 +248,8 @@ def test_compiled_objects_are_immutable_and_the_core_holds_no_mutable_state(nati
     with pytest.raises((AttributeError, TypeError)):
         del pattern.needle
     assert pattern.needle == b"ab" and len(words) == 2 and words.memory_bytes > 0
-    assert pattern.find_all(memoryview(b"abcab"), 1, 1, "fast", "auto") == [0, 3]
-    assert words.find_all(memoryview(b"abcab"), 1, 1, "fast", "auto") == [(0, 0), (2, 1), (3, 0)]
+    assert core_search(pattern, b"abcab", "offsets", 1, 1) == [0, 3]
+    assert core_search(words, b"abcab", "pairs", 1, 1) == [(0, 0), (2, 1), (3, 0)]
     # the core itself (a module, or an object of a class without instance state) keeps no
     # mutable container: every search's state is per call or inside a compiled object
     holder = core if isinstance(core, type(os)) else type(core)
@@ -383,32 +386,28 @@ def test_fd_methods_search_a_range_with_file_offsets(native, tmp_path):
             pairs = [(start + o, i) for o, i in ref_words(piece, ws.words)]
             each = [sum(1 for _, i in pairs if i == w) for w in range(3)]
             for threads, min_chunk in [(1, 1 << 20), (3, 1), (4, 50)]:
-                opts = (threads, min_chunk, native.SCANS[0], "auto", bytearray(1))
-                assert pat._core.find_all_fd(fd, size, *opts, start=start) == want, (start, size)
-                assert pat._core.find_array_fd(fd, size, *opts, start=start).tolist() == want
-                assert pat._core.count_fd(fd, size, *opts, start=start) == len(want)
-                assert ws._core.find_all_fd(fd, size, *opts, start=start) == pairs
-                offsets, index = ws._core.find_array_fd(fd, size, *opts, start=start)
-                assert list(zip(offsets.tolist(), index.tolist())) == pairs
-                assert ws._core.count_fd(fd, size, *opts, start=start) == len(pairs)
-                assert ws._core.count_each_fd(fd, size, *opts, start=start) == each
+                opts = dict(threads=threads, min_chunk=min_chunk, scan=native.SCANS[0], cancel=bytearray(1))
+                where = (fd, size, start)
+                assert core_search(pat._core, where, "offsets", **opts) == want, (start, size)
+                assert core_search(pat._core, where, "count", **opts) == len(want)
+                assert core_search(pat._core, where, "pairs", **opts) == [(o, 0) for o in want]
+                assert core_search(ws._core, where, "pairs", **opts) == pairs
+                assert core_search(ws._core, where, "offsets", **opts) == [o for o, _ in pairs]
+                assert core_search(ws._core, where, "count", **opts) == len(pairs)
+                assert core_search(ws._core, where, "each", **opts) == each
         for bad in (-1, 2**63 - 5):
             with pytest.raises((ValueError, OverflowError)):
-                pat._core.find_array_fd(fd, 10, 1, 1, native.SCANS[0], "auto", bytearray(1), start=bad)
+                core_search(pat._core, (fd, 10, bad), "offsets", 1, 1, native.SCANS[0], cancel=bytearray(1))
     finally:
         os.close(fd)
 
 
 # --- cancellable searches go in pieces: the same results ------------------------------------
 
-def _core_call(obj, method: str, target, *opts, block: int):
-    """Call a compiled object's core method directly with a (never set) cancel flag and the
-    private ``_block``: memory or file scanned in pieces of ``block`` bytes."""
-    fn = getattr(obj._core, method)
-    if isinstance(target, tuple):  # (fd, size)
-        return fn(*target, *opts, bytearray(1), _block=block)
-    with memoryview(target) as view:
-        return fn(view, *opts, bytearray(1), _block=block)
+def _core_call(obj, want: str, target, *opts, block: int):
+    """A compiled object's core search with a (never set) cancel flag and ``block``:
+    memory or file scanned in pieces of ``block`` bytes."""
+    return core_search(obj._core, target, want, *opts, cancel=bytearray(1), block=block)
 
 
 @pytest.mark.parametrize("what", ["pattern", "words", "words_ic"])
@@ -424,7 +423,7 @@ def test_pieces_give_the_same_results(native, what, tmp_path):
             needle = bytes(rnd.choice(b"ab3") for _ in range(rnd.choice([1, 2, 3, 5, 9])))
             obj = native.compile(needle)
             want = ref_find_all(hay, needle)
-            kinds = {"find_all": want, "count": len(want)}
+            kinds = {"offsets": want, "count": len(want)}
         else:
             ic = what == "words_ic"
             words = list({bytes(rnd.choice(b"aAb3J") for _ in range(rnd.choice([1, 2, 4, 7]))) for _ in range(5)})
@@ -433,7 +432,7 @@ def test_pieces_give_the_same_results(native, what, tmp_path):
             each = [0] * len(obj.words)
             for _, i in want:
                 each[i] += 1
-            kinds = {"find_all": want, "count": len(want), "count_each": each}
+            kinds = {"pairs": want, "count": len(want), "each": each}
         path = tmp_path / f"hay{trial}"
         path.write_bytes(hay)
         fd = os.open(path, os.O_RDONLY)
@@ -445,8 +444,8 @@ def test_pieces_give_the_same_results(native, what, tmp_path):
                     for kind, expected in kinds.items():
                         got = _core_call(obj, kind, hay, *opts, block=block)
                         assert got == expected, (kind, block, scan, threads, min_chunk)
-                        got = _core_call(obj, kind + "_fd", (fd, n), *opts, block=block)
-                        assert got == expected, (kind + "_fd", block, scan, threads, min_chunk)
+                        got = _core_call(obj, kind, (fd, n), *opts, block=block)
+                        assert got == expected, (kind, "file", block, scan, threads, min_chunk)
         finally:
             os.close(fd)
 
@@ -459,11 +458,11 @@ def test_a_set_cancel_flag_stops_the_core_with_keyboardinterrupt(native, tmp_pat
         for obj in (native.compile(b"ab"), native.WordSet([b"ab", b"b"])):
             core = obj._core
             with pytest.raises(KeyboardInterrupt):
-                core.count(memoryview(b"ab" * 5000), 2, 1, "fast", "auto", bytearray(b"\x01"))
+                core_search(core, b"ab" * 5000, "count", 2, 1, "fast", cancel=bytearray(b"\x01"))
             with pytest.raises(KeyboardInterrupt):
-                core.find_all_fd(fd, 10000, 2, 1, "textbook", "auto", bytearray(b"\x01"))
+                core_search(core, (fd, 10000), "offsets", 2, 1, "textbook", cancel=bytearray(b"\x01"))
             # an unset flag: the search runs
-            assert core.count(memoryview(b"ab" * 5000), 2, 1, "fast", "auto", bytearray(1)) >= 5000
+            assert core_search(core, b"ab" * 5000, "count", 2, 1, "fast", cancel=bytearray(1)) >= 5000
     finally:
         os.close(fd)
 
@@ -475,7 +474,7 @@ def test_a_long_search_runs_on_the_caller_when_no_thread_can_start(native, monke
     def refuse(self):
         raise RuntimeError("can't start new thread")
 
-    data = b"xab" * (3 << 20)  # 9 MiB: above _frontend.HELPER_MIN_BYTES
+    data = b"xab" * (3 << 20)  # 9 MiB: above _calls.HELPER_MIN_BYTES
     path = tmp_path / "hay"
     path.write_bytes(data)
     monkeypatch.setattr(threading.Thread, "start", refuse)

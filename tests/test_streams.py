@@ -505,9 +505,9 @@ def test_arrays_of_str_haystacks_give_code_points(backend):
     assert list(zip(offsets, index)) == [(0, 1), (2, 0), (4, 1), (5, 0)]
 
 
-class ArrayCore:
-    """The python backend's core, with ``find_array``/``find_array_fd`` that record their
-    calls (the seam the native cores implement): the frontend must use them, as they are."""
+class RecordingCore:
+    """The python backend's core, recording what each search asks of it: the Python layer
+    asks the core contract's ``search`` for arrays ("offsets", "pairs") and shapes them."""
 
     def __init__(self, calls: list) -> None:
         from kmpsearch._pycore import PyCore
@@ -515,51 +515,49 @@ class ArrayCore:
         self.core, self.calls = PyCore(), calls
 
     def compile_pattern(self, needle):
-        return ArrayCompiled(self.core.compile_pattern(needle), False, self.calls)
+        return RecordingCompiled(self.core.compile_pattern(needle), "pattern", self.calls)
 
     def compile_words(self, words, ignore_case):
-        return ArrayCompiled(self.core.compile_words(words, ignore_case), True, self.calls)
+        return RecordingCompiled(self.core.compile_words(words, ignore_case), "words", self.calls)
 
 
-class ArrayCompiled:
-    def __init__(self, inner, pairs: bool, calls: list) -> None:
-        self.inner, self.pairs, self.calls = inner, pairs, calls
-        self.memory_bytes = 0
+class RecordingCompiled:
+    interruptible = True
+    memory_bytes = 0
 
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
+    def __init__(self, inner, kind: str, calls: list) -> None:
+        self.inner, self.kind, self.calls = inner, kind, calls
 
-    def _pack(self, found):
-        if self.pairs:
-            return array.array("q", [o for o, _ in found]), array.array("i", [i for _, i in found])
-        return array.array("q", found)
+    def search(self, source, want, opts):
+        from kmpsearch._contract import FileRange
 
-    def find_array(self, buf, *opts):
-        self.calls.append("find_array")
-        return self._pack(self.inner.find_all(buf, *opts))
-
-    def find_array_fd(self, fd, size, *opts):
-        self.calls.append("find_array_fd")
-        return self._pack(self.inner.find_all_fd(fd, size, *opts))
+        self.calls.append((self.kind, want, "file" if isinstance(source, FileRange) else "memory"))
+        return self.inner.search(source, want, opts)
 
 
-def test_a_core_with_find_array_is_used(tmp_path):
-    from kmpsearch._frontend import make_api
+def test_the_python_layer_asks_the_core_for_arrays(tmp_path):
+    from kmpsearch._api import make_api
+    from kmpsearch.backends import info
 
     calls: list = []
-    api = make_api("python", ArrayCore(calls))
+    api = make_api(info("python"), RecordingCore(calls))
     path = tmp_path / "f"
     path.write_bytes(b"abcab" * 3)
     assert api["find_all"](b"abcab" * 3, b"ab", as_array=True).tolist() == [0, 3, 5, 8, 10, 13]
     assert api["find_all_in_file"](path, b"ab", as_array=True).tolist() == [0, 3, 5, 8, 10, 13]
+    assert api["find_all"](b"abcab" * 3, b"ab") == [0, 3, 5, 8, 10, 13]
     ws = api["WordSet"]([b"ab", b"ca"])
     offsets, index = ws.find_all("abcab\u00e9ab".encode(), as_array=True)
     assert list(zip(offsets, index)) == [(0, 0), (2, 1), (3, 0), (7, 0)]
+    assert ws.find_all(b"abca") == [(0, 0), (2, 1)]
+    assert ws.count_each(b"abca") == [1, 1]
     assert ws.redact(b"abcab-") == b"*****-"
-    assert calls == ["find_array", "find_array_fd", "find_array", "find_array"]
+    assert calls == [("pattern", "offsets", "memory"), ("pattern", "offsets", "file"),
+                     ("pattern", "offsets", "memory"), ("words", "pairs", "memory"), ("words", "pairs", "memory"),
+                     ("words", "each", "memory"), ("words", "pairs", "memory")]
     calls.clear()
     assert api["WordSet"](["ab"]).find_all("\u00e9ab", as_array=True) == (array.array("q", [1]), array.array("i", [0]))
-    assert calls == ["find_array"]  # a one-word set: the pattern's find_array
+    assert calls == [("pattern", "pairs", "memory")]  # a one-word set: the pattern's search, as pairs
 
 
 def test_array_is_a_buffer_numpy_views_without_a_copy():
@@ -621,9 +619,9 @@ def test_redact_property(backend):
 @pytest.mark.parametrize("dense", [True, False])
 def test_redact_both_ways_of_masking(dense, monkeypatch):
     """Many matches are masked in a mutable copy, few by joining the pieces: both exact."""
-    from kmpsearch import _frontend
+    from kmpsearch import _masking
 
-    monkeypatch.setattr(_frontend, "_dense", lambda matches, size: dense)
+    monkeypatch.setattr(_masking, "_dense", lambda matches, size: dense)
 
     @settings(max_examples=150, deadline=None)
     @given(data=small_bytes, words=small_words, window=st.integers(1, 12))

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import kmpsearch
 from kmpsearch.backends import info
-from conftest import run_threads
+from conftest import core_search, run_threads
 
 ASCII_FOLD_BYTES = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
 ASCII_FOLD_STR = {c: c + 32 for c in range(65, 91)}
@@ -345,7 +345,7 @@ def test_file_matches_across_read_blocks(backend, tmp_path):
 
 
 def test_file_that_reports_size_zero(backend, monkeypatch):
-    import kmpsearch._frontend as frontend
+    import kmpsearch._streams as frontend
 
     path = "/proc/self/cmdline"
     if not os.path.exists(path):
@@ -439,31 +439,33 @@ def test_a_file_shorter_than_its_size_gives_what_could_be_read(backend, tmp_path
     pattern = backend.core.compile_pattern(b"3J1")
     compiled = backend.core.compile_words(words, False)
     native = info(backend.__name__.rsplit(".", 1)[1]).native
-    blocks = ({}, {"_block": 7}, {"_block": 10}, {"_block": 4096}) if native else ({},)
+    blocks = (0, 7, 10, 4096) if native else (0,)
     fd = os.open(path, os.O_RDONLY)
     try:
         for scan in backend.SCANS:
             for threads, min_chunk in ((1, 1 << 20), (3, 4096), (4, 1000)):
-                opts = (threads, min_chunk, scan, "auto")
+                opts = dict(threads=threads, min_chunk=min_chunk, scan=scan)
                 for block in blocks:
                     where = (scan, threads, min_chunk, block)
-                    assert pattern.count_fd(fd, len(data) + 10_000, *opts, **block) == len(offsets), where
-                    assert pattern.find_all_fd(fd, len(data) + 1, *opts, **block) == offsets, where
-                    assert compiled.find_all_fd(fd, len(data) + 10_000, *opts, **block) == expected, where
-                    assert compiled.count_fd(fd, len(data) * 3, *opts, **block) == len(expected), where
-                    assert compiled.count_each_fd(fd, len(data) + 7, *opts, **block) == each, where
+                    n = len(data)
+                    assert core_search(pattern, (fd, n + 10_000), "count", **opts, block=block) == len(offsets), where
+                    assert core_search(pattern, (fd, n + 1), "offsets", **opts, block=block) == offsets, where
+                    assert core_search(compiled, (fd, n + 10_000), "pairs", **opts, block=block) == expected, where
+                    assert core_search(compiled, (fd, n * 3), "count", **opts, block=block) == len(expected), where
+                    assert core_search(compiled, (fd, n + 7), "each", **opts, block=block) == each, where
     finally:
         os.close(fd)
 
 
-# --- find_array: the core's find_all as arrays ------------------------------------------------
+# --- as_array: the core's arrays as they are ---------------------------------------------------
 
 @pytest.mark.parametrize("ignore_case", [False, True])
-def test_find_array_equals_find_all(backend, tmp_path, ignore_case):
-    # every core's find_array / find_array_fd against its own find_all (and the reference):
-    # array('q') of offsets for a Pattern, (array('q'), array('i')) for a WordSet, in the same
-    # order; empty results, an empty haystack, a one-word set (the frontend's _OneWord), and
-    # matches on both sides of chunk boundaries (a small min_chunk, several threads)
+def test_arrays_equal_lists(backend, tmp_path, ignore_case):
+    # every backend's as_array results (the core's arrays) against its lists (made from them
+    # by the Python layer) and the reference: array('q') of offsets for a Pattern,
+    # (array('q'), array('i')) for a WordSet, in the same order; empty results, an empty
+    # haystack, a one-word set (the Pattern's core asked for pairs), and matches on both
+    # sides of chunk boundaries (a small min_chunk, several threads); memory and files
     import random
 
     rnd = random.Random(5)
@@ -476,31 +478,26 @@ def test_find_array_equals_find_all(backend, tmp_path, ignore_case):
     for k, hay in enumerate(hays):
         path = tmp_path / f"h{k}"
         path.write_bytes(hay)
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            objs = [backend.WordSet(ws, ignore_case=ignore_case) for ws in word_sets]
-            if not ignore_case:
-                objs += [backend.compile(n) for n in needles]
-            for obj in objs:
-                pairs = isinstance(obj, kmpsearch.WordSet)
-                want = ref_words(hay, obj.words, ignore_case) if pairs else \
-                    [i for i in range(len(hay)) if hay.startswith(obj.needle, i)]
-                for threads, min_chunk in opts_list:
-                    for scan in backend.SCANS:
-                        opts = (threads, min_chunk, scan, "auto", bytearray(1))
-                        core = obj._core
-                        with memoryview(hay) as view:
-                            listed = core.find_all(view, *opts)
-                            got = core.find_array(view, *opts)
-                        got_fd = core.find_array_fd(fd, len(hay), *opts)
-                        assert listed == want
-                        for arrays in (got, got_fd):
-                            if pairs:
-                                offsets, words = arrays
-                                assert (offsets.typecode, words.typecode) == ("q", "i")
-                                assert list(zip(offsets, words)) == listed, (obj, threads, scan)
-                            else:
-                                assert arrays.typecode == "q"
-                                assert list(arrays) == listed, (obj, threads, scan)
-        finally:
-            os.close(fd)
+        objs = [backend.WordSet(ws, ignore_case=ignore_case) for ws in word_sets]
+        if not ignore_case:
+            objs += [backend.compile(n) for n in needles]
+        for obj in objs:
+            pairs = isinstance(obj, kmpsearch.WordSet)
+            want = ref_words(hay, obj.words, ignore_case) if pairs else \
+                [i for i in range(len(hay)) if hay.startswith(obj.needle, i)]
+            for threads, min_chunk in opts_list:
+                for scan in backend.SCANS:
+                    opts = dict(threads=threads, scan=scan, _min_chunk=min_chunk)
+                    listed = obj.find_all(hay, **opts)
+                    got = obj.find_all(hay, as_array=True, **opts)
+                    got_fd = obj.find_all_in_file(path, as_array=True, **opts)
+                    assert listed == want
+                    assert obj.find_all_in_file(path, **opts) == want
+                    for arrays in (got, got_fd):
+                        if pairs:
+                            offsets, words = arrays
+                            assert (offsets.typecode, words.typecode) == ("q", "i")
+                            assert list(zip(offsets, words)) == listed, (obj, threads, scan)
+                        else:
+                            assert arrays.typecode == "q"
+                            assert list(arrays) == listed, (obj, threads, scan)

@@ -22,8 +22,10 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Callable, Iterator
 
+from . import _api
 from . import backends as _backends
-from ._frontend import Pattern, WordSet, default_threads
+from ._api import Pattern, WordSet
+from ._args import default_threads
 from ._plan import DEFAULT_MIN_CHUNK, plan_chunks, plan_word_chunks
 from .backends import KNOWN_BACKENDS, PREFERENCE
 
@@ -67,7 +69,15 @@ def _default_backend() -> ModuleType:
     return module
 
 
+_api.set_default(lambda: _default_backend()._api)
+
 _LAZY = ("backend", "compile", "find_all", "count", "find_all_in_file", "count_in_file", "finditer")
+
+
+def __dir__() -> list[str]:
+    """The public names, those chosen on first use (``_LAZY``) included: tab completion
+    and ``dir(kmpsearch)`` list ``find_all``, ``compile``, ``finditer``..."""
+    return sorted(set(globals()) | set(__all__))
 
 
 def __getattr__(name: str):

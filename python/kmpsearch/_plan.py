@@ -1,6 +1,6 @@
 """The chunk plan: how every backend splits one search across threads or processes.
 
-This is the contract the pure-Python rungs, the C library, the Cython module and the
+This is the contract the pure-Python cores, the C library, the Cython module and the
 Rust crate all follow, so that a search gives the same answer whatever its backend and
 its ``threads``.
 

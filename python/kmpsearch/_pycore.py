@@ -1,12 +1,12 @@
 """The pure-Python cores: Knuth-Morris-Pratt for one word, Aho-Corasick for many.
 
-These are the talk's first rungs, written to be read. ``KMP`` and ``AhoCorasick`` are the
-compiled forms (plain picklable objects: the multiprocessing rung ships them to each worker
-once); ``scan_window`` runs one of them over one chunk's window, reading it in bounded
+Written to be read. ``KMP`` and ``AhoCorasick`` are the compiled forms (plain picklable
+objects: the multiprocessing backend ships them to each worker once); ``scan_window`` runs one of them over one chunk's window, reading it in bounded
 blocks through a ``read(offset, size)`` function and carrying the automaton's state from
 block to block, so memory stays bounded and any word length works with any block size.
 ``run_chunks`` splits a search along the shared chunk plan (``kmpsearch._plan``) and
-``PyCore`` is the core of the ``python`` and ``threads`` backends (see ``_frontend``).
+``PyCore`` is the core of the ``python`` and ``threads`` backends (``Compiled.search``:
+the core contract of ``kmpsearch._contract``).
 
 Two scans, as in the native cores:
 
@@ -19,6 +19,7 @@ Two scans, as in the native cores:
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import threading
@@ -27,9 +28,15 @@ from collections import deque
 from operator import itemgetter
 from typing import Any, Callable
 
+from ._calls import submit
+from ._contract import WANTS, FileRange, Options
 from ._plan import plan_chunks, plan_word_chunks
 
-__all__ = ["BLOCK", "KMP", "AhoCorasick", "PyCore", "failure", "merge", "run_chunks", "scan_window", "to_arrays"]
+__all__ = ["BLOCK", "KMP", "SCANS", "AhoCorasick", "PyCore", "check", "failure", "finish", "merge", "plan",
+           "run_chunks", "scan_window", "source_of"]
+
+#: the scans of the pure-Python cores
+SCANS = ("textbook", "fast")
 
 #: bytes read per step; a window is never copied whole
 BLOCK = 1 << 20
@@ -40,9 +47,14 @@ FOLD = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
 Read = Callable[[int, int], bytes]
 
 
-def empty(kind: str, nwords: int = 1):
-    """The result of a search that found nothing."""
-    return 0 if kind == "count" else [0] * nwords if kind == "each" else []
+def empty(want: str, nwords: int = 1):
+    """The accumulated result of a search that found nothing."""
+    return 0 if want == "count" else [0] * nwords if want == "each" else []
+
+
+def collects(want: str) -> bool:
+    """Whether ``want`` keeps the matches themselves (not only counts)."""
+    return want == "offsets" or want == "pairs"
 
 
 # --------------------------------------------------------------------------- KMP
@@ -121,13 +133,13 @@ class KMP:
         m = self.longest
         return [(s, e, e - m + 1) for s, e in plan_chunks(n, m, threads, min_chunk)]
 
-    def scan(self, block: bytes, base: int, state: int, own_end: int, fast: bool, kind: str, acc) -> int:
+    def scan(self, block: bytes, base: int, state: int, own_end: int, fast: bool, want: str, acc) -> int:
         """Feed ``block`` (first byte at offset ``base``) from ``state``; record into ``acc``
         (a list of offsets, or a one-item list holding the count). A KMP window never holds
         a match starting at or after ``own_end``, so it needs no filter."""
-        out = acc if kind == "list" else None
+        out = acc if collects(want) else None
         state, c = (_kmp_fast if fast else _kmp_textbook)(block, base, self.needle, self.fail, state, out)
-        if kind != "list":
+        if out is None:
             acc[0] += c
         return state
 
@@ -182,7 +194,7 @@ class AhoCorasick:
     def plan(self, n: int, threads: int, min_chunk: int) -> list[tuple[int, int, int]]:
         return plan_word_chunks(n, self.longest, threads, min_chunk)
 
-    def scan(self, block: bytes, base: int, s: int, own_end: int, fast: bool, kind: str, acc) -> int:
+    def scan(self, block: bytes, base: int, s: int, own_end: int, fast: bool, want: str, acc) -> int:
         """Feed ``block`` from state ``s``; record the matches that start before ``own_end``
         into ``acc`` (a list of ``(offset, index)``, a list of per-word counts, or a one-item
         list holding the total)."""
@@ -198,6 +210,7 @@ class AhoCorasick:
             nexts = [n if p < 0 else p for p in nexts]
         i = 0
         total = 0
+        collect = collects(want)
         while i < n:
             if fast and s == 0:
                 if firsts:
@@ -228,28 +241,28 @@ class AhoCorasick:
                 for index, length in found:
                     start = end - length
                     if start < own_end:
-                        if kind == "list":
+                        if collect:
                             acc.append((start, index))
-                        elif kind == "each":
+                        elif want == "each":
                             acc[index] += 1
                         else:
                             total += 1
             i += 1
-        if kind == "count":
+        if want == "count":
             acc[0] += total
         return s
 
 
 # --------------------------------------------------------------------------- running
 
-def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: bool, kind: str,
+def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: bool, want: str,
                 block: int = BLOCK, stop: threading.Event | None = None, cancel=None):
     """Scan bytes ``[start, end)`` obtained through ``read(offset, size)``, keeping the matches
     that start before ``own_end``. A short read (a file that shrank) ends the scan with the
     matches found so far; ``stop`` (set when the caller gave up, e.g. on Ctrl-C) ends it at
-    the next block; ``cancel`` (the frontend's flag, see ``_frontend._run``) set raises
+    the next block; ``cancel`` (the call's flag, see ``kmpsearch._calls.run``) set raises
     KeyboardInterrupt at the next block."""
-    acc: Any = [] if kind == "list" else [0] * compiled.words if kind == "each" else [0]
+    acc: Any = [] if collects(want) else [0] * compiled.words if want == "each" else [0]
     state = 0
     pos = start
     while pos < end:
@@ -260,99 +273,59 @@ def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: 
         data = read(pos, min(block, end - pos))
         if not data:
             break
-        state = compiled.scan(data, pos, state, own_end, fast, kind, acc)
+        state = compiled.scan(data, pos, state, own_end, fast, want, acc)
         pos += len(data)
-    if kind == "list" and isinstance(compiled, AhoCorasick):
+    if collects(want) and isinstance(compiled, AhoCorasick):
         acc.sort()  # found in order of their ends: (offset, word index)
-    return acc[0] if kind == "count" else acc
+    return acc[0] if want == "count" else acc
 
 
-def merge(results: list, kind: str):
+def merge(results: list, want: str):
     """Combine per-chunk results (chunk order is offset order)."""
-    if kind == "count":
+    if want == "count":
         return sum(results)
-    if kind == "each":
+    if want == "each":
         return [sum(col) for col in zip(*results)]
     if len(results) == 1:
         return results[0]
     return [item for part in results for item in part]
 
 
-def to_arrays(found: list, pairs: bool):
-    """A find_all result as find_array's: ``array('q')`` of offsets, or for pairs the arrays
-    ``(array('q') offsets, array('i') word indices)``."""
-    if not pairs:
+def finish(found, want: str, compiled):
+    """An accumulated result as the core contract's: an int, or arrays."""
+    if want == "count":
+        return found
+    if want == "each":
         return array("q", found)
-    return array("q", map(itemgetter(0), found)), array("i", map(itemgetter(1), found))
+    if isinstance(compiled, AhoCorasick):
+        offsets = array("q", map(itemgetter(0), found))
+        return (offsets, array("i", map(itemgetter(1), found))) if want == "pairs" else offsets
+    offsets = array("q", found)
+    return (offsets, array("i", bytes(4 * len(offsets)))) if want == "pairs" else offsets
 
 
-class Task:
-    """One piece of work handed to a thread pool and run exactly once: by a worker, or by
-    the caller when no thread could be started for it -- the rule of every core for a
-    thread that fails to start. ``result()`` waits for it (interruptibly) and returns its
-    value or raises its exception."""
-
-    __slots__ = ("_call", "_claim", "_done", "_value", "_exc")
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._call: tuple | None = (fn, args)
-        self._claim = threading.Lock()
-        self._done = threading.Event()
-        self._value: Any = None
-        self._exc: BaseException | None = None
-
-    def run(self) -> None:
-        if not self._claim.acquire(blocking=False):
-            return  # already run (or running) elsewhere
-        fn, args = self._call  # type: ignore[misc]
-        try:
-            self._value = fn(*args)
-        except BaseException as exc:  # handed to whoever asks for the result
-            self._exc = exc
-        finally:
-            self._call = None
-            self._done.set()
-
-    def result(self) -> Any:
-        self._done.wait()
-        if self._exc is not None:
-            raise self._exc
-        return self._value
+def plan(compiled, n: int, base: int, threads: int, min_chunk: int) -> list[tuple[int, int, int]]:
+    """The chunks of ``n`` bytes from offset ``base`` on: ``(start, end, own_end)``, absolute."""
+    return [(s + base, e + base, o + base) for s, e, o in compiled.plan(n, threads, min_chunk)]
 
 
-def submit(pool: Any, fn: Callable[..., Any], *args: Any) -> Task:
-    """``fn(*args)`` on ``pool`` (a ``ThreadPoolExecutor``); on this thread when the pool
-    cannot start a thread for it (``RuntimeError``: the work may still sit in the pool's
-    queue -- whichever of the two gets to it first runs it, once)."""
-    task = Task(fn, *args)
-    try:
-        pool.submit(task.run)
-    except RuntimeError:
-        task.run()
-        if task._exc is not None and not isinstance(task._exc, Exception):
-            raise task._exc  # Ctrl-C while it ran here: at once
-    return task
-
-
-def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast: bool, kind: str,
+def run_chunks(read: Read, chunks, compiled, fast: bool, want: str, block: int,
                make_pool: Callable[[int], Any] | None = None, cancel=None):
-    """Search ``n`` bytes (read through ``read``) along the shared chunk plan.
+    """Search the ``chunks`` (``plan``) of an input read through ``read``.
 
     With more than one chunk and a ``make_pool(k)`` (e.g. ``ThreadPoolExecutor``), the
     chunks run in that pool (a chunk whose thread cannot start: here); otherwise here, one
     after the other.
     """
-    chunks = compiled.plan(n, threads, min_chunk)
     if not chunks:
-        return empty(kind, compiled.words)
-
+        return empty(want, compiled.words)
     if len(chunks) == 1 or make_pool is None:
-        return merge([scan_window(read, compiled, *chunk, fast, kind, BLOCK, None, cancel) for chunk in chunks],
-                     kind)
+        return merge([scan_window(read, compiled, *chunk, fast, want, block, None, cancel) for chunk in chunks],
+                     want)
     stop = threading.Event()
     pool = make_pool(len(chunks))
     try:
-        tasks = [submit(pool, scan_window, read, compiled, *chunk, fast, kind, BLOCK, stop, cancel)
+        tasks = [submit(pool, scan_window, read, compiled, *chunk, fast, want, block, stop, cancel)
                  for chunk in chunks]
         results = [t.result() for t in tasks]
     except BaseException:
@@ -362,7 +335,7 @@ def run_chunks(read: Read, n: int, compiled, threads: int, min_chunk: int, fast:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    return merge(results, kind)
+    return merge(results, want)
 
 
 def read_view(buf: memoryview) -> Read:
@@ -373,51 +346,45 @@ def read_fd(fd: int) -> Read:
     return lambda off, size: os.pread(fd, size, off)
 
 
+def check(want: str, opts: Options) -> bool:
+    """``want`` and the options a pure-Python core understands; whether the scan is the fast one."""
+    if want not in WANTS:
+        raise ValueError(f"want must be one of {', '.join(WANTS)}, got {want!r}")
+    if opts.scan not in SCANS:
+        raise ValueError(f"scan must be one of {', '.join(SCANS)}, got {opts.scan!r}")
+    return opts.scan == "fast"
+
+
+def source_of(source) -> tuple[Read, int, int]:
+    """``(read, size, base)`` of a core contract source (memory, or a ``FileRange``)."""
+    if isinstance(source, FileRange):
+        if source.fd < 0:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        return read_fd(source.fd), source.size, source.start
+    return read_view(source), len(source), 0
+
+
 class Compiled:
-    """A compiled pattern or word set of a pure-Python core: the kernels of ``_frontend``.
+    """A compiled pattern or word set of a pure-Python core (the core contract's object).
 
-    Every method takes ``(buf | fd, size), threads, min_chunk, scan, simd, cancel``; the
-    scans run Python code (Ctrl-C reaches them), so the frontend calls them directly
-    (``interruptible``) and they look at ``cancel`` between blocks too."""
+    Its scans run Python code (Ctrl-C reaches them), so ``kmpsearch._calls.run`` calls it
+    directly (``interruptible``), and it looks at the cancel flag between blocks too."""
 
-    __slots__ = ("algo", "make_pool", "memory_bytes")
+    __slots__ = ("algo", "make_pool")
     interruptible = True
+    memory_bytes = 0  # not measured for the pure-Python cores
 
     def __init__(self, algo, make_pool: Callable[[int], Any] | None) -> None:
         self.algo = algo
         self.make_pool = make_pool
-        self.memory_bytes = 0  # not measured for the pure-Python rungs
 
-    def _run(self, read: Read, n: int, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
+    def search(self, source, want: str, opts: Options):
+        fast = check(want, opts)
+        read, n, base = source_of(source)
         pool = self.make_pool
-        return run_chunks(read, n, self.algo, threads if pool is not None else 1, min_chunk,
-                          scan == "fast", kind, pool, cancel)
-
-    def count(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "count", cancel)
-
-    def count_each(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "each", cancel)
-
-    def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return self._run(read_view(buf), len(buf), threads, min_chunk, scan, "list", cancel)
-
-    def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return to_arrays(self.find_all(buf, threads, min_chunk, scan, simd, cancel),
-                         isinstance(self.algo, AhoCorasick))
-
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return self._run(read_fd(fd), size, threads, min_chunk, scan, "count", cancel)
-
-    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return self._run(read_fd(fd), size, threads, min_chunk, scan, "each", cancel)
-
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return self._run(read_fd(fd), size, threads, min_chunk, scan, "list", cancel)
-
-    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return to_arrays(self.find_all_fd(fd, size, threads, min_chunk, scan, simd, cancel),
-                         isinstance(self.algo, AhoCorasick))
+        chunks = plan(self.algo, n, base, opts.threads if pool is not None else 1, opts.min_chunk)
+        found = run_chunks(read, chunks, self.algo, fast, want, opts.block or BLOCK, pool, opts.cancel)
+        return finish(found, want, self.algo)
 
 
 class PyCore:

@@ -44,8 +44,12 @@ from types import ModuleType
 
 import kmpsearch
 
-from ._frontend import open_file
+from ._args import search_options
+from ._files import open_file
+from ._masking import mask_windows
+from ._streams import search_fd, windows
 from ._windows import write_all
+from .backends import info
 
 __all__ = ["main"]
 
@@ -257,7 +261,7 @@ class _Searcher:
         self.wordset = api.WordSet(words, ignore_case=args.ignore_case) if words else None
         self.words = list(self.wordset.words) if words else []
         self.ignore_case = args.ignore_case
-        self.opts = api._api.options(args.threads, None, None, None)
+        self.opts = search_options(info(api.__name__.rsplit(".", 1)[1]), args.threads)
         self.out = out
         self.reporter = reporter
         self.progress = progress
@@ -380,7 +384,7 @@ class _Searcher:
 
     def count_regular(self, fd: int, size: int, label: str) -> None:
         """-c on a regular file: the open descriptor to the backend's file search (pread)."""
-        n = self.wordset._search_fd(fd, size, "count", self.opts, label) if self.wordset else 0
+        n = search_fd(self.wordset, fd, size, "count", self.opts, label) if self.wordset else 0
         self.emit_count(label, n)
 
     def check_not_output(self, st: os.stat_result) -> None:
@@ -402,18 +406,17 @@ class _Searcher:
             if self.wordset is None:  # no words: the input as it is
                 n_found = self.copy(f, meter)
             else:
-                # the frontend's windowed reader (finditer's), masking into standard output
-                _, windows = self.wordset._stream_windows(f, "list", self.opts, self.chunk, meter.advance,
-                                                         text=False)
-                n_found = self.wordset._mask_windows(windows, _Output(self.out), self.mask)
+                # the windowed reader (finditer's), masking into standard output
+                _, found = windows(self.wordset, f, "pairs", self.opts, self.chunk, meter.advance, text=False)
+                n_found = mask_windows(self.wordset, found, _Output(self.out), self.mask)
             _flush(self.out)
             self.matched = self.matched or n_found > 0
             return
         if self.wordset is not None:
-            kind = "array" if mode == "lines" else "count"
-            # the frontend's windowed reader (finditer's), one window at a time
-            _, windows = self.wordset._stream_windows(f, kind, self.opts, self.chunk, meter.advance)
-            for base, view, _own, got in windows:
+            want = "pairs" if mode == "lines" else "count"
+            # the windowed reader (finditer's), one window at a time
+            _, found = windows(self.wordset, f, want, self.opts, self.chunk, meter.advance)
+            for base, view, _own, got in found:
                 if mode == "lines":
                     if len(got[0]):
                         self.emit_lines(prefix, label, got, base, view)
@@ -643,6 +646,80 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+#: the command's --dask block size (hidden knob for the tests)
+DASK_BLOCKSIZE_ENV = "KMPSEARCH_DASK_BLOCKSIZE"
+
+
+def _dask_main(args, operands: list[str], words: list[bytes], api, out, reporter: _Reporter) -> int:
+    """``kmpsearch --dask ADDRESS|local ...``: -c, -l, -q and the listing (text or --json)
+    over regular files on a cluster (``kmpsearch.dask.command_results``), the output byte for
+    byte the command's without --dask."""
+    from . import dask as kdask
+
+    if not operands and not args.recursive:
+        reporter.error(STDIN_LABEL, "--dask searches files, not standard input")
+    if "-" in operands:
+        reporter.error(STDIN_LABEL, "--dask searches files, not standard input")
+    mode = "quiet" if args.quiet else "list" if args.list_files else "count" if args.count else "lines"
+    results = kdask.command_results(
+        [op for op in operands if op != "-"], words, scheduler=args.dask, recursive=args.recursive,
+        ignore_case=args.ignore_case, lines=mode == "lines", threads=args.threads or 1,
+        blocksize=os.environ.get(DASK_BLOCKSIZE_ENV) or kdask.DEFAULT_BLOCKSIZE,
+        window=_env_int("KMPSEARCH_CLI_CHUNK", kdask.WINDOW), backend=api.__name__.rsplit(".", 1)[1],
+        on_error=reporter.error)
+    matched = False
+
+    def emit(obj: dict, line: bytes) -> None:
+        if args.json:
+            line = json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
+        _write_all(out, line)
+        _flush(out)
+
+    word_bytes = list(dict.fromkeys(words))  # the WordSet's words: distinct, first kept
+    try:
+        for label, got in results:
+            if isinstance(got, BaseException):
+                reporter.error(label, got)
+                continue
+            if mode != "lines":
+                n_found = got
+            else:
+                offsets, idx, texts = got
+                n_found = len(offsets)
+                if n_found:
+                    matches = texts if texts is not None else [word_bytes[j] for j in idx.tolist()]
+                    if args.json:
+                        path = _json_text(label)
+                        data = "".join(json.dumps({"path": path, "offset": off, "match": _json_text(m)},
+                                                  ensure_ascii=False) + "\n"
+                                       for off, m in zip(offsets.tolist(), matches)).encode("utf-8")
+                    else:
+                        prefix = os.fsencode(label) + b":"
+                        data = b"".join(b"%s%d:%s\n" % (prefix, off, m) for off, m in zip(offsets.tolist(), matches))
+                    _write_all(out, data)
+                    _flush(out)
+            if mode == "count":
+                matched = matched or n_found > 0
+                emit({"path": _json_text(label), "count": n_found}, os.fsencode(label) + b":%d\n" % n_found)
+            elif n_found:
+                matched = True
+                if mode == "list":
+                    emit({"path": _json_text(label)}, os.fsencode(label) + b"\n")
+                elif mode == "quiet":
+                    return EXIT_MATCH
+    except (TypeError, ValueError) as exc:  # the block size knob
+        _stderr_line(f"{PROG}: {DASK_BLOCKSIZE_ENV}: {exc}")
+        return EXIT_ERROR
+    except ConnectionError as exc:
+        _stderr_line(f"{PROG}: {exc}")
+        return EXIT_ERROR
+    finally:
+        results.close()
+    if reporter.errors:
+        return EXIT_ERROR
+    return EXIT_MATCH if matched else EXIT_NO_MATCH
+
+
 def _die_of_sigpipe() -> None:
     """End the process as grep ends when its reader leaves: by the default SIGPIPE action
     (Python ignores SIGPIPE, so the write failed with EPIPE instead)."""
@@ -733,10 +810,8 @@ def _main(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
         _stderr_line(f"{PROG}: {exc}")
         return EXIT_ERROR
 
-    if args.dask is not None:  # the same search on a cluster: kmpsearch.dask does it all
-        from .dask import _cli as dask_cli
-
-        return dask_cli(args, operands, words, api, out, reporter)
+    if args.dask is not None:  # the same search on a cluster
+        return _dask_main(args, operands, words, api, out, reporter)
 
     implicit_dot = False
     if not operands:

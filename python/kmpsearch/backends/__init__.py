@@ -1,6 +1,6 @@
 """The backends of kmpsearch, and the one table that describes them.
 
-``python``, ``multiprocessing`` and ``threads`` are pure Python (the talk's first rungs);
+``python``, ``multiprocessing`` and ``threads`` are pure Python;
 ``cffi`` (the C library in ``c/``), ``cython`` (its own Cython core) and ``rust`` (a Rust
 crate through PyO3) are native and import only where they were built. Use
 ``kmpsearch.get_backend(name)`` or ``kmpsearch.available_backends()`` rather than importing
@@ -11,11 +11,12 @@ these modules directly: they say why a backend cannot load.
 (``KMPSEARCH_REQUIRE=native``) and the test suite all read it. Adding a backend is one row
 here plus one module ``kmpsearch/backends/<name>.py`` that ends with::
 
-    from .._frontend import make_api
-    globals().update(make_api("<name>", core))
+    from .._api import make_api
+    from . import info
+    globals().update(make_api(info("<name>"), core))
 
-where ``core`` compiles patterns and word sets and scans them (the contract is the
-docstring of ``kmpsearch._frontend``).
+where ``core`` compiles patterns and word sets and scans them (the core contract,
+``kmpsearch._contract``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Backend(NamedTuple):
     """One row of the backend table."""
 
     name: str
-    #: compiled code (C, Cython, Rust) that needs a build; False for the pure-Python rungs
+    #: compiled code (C, Cython, Rust) that needs a build; False for the pure-Python backends
     native: bool
     #: the scans offered (``scan=`` values), the default first
     scans: tuple[str, ...]
@@ -52,7 +53,7 @@ class Backend(NamedTuple):
         return self.scans[0]
 
 
-#: every backend, in the order of the ladder (slowest rung first)
+#: every backend, the slowest first
 TABLE: tuple[Backend, ...] = (
     Backend("python", False, ("textbook", "fast"), "none", 5,
             summary="textbook KMP / Aho-Corasick in plain Python, one thread"),
@@ -69,7 +70,7 @@ TABLE: tuple[Backend, ...] = (
 )
 
 _BY_NAME = {b.name: b for b in TABLE}
-#: every backend kmpsearch knows, in ladder order
+#: every backend kmpsearch knows, the slowest first
 KNOWN_BACKENDS: tuple[str, ...] = tuple(b.name for b in TABLE)
 #: the order the default backend is chosen in, fastest first
 PREFERENCE: tuple[str, ...] = tuple(b.name for b in sorted(TABLE, key=lambda b: b.rank))

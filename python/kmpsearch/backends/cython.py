@@ -7,7 +7,7 @@ files are read with ``pread`` into bounded per-thread buffers. ``scan="fast"`` (
 jumps with a SIMD pair search while no partial match is in progress (word sets: a filter on
 word starts with exact verification); ``scan="textbook"`` is the plain automaton.
 
-``core`` is the extension module itself (the core contract of ``kmpsearch._frontend``):
+``core`` is the extension module itself (the core contract of ``kmpsearch._contract``):
 ``compile_pattern(needle)``, ``compile_words(words, ignore_case)`` and
 ``plan(n, m, threads, min_chunk)``. The SIMD level is ``"auto"`` (chosen at run time:
 AVX2 where the CPU has it, else SSE2 or portable C); tests may force ``"scalar"``,
@@ -17,6 +17,7 @@ AVX2 where the CPU has it, else SSE2 or portable C); tests may force ``"scalar"`
 from __future__ import annotations
 
 from .. import _kmp_cython as core
-from .._frontend import make_api
+from .._api import make_api
+from . import info
 
-globals().update(make_api("cython", core))
+globals().update(make_api(info("cython"), core))

@@ -1,6 +1,6 @@
 """The pure-Python scan split along the chunk plan across worker processes.
 
-The talk's second rung, without its bugs. The compiled pattern or word set goes to each
+The compiled pattern or word set goes to each
 worker once (the pool's initializer), not with every task. Workers read the data with
 ``pread`` from the very file the caller opened -- ``/proc/<pid>/fd/<fd>``, checked by inode
 -- so the haystack is never pickled and a file that shrinks during the search gives the
@@ -32,11 +32,14 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from .._frontend import default_threads, make_api
-from .._pycore import BLOCK, KMP, AhoCorasick, empty, merge, read_fd, read_view, scan_window, to_arrays
+from .._api import make_api
+from .._args import default_threads
+from .._contract import FileRange, Options
+from .._pycore import BLOCK, KMP, AhoCorasick, check, finish, merge, plan, read_fd, run_chunks, scan_window, source_of
+from . import info
 
 # The compiled pattern of a worker process, set once by the pool's initializer. It lives in
 # the worker processes only; the calling process never sets it.
@@ -124,7 +127,7 @@ def _init_worker(algo, caller: int) -> None:
     threading.Thread(target=_watch_caller, args=(caller,), daemon=True, name="kmpsearch-watchdog").start()
 
 
-def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_end: int, fast: bool, kind: str):
+def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_end: int, fast: bool, want: str):
     """Worker: open the caller's file at ``where`` and scan bytes ``[start, end)`` with pread.
 
     ``ident`` is ``(st_dev, st_ino)`` of the file the caller opened: a worker that finds
@@ -135,7 +138,7 @@ def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_en
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != ident:
             raise OSError(errno.ESTALE, "the file was replaced during the search")
-        return scan_window(read_fd(fd), _worker_algo, start, end, own_end, fast, kind)
+        return scan_window(read_fd(fd), _worker_algo, start, end, own_end, fast, want)
     finally:
         os.close(fd)
 
@@ -185,27 +188,31 @@ def _raise_cause(exc: BrokenProcessPool) -> None:
 
 
 class _Compiled:
-    """A compiled pattern or word set whose chunks run in worker processes."""
+    """A compiled pattern or word set whose chunks run in worker processes (the core
+    contract's object; see ``kmpsearch._contract``)."""
 
-    __slots__ = ("algo", "memory_bytes")
-    interruptible = True  # see kmpsearch._frontend._run
+    __slots__ = ("algo",)
+    interruptible = True  # see kmpsearch._calls.run: Python code here, Ctrl-C stops the workers
+    memory_bytes = 0
 
     def __init__(self, algo) -> None:
         self.algo = algo
-        self.memory_bytes = 0
 
-    def _pool_fd(self, fd: int, chunks, fast: bool, kind: str):
+    def _pool_fd(self, fd: int, chunks, fast: bool, want: str, cancel=None):
         where = f"/proc/{os.getpid()}/fd/{fd}"
         if not os.path.exists(where):  # no /proc: the chunks run here
-            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind) for c in chunks], kind)
+            return merge([scan_window(read_fd(fd), self.algo, *c, fast, want) for c in chunks], want)
         st = os.fstat(fd)
         ident = (st.st_dev, st.st_ino)
         workers = min(len(chunks), default_threads())
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
                                    initializer=_init_worker, initargs=(self.algo, os.getpid()))
         try:
-            futures = [pool.submit(_scan_chunk, where, ident, *c, fast, kind) for c in chunks]
+            futures = [pool.submit(_scan_chunk, where, ident, *c, fast, want) for c in chunks]
             try:
+                while wait(futures, timeout=0.05).not_done:
+                    if cancel is not None and cancel[0]:
+                        raise KeyboardInterrupt("kmpsearch: the search was cancelled")
                 results = [f.result() for f in futures]
             except BrokenProcessPool as exc:
                 # the real error (a MemoryError receiving a result, ...), not the pool's symptom
@@ -218,60 +225,25 @@ class _Compiled:
             _stop_workers(pool)
             raise
         pool.shutdown(wait=True)
-        return merge(results, kind)
+        return merge(results, want)
 
-    def _memory(self, buf: memoryview, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
+    def search(self, source, want: str, opts: Options):
+        fast = check(want, opts)
         _check_main_guard()
-        chunks = self.algo.plan(len(buf), threads, min_chunk)
-        fast = scan == "fast"
+        read, n, base = source_of(source)
+        chunks = plan(self.algo, n, base, opts.threads, opts.min_chunk)
         if len(chunks) <= 1:
-            return merge([scan_window(read_view(buf), self.algo, *c, fast, kind, BLOCK, None, cancel)
-                          for c in chunks], kind) if chunks else empty(kind, self.algo.words)
-        with tempfile.TemporaryFile(prefix="kmpsearch-", dir=_shm_dir(len(buf))) as tmp:
-            step = 64 << 20
-            for off in range(0, len(buf), step):
-                tmp.write(buf[off:off + step])
-            tmp.flush()
-            return self._pool_fd(tmp.fileno(), chunks, fast, kind)
-
-    def _fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: str, kind: str, cancel=None):
-        _check_main_guard()
-        chunks = self.algo.plan(size, threads, min_chunk)
-        fast = scan == "fast"
-        if len(chunks) <= 1:
-            return merge([scan_window(read_fd(fd), self.algo, *c, fast, kind, BLOCK, None, cancel)
-                          for c in chunks], kind) if chunks else empty(kind, self.algo.words)
-        return self._pool_fd(fd, chunks, fast, kind)
-
-    # every method: (buf | fd, size), threads, min_chunk, scan, simd, cancel (the frontend's
-    # flag: the scans here run Python code, which sees Ctrl-C, and stop the workers on it)
-    def count(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return self._memory(buf, threads, min_chunk, scan, "count", cancel)
-
-    def count_each(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return self._memory(buf, threads, min_chunk, scan, "each", cancel)
-
-    def find_all(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return self._memory(buf, threads, min_chunk, scan, "list", cancel)
-
-    def find_array(self, buf, threads, min_chunk, scan, simd, cancel=None):
-        return to_arrays(self._memory(buf, threads, min_chunk, scan, "list", cancel), self._pairs)
-
-    def count_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return self._fd(fd, size, threads, min_chunk, scan, "count", cancel)
-
-    def count_each_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return self._fd(fd, size, threads, min_chunk, scan, "each", cancel)
-
-    def find_all_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return self._fd(fd, size, threads, min_chunk, scan, "list", cancel)
-
-    def find_array_fd(self, fd, size, threads, min_chunk, scan, simd, cancel=None):
-        return to_arrays(self._fd(fd, size, threads, min_chunk, scan, "list", cancel), self._pairs)
-
-    @property
-    def _pairs(self) -> bool:
-        return isinstance(self.algo, AhoCorasick)
+            found = run_chunks(read, chunks, self.algo, fast, want, opts.block or BLOCK, None, opts.cancel)
+        elif isinstance(source, FileRange):
+            found = self._pool_fd(source.fd, chunks, fast, want, opts.cancel)
+        else:  # memory: the workers read a copy in a temporary file (in /dev/shm when it fits)
+            with tempfile.TemporaryFile(prefix="kmpsearch-", dir=_shm_dir(n)) as tmp:
+                step = 64 << 20
+                for off in range(0, n, step):
+                    tmp.write(source[off:off + step])
+                tmp.flush()
+                found = self._pool_fd(tmp.fileno(), chunks, fast, want, opts.cancel)
+        return finish(found, want, self.algo)
 
 
 class _Core:
@@ -283,4 +255,4 @@ class _Core:
 
 
 core = _Core()
-globals().update(make_api("multiprocessing", core))
+globals().update(make_api(info("multiprocessing"), core))

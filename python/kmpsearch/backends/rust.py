@@ -1,4 +1,4 @@
-"""The Rust rung: KMP and Aho-Corasick in Rust (memchr, Teddy), on a reused thread pool, through PyO3.
+"""The Rust backend: KMP and Aho-Corasick in Rust (memchr, Teddy), on a reused thread pool, through PyO3.
 
 The core lives in the extension module ``kmpsearch_rust`` (distribution ``kmpsearch-rust``,
 built from ``rust/`` by maturin: ``bash ci/build-rust.sh``), which *is* this backend's
@@ -22,8 +22,9 @@ except ImportError as exc:  # the frontend turns this into "backend 'rust' is no
         f"the extension module kmpsearch_rust is not installed ({exc}); "
         "build it with `bash ci/build-rust.sh` (needs cargo)", name=__name__) from exc
 
-from .._frontend import make_api
+from .._api import make_api
+from . import info
 
 #: the core contract's object: the extension module itself
 core = _ext
-globals().update(make_api("rust", core))
+globals().update(make_api(info("rust"), core))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .._frontend import make_api
+from .._api import make_api
 from .._pycore import PyCore
+from . import info
 
 
 def _pool(k: int) -> ThreadPoolExecutor:
@@ -17,4 +18,4 @@ def _pool(k: int) -> ThreadPoolExecutor:
 
 
 core = PyCore(_pool)
-globals().update(make_api("threads", core))
+globals().update(make_api(info("threads"), core))

@@ -1,0 +1,622 @@
+"""The public classes ``Pattern`` and ``WordSet``, and ``make_api``: a backend's public names.
+
+Every backend module is ``make_api(row, core)`` over its *core* (the core contract,
+``kmpsearch._contract``) and its row of the backend table: the public classes bound to that
+core, ``compile`` and the top-level functions. So every backend accepts and rejects the
+same inputs (``kmpsearch._args``), reads files the same way (``kmpsearch._files``,
+``kmpsearch._streams``), handles ``str`` the same way and gives the same result shapes
+(``kmpsearch._results``); a core only compiles and scans.
+
+``str`` is searched as UTF-8 (lone surrogates included, through ``surrogatepass``). UTF-8
+is self-synchronising: an encoded word can only match at a character boundary, so counts
+are exact, and byte offsets are turned back into code point offsets, which is exactly what
+``str.find`` would give. Pure-ASCII text needs no conversion at all.
+
+Keyword arguments that start with ``_`` are private knobs for tests and benchmarks
+(``_min_chunk``, ``_simd``, ``_block``, ``_window``): they are left out of the signatures
+``help()`` shows.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import inspect
+import io
+import sys
+from typing import Any, Callable, Iterable, Iterator
+
+from . import _results
+from ._args import (byte_view, check_bool, check_mask, check_positive, encode_text, search_options, word_bytes)
+from ._calls import run
+from ._contract import Options
+from ._files import StrPath, open_file
+from ._masking import mask_found, mask_windows
+from ._streams import ITER_WINDOW, iterate, search_fd, windows
+
+__all__ = ["Pattern", "WordSet", "make_api", "set_default"]
+
+#: how the base classes find the default backend's API when called directly
+#: (``kmpsearch.WordSet(words)``): set once by the package (``set_default``)
+_default_api: Callable[[], "_Api"] | None = None
+
+
+def set_default(resolve: Callable[[], "_Api"]) -> None:
+    """Tell the base classes how to find the default backend (the package does, at import)."""
+    global _default_api
+    _default_api = resolve
+
+
+def _public(fn):
+    """``fn`` with a signature that leaves out its private (``_``) keyword arguments."""
+    sig = inspect.signature(fn)
+    fn.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if not p.name.startswith("_")
+                                               or p.kind is not p.KEYWORD_ONLY])
+    return fn
+
+
+class _Api:
+    """What a backend's classes and functions share: its name, table row and core."""
+
+    __slots__ = ("name", "module", "row", "core", "Pattern", "WordSet")
+
+    def __init__(self, row: Any, core: Any) -> None:
+        self.name = row.name
+        self.module = f"kmpsearch.backends.{row.name}"
+        self.row = row
+        self.core = core
+
+    def options(self, threads: object = None, scan: object = None, min_chunk: object = None,
+                simd: object = None, block: object = None) -> Options:
+        return search_options(self.row, threads, scan, min_chunk, simd, block)
+
+
+def _api_of(cls) -> _Api:
+    if cls._api is not None:
+        return cls._api
+    if _default_api is None:  # pragma: no cover - the package sets it at import
+        raise ImportError("kmpsearch has no default backend")
+    return _default_api()
+
+
+class _Search:
+    """What Pattern and WordSet share; subclasses set the slots below.
+
+    ``_core`` the compiled object of the core, ``_text`` whether it searches ``str``,
+    ``_longest`` its longest word in bytes, ``_nwords`` how many words; ``_pairs``: its
+    matches are ``(offset, word index)`` pairs (a word set) rather than offsets."""
+
+    __slots__ = ("_core", "_text", "_longest", "_nwords")
+    _api: _Api | None = None
+    _what = "haystack"
+    _pairs = False
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+    def _init(self, text: bool, longest: int, nwords: int, core: Any) -> None:
+        put = object.__setattr__
+        put(self, "_text", text)
+        put(self, "_longest", longest)
+        put(self, "_nwords", nwords)
+        put(self, "_core", core)
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend that compiled this object."""
+        return self._api.name
+
+    @property
+    def _want(self) -> str:
+        return "pairs" if self._pairs else "offsets"
+
+    # ---- in memory
+
+    def _view(self, haystack: object) -> tuple[memoryview, bytes | None]:
+        """``(view, utf8)``: the bytes to search; ``utf8`` is set when offsets need converting."""
+        if self._text:
+            if not isinstance(haystack, str):
+                raise TypeError(f"{self._what} is str, so the haystack must be str, not {type(haystack).__name__}")
+            if haystack.isascii():
+                return memoryview(haystack.encode("ascii")), None
+            data = encode_text(haystack)
+            return memoryview(data), data
+        if isinstance(haystack, str):
+            raise TypeError(f"haystack is str but the {self._what} is bytes-like: use the same kind for both")
+        return byte_view(haystack, "haystack"), None
+
+    def _memory(self, haystack: object, want: str, opts: Options):
+        """The core's result (arrays) for ``haystack``; code point offsets for a str."""
+        view, utf8 = self._view(haystack)
+        with view:
+            found = run(self._core, view, want, opts)
+        return _results.to_chars(found, want, utf8)
+
+    def _file(self, path: StrPath, want: str, opts: Options):
+        f, st = open_file(path, regular=True)
+        with f:
+            return search_fd(self, f.fileno(), st.st_size, want, opts, f.name)
+
+    def _shaped(self, found, want: str, as_array: object):
+        """A result as the public functions give it: lists, or the arrays (``as_array``)."""
+        if want == "count":
+            return found
+        if want == "each":
+            return _results.as_list(found)
+        if check_bool(as_array, "as_array"):
+            return found
+        return _results.pairs_list(*found) if want == "pairs" else _results.as_list(found)
+
+    def _finditer(self, source, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
+        opts = self._api.options(threads, scan, min_chunk, simd)
+        return iterate(self, source, opts, check_positive(window, "_window", 0))
+
+    # ---- redaction
+
+    def _redact(self, haystack: object, mask: object, opts: Options):
+        text = isinstance(haystack, str)
+        fill = check_mask(mask, text)
+        if text:
+            return mask_found(self, haystack, self._memory(haystack, self._want, opts), True, fill)
+        view, _ = self._view(haystack)
+        with view:
+            return mask_found(self, view, run(self._core, view, self._want, opts), False, fill)
+
+    def _redact_stream(self, source: object, destination: object, mask: object, opts: Options, window) -> int:
+        fill = check_mask(mask, False)
+        if not callable(getattr(destination, "write", None)):
+            raise TypeError(f"destination must be a writable binary file object, not {type(destination).__name__}")
+        if isinstance(destination, io.TextIOBase):
+            raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
+        window = check_positive(window, "_window", ITER_WINDOW)
+        if isinstance(source, str) or _buffer(source):
+            view, _ = self._view(source)
+            source = [view]
+        _, gen = windows(self, source, self._want, opts, window, text=False)
+        return mask_windows(self, gen, destination, fill)
+
+
+def _buffer(source: object) -> bool:
+    try:
+        with memoryview(source):  # type: ignore[arg-type]
+            return True
+    except TypeError:
+        return False
+
+
+class Pattern(_Search):
+    """A compiled needle, like ``re.compile``'s result: compile once, search many times.
+
+    Made by ``kmpsearch.compile(needle)`` (the default backend) or
+    ``kmpsearch.get_backend(name).compile(needle)``. Immutable and thread-safe: one Pattern
+    may be used by any number of threads at once. It pickles (to the same backend), so it
+    can be sent to worker processes. A ``str`` needle searches ``str`` haystacks (offsets in
+    code points) and files (as UTF-8); a bytes-like one searches bytes-like haystacks.
+    """
+
+    __slots__ = ("_needle", "_pat")
+    _what = "needle"
+
+    def __new__(cls, needle: object) -> "Pattern":
+        return cls._make(needle, None)
+
+    @classmethod
+    def _make(cls, needle: object, haystack: object) -> "Pattern":
+        """The Pattern of ``needle``; given the ``haystack`` of a one-shot search (the
+        top-level functions), its table is built only if the needle can fit in it: the
+        cheap check first (a 64 MiB needle against 3 bytes builds no 64 MiB table)."""
+        api = _api_of(cls)
+        self = object.__new__(api.Pattern)
+        if isinstance(needle, str):
+            if not needle:
+                raise ValueError("needle must not be empty")
+            text, pat = True, encode_text(needle)
+        else:
+            text, pat = False, word_bytes(needle, "needle")
+            needle = pat
+        object.__setattr__(self, "_needle", needle)
+        object.__setattr__(self, "_pat", pat)
+        shorter = haystack is not None and _length(haystack, text) < (len(needle) if text else len(pat))
+        self._init(text, len(pat), 1, _NO_MATCH if shorter else api.core.compile_pattern(pat))
+        return self
+
+    @property
+    def needle(self) -> str | bytes:
+        """The needle: a ``str``, or ``bytes`` for a bytes-like one."""
+        return self._needle
+
+    def __repr__(self) -> str:
+        return f"<kmpsearch.Pattern {self._needle!r} backend={self._api.name!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pattern):
+            return NotImplemented
+        return (self._api.name, self._text, self._pat) == (other._api.name, other._text, other._pat)
+
+    def __hash__(self) -> int:
+        return hash((Pattern, self._api.name, self._text, self._pat))
+
+    def __reduce__(self):
+        # unpickled by the same backend's class (its module is imported by name)
+        return copyreg.__newobj_ex__, (type(self), (self._needle,), {})
+
+    @_public
+    def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+                 as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
+                 _block: int | None = None) -> list[int]:
+        """Start offsets of every occurrence in ``haystack``, ascending (overlaps included).
+
+        ``as_array=True``: an ``array.array('q')`` instead of a list (8 bytes an offset, no
+        Python ints; ``numpy.frombuffer(a, dtype=numpy.int64)`` views it without a copy)."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._memory(haystack, "offsets", opts), "offsets", as_array)
+
+    @_public
+    def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        """Number of occurrences in ``haystack`` (overlaps included)."""
+        return self._memory(haystack, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
+
+    @_public
+    def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[int]:
+        """Yield the start offset of every occurrence in ``source``, ascending, as it is read.
+
+        ``source``: data in memory, as ``find_all`` takes it (``str`` or bytes-like: the
+        offsets of ``find_all``, in windows); a path (``os.PathLike`` such as
+        ``pathlib.Path``; any readable file but a directory: a FIFO is read as a stream); a
+        binary file object (``open(p, "rb")``, ``gzip.open``, ``bz2``, ``lzma``,
+        ``sys.stdin.buffer``, ``socket.makefile("rb")``, ``io.BytesIO``); an iterable of
+        bytes-like chunks; or -- for a str needle -- a text stream (``open(p, "r")``,
+        ``io.StringIO``) or an iterable of str chunks, whose offsets are code points.
+        Otherwise offsets are bytes (a str needle searches the UTF-8).
+
+        Read in overlapping windows of 1 MiB: memory stays bounded whatever the size of the
+        input; a match split across reads is found once; the matches of a window are yielded
+        as soon as it is searched (a pipe or socket: as soon as a read would wait). A regular
+        file with a native backend is searched by the core in ranges of 4 MiB, ``threads``
+        of them at once, to the size it had when opened. Closing the generator (or leaving a
+        ``for`` loop over it and dropping it) stops reading; a file it opened is closed, a
+        file object given is left open. Arguments and the kind of source are checked at the
+        call (TypeError, ValueError); a path is opened when the iteration starts, so
+        FileNotFoundError and other OSErrors (naming the path) come from the first ``next``."""
+        return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
+
+    @_public
+    def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
+               scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with every byte (str: every character) that an occurrence
+        covers replaced by ``mask``, the same length: ``bytes`` for a bytes-like haystack
+        (``mask`` one byte: ``b"#"``, or one ASCII character), ``str`` for a str (``mask``
+        one character). Overlapping occurrences cover their union."""
+        return self._redact(haystack, mask, self._api.options(threads, scan, _min_chunk, _simd))
+
+    @_public
+    def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
+                      threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
+                      _simd: str | None = None, _window: int | None = None) -> int:
+        """``redact`` from ``source`` (data in memory, a path, a binary file object or an
+        iterable of bytes-like chunks, as ``finditer``) to ``destination`` (a writable binary
+        file object), window by window in bounded memory; returns the number of occurrences.
+        Never writes to ``source``."""
+        return self._redact_stream(source, destination, mask, self._api.options(threads, scan, _min_chunk, _simd),
+                                   _window)
+
+    @_public
+    def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                         as_array: bool = False, _min_chunk: int | None = None,
+                         _simd: str | None = None, _block: int | None = None) -> list[int]:
+        """Byte offsets of every occurrence in the file at ``path``, ascending
+        (``as_array=True``: an ``array.array('q')``)."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._file(path, "offsets", opts), "offsets", as_array)
+
+    @_public
+    def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        """Number of occurrences in the file at ``path``."""
+        return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
+
+
+class WordSet(_Search):
+    """Many words, searched in one pass (Aho-Corasick: KMP's failure function over a trie).
+
+    ``WordSet(words, *, ignore_case=False)``: ``words`` is an iterable of ``str``, or of
+    bytes-like objects (not mixed). Duplicates are kept once, at their first position (with
+    ``ignore_case``, words equal after ASCII case folding are duplicates); ``.words`` is the
+    tuple of distinct words, and a match's word index refers to it. ``ignore_case`` folds the
+    ASCII letters only (A-Z == a-z, as ``grep -i`` in the C locale); every other byte and
+    every non-ASCII character compares exactly.
+
+    ``kmpsearch.WordSet`` uses the default backend; ``kmpsearch.get_backend(name).WordSet``
+    a given one. Immutable, thread-safe, picklable (to the same backend).
+    """
+
+    __slots__ = ("_words", "_ignore_case")
+    _what = "words"
+    _pairs = True
+
+    def __new__(cls, words: Iterable[Any], *, ignore_case: bool = False) -> "WordSet":
+        api = _api_of(cls)
+        self = object.__new__(api.WordSet)
+        if isinstance(words, (str, bytes, bytearray, memoryview)):
+            raise TypeError("words must be an iterable of words, not a single "
+                            f"{type(words).__name__} (write [word])")
+        check_bool(ignore_case, "ignore_case")
+        try:
+            items = list(words)
+        except TypeError:
+            raise TypeError(f"words must be an iterable of str or bytes-like objects, "
+                            f"not {type(words).__name__}") from None
+        if not items:
+            raise ValueError("words must hold at least one word")
+        text = isinstance(items[0], str)
+        kept: list[Any] = []
+        encoded: list[bytes] = []
+        seen: set[bytes] = set()
+        for word in items:
+            if isinstance(word, str) != text:
+                raise TypeError("words must be all str or all bytes-like, not a mix")
+            if text:
+                if not word:
+                    raise ValueError("words must not be empty")
+                data = encode_text(word)
+            else:
+                data = word = word_bytes(word, "each word")
+            key = data.lower() if ignore_case else data  # bytes.lower folds ASCII letters only
+            if key in seen:
+                continue
+            seen.add(key)
+            kept.append(word)
+            encoded.append(data)
+        object.__setattr__(self, "_words", tuple(kept))
+        object.__setattr__(self, "_ignore_case", ignore_case)
+        # one word: the core's single-pattern scan (the SIMD skip of KMP is faster than any
+        # many-words filter); the core contract gives its matches the word-set shapes
+        if len(encoded) == 1 and not ignore_case:
+            core = api.core.compile_pattern(encoded[0])
+        else:
+            core = api.core.compile_words(encoded, ignore_case)
+        self._init(text, max(map(len, encoded)), len(encoded), core)
+        return self
+
+    @property
+    def words(self) -> tuple:
+        """The distinct words, in the order given (a match's word index refers to this)."""
+        return self._words
+
+    @property
+    def ignore_case(self) -> bool:
+        return self._ignore_case
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes the compiled set holds in the backend (0 where it is not measured)."""
+        return self._core.memory_bytes
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(map(repr, self._words[:3])) + (", ..." if len(self._words) > 3 else "")
+        return (f"<kmpsearch.WordSet of {len(self._words)} word{'s' if len(self._words) != 1 else ''} "
+                f"[{shown}]{' ignore_case' if self._ignore_case else ''} backend={self._api.name!r}>")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WordSet):
+            return NotImplemented
+        return (self._api.name, self._text, self._words, self._ignore_case) == \
+            (other._api.name, other._text, other._words, other._ignore_case)
+
+    def __hash__(self) -> int:
+        return hash((WordSet, self._api.name, self._words, self._ignore_case))
+
+    def __reduce__(self):
+        return copyreg.__newobj_ex__, (type(self), (self._words,), {"ignore_case": self._ignore_case})
+
+    @_public
+    def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+                 as_array: bool = False, _min_chunk: int | None = None,
+                 _simd: str | None = None, _block: int | None = None) -> list[tuple[int, int]]:
+        """Every occurrence of every word, overlapping ones included, as ``(offset, word
+        index)`` sorted by offset then word index: ``he``, ``she``, ``hers`` in ``ushers``
+        give ``[(1, 1), (2, 0), (2, 2)]``. ``as_array=True``: two arrays instead,
+        ``(array('q') offsets, array('i') word indices)``."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._memory(haystack, "pairs", opts), "pairs", as_array)
+
+    @_public
+    def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        """Number of occurrences of all the words (overlaps included)."""
+        return self._memory(haystack, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
+
+    @_public
+    def count_each(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+                   _min_chunk: int | None = None, _simd: str | None = None,
+                   _block: int | None = None) -> list[int]:
+        """Number of occurrences of each word, in the order of ``words``."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._memory(haystack, "each", opts), "each", False)
+
+    @_public
+    def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[tuple[int, int]]:
+        """Yield ``(offset, word index)`` for every occurrence in ``source`` in ``find_all``'s
+        order, as it is read; sources, offsets and memory as for ``Pattern.finditer``."""
+        return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
+
+    @_public
+    def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
+               scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with every byte (str: character) that an occurrence of any
+        word covers replaced by ``mask``; as ``Pattern.redact``."""
+        return self._redact(haystack, mask, self._api.options(threads, scan, _min_chunk, _simd))
+
+    @_public
+    def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
+                      threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
+                      _simd: str | None = None, _window: int | None = None) -> int:
+        """``redact`` from a source to a writable binary file object in bounded memory;
+        returns the number of occurrences. As ``Pattern.redact_stream``."""
+        return self._redact_stream(source, destination, mask, self._api.options(threads, scan, _min_chunk, _simd),
+                                   _window)
+
+    @_public
+    def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                         as_array: bool = False, _min_chunk: int | None = None,
+                         _simd: str | None = None, _block: int | None = None) -> list[tuple[int, int]]:
+        """``find_all`` over the file at ``path`` (byte offsets; str words as UTF-8)."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._file(path, "pairs", opts), "pairs", as_array)
+
+    @_public
+    def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        """``count`` over the file at ``path``."""
+        return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
+
+    @_public
+    def count_each_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                           _min_chunk: int | None = None, _simd: str | None = None,
+                           _block: int | None = None) -> list[int]:
+        """``count_each`` over the file at ``path``."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._file(path, "each", opts), "each", False)
+
+
+def _length(haystack: object, text: bool) -> int:
+    """The length of a haystack in the needle's units (code points for a str needle, else
+    bytes); ``sys.maxsize`` when it is not of the needle's kind (the search says so)."""
+    if text:
+        return len(haystack) if isinstance(haystack, str) else sys.maxsize
+    if isinstance(haystack, str):
+        return sys.maxsize
+    try:
+        with memoryview(haystack) as mv:  # type: ignore[arg-type]
+            return mv.nbytes
+    except TypeError:
+        return sys.maxsize
+
+
+class _NoMatch:
+    """The core of a one-shot search whose needle is longer than its haystack."""
+
+    interruptible = True  # nothing to interrupt
+    memory_bytes = 0
+
+    def search(self, source, want: str, opts: Options):
+        return _results.empty(want, 1)
+
+
+_NO_MATCH = _NoMatch()
+
+
+# --------------------------------------------------------------------------- make_api
+
+def make_api(row: Any, core: Any) -> dict[str, Any]:
+    """A backend module's public names, over its ``core`` (the core contract) and its
+    ``row`` of the backend table (``kmpsearch.backends.TABLE``).
+
+    ``compile``, ``Pattern`` and ``WordSet`` (subclasses of ``kmpsearch.Pattern`` and
+    ``kmpsearch.WordSet`` bound to this backend), the top-level functions ``find_all``,
+    ``count``, ``find_all_in_file``, ``count_in_file`` and ``finditer`` (compile, then
+    search), and ``SCANS``, ``DEFAULT_SCAN`` and ``SIMD`` from the table row.
+    """
+    api = _Api(row, core)
+    module = api.module
+    ns = {"__module__": module, "__slots__": (), "_api": api}
+    api.Pattern = type("Pattern", (Pattern,), dict(ns, __doc__=Pattern.__doc__, __qualname__="Pattern"))
+    api.WordSet = type("WordSet", (WordSet,), dict(ns, __doc__=WordSet.__doc__, __qualname__="WordSet"))
+    cls = api.Pattern
+
+    def compile(needle: Any) -> Pattern:
+        return cls(needle)
+
+    def find_all(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                 as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
+                 _block: int | None = None) -> list[int]:
+        return cls._make(needle, haystack).find_all(haystack, threads=threads, scan=scan, as_array=as_array,
+                                                    _min_chunk=_min_chunk, _simd=_simd, _block=_block)
+
+    def count(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
+              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        return cls._make(needle, haystack).count(haystack, threads=threads, scan=scan, _min_chunk=_min_chunk,
+                                                 _simd=_simd, _block=_block)
+
+    def find_all_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                         as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
+                         _block: int | None = None) -> list[int]:
+        return cls(needle).find_all_in_file(path, threads=threads, scan=scan, as_array=as_array,
+                                            _min_chunk=_min_chunk, _simd=_simd, _block=_block)
+
+    def count_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        return cls(needle).count_in_file(path, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd,
+                                         _block=_block)
+
+    def finditer(source: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[int]:
+        return cls(needle).finditer(source, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd,
+                                    _window=_window)
+
+    funcs = {"compile": compile, "find_all": find_all, "count": count,
+             "find_all_in_file": find_all_in_file, "count_in_file": count_in_file, "finditer": finditer}
+    for public_name, fn in funcs.items():
+        fn.__name__ = fn.__qualname__ = public_name
+        fn.__module__ = module
+        fn.__doc__ = _DOCS[public_name].format(backend=row.name)
+        _public(fn)
+    return dict(funcs, Pattern=api.Pattern, WordSet=api.WordSet, SCANS=row.scans,
+                DEFAULT_SCAN=row.default_scan, SIMD=row.simd, core=core, _api=api)
+
+
+_COMMON = """
+    ``haystack`` is a ``str`` (offsets in code points, as ``str.find`` gives) or any
+    C-contiguous bytes-like object: bytes, bytearray, memoryview (slices too), mmap, array
+    (offsets in bytes). ``needle`` must be of the same kind and not empty.
+    ``threads``: ``None`` uses every CPU this process may use; otherwise an int >= 1.
+    ``scan``: ``"fast"`` or ``"textbook"`` (see ``SCANS``). Results never depend on
+    ``threads`` or ``scan``. Backend: ``{backend}``. Same as ``compile(needle)`` then the
+    Pattern's method: compile once to search many times.
+
+    Raises TypeError for a wrong type or a non-contiguous buffer, ValueError for an empty
+    needle or ``threads < 1``.
+"""
+_FILE = """
+    ``path`` is a str, bytes or os.PathLike naming a regular file; it is only read.
+    ``needle`` is bytes-like, or a str searched as its UTF-8 encoding; offsets are bytes.
+    Files of any size (over 4 GiB included) are searched in bounded memory; a file that
+    shrinks during the search gives the matches in what could still be read (as grep).
+    ``threads`` and ``scan`` as for ``find_all``. Backend: ``{backend}``.
+
+    Raises FileNotFoundError, IsADirectoryError, PermissionError or another OSError for a
+    file that cannot be searched, TypeError/ValueError for bad arguments.
+"""
+_ARRAY = """
+    ``as_array=True`` returns an ``array.array('q')`` instead of a list: 8 bytes an offset,
+    no Python ints (``numpy.frombuffer(a, dtype=numpy.int64)`` views it without a copy).
+"""
+_DOCS = {
+    "compile": "Compile ``needle`` (str or bytes-like, not empty) into a reusable ``Pattern``\n"
+               "    (backend ``{backend}``).",
+    "find_all": "Start offsets of every occurrence of ``needle`` in ``haystack``, ascending.\n\n"
+                "    Overlapping occurrences count: ``find_all(b'aaaa', b'aa') == [0, 1, 2]``.\n" + _COMMON + _ARRAY,
+    "count": "Number of occurrences of ``needle`` in ``haystack`` (overlaps included), without\n"
+             "    building the list of offsets.\n" + _COMMON,
+    "find_all_in_file": "Byte offsets of every occurrence of ``needle`` in the file at ``path``, ascending.\n"
+                        + _FILE + _ARRAY,
+    "finditer": "Yield the offset of every occurrence of ``needle`` in ``source``, ascending, as it is read.\n\n"
+                "    ``source``: data in memory (``str`` or bytes-like, as ``find_all`` takes it), a path\n"
+                "    (``os.PathLike``, e.g. ``pathlib.Path``), a binary file object (``open(p, 'rb')``,\n"
+                "    ``gzip.open``, a pipe, a socket's ``makefile('rb')``), an iterable of bytes-like chunks\n"
+                "    (byte offsets), or for a str needle a text stream or str chunks (code point offsets).\n"
+                "    Memory is bounded by the window (1 MiB); closing the generator stops reading. Same as\n"
+                "    ``compile(needle).finditer(source)``. Backend: ``{backend}``.\n",
+    "count_in_file": "Number of occurrences of ``needle`` in the file at ``path`` (overlaps included).\n" + _FILE,
+}
