@@ -107,19 +107,19 @@ def _chunks(data: bytes):
     return out
 
 
-SOURCES = ("str-path", "pathlib", "bytes-path", "open-rb", "unbuffered", "bytesio", "chunks", "generator",
+SOURCES = ("memory-bytes", "pathlib", "memory-bytearray", "open-rb", "unbuffered", "bytesio", "chunks", "generator",
            "gzip", "gzip-fileobj", "bz2", "lzma", "pipe", "socket", "read-only")
 
 
 def make_source(kind: str, data: bytes, tmp_path: Path):
     path = tmp_path / "hay.bin"
     path.write_bytes(data)
-    if kind == "str-path":
-        return str(path)
+    if kind == "memory-bytes":  # in-memory data, as find_all takes it (re.finditer too)
+        return data
     if kind == "pathlib":
         return path
-    if kind == "bytes-path":
-        return os.fsencode(path)
+    if kind == "memory-bytearray":
+        return bytearray(data)
     if kind == "open-rb":
         return open(path, "rb")
     if kind == "unbuffered":
@@ -401,9 +401,8 @@ def test_finditer_bad_sources(tmp_path):
     for bad in (42, None, 3.5, object()):
         with pytest.raises(TypeError, match="source must be"):
             pat.finditer(bad)
-    for in_memory in (bytearray(b"ab"), memoryview(b"ab"), array.array("B", b"ab")):
-        with pytest.raises(TypeError, match="find_all"):
-            pat.finditer(in_memory)
+    with pytest.raises(TypeError, match="haystack is str"):
+        pat.finditer("ab")  # a bytes needle, str data (a str is data now, not a path)
     with pytest.raises(TypeError, match="text stream"):
         pat.finditer(io.StringIO("ab"))  # bytes needle, text stream
     with pytest.raises(TypeError, match="str chunk"):
@@ -421,6 +420,22 @@ def test_finditer_bad_sources(tmp_path):
     assert exc.value.filename == str(tmp_path / "missing")
     with pytest.raises(IsADirectoryError):
         list(pat.finditer(tmp_path))
+
+
+def test_finditer_searches_data_in_memory_and_opens_only_path_objects(backend, tmp_path, monkeypatch):
+    # str and bytes-like sources are data, as for find_all and re.finditer; a path is an
+    # os.PathLike (pathlib.Path), never a str that happens to name a file
+    assert list(backend.WordSet([b"he"]).finditer(b"ushers")) == [(2, 0)]
+    assert list(backend.WordSet(["he", "sh"]).finditer("\u00fcshers")) == [(1, 1), (2, 0)]
+    assert list(backend.compile(b"ab").finditer(memoryview(b"xabab")[1:])) == [0, 2]
+    assert list(backend.finditer(array.array("B", b"abab"), b"ab", _window=1)) == [0, 2]
+    assert list(backend.finditer("\u00e9ab\u00e9ab", "ab", _window=2)) == [1, 4]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ushers").write_bytes(b"he he he")
+    assert list(backend.compile(b"he").finditer(b"ushers")) == [2]  # not the file's 3
+    assert list(backend.compile(b"he").finditer(tmp_path / "ushers")) == [0, 3, 6]
+    assert list(backend.compile(b"he").redact_stream(b"ushers", out := io.BytesIO()) for _ in [0]) == [1]
+    assert out.getvalue() == b"us**rs"
 
 
 def test_finditer_str_needle_over_bytes_searches_the_utf8(tmp_path):
@@ -649,7 +664,7 @@ def test_redact_stream_tiny_windows(backend, window, tmp_path):
     path.write_bytes(data)
     ws = backend.WordSet(STRADDLE_WORDS)
     expected = ref_redact(data, STRADDLE_WORDS, b"*")
-    for source in (path, str(path), io.BytesIO(data), _chunks(data), _pipe_source(data)):
+    for source in (path, data, io.BytesIO(data), _chunks(data), _pipe_source(data)):
         out = io.BytesIO()
         assert ws.redact_stream(source, out, _window=window) == len(ref_words(data, STRADDLE_WORDS))
         assert out.getvalue() == expected

@@ -20,170 +20,16 @@ Keyword arguments that start with ``_`` are private knobs for tests and benchmar
 from __future__ import annotations
 
 import copyreg
-import inspect
-import io
 import sys
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-from . import _results
-from ._args import (byte_view, check_bool, check_mask, check_positive, encode_text, search_options, word_bytes)
-from ._calls import run
+from ._args import check_bool, encode_text, word_bytes
 from ._contract import Options
-from ._files import StrPath, open_file
-from ._masking import mask_found, mask_windows
-from ._streams import ITER_WINDOW, iterate, search_fd, windows
+from ._files import StrPath
+from ._results import empty
+from ._search import _Api, _Search, api_of, public, set_default
 
 __all__ = ["Pattern", "WordSet", "make_api", "set_default"]
-
-#: how the base classes find the default backend's API when called directly
-#: (``kmpsearch.WordSet(words)``): set once by the package (``set_default``)
-_default_api: Callable[[], "_Api"] | None = None
-
-
-def set_default(resolve: Callable[[], "_Api"]) -> None:
-    """Tell the base classes how to find the default backend (the package does, at import)."""
-    global _default_api
-    _default_api = resolve
-
-
-def _public(fn):
-    """``fn`` with a signature that leaves out its private (``_``) keyword arguments."""
-    sig = inspect.signature(fn)
-    fn.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if not p.name.startswith("_")
-                                               or p.kind is not p.KEYWORD_ONLY])
-    return fn
-
-
-class _Api:
-    """What a backend's classes and functions share: its name, table row and core."""
-
-    __slots__ = ("name", "module", "row", "core", "Pattern", "WordSet")
-
-    def __init__(self, row: Any, core: Any) -> None:
-        self.name = row.name
-        self.module = f"kmpsearch.backends.{row.name}"
-        self.row = row
-        self.core = core
-
-    def options(self, threads: object = None, scan: object = None, min_chunk: object = None,
-                simd: object = None, block: object = None) -> Options:
-        return search_options(self.row, threads, scan, min_chunk, simd, block)
-
-
-def _api_of(cls) -> _Api:
-    if cls._api is not None:
-        return cls._api
-    if _default_api is None:  # pragma: no cover - the package sets it at import
-        raise ImportError("kmpsearch has no default backend")
-    return _default_api()
-
-
-class _Search:
-    """What Pattern and WordSet share; subclasses set the slots below.
-
-    ``_core`` the compiled object of the core, ``_text`` whether it searches ``str``,
-    ``_longest`` its longest word in bytes, ``_nwords`` how many words; ``_pairs``: its
-    matches are ``(offset, word index)`` pairs (a word set) rather than offsets."""
-
-    __slots__ = ("_core", "_text", "_longest", "_nwords")
-    _api: _Api | None = None
-    _what = "haystack"
-    _pairs = False
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} objects are immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} objects are immutable")
-
-    def _init(self, text: bool, longest: int, nwords: int, core: Any) -> None:
-        put = object.__setattr__
-        put(self, "_text", text)
-        put(self, "_longest", longest)
-        put(self, "_nwords", nwords)
-        put(self, "_core", core)
-
-    @property
-    def backend(self) -> str:
-        """The name of the backend that compiled this object."""
-        return self._api.name
-
-    @property
-    def _want(self) -> str:
-        return "pairs" if self._pairs else "offsets"
-
-    # ---- in memory
-
-    def _view(self, haystack: object) -> tuple[memoryview, bytes | None]:
-        """``(view, utf8)``: the bytes to search; ``utf8`` is set when offsets need converting."""
-        if self._text:
-            if not isinstance(haystack, str):
-                raise TypeError(f"{self._what} is str, so the haystack must be str, not {type(haystack).__name__}")
-            if haystack.isascii():
-                return memoryview(haystack.encode("ascii")), None
-            data = encode_text(haystack)
-            return memoryview(data), data
-        if isinstance(haystack, str):
-            raise TypeError(f"haystack is str but the {self._what} is bytes-like: use the same kind for both")
-        return byte_view(haystack, "haystack"), None
-
-    def _memory(self, haystack: object, want: str, opts: Options):
-        """The core's result (arrays) for ``haystack``; code point offsets for a str."""
-        view, utf8 = self._view(haystack)
-        with view:
-            found = run(self._core, view, want, opts)
-        return _results.to_chars(found, want, utf8)
-
-    def _file(self, path: StrPath, want: str, opts: Options):
-        f, st = open_file(path, regular=True)
-        with f:
-            return search_fd(self, f.fileno(), st.st_size, want, opts, f.name)
-
-    def _shaped(self, found, want: str, as_array: object):
-        """A result as the public functions give it: lists, or the arrays (``as_array``)."""
-        if want == "count":
-            return found
-        if want == "each":
-            return _results.as_list(found)
-        if check_bool(as_array, "as_array"):
-            return found
-        return _results.pairs_list(*found) if want == "pairs" else _results.as_list(found)
-
-    def _finditer(self, source, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
-        opts = self._api.options(threads, scan, min_chunk, simd)
-        return iterate(self, source, opts, check_positive(window, "_window", 0))
-
-    # ---- redaction
-
-    def _redact(self, haystack: object, mask: object, opts: Options):
-        text = isinstance(haystack, str)
-        fill = check_mask(mask, text)
-        if text:
-            return mask_found(self, haystack, self._memory(haystack, self._want, opts), True, fill)
-        view, _ = self._view(haystack)
-        with view:
-            return mask_found(self, view, run(self._core, view, self._want, opts), False, fill)
-
-    def _redact_stream(self, source: object, destination: object, mask: object, opts: Options, window) -> int:
-        fill = check_mask(mask, False)
-        if not callable(getattr(destination, "write", None)):
-            raise TypeError(f"destination must be a writable binary file object, not {type(destination).__name__}")
-        if isinstance(destination, io.TextIOBase):
-            raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
-        window = check_positive(window, "_window", ITER_WINDOW)
-        if isinstance(source, str) or _buffer(source):
-            view, _ = self._view(source)
-            source = [view]
-        _, gen = windows(self, source, self._want, opts, window, text=False)
-        return mask_windows(self, gen, destination, fill)
-
-
-def _buffer(source: object) -> bool:
-    try:
-        with memoryview(source):  # type: ignore[arg-type]
-            return True
-    except TypeError:
-        return False
 
 
 class Pattern(_Search):
@@ -207,7 +53,7 @@ class Pattern(_Search):
         """The Pattern of ``needle``; given the ``haystack`` of a one-shot search (the
         top-level functions), its table is built only if the needle can fit in it: the
         cheap check first (a 64 MiB needle against 3 bytes builds no 64 MiB table)."""
-        api = _api_of(cls)
+        api = api_of(cls)
         self = object.__new__(api.Pattern)
         if isinstance(needle, str):
             if not needle:
@@ -242,7 +88,7 @@ class Pattern(_Search):
         # unpickled by the same backend's class (its module is imported by name)
         return copyreg.__newobj_ex__, (type(self), (self._needle,), {})
 
-    @_public
+    @public
     def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
                  as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
                  _block: int | None = None) -> list[int]:
@@ -253,13 +99,13 @@ class Pattern(_Search):
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._memory(haystack, "offsets", opts), "offsets", as_array)
 
-    @_public
+    @public
     def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
               _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
         """Number of occurrences in ``haystack`` (overlaps included)."""
         return self._memory(haystack, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
 
-    @_public
+    @public
     def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
                  _min_chunk: int | None = None, _simd: str | None = None,
                  _window: int | None = None) -> Iterator[int]:
@@ -285,7 +131,7 @@ class Pattern(_Search):
         FileNotFoundError and other OSErrors (naming the path) come from the first ``next``."""
         return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
 
-    @_public
+    @public
     def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
                scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
         """A copy of ``haystack`` with every byte (str: every character) that an occurrence
@@ -294,7 +140,7 @@ class Pattern(_Search):
         one character). Overlapping occurrences cover their union."""
         return self._redact(haystack, mask, self._api.options(threads, scan, _min_chunk, _simd))
 
-    @_public
+    @public
     def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
                       threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
                       _simd: str | None = None, _window: int | None = None) -> int:
@@ -305,7 +151,7 @@ class Pattern(_Search):
         return self._redact_stream(source, destination, mask, self._api.options(threads, scan, _min_chunk, _simd),
                                    _window)
 
-    @_public
+    @public
     def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                          as_array: bool = False, _min_chunk: int | None = None,
                          _simd: str | None = None, _block: int | None = None) -> list[int]:
@@ -314,7 +160,7 @@ class Pattern(_Search):
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._file(path, "offsets", opts), "offsets", as_array)
 
-    @_public
+    @public
     def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                       _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
         """Number of occurrences in the file at ``path``."""
@@ -340,7 +186,7 @@ class WordSet(_Search):
     _pairs = True
 
     def __new__(cls, words: Iterable[Any], *, ignore_case: bool = False) -> "WordSet":
-        api = _api_of(cls)
+        api = api_of(cls)
         self = object.__new__(api.WordSet)
         if isinstance(words, (str, bytes, bytearray, memoryview)):
             raise TypeError("words must be an iterable of words, not a single "
@@ -417,7 +263,7 @@ class WordSet(_Search):
     def __reduce__(self):
         return copyreg.__newobj_ex__, (type(self), (self._words,), {"ignore_case": self._ignore_case})
 
-    @_public
+    @public
     def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
                  as_array: bool = False, _min_chunk: int | None = None,
                  _simd: str | None = None, _block: int | None = None) -> list[tuple[int, int]]:
@@ -428,13 +274,13 @@ class WordSet(_Search):
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._memory(haystack, "pairs", opts), "pairs", as_array)
 
-    @_public
+    @public
     def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
               _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
         """Number of occurrences of all the words (overlaps included)."""
         return self._memory(haystack, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
 
-    @_public
+    @public
     def count_each(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
                    _min_chunk: int | None = None, _simd: str | None = None,
                    _block: int | None = None) -> list[int]:
@@ -442,7 +288,7 @@ class WordSet(_Search):
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._memory(haystack, "each", opts), "each", False)
 
-    @_public
+    @public
     def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
                  _min_chunk: int | None = None, _simd: str | None = None,
                  _window: int | None = None) -> Iterator[tuple[int, int]]:
@@ -450,14 +296,14 @@ class WordSet(_Search):
         order, as it is read; sources, offsets and memory as for ``Pattern.finditer``."""
         return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
 
-    @_public
+    @public
     def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
                scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
         """A copy of ``haystack`` with every byte (str: character) that an occurrence of any
         word covers replaced by ``mask``; as ``Pattern.redact``."""
         return self._redact(haystack, mask, self._api.options(threads, scan, _min_chunk, _simd))
 
-    @_public
+    @public
     def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
                       threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
                       _simd: str | None = None, _window: int | None = None) -> int:
@@ -466,7 +312,7 @@ class WordSet(_Search):
         return self._redact_stream(source, destination, mask, self._api.options(threads, scan, _min_chunk, _simd),
                                    _window)
 
-    @_public
+    @public
     def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                          as_array: bool = False, _min_chunk: int | None = None,
                          _simd: str | None = None, _block: int | None = None) -> list[tuple[int, int]]:
@@ -474,13 +320,13 @@ class WordSet(_Search):
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._file(path, "pairs", opts), "pairs", as_array)
 
-    @_public
+    @public
     def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                       _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
         """``count`` over the file at ``path``."""
         return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
 
-    @_public
+    @public
     def count_each_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                            _min_chunk: int | None = None, _simd: str | None = None,
                            _block: int | None = None) -> list[int]:
@@ -510,7 +356,7 @@ class _NoMatch:
     memory_bytes = 0
 
     def search(self, source, want: str, opts: Options):
-        return _results.empty(want, 1)
+        return empty(want, 1)
 
 
 _NO_MATCH = _NoMatch()
@@ -571,7 +417,7 @@ def make_api(row: Any, core: Any) -> dict[str, Any]:
         fn.__name__ = fn.__qualname__ = public_name
         fn.__module__ = module
         fn.__doc__ = _DOCS[public_name].format(backend=row.name)
-        _public(fn)
+        public(fn)
     return dict(funcs, Pattern=api.Pattern, WordSet=api.WordSet, SCANS=row.scans,
                 DEFAULT_SCAN=row.default_scan, SIMD=row.simd, core=core, _api=api)
 

@@ -78,7 +78,7 @@ from ._plan import plan_word_chunks
 from ._results import merge
 from ._streams import owned
 from ._windows import read_windows
-from .backends import info
+from .backends import info as backend_info
 
 __all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "count", "count_each", "find"]
 
@@ -310,7 +310,7 @@ def _scan(searcher, f: _File, start: int, end: int, own_end: int, want: str, thr
     window's bytes from offset ``base`` (valid until the next one) and the matches it owns
     (the core contract's ``want``), offsets absolute. A file that is shorter by now is
     searched as far as it goes."""
-    opts = search_options(info(searcher.backend), threads)
+    opts = search_options(backend_info(searcher.backend), threads)
     own_len = own_end - start
     try:
         # no read-ahead cache: fsspec's default (s3fs: 50 MiB ahead) would fetch far past the

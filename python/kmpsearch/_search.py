@@ -1,0 +1,176 @@
+"""What ``Pattern`` and ``WordSet`` share: ``_Search``, the search machinery of one compiled
+object over its core (the core contract, ``kmpsearch._contract``), and ``_Api``, what a
+backend's classes and functions share.
+
+Arguments are checked in ``kmpsearch._args``, the core is called through
+``kmpsearch._calls.run``, results are shaped by ``kmpsearch._results``, streams and files go
+through ``kmpsearch._streams`` and masking through ``kmpsearch._masking``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+from typing import Any, Callable, Iterator
+
+from . import _results
+from ._args import byte_view, check_bool, check_mask, check_positive, encode_text, search_options
+from ._calls import run
+from ._contract import Options
+from ._files import StrPath, open_file
+from ._masking import mask_found, mask_windows
+from ._streams import ITER_WINDOW, iterate, search_fd, windows
+
+__all__ = ["api_of", "public", "set_default"]
+
+#: how the base classes find the default backend's API when called directly
+#: (``kmpsearch.WordSet(words)``): set once by the package (``set_default``)
+_default_api: Callable[[], "_Api"] | None = None
+
+
+def set_default(resolve: Callable[[], "_Api"]) -> None:
+    """Tell the base classes how to find the default backend (the package does, at import)."""
+    global _default_api
+    _default_api = resolve
+
+
+def public(fn):
+    """``fn`` with a signature that leaves out its private (``_``) keyword arguments."""
+    sig = inspect.signature(fn)
+    fn.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if not p.name.startswith("_")
+                                               or p.kind is not p.KEYWORD_ONLY])
+    return fn
+
+
+class _Api:
+    """What a backend's classes and functions share: its name, table row and core."""
+
+    __slots__ = ("name", "module", "row", "core", "Pattern", "WordSet")
+
+    def __init__(self, row: Any, core: Any) -> None:
+        self.name = row.name
+        self.module = f"kmpsearch.backends.{row.name}"
+        self.row = row
+        self.core = core
+
+    def options(self, threads: object = None, scan: object = None, min_chunk: object = None,
+                simd: object = None, block: object = None) -> Options:
+        return search_options(self.row, threads, scan, min_chunk, simd, block)
+
+
+def api_of(cls) -> _Api:
+    if cls._api is not None:
+        return cls._api
+    if _default_api is None:  # pragma: no cover - the package sets it at import
+        raise ImportError("kmpsearch has no default backend")
+    return _default_api()
+
+
+class _Search:
+    """What Pattern and WordSet share; subclasses set the slots below.
+
+    ``_core`` the compiled object of the core, ``_text`` whether it searches ``str``,
+    ``_longest`` its longest word in bytes, ``_nwords`` how many words; ``_pairs``: its
+    matches are ``(offset, word index)`` pairs (a word set) rather than offsets."""
+
+    __slots__ = ("_core", "_text", "_longest", "_nwords")
+    _api: _Api | None = None
+    _what = "haystack"
+    _pairs = False
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} objects are immutable")
+
+    def _init(self, text: bool, longest: int, nwords: int, core: Any) -> None:
+        put = object.__setattr__
+        put(self, "_text", text)
+        put(self, "_longest", longest)
+        put(self, "_nwords", nwords)
+        put(self, "_core", core)
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend that compiled this object."""
+        return self._api.name
+
+    @property
+    def _want(self) -> str:
+        return "pairs" if self._pairs else "offsets"
+
+    # ---- in memory
+
+    def _view(self, haystack: object) -> tuple[memoryview, bytes | None]:
+        """``(view, utf8)``: the bytes to search; ``utf8`` is set when offsets need converting."""
+        if self._text:
+            if not isinstance(haystack, str):
+                raise TypeError(f"{self._what} is str, so the haystack must be str, not {type(haystack).__name__}")
+            if haystack.isascii():
+                return memoryview(haystack.encode("ascii")), None
+            data = encode_text(haystack)
+            return memoryview(data), data
+        if isinstance(haystack, str):
+            raise TypeError(f"haystack is str but the {self._what} is bytes-like: use the same kind for both")
+        return byte_view(haystack, "haystack"), None
+
+    def _memory(self, haystack: object, want: str, opts: Options):
+        """The core's result (arrays) for ``haystack``; code point offsets for a str."""
+        view, utf8 = self._view(haystack)
+        with view:
+            found = run(self._core, view, want, opts)
+        return _results.to_chars(found, want, utf8)
+
+    def _file(self, path: StrPath, want: str, opts: Options):
+        f, st = open_file(path, regular=True)
+        with f:
+            return search_fd(self, f.fileno(), st.st_size, want, opts, f.name)
+
+    def _shaped(self, found, want: str, as_array: object):
+        """A result as the public functions give it: lists, or the arrays (``as_array``)."""
+        if want == "count":
+            return found
+        if want == "each":
+            return _results.as_list(found)
+        if check_bool(as_array, "as_array"):
+            return found
+        return _results.pairs_list(*found) if want == "pairs" else _results.as_list(found)
+
+    def _finditer(self, source, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
+        opts = self._api.options(threads, scan, min_chunk, simd)
+        return iterate(self, source, opts, check_positive(window, "_window", 0))
+
+    # ---- redaction
+
+    def _redact(self, haystack: object, mask: object, opts: Options):
+        text = isinstance(haystack, str)
+        fill = check_mask(mask, text)
+        if text:
+            return mask_found(self, haystack, self._memory(haystack, self._want, opts), True, fill)
+        view, _ = self._view(haystack)
+        with view:
+            return mask_found(self, view, run(self._core, view, self._want, opts), False, fill)
+
+    def _redact_stream(self, source: object, destination: object, mask: object, opts: Options, window) -> int:
+        fill = check_mask(mask, False)
+        if not callable(getattr(destination, "write", None)):
+            raise TypeError(f"destination must be a writable binary file object, not {type(destination).__name__}")
+        if isinstance(destination, io.TextIOBase):
+            raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
+        window = check_positive(window, "_window", ITER_WINDOW)
+        if isinstance(source, str) or _buffer(source):
+            view, _ = self._view(source)
+            source = [view]
+        _, gen = windows(self, source, self._want, opts, window, text=False)
+        return mask_windows(self, gen, destination, fill)
+
+
+def _buffer(source: object) -> bool:
+    try:
+        with memoryview(source):  # type: ignore[arg-type]
+            return True
+    except TypeError:
+        return False
+
+
