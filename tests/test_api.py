@@ -184,14 +184,41 @@ def test_plan_rejects_nonsense():
             plan_chunks(*args)
 
 
-# --- the README --------------------------------------------------------------------------
+# --- the README and docs/ ----------------------------------------------------------------
 
-def test_readme_example_runs_as_written(tmp_path):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
-    assert blocks, "README.md shows no python example"
-    for block in blocks:
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _examples(doc: Path, fence: str = "python") -> list[str]:
+    return re.findall(rf"```{fence}\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("doc", [d for d in DOCS if _examples(d)], ids=lambda d: d.relative_to(ROOT).as_posix())
+def test_readme_example_runs_as_written(doc, tmp_path):
+    """Every ```python block of README.md and docs/*.md runs as written, on its own, from an
+    empty current directory that it leaves empty: examples make their own input and write
+    only into temporary directories, so that pasting one leaves nothing behind."""
+    for block in _examples(doc):
         if re.search(r"^import numpy", block, flags=re.M) and importlib.util.find_spec("numpy") is None:
             continue  # the numpy example needs numpy (not a dependency of kmpsearch)
         proc = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path, timeout=300)
-        assert proc.returncode == 0, f"README example failed:\n{block}\n{proc.stderr}"
+        assert proc.returncode == 0, f"{doc.name} example failed:\n{block}\n{proc.stderr}"
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert not left, f"{doc.name} example left {left} in the current directory:\n{block}"
+
+
+def test_every_python_example_is_run():
+    """The README shows Python; every code block names its language, and every Python block
+    is fenced ```python (run above), except the cluster examples of docs/dask.md, fenced
+    ```py and run by tests/test_dask.py."""
+    assert _examples(ROOT / "README.md"), "README.md shows no python example"
+    for doc in DOCS:
+        fences, inside = [], False
+        for line in doc.read_text(encoding="utf-8").splitlines():
+            if line.startswith("```"):
+                if not inside:
+                    fences.append(line[3:].strip())
+                inside = not inside
+        allowed = {"python", "sh", "console", "text"} | ({"py"} if doc.name == "dask.md" else set())
+        assert set(fences) <= allowed, f"{doc.name}: code blocks fenced {sorted(set(fences) - allowed)} are not run"
+    assert _examples(ROOT / "docs" / "dask.md", "py")

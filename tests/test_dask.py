@@ -392,17 +392,18 @@ def test_cli_dask_local_starts_and_stops_its_own_cluster(tree):
     assert on_dask.stdout.splitlines()[0] == b"a0.txt:0"  # implicit '.', labelled as grep does
 
 
-# --- the README -------------------------------------------------------------------------------
+# --- docs/dask.md ----------------------------------------------------------------------------
 
-def test_readme_cluster_section_runs_as_written(tmp_path):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Many files on a cluster", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```py\n(.*?)```", section, flags=re.S)
-    assert blocks, "the README's cluster section shows no example"
+def test_docs_cluster_example_runs_as_written(tmp_path):
+    doc = (ROOT / "docs" / "dask.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```py\n(.*?)```", doc, flags=re.S)
+    assert blocks, "docs/dask.md shows no example"
     for block in blocks:
         proc = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path,
                               env=_env(), timeout=300)
-        assert proc.returncode == 0, f"README example failed:\n{block}\n{proc.stderr}"
+        assert proc.returncode == 0, f"docs/dask.md example failed:\n{block}\n{proc.stderr}"
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert not left, f"docs/dask.md example left {left} in the current directory"
 
 
 # --- the benchmark's helpers ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ._windows import UTF8_CONTINUATION
 
 __all__ = ["LIST_SLICE", "as_list", "char_offsets", "empty", "merge", "pairs_list", "to_chars"]
 
-#: entries per slice when a result becomes a list
+#: entries per slice when a result becomes a list: Ctrl-C is seen between slices (see docs/tuning.md)
 LIST_SLICE = 1 << 20
 
 

@@ -49,7 +49,8 @@ STREAM_WINDOW = 16 << 20
 #: is in the CPU's cache, and a window where every byte matches stays a few MB of results
 ITER_WINDOW = 1 << 20
 #: bytes per range of ``finditer`` over a regular file with a native core (``threads``
-#: ranges searched at once, one core thread each); see docs/tuning.md
+#: ranges searched at once, one core thread each): large enough that a range's fixed costs
+#: stay small beside its search, small enough that its matches do (see docs/tuning.md)
 FILE_RANGE = 4 << 20
 
 

@@ -58,7 +58,7 @@ STDIN_LABEL = "(standard input)"
 DEFAULT_CHUNK = 16 << 20  # window size: bounds memory (-c, -l, -q: only counts per window)
 # window size when every match is listed: the window's matches are held until printed (as
 # compact arrays, 12 bytes a match), so a window dense with matches (two at every byte:
-# `-e a -e aa` over `aaaa...`) must stay small: 256 KiB peaks at ~56 MB, 1 MiB at ~166 MB
+# `-e a -e aa` over `aaaa...`) must stay small (see docs/tuning.md)
 LINES_CHUNK = 256 << 10
 DEFAULT_PROGRESS_MIN = 64 << 20  # show a bar for inputs larger than this
 _LINES_PER_WRITE = 1 << 15

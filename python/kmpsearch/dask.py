@@ -82,9 +82,11 @@ from .backends import info as backend_info
 
 __all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "count", "count_each", "find"]
 
+#: start positions per task: large enough that reading and scanning a block dwarf the task's fixed cost
+#: (see docs/tuning.md)
 DEFAULT_BLOCKSIZE = "128MiB"
-#: bytes a task reads at a time: one buffer per task, whatever the block size (4 MiB: faster
-#: than 16 MiB in a worker process, whose allocator returns big buffers to the OS at once)
+#: bytes a task reads at a time: one buffer per task, whatever the block size; not bigger, as a
+#: worker process's allocator returns big buffers to the OS at once (see docs/tuning.md)
 WINDOW = 4 << 20
 #: more tasks than this is refused (a tiny blocksize over big files): the graph would not fit
 MAX_TASKS = 1_000_000
@@ -378,9 +380,9 @@ def _local_client(in_process: bool = False, quiet: bool = False,
     usable CPU (the embedded default), or one in-process worker with that many threads.
 
     Its worker processes start without the ``MALLOC_TRIM_THRESHOLD_`` that distributed sets by
-    default (``distributed.nanny.pre-spawn-environ``): with it, reading the files into the
-    tasks' buffers ran 2-3x slower on the project's machine (a task holds one 4 MiB buffer, so
-    there is no freed memory to give back)."""
+    default (``distributed.nanny.pre-spawn-environ``): a task holds one buffer for its whole
+    life, so there is no freed memory to give back, and trimming slows the reads into it
+    (see docs/tuning.md)."""
     n = n_workers or default_threads()
     kw = dict(n_workers=1, threads_per_worker=n) if in_process else dict(n_workers=n, threads_per_worker=1)
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", None) or {})

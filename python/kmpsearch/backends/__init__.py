@@ -41,7 +41,7 @@ class Backend(NamedTuple):
     #: "processes", "python-threads" (a thread pool: parallel only on free-threaded Python)
     #: or "none" (always the calling thread)
     parallel: str
-    #: place in the default order (0 = tried first): the order `make bench` measured (README)
+    #: place in the default order (0 = tried first): the order `make bench` measured (docs/tuning.md)
     rank: int
     #: SIMD levels a test may force through the private ``_simd=`` option ("auto" always)
     simd: tuple[str, ...] = ("auto",)
