@@ -262,7 +262,10 @@ def scan_window(read: Read, compiled, start: int, end: int, own_end: int, fast: 
     matches found so far; ``stop`` (set when the caller gave up, e.g. on Ctrl-C) ends it at
     the next block; ``cancel`` (the call's flag, see ``kmpsearch._calls.run``) set raises
     KeyboardInterrupt at the next block."""
-    acc: Any = [] if collects(want) else [0] * compiled.words if want == "each" else [0]
+    if collects(want):  # KMP: offsets in an array('q'), 8 bytes each; Aho-Corasick: pairs to sort
+        acc: Any = [] if isinstance(compiled, AhoCorasick) else array("q")
+    else:
+        acc = [0] * compiled.words if want == "each" else [0]
     state = 0
     pos = start
     while pos < end:
@@ -288,7 +291,10 @@ def merge(results: list, want: str):
         return [sum(col) for col in zip(*results)]
     if len(results) == 1:
         return results[0]
-    return [item for part in results for item in part]
+    out = array("q") if isinstance(results[0], array) else []
+    for part in results:
+        out.extend(part)
+    return out
 
 
 def finish(found, want: str, compiled):
@@ -300,7 +306,7 @@ def finish(found, want: str, compiled):
     if isinstance(compiled, AhoCorasick):
         offsets = array("q", map(itemgetter(0), found))
         return (offsets, array("i", map(itemgetter(1), found))) if want == "pairs" else offsets
-    offsets = array("q", found)
+    offsets = found if isinstance(found, array) else array("q", found)
     return (offsets, array("i", bytes(4 * len(offsets)))) if want == "pairs" else offsets
 
 

@@ -1,13 +1,14 @@
 """The pure-Python scan split along the chunk plan across worker processes.
 
-The compiled pattern or word set goes to each
-worker once (the pool's initializer), not with every task. Workers read the data with
+The compiled pattern or word set goes to each worker process once, with its run of
+consecutive chunks; each chunk's result comes back through a pipe (arrays as their raw
+bytes). Workers read the data with
 ``pread`` from the very file the caller opened -- ``/proc/<pid>/fd/<fd>``, checked by inode
 -- so the haystack is never pickled and a file that shrinks during the search gives the
 matches in what could still be read, as in every backend (no ``mmap``: no SIGBUS). In-memory
 input is first written to an unnamed temporary file in ``/dev/shm`` (memory, not disk, where
 it exists and has room; unlinked at once, so nothing is left behind). Small inputs (one
-chunk) run in the calling process without a pool; a pool has at most as many processes as
+chunk) run in the calling process; a search starts at most as many worker processes as
 this process may use CPUs. Without ``/proc`` (not Linux) the chunks run in this process.
 Ctrl-C in the caller ends the workers at once; a worker whose caller died (killed, out of
 memory) ends within a fraction of a second (a watchdog thread in each worker).
@@ -32,19 +33,14 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from array import array
 
 from .._api import make_api
 from .._args import default_threads
 from .._contract import FileRange, Options
-from .._pycore import BLOCK, KMP, AhoCorasick, check, finish, merge, plan, read_fd, run_chunks, scan_window, source_of
+from .._pycore import BLOCK, KMP, AhoCorasick, check, finish, plan, read_fd, run_chunks, scan_window, source_of
+from .._results import merge
 from . import info
-
-# The compiled pattern of a worker process, set once by the pool's initializer. It lives in
-# the worker processes only; the calling process never sets it.
-_worker_algo = None
-
 
 _GUARD = ("the multiprocessing backend starts worker processes that import the main module, "
           "which runs this search again: guard the script's entry point with "
@@ -121,14 +117,10 @@ def _watch_caller(pid: int) -> None:
     os._exit(1)
 
 
-def _init_worker(algo, caller: int) -> None:
-    global _worker_algo
-    _worker_algo = algo
-    threading.Thread(target=_watch_caller, args=(caller,), daemon=True, name="kmpsearch-watchdog").start()
-
-
-def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_end: int, fast: bool, want: str):
-    """Worker: open the caller's file at ``where`` and scan bytes ``[start, end)`` with pread.
+def _scan_chunk(where: str, ident: tuple[int, int], algo, start: int, end: int, own_end: int, fast: bool,
+                want: str):
+    """Worker: open the caller's file at ``where`` and scan bytes ``[start, end)`` with pread;
+    the chunk's result as the core contract's (an int, or arrays).
 
     ``ident`` is ``(st_dev, st_ino)`` of the file the caller opened: a worker that finds
     another file there fails instead of searching the wrong bytes.
@@ -138,22 +130,55 @@ def _scan_chunk(where: str, ident: tuple[int, int], start: int, end: int, own_en
         st = os.fstat(fd)
         if (st.st_dev, st.st_ino) != ident:
             raise OSError(errno.ESTALE, "the file was replaced during the search")
-        return scan_window(read_fd(fd), _worker_algo, start, end, own_end, fast, want)
+        return finish(scan_window(read_fd(fd), algo, start, end, own_end, fast, want), want, algo)
     finally:
         os.close(fd)
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Ctrl-C or an error in the caller: end the workers now instead of waiting for their chunks."""
-    if hasattr(pool, "terminate_workers"):  # Python 3.14+
-        pool.terminate_workers()
-        return
-    procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        proc.join(5)
+def _send(conn, result) -> None:
+    """Send a chunk's result: arrays as their raw bytes (no pickled copy of a big result),
+    anything else pickled."""
+    arrays = result if isinstance(result, tuple) else (result,)
+    if all(isinstance(a, array) for a in arrays):
+        conn.send(("arrays", [(a.typecode, len(a)) for a in arrays]))
+        for a in arrays:
+            conn.send_bytes(a)
+    else:
+        conn.send(("value", result))
+
+
+def _receive(conn):
+    """A chunk's result as ``_send`` sent it; each array received straight into its memory.
+    A worker's exception is raised here."""
+    kind, value = conn.recv()
+    if kind == "error":
+        raise value
+    if kind == "value":
+        return value
+    arrays = []
+    for code, n in value:
+        a = array(code, bytes(n * array(code).itemsize))
+        if n:
+            conn.recv_bytes_into(a)
+        arrays.append(a)
+    return arrays[0] if len(arrays) == 1 else tuple(arrays)
+
+
+def _worker(conn, caller: int, where: str, ident: tuple[int, int], algo, chunks, fast: bool, want: str) -> None:
+    """A worker process: search its chunks in order, sending each result (or the exception)
+    to the caller. A watchdog thread ends it as soon as the caller is gone (killed, out of
+    memory)."""
+    threading.Thread(target=_watch_caller, args=(caller,), daemon=True, name="kmpsearch-watchdog").start()
+    try:
+        for chunk in chunks:
+            try:
+                result = _scan_chunk(where, ident, algo, *chunk, fast, want)
+            except BaseException as exc:  # handed to the caller
+                conn.send(("error", exc))
+                return
+            _send(conn, result)
+    finally:
+        conn.close()
 
 
 def _context():
@@ -173,18 +198,55 @@ def _shm_dir(size: int) -> str | None:
     return "/dev/shm" if vfs.f_bavail * vfs.f_frsize > size + (64 << 20) else None
 
 
-def _raise_cause(exc: BrokenProcessPool) -> None:
-    """Raise what broke the pool, when it says: a MemoryError (or another exception) of this
-    process's result reader arrives only as the text of its traceback (``_RemoteTraceback``);
-    its last line names the exception."""
-    cause = exc.__cause__
-    if cause is None or isinstance(cause, BrokenProcessPool) or not isinstance(cause, Exception):
-        return
-    if type(cause).__name__ != "_RemoteTraceback":
-        raise cause from None
-    last = next((line.strip() for line in reversed(str(cause).splitlines()) if line.strip(" '")), "")
-    if last.split(":", 1)[0] == "MemoryError":
-        raise MemoryError("out of memory receiving the worker processes' results") from None
+_DIED = ("a kmpsearch worker process died before it could report (killed, out of memory, or it failed to "
+         "start: a script using the multiprocessing backend must guard its entry point with "
+         "`if __name__ == \"__main__\":`)")
+
+
+def _in_processes(algo, fd: int, chunks, fast: bool, want: str, cancel=None):
+    """The results of the ``chunks`` of the file open on ``fd``, in order, searched by at most
+    as many worker processes as this process may use CPUs, each given a run of consecutive
+    chunks (a pipe to each, no shared lock or semaphore: a killed caller leaves nothing for
+    the resource tracker to clean up)."""
+    where = f"/proc/{os.getpid()}/fd/{fd}"
+    if not os.path.exists(where):  # no /proc: the chunks run here
+        return [finish(scan_window(read_fd(fd), algo, *c, fast, want), want, algo) for c in chunks]
+    st = os.fstat(fd)
+    ident = (st.st_dev, st.st_ino)
+    ctx = _context()
+    k = min(len(chunks), default_threads())
+    runs = [chunks[len(chunks) * j // k:len(chunks) * (j + 1) // k] for j in range(k)]
+    workers: list = []
+    try:
+        for run in runs:
+            reader, writer = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, args=(writer, os.getpid(), where, ident, algo, run, fast, want),
+                               daemon=True, name="kmpsearch-worker")
+            workers.append((proc, reader, len(run)))
+            proc.start()
+            writer.close()
+        results = []
+        for proc, reader, n in workers:
+            for _ in range(n):
+                while not reader.poll(0.05):
+                    if cancel is not None and cancel[0]:
+                        raise KeyboardInterrupt("kmpsearch: the search was cancelled")
+                try:
+                    results.append(_receive(reader))
+                except EOFError:
+                    raise RuntimeError(_DIED) from None
+                except MemoryError:
+                    raise MemoryError("out of memory receiving the worker processes' results") from None
+        return results
+    except BaseException:
+        for proc, _, _ in workers:  # Ctrl-C or an error: end the workers now, not after their chunks
+            if proc.is_alive():
+                proc.terminate()
+        raise
+    finally:
+        for proc, reader, _ in workers:
+            proc.join()
+            reader.close()
 
 
 class _Compiled:
@@ -198,35 +260,6 @@ class _Compiled:
     def __init__(self, algo) -> None:
         self.algo = algo
 
-    def _pool_fd(self, fd: int, chunks, fast: bool, want: str, cancel=None):
-        where = f"/proc/{os.getpid()}/fd/{fd}"
-        if not os.path.exists(where):  # no /proc: the chunks run here
-            return merge([scan_window(read_fd(fd), self.algo, *c, fast, want) for c in chunks], want)
-        st = os.fstat(fd)
-        ident = (st.st_dev, st.st_ino)
-        workers = min(len(chunks), default_threads())
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
-                                   initializer=_init_worker, initargs=(self.algo, os.getpid()))
-        try:
-            futures = [pool.submit(_scan_chunk, where, ident, *c, fast, want) for c in chunks]
-            try:
-                while wait(futures, timeout=0.05).not_done:
-                    if cancel is not None and cancel[0]:
-                        raise KeyboardInterrupt("kmpsearch: the search was cancelled")
-                results = [f.result() for f in futures]
-            except BrokenProcessPool as exc:
-                # the real error (a MemoryError receiving a result, ...), not the pool's symptom
-                _raise_cause(exc)
-                raise RuntimeError(
-                    "a kmpsearch worker process died before it could report (killed, out of memory, or "
-                    "it failed to start: a script using the multiprocessing backend must guard its entry "
-                    "point with `if __name__ == \"__main__\":`)") from exc
-        except BaseException:
-            _stop_workers(pool)
-            raise
-        pool.shutdown(wait=True)
-        return merge(results, want)
-
     def search(self, source, want: str, opts: Options):
         fast = check(want, opts)
         _check_main_guard()
@@ -234,16 +267,17 @@ class _Compiled:
         chunks = plan(self.algo, n, base, opts.threads, opts.min_chunk)
         if len(chunks) <= 1:
             found = run_chunks(read, chunks, self.algo, fast, want, opts.block or BLOCK, None, opts.cancel)
-        elif isinstance(source, FileRange):
-            found = self._pool_fd(source.fd, chunks, fast, want, opts.cancel)
+            return finish(found, want, self.algo)
+        if isinstance(source, FileRange):
+            parts = _in_processes(self.algo, source.fd, chunks, fast, want, opts.cancel)
         else:  # memory: the workers read a copy in a temporary file (in /dev/shm when it fits)
             with tempfile.TemporaryFile(prefix="kmpsearch-", dir=_shm_dir(n)) as tmp:
                 step = 64 << 20
                 for off in range(0, n, step):
                     tmp.write(source[off:off + step])
                 tmp.flush()
-                found = self._pool_fd(tmp.fileno(), chunks, fast, want, opts.cancel)
-        return finish(found, want, self.algo)
+                parts = _in_processes(self.algo, tmp.fileno(), chunks, fast, want, opts.cancel)
+        return merge(parts, want, self.algo.words)
 
 
 class _Core:
