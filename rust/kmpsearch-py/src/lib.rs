@@ -37,9 +37,11 @@ mod kmpsearch_rust {
         PyKeyboardInterrupt, PyMemoryError, PyOSError, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError,
     };
     use pyo3::ffi;
+    use pyo3::intern;
     use pyo3::prelude::*;
     use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
-    use pyo3::types::{PyList, PyTuple};
+    use pyo3::sync::PyOnceLock;
+    use pyo3::types::{PyList, PyString, PyTuple, PyType};
     use pyo3::IntoPyObjectExt;
 
     /// Least number of candidate start positions per chunk the frontend passes by default.
@@ -121,7 +123,7 @@ mod kmpsearch_rust {
     }
 
     /// An int attribute of the options: a negative or too large one is a ValueError.
-    fn int_option(options: &Bound<'_, PyAny>, name: &str) -> PyResult<u64> {
+    fn int_option(options: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> PyResult<u64> {
         let value = options.getattr(name)?;
         value.extract::<u64>().map_err(|err| {
             if err.is_instance_of::<PyOverflowError>(options.py()) {
@@ -133,7 +135,7 @@ mod kmpsearch_rust {
     }
 
     /// A str attribute of the options.
-    fn str_option(options: &Bound<'_, PyAny>, name: &str) -> PyResult<PyBackedStr> {
+    fn str_option(options: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> PyResult<PyBackedStr> {
         options
             .getattr(name)?
             .extract::<PyBackedStr>()
@@ -153,13 +155,14 @@ mod kmpsearch_rust {
 
     impl SearchOptions {
         fn extract(options: &Bound<'_, PyAny>) -> PyResult<SearchOptions> {
-            let cancel = options.getattr("cancel")?;
+            let py = options.py();
+            let cancel = options.getattr(intern!(py, "cancel"))?;
             Ok(SearchOptions {
-                threads: int_option(options, "threads")?,
-                min_chunk: int_option(options, "min_chunk")?,
-                scan: str_option(options, "scan")?,
-                simd: str_option(options, "simd")?,
-                block: int_option(options, "block")?,
+                threads: int_option(options, intern!(py, "threads"))?,
+                min_chunk: int_option(options, intern!(py, "min_chunk"))?,
+                scan: str_option(options, intern!(py, "scan"))?,
+                simd: str_option(options, intern!(py, "simd"))?,
+                block: int_option(options, intern!(py, "block"))?,
                 cancel: if cancel.is_none() { None } else { Some(PyBuffer::get(&cancel)?) },
             })
         }
@@ -449,6 +452,12 @@ mod kmpsearch_rust {
         const CODE: &'static str = "i";
     }
 
+    /// ``array.array`` (imported once).
+    fn array_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+        static ARRAY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        ARRAY.import(py, "array", "array")
+    }
+
     /// CPython's ``array.array`` object (Modules/arraymodule.c: ``arrayobject``), the layout
     /// Cython's ``cpython.array`` relies on too. Used only after [`array_layout_ok`] has
     /// checked it against the public ``buffer_info()`` in this interpreter.
@@ -474,7 +483,7 @@ mod kmpsearch_rust {
         }
         let mut ok = true;
         for code in [i64::CODE, i32::CODE] {
-            let probe = py.import("array")?.getattr("array")?.call1((code, [7, 8, 9]))?;
+            let probe = array_type(py)?.call1((code, [7, 8, 9]))?;
             let (addr, len): (usize, isize) = probe.call_method0("buffer_info")?.extract()?;
             let raw = probe.as_ptr() as *const ArrayObject;
             // SAFETY: reads of fields an array object has (checked against what it says of itself)
@@ -543,7 +552,7 @@ mod kmpsearch_rust {
         items: impl Iterator<Item = T> + Send,
         cancel: Option<&AtomicU8>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let arr = py.import("array")?.getattr("array")?.call1((T::CODE,))?;
+        let arr = array_type(py)?.call1((T::CODE,))?;
         if n == 0 {
             return Ok(arr);
         }
