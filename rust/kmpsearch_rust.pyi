@@ -16,16 +16,19 @@ pool, grown to the largest number of threads asked (at most ``MAX_POOL_THREADS``
 reused; a forked child builds its own. When threads cannot be started, every chunk runs
 on the calling thread (never an error).
 
-Errors: ValueError for arguments the frontend never passes (``threads`` outside 1..256,
-``min_chunk`` < 1, an unknown ``scan`` or ``simd``, empty needle or
-word), TypeError for a non-contiguous buffer, MemoryError (never an abort), OSError
-with ``errno`` set for failed reads in the file searches, and KeyboardInterrupt when the
-cancel flag stopped a search.
+Each compiled object has one search entry, ``search(source, want, options)`` (the core
+contract, ``kmpsearch._contract``); results are arrays, never lists.
+
+Errors: ValueError for arguments the Python layer never passes (``threads`` outside
+1..256, ``min_chunk`` < 1, an unknown ``scan``, ``simd`` or ``want``, empty needle or
+word), TypeError for a non-contiguous buffer, MemoryError (never an abort),
+OSError(errno, strerror) for a bad descriptor or a failed read in the file searches (no
+file name), and KeyboardInterrupt when the cancel flag stopped a search.
 """
 
 import sys
 from array import array
-from typing import Final, Literal, final
+from typing import Final, Literal, Protocol, final, overload
 
 if sys.version_info >= (3, 12):
     from collections.abc import Buffer
@@ -46,12 +49,27 @@ SIMD_LEVELS: Final[tuple[Literal["auto"], Literal["scalar"], Literal["sse2"], Li
 #: most helper threads of the shared pool
 MAX_POOL_THREADS: Final[int]
 
-_Scan = Literal["fast", "textbook"]
-_Simd = Literal["auto", "scalar", "sse2", "avx2"]
-#: the cancel flag (the frontend's ``bytearray(1)``): another thread sets byte 0 to stop the
-#: search, which then raises KeyboardInterrupt; each thread looks at it before each block
-#: (``_block`` bytes, 1 MiB by default: memory too is scanned in such blocks when a flag is given)
-_Flag = Buffer
+class _Options(Protocol):
+    """What ``search`` reads of its options, by attribute name: ``kmpsearch._contract.Options``."""
+
+    @property
+    def threads(self) -> int: ...
+    @property
+    def min_chunk(self) -> int: ...
+    @property
+    def scan(self) -> str: ...
+    @property
+    def simd(self) -> str: ...
+    @property
+    def block(self) -> int: ...
+    @property
+    def cancel(self) -> bytearray | None: ...
+
+#: what a search reads: a buffer, or a file range ``(fd, start, size)``
+#: (``kmpsearch._contract.FileRange``, or any tuple of three ints)
+_Source = Buffer | tuple[int, int, int]
+#: a "pairs" result: (offsets, word indices)
+_Pairs = tuple[array[int], array[int]]
 
 @final
 class Pattern:
@@ -62,21 +80,25 @@ class Pattern:
     @property
     def memory_bytes(self) -> int:
         """Bytes held: the needle, and its failure table once a search built it."""
-    def count(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
-        """Number of occurrences in ``buf`` (a C-contiguous buffer of bytes), overlaps included."""
-    def find_all(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
-        """Start offsets of every occurrence in ``buf``, ascending."""
-    def find_array(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> array[int]:
-        """``find_all`` as an ``array('q')`` (no Python ints)."""
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> int:
-        """Number of occurrences in the bytes ``[start, start + size)`` of the regular file
-        open on ``fd``, read with ``pread`` (position neither used nor moved, ``fd`` not
-        closed); every fd method searches that range and gives file offsets. A file that
-        turns out shorter gives the matches in what could be read, with no error."""
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> list[int]:
-        """Byte offsets of every occurrence in the file open on ``fd``, ascending; as ``count_fd``."""
-    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> array[int]:
-        """``find_all_fd`` as an ``array('q')``."""
+    @overload
+    def search(self, source: _Source, want: Literal["count"], options: _Options, /) -> int:
+        """The core contract's search (``kmpsearch._contract``).
+
+        ``source``: a C-contiguous buffer of bytes (searched in place, never written), or
+        ``(fd, start, size)``: bytes ``[start, start + size)`` of the regular file open on
+        ``fd``, read with ``pread`` (position neither used nor moved, ``fd`` not closed),
+        offsets are file offsets; a file that turns out shorter gives the matches in what
+        could be read, with no error.
+        ``want``: ``"count"`` -> int; ``"each"`` -> ``array('q')`` of one count;
+        ``"offsets"`` -> ``array('q')`` of every start offset, ascending; ``"pairs"`` ->
+        ``(array('q') offsets, array('i') word indices)``, the indices all 0.
+        ``options``: ``threads``, ``min_chunk``, ``scan``, ``simd``, ``block`` (bytes between
+        two looks at ``cancel``; 0: 1 MiB), ``cancel`` (``None`` or a ``bytearray(1)``:
+        another thread sets byte 0 to stop the search, which raises KeyboardInterrupt)."""
+    @overload
+    def search(self, source: _Source, want: Literal["each", "offsets"], options: _Options, /) -> array[int]: ...
+    @overload
+    def search(self, source: _Source, want: Literal["pairs"], options: _Options, /) -> _Pairs: ...
 
 @final
 class WordSet:
@@ -100,22 +122,17 @@ class WordSet:
     def stats(self) -> dict[str, int | bool]:
         """What the set holds (words, word_bytes, automaton_bytes, automaton_built,
         filter_bytes, bitmap_bits, prefix_len, stride, teddy)."""
-    def count(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> int:
-        """Total number of matches in ``buf``."""
-    def count_each(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[int]:
-        """Number of matches of each word in ``buf`` (``len(words)`` counts)."""
-    def find_all(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> list[tuple[int, int]]:
-        """Every match in ``buf`` as ``(start offset, word index)``, sorted."""
-    def find_array(self, buf: Buffer, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, _block: int = 0) -> tuple[array[int], array[int]]:
-        """``find_all`` as ``(array('q') offsets, array('i') word indices)``."""
-    def count_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> int:
-        """Total number of matches in the bytes ``[start, start + size)`` of the file open on ``fd``."""
-    def count_each_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> list[int]:
-        """Number of matches of each word in the file open on ``fd``."""
-    def find_all_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> list[tuple[int, int]]:
-        """Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted."""
-    def find_array_fd(self, fd: int, size: int, threads: int, min_chunk: int, scan: _Scan, simd: _Simd, cancel: _Flag | None = None, /, *, start: int = 0, _block: int = 0) -> tuple[array[int], array[int]]:
-        """``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``."""
+    @overload
+    def search(self, source: _Source, want: Literal["count"], options: _Options, /) -> int:
+        """The core contract's search, as ``Pattern.search``: ``"count"`` -> the number of
+        matches; ``"each"`` -> ``array('q')``, the matches of each word (``len(words)``
+        counts); ``"offsets"`` -> ``array('q')``, the offsets of ``"pairs"`` (an offset
+        repeated where several words start); ``"pairs"`` -> ``(array('q') offsets,
+        array('i') word indices)``, sorted by offset, then index."""
+    @overload
+    def search(self, source: _Source, want: Literal["each", "offsets"], options: _Options, /) -> array[int]: ...
+    @overload
+    def search(self, source: _Source, want: Literal["pairs"], options: _Options, /) -> _Pairs: ...
 
 def compile_pattern(needle: Buffer, /) -> Pattern:
     """Compile a non-empty needle (copied)."""

@@ -1,7 +1,8 @@
 //! Time WordSet::count on a corpus file: `words_scan FILE N [threads] [scan] [reps]`.
 //! The words: N drawn here (4-12 bytes, half cut from FILE), or with `WORDS_FILE=path`
 //! the first N lines of that file (one word a line, as bench/wordgen.py writes them);
-//! `IGNORE_CASE=1` compiles them with ignore_case.
+//! `IGNORE_CASE=1` compiles them with ignore_case; `NO_TEDDY=1`: the bitmap filter. Prints the
+//! filter the set uses and its Teddy pass estimate (`filter_rule`).
 use std::time::Instant;
 
 fn main() {
@@ -37,6 +38,14 @@ fn main() {
     }
     let set = kmpsearch_core::WordSet::new(&words, std::env::var_os("IGNORE_CASE").is_some()).unwrap();
     let set = if std::env::var("NO_TEDDY").is_ok() { set.without_teddy() } else { set };
+    let folded: Vec<Vec<u8>> = if std::env::var_os("IGNORE_CASE").is_some() {
+        words.iter().map(|w| w.to_ascii_lowercase()).collect()
+    } else {
+        words.clone()
+    };
+    let folded: Vec<&[u8]> = folded.iter().map(|w| &w[..]).collect();
+    let pass = kmpsearch_core::filter_rule::teddy_pass(&folded, std::env::var_os("IGNORE_CASE").is_some());
+    println!("filter: {} (Teddy pass estimate {pass:.5})", if set.stats().teddy { "teddy" } else { "bitmap" });
     let o = kmpsearch_core::Options::default().threads(threads).scan(scan);
     let cpu = || {
         let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };

@@ -33,11 +33,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod filter_rule;
 mod lazy;
 mod plan;
 mod pool;
 mod read;
 mod skip;
+pub mod tuning;
 mod words;
 
 use std::fmt;
@@ -52,15 +54,13 @@ use skip::Skip;
 pub use plan::{plan_chunks, DEFAULT_MIN_CHUNK};
 pub use pool::{pool_threads, MAX_POOL_THREADS};
 pub use read::ReadAt;
+pub use tuning::{HUGE_FROM, MAX_THREADS};
 pub use words::{WordSet, WordSetStats};
 
 use pool::run_chunks;
 
 /// Default size of the per-thread buffer that file searches read into (1 MiB).
 pub const DEFAULT_BLOCK_SIZE: usize = 1 << 20;
-
-/// Most threads a search takes (the Python frontend caps `threads` there too).
-pub const MAX_THREADS: usize = 256;
 
 /// How the automaton walks the text. Results never depend on it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -326,9 +326,6 @@ pub(crate) fn try_push<T>(v: &mut Vec<T>, x: T) -> bool {
 
 /// The size of a transparent huge page (x86-64, and arm64 with 4 KiB pages).
 const HUGE_PAGE: usize = 2 << 20;
-/// From this many bytes up, a growing result vector asks for huge pages (below, it grows
-/// in place: small and middling results, a window of the command's, use what they need).
-pub const HUGE_FROM: usize = 16 << 20;
 
 /// Double `v`'s capacity (at least 256 more), fallibly; `false` when memory ran out.
 ///

@@ -6,15 +6,12 @@ use std::ops::Range;
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span};
 
+use crate::filter_rule::{choose_filter, FilterKind};
 use crate::lazy::Lazy;
 use crate::pool::run_chunks;
+use crate::tuning::{SEGMENT, STRIDE3_MAX_GROUPS, TEDDY_MAX_WORDS};
 use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan, Simd};
 
-/// Owned start positions per segment of the fast scan (the unit of its budget and of
-/// its fallback to the automaton); at least the longest word.
-const SEGMENT: usize = 64 << 10;
-/// Most words the SIMD (Teddy) start filter takes; beyond, the scalar bitmap filter.
-const TEDDY_MAX: usize = 64;
 /// Multiplier of the start filter's hash (Knuth's golden ratio constant, odd).
 const MUL: u32 = 0x9E37_79B1;
 /// Multiplier of the exact prefix table's hash (odd).
@@ -30,14 +27,6 @@ static LOWER: [u8; 256] = {
     }
     t
 };
-
-/// Most prefix groups of 4-byte words for which the filter uses 3-byte windows with
-/// stride 2 (case-sensitive only). Beyond, 3-byte windows pass too many random positions:
-/// stride 1 is faster (1 GiB of the benchmark corpus: 0.53 s against 0.59 s at 1,000
-/// groups, 0.60 / 0.55 s at 1,500, 0.75 / 0.59 s at 2,000; the C core's 4,096 gave 1.14
-/// against 0.80 s at 4,000). With ignore_case the folded windows have about a quarter as
-/// many values: 3-byte windows measured no faster at 250 groups and 1.5-3x slower from 500.
-const STRIDE3_MAX_GROUPS: usize = 1024;
 
 /// The first slot of `key` in an exact table of `cap` slots (a power of two).
 #[inline(always)]
@@ -629,12 +618,26 @@ impl WordSet {
             }
             i = j;
         }
-        let teddy = if n <= TEDDY_MAX { self.build_teddy(words, &pairs, k) } else { None };
+        let teddy = match self.filter_kind()? {
+            FilterKind::Teddy => self.build_teddy(words, &pairs, k),
+            FilterKind::Bitmap => None,
+        };
         #[cfg(target_arch = "x86_64")]
         let avx2 = std::is_x86_feature_detected!("avx2") && std::env::var_os("KMPSEARCH_RUST_NO_AVX2").is_none();
         #[cfg(not(target_arch = "x86_64"))]
         let avx2 = false;
         Ok(Filter { k, kmask, stride, hmask, fbits: bbits, bits, avx2, slots, entries, teddy })
+    }
+
+    /// The start filter [`choose_filter`] picks for the (folded) words.
+    fn filter_kind(&self) -> Result<FilterKind, Error> {
+        if self.len() > TEDDY_MAX_WORDS {
+            return Ok(FilterKind::Bitmap);
+        }
+        let mut words: Vec<&[u8]> = Vec::new();
+        words.try_reserve_exact(self.len())?;
+        words.extend((0..self.len()).map(|i| self.word(i)));
+        Ok(choose_filter(&words, self.ignore_case))
     }
 
     /// Teddy over the words themselves (exact case), or with ignore_case over every case
@@ -654,7 +657,7 @@ impl WordSet {
             last = Some(key);
             let p = key.to_le_bytes();
             let letters: Vec<usize> = (0..k).filter(|&i| p[i].is_ascii_lowercase()).collect();
-            if variants.len() + (1usize << letters.len()) > TEDDY_MAX {
+            if variants.len() + (1usize << letters.len()) > TEDDY_MAX_WORDS {
                 return None;
             }
             for mask in 0..(1u32 << letters.len()) {

@@ -1,14 +1,15 @@
 //! `kmpsearch_rust`: the Python extension module of kmpsearch's Rust backend.
 //!
-//! A thin PyO3 layer over [`kmpsearch_core`] giving the *core contract* that
-//! `kmpsearch._frontend` calls (`compile_pattern`, `compile_words`, `plan`, and the
-//! frozen, thread-safe compiled objects). It borrows the caller's buffer without copying
-//! it (the buffer protocol), detaches from the interpreter for the whole search (other
-//! Python threads run meanwhile; the module declares `gil_used = false`, so it loads on
-//! free-threaded builds without re-enabling the GIL), turns the core's errors into Python
-//! exceptions, and builds the result lists with fallible allocations (MemoryError).
-//! Argument policy (str handling, `threads=None`, de-duplication, ...) lives in the
-//! frontend.
+//! A thin PyO3 layer over [`kmpsearch_core`] giving the *core contract*
+//! (`python/kmpsearch/_contract.py`): `compile_pattern`, `compile_words`, `plan`, and the
+//! frozen, thread-safe compiled objects, each with one entry, `search(source, want,
+//! options)`. It borrows the caller's buffer without copying it (the buffer protocol) or
+//! reads a file range with `pread`, detaches from the interpreter for the whole search
+//! (other Python threads run meanwhile; the module declares `gil_used = false`, so it
+//! loads on free-threaded builds without re-enabling the GIL), turns the core's errors
+//! into Python exceptions, and writes the results into `array.array`s with fallible
+//! allocations (MemoryError). Lists, argument policy (str handling, `threads=None`,
+//! de-duplication, ...) and Ctrl-C live in the Python layer.
 
 use pyo3::prelude::*;
 
@@ -24,21 +25,24 @@ use pyo3::prelude::*;
 mod kmpsearch_rust {
     use std::fs::File;
     use std::io;
-    use std::mem::ManuallyDrop;
-    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::mem::{ManuallyDrop, MaybeUninit};
     use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicU8, Ordering};
 
     use kmpsearch_core::{
         advise_huge, Error, Options, Pattern as CorePattern, Scan, Simd, WordSet as CoreWordSet, HUGE_FROM,
     };
     use pyo3::buffer::PyBuffer;
     use pyo3::exceptions::{
-        PyKeyboardInterrupt, PyMemoryError, PyOSError, PyRuntimeError, PyTypeError, PyValueError,
+        PyKeyboardInterrupt, PyMemoryError, PyOSError, PyOverflowError, PyRuntimeError, PyTypeError, PyValueError,
     };
     use pyo3::ffi;
+    use pyo3::intern;
     use pyo3::prelude::*;
-    use pyo3::pybacked::PyBackedBytes;
-    use pyo3::types::PyList;
+    use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+    use pyo3::sync::PyOnceLock;
+    use pyo3::types::{PyList, PyString, PyTuple, PyType};
+    use pyo3::IntoPyObjectExt;
 
     /// Least number of candidate start positions per chunk the frontend passes by default.
     #[pymodule_export]
@@ -92,27 +96,92 @@ mod kmpsearch_rust {
         }
     }
 
-    /// The search options; `flag` is the cancel flag's byte (see [`cancel_flag`]) and
-    /// `block` the private `_block` (0: the core's default).
-    fn options<'a>(
-        threads: usize,
-        min_chunk: u64,
-        scan: &str,
-        simd: &str,
-        flag: Option<&'a AtomicU8>,
-        block: usize,
-    ) -> PyResult<Options<'a>> {
-        let scan: Scan = scan.parse().map_err(to_pyerr)?;
-        let simd: Simd = simd.parse().map_err(to_pyerr)?;
-        let mut opts = Options::default().threads(threads).min_chunk(min_chunk).scan(scan).simd(simd);
-        if block != 0 {
-            opts = opts.block_size(block);
-        }
-        opts.cancel = flag;
-        Ok(opts)
+    // --- the arguments of a search ---------------------------------------------------------
+
+    /// What to return (the contract's ``want``).
+    #[derive(Clone, Copy)]
+    enum Want {
+        Count,
+        Each,
+        Offsets,
+        Pairs,
     }
 
-    /// The first byte of the cancel flag (the frontend's ``bytearray(1)``) as an atomic.
+    impl Want {
+        fn extract(want: &Bound<'_, PyAny>) -> PyResult<Want> {
+            match want.extract::<PyBackedStr>().as_deref() {
+                Ok("count") => Ok(Want::Count),
+                Ok("each") => Ok(Want::Each),
+                Ok("offsets") => Ok(Want::Offsets),
+                Ok("pairs") => Ok(Want::Pairs),
+                _ => Err(PyValueError::new_err(format!(
+                    "want must be 'count', 'each', 'offsets' or 'pairs', not {}",
+                    want.repr().map_or_else(|_| "?".into(), |r| r.to_string())
+                ))),
+            }
+        }
+    }
+
+    /// An int attribute of the options: a negative or too large one is a ValueError.
+    fn int_option(options: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> PyResult<u64> {
+        let value = options.getattr(name)?;
+        value.extract::<u64>().map_err(|err| {
+            if err.is_instance_of::<PyOverflowError>(options.py()) {
+                PyValueError::new_err(format!("{name} out of range: {value}"))
+            } else {
+                err
+            }
+        })
+    }
+
+    /// A str attribute of the options.
+    fn str_option(options: &Bound<'_, PyAny>, name: &Bound<'_, PyString>) -> PyResult<PyBackedStr> {
+        options
+            .getattr(name)?
+            .extract::<PyBackedStr>()
+            .map_err(|_| PyTypeError::new_err(format!("{name} must be a str")))
+    }
+
+    /// The contract's ``options`` (``kmpsearch._contract.Options``), read by attribute name.
+    struct SearchOptions {
+        threads: u64,
+        min_chunk: u64,
+        scan: PyBackedStr,
+        simd: PyBackedStr,
+        block: u64,
+        /// the cancel flag's export, held for the search (see [`cancel_flag`])
+        cancel: Option<PyBuffer<u8>>,
+    }
+
+    impl SearchOptions {
+        fn extract(options: &Bound<'_, PyAny>) -> PyResult<SearchOptions> {
+            let py = options.py();
+            let cancel = options.getattr(intern!(py, "cancel"))?;
+            Ok(SearchOptions {
+                threads: int_option(options, intern!(py, "threads"))?,
+                min_chunk: int_option(options, intern!(py, "min_chunk"))?,
+                scan: str_option(options, intern!(py, "scan"))?,
+                simd: str_option(options, intern!(py, "simd"))?,
+                block: int_option(options, intern!(py, "block"))?,
+                cancel: if cancel.is_none() { None } else { Some(PyBuffer::get(&cancel)?) },
+            })
+        }
+
+        /// The core's options, borrowing the cancel flag.
+        fn core(&self) -> PyResult<Options<'_>> {
+            let scan: Scan = self.scan.parse().map_err(to_pyerr)?;
+            let simd: Simd = self.simd.parse().map_err(to_pyerr)?;
+            let threads = usize::try_from(self.threads).unwrap_or(usize::MAX); // the core rejects > MAX_THREADS
+            let mut opts = Options::default().threads(threads).min_chunk(self.min_chunk).scan(scan).simd(simd);
+            if self.block != 0 {
+                opts = opts.block_size(usize::try_from(self.block).unwrap_or(usize::MAX));
+            }
+            opts.cancel = cancel_flag(&self.cancel)?;
+            Ok(opts)
+        }
+    }
+
+    /// The first byte of the cancel flag (the Python layer's ``bytearray(1)``) as an atomic.
     ///
     /// The byte is written by another Python thread while the search runs; the search only
     /// loads it (relaxed). `buf` keeps the export alive (a bytearray with an export cannot be
@@ -127,173 +196,36 @@ mod kmpsearch_rust {
         Ok(Some(unsafe { &*ptr }))
     }
 
-    /// A new, empty ``array.array(code)``.
-    fn new_array<'py>(py: Python<'py>, code: &str) -> PyResult<Bound<'py, PyAny>> {
-        py.import("array")?.getattr("array")?.call1((code,))
+    /// What a search reads (the contract's ``source``): the caller's buffer, or a
+    /// ``FileRange(fd, start, size)`` (any tuple of three ints).
+    enum Source {
+        Memory(PyBuffer<u8>),
+        File { file: ManuallyDrop<File>, start: u64, size: u64 },
     }
 
-    /// Append a copy of `bytes` to the array `arr` (``frombytes`` of a memoryview over the
-    /// Rust memory, released before returning; the array grows in place). One copy.
-    fn append_bytes(py: Python<'_>, arr: &Bound<'_, PyAny>, bytes: &[u8]) -> PyResult<()> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        let len = ffi::Py_ssize_t::try_from(bytes.len()).map_err(|_| PyMemoryError::new_err("array too long"))?;
-        // SAFETY: a read-only memoryview over `bytes`, which outlives it (released below).
-        let view = unsafe {
-            let p = ffi::PyMemoryView_FromMemory(bytes.as_ptr() as *mut std::os::raw::c_char, len, ffi::PyBUF_READ);
-            if p.is_null() {
-                return Err(PyErr::fetch(py));
+    impl Source {
+        fn extract(source: &Bound<'_, PyAny>) -> PyResult<Source> {
+            let Ok(range) = source.cast::<PyTuple>() else {
+                return Ok(Source::Memory(PyBuffer::get(source)?));
+            };
+            let (fd, start, size): (i64, i64, i64) = range.extract()?;
+            let (Ok(start), Ok(size)) = (u64::try_from(start), u64::try_from(size)) else {
+                return Err(PyValueError::new_err("a file range's start and size must be >= 0"));
+            };
+            if start.checked_add(size).is_none_or(|end| end > i64::MAX as u64) {
+                return Err(PyValueError::new_err("a file range's start + size must be at most 2**63-1"));
             }
-            Bound::from_owned_ptr(py, p)
-        };
-        let done = arr.call_method1("frombytes", (&view,));
-        view.call_method0("release")?;
-        done.map(|_| ())
-    }
-
-    /// The bytes of `v` (offsets < 2**63: the bytes of the same i64s).
-    fn u64_bytes(v: &[u64]) -> &[u8] {
-        // SAFETY: u64 has no padding and any byte is a valid u8.
-        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
-    }
-
-    /// CPython's ``array.array`` object (Modules/arraymodule.c: ``arrayobject``), the layout
-    /// Cython's ``cpython.array`` relies on too. Used only after [`array_layout_ok`] has
-    /// checked it against the public ``buffer_info()`` in this interpreter.
-    #[repr(C)]
-    struct ArrayObject {
-        ob_base: ffi::PyVarObject,
-        ob_item: *mut std::os::raw::c_char,
-        allocated: ffi::Py_ssize_t,
-        ob_descr: *const std::os::raw::c_void,
-        weakreflist: *mut ffi::PyObject,
-        ob_exports: ffi::Py_ssize_t,
-    }
-
-    /// Whether ``array.array`` objects have the layout of [`ArrayObject`] here: a probe
-    /// ``array(code, [7, 8, 9])`` must show its ``buffer_info()`` (address, length) there.
-    fn array_layout_ok(py: Python<'_>, code: &str) -> PyResult<bool> {
-        let probe = py.import("array")?.getattr("array")?.call1((code, [7, 8, 9]))?;
-        let (addr, len): (usize, isize) = probe.call_method0("buffer_info")?.extract()?;
-        // SAFETY: reads of fields an array object has (checked against what it says of itself)
-        let raw = probe.as_ptr() as *const ArrayObject;
-        Ok(unsafe {
-            len == 3
-                && (*raw).ob_base.ob_size == 3
-                && (*raw).ob_item as usize == addr
-                && (*raw).allocated >= 3
-                && (*raw).ob_exports == 0
-        })
-    }
-
-    /// A new ``array(code)`` of `n` items whose bytes `fill` writes, in memory allocated for
-    /// it (``PyMem_Malloc``, as the array's own) and advised huge pages before the first
-    /// write: no copy through ``frombytes`` and ~60 page faults instead of ~31,000 for the
-    /// 126 MB of 15.8 M offsets (~60-150 ms here). `None` below `min_bytes` or if the
-    /// layout check fails: the caller then appends with ``frombytes``.
-    fn filled_array<'py>(
-        py: Python<'py>,
-        code: &str,
-        item: usize,
-        n: usize,
-        min_bytes: usize,
-        fill: impl FnOnce(&mut [u8]),
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let bytes = n.checked_mul(item).ok_or_else(|| PyMemoryError::new_err("array too long"))?;
-        if bytes == 0 || bytes < min_bytes || !cfg!(target_os = "linux") || !array_layout_ok(py, code)? {
-            return Ok(None);
+            Ok(Source::File { file: borrow_fd(fd)?, start, size })
         }
-        let len = ffi::Py_ssize_t::try_from(n).map_err(|_| PyMemoryError::new_err("array too long"))?;
-        let arr = new_array(py, code)?;
-        let raw = arr.as_ptr() as *mut ArrayObject;
-        // SAFETY: a fresh empty array (no buffer, no export) of the checked layout; the
-        // buffer comes from the allocator the array frees with (PyMem_Free), holds `n`
-        // items, every byte written by `fill` before the array is seen by anyone
-        unsafe {
-            if !(*raw).ob_item.is_null() || (*raw).allocated != 0 || (*raw).ob_exports != 0 {
-                return Ok(None);
-            }
-            let p = ffi::PyMem_Malloc(bytes) as *mut u8;
-            if p.is_null() {
-                return Err(PyMemoryError::new_err("out of memory"));
-            }
-            advise_huge(p, bytes);
-            fill(std::slice::from_raw_parts_mut(p, bytes));
-            (*raw).ob_item = p as *mut std::os::raw::c_char;
-            (*raw).allocated = len;
-            (*raw).ob_base.ob_size = len;
-        }
-        Ok(Some(arr))
-    }
 
-    /// ``array('q')`` from the chunks' offsets: written in place (see [`filled_array`]), or
-    /// one ``frombytes`` copy per chunk.
-    fn offsets_array<'py>(py: Python<'py>, parts: &[Vec<u64>]) -> PyResult<Bound<'py, PyAny>> {
-        let n = parts.iter().map(Vec::len).sum();
-        let fill = |out: &mut [u8]| {
-            let mut at = 0;
-            for part in parts {
-                let b = u64_bytes(part);
-                out[at..at + b.len()].copy_from_slice(b);
-                at += b.len();
-            }
-        };
-        if let Some(arr) = filled_array(py, "q", 8, n, HUGE_FROM, fill)? {
-            return Ok(arr);
-        }
-        let arr = new_array(py, "q")?;
-        for part in parts {
-            append_bytes(py, &arr, u64_bytes(part))?;
-        }
-        Ok(arr)
-    }
-
-    /// ``(array('q') offsets, array('i') word indices)`` from the chunks' matches: written
-    /// in place (see [`filled_array`]), or each chunk split into two buffers, then copied
-    /// into the arrays.
-    fn pairs_arrays<'py>(py: Python<'py>, parts: &[Vec<(u64, u32)>]) -> PyResult<Bound<'py, PyAny>> {
-        let n = parts.iter().map(Vec::len).sum();
-        let pairs = || parts.iter().flatten();
-        let offs = filled_array(py, "q", 8, n, HUGE_FROM, |out| {
-            for (d, &(p, _)) in out.chunks_exact_mut(8).zip(pairs()) {
-                d.copy_from_slice(&p.to_ne_bytes());
-            }
-        })?;
-        if let Some(offsets) = offs {
-            let ids = filled_array(py, "i", 4, n, 1, |out| {
-                for (d, &(_, i)) in out.chunks_exact_mut(4).zip(pairs()) {
-                    d.copy_from_slice(&(i as i32).to_ne_bytes()); // word indices < 2**31
-                }
-            })?;
-            if let Some(ids) = ids {
-                return Ok(pyo3::types::PyTuple::new(py, [offsets, ids])?.into_any());
+        /// The bytes to search, as the core reads them.
+        fn hay(&self) -> PyResult<Hay<'_>> {
+            match self {
+                // SAFETY: see bytes_of; `self` holds the export for the search.
+                Source::Memory(buf) => Ok(Hay::Memory(unsafe { bytes_of(buf)? })),
+                Source::File { file, start, size } => Ok(Hay::File(FileRange { file, start: *start, size: *size })),
             }
         }
-        let (offsets, ids) = (new_array(py, "q")?, new_array(py, "i")?);
-        let oom = |_| PyMemoryError::new_err("out of memory");
-        for part in parts {
-            let mut offs: Vec<u64> = Vec::new();
-            let mut idx: Vec<u8> = Vec::new();
-            offs.try_reserve_exact(part.len()).map_err(oom)?;
-            idx.try_reserve_exact(part.len() * 4).map_err(oom)?;
-            for &(p, i) in part {
-                offs.push(p);
-                idx.extend_from_slice(&(i as i32).to_ne_bytes()); // word indices < 2**31
-            }
-            append_bytes(py, &offsets, u64_bytes(&offs))?;
-            append_bytes(py, &ids, &idx)?;
-        }
-        Ok(pyo3::types::PyTuple::new(py, [offsets, ids])?.into_any())
-    }
-
-    /// Run a search detached from the interpreter. A panic would be a bug (the core does
-    /// not panic on any input); as a last resort it becomes a RuntimeError rather than
-    /// crossing into Python.
-    fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
-        py.detach(|| catch_unwind(AssertUnwindSafe(f)))
-            .unwrap_or(Err(Error::Internal("panic in the search")))
-            .map_err(to_pyerr)
     }
 
     /// The bytes of a C-contiguous buffer, borrowed without a copy.
@@ -314,107 +246,34 @@ mod kmpsearch_rust {
         }
     }
 
-    /// Borrow `fd` as a `File` that is never closed here.
-    fn borrow_fd(fd: i32) -> PyResult<ManuallyDrop<File>> {
-        if fd < 0 {
-            return Err(PyValueError::new_err("fd must be a non-negative file descriptor"));
-        }
+    /// Borrow `fd` as a `File` that is never closed here; not a descriptor: OSError(EBADF).
+    fn borrow_fd(fd: i64) -> PyResult<ManuallyDrop<File>> {
         #[cfg(unix)]
         {
             use std::os::fd::FromRawFd;
+            let Some(fd) = i32::try_from(fd).ok().filter(|&fd| fd >= 0) else {
+                return Err(io_error(&io::Error::from_raw_os_error(EBADF)));
+            };
             // SAFETY: ManuallyDrop: the File never closes the caller's descriptor; a closed
             // or invalid descriptor only makes pread fail with EBADF.
             Ok(ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }))
         }
         #[cfg(not(unix))]
         {
+            let _ = fd;
             Err(PyOSError::new_err("file descriptor searches need a Unix system"))
         }
     }
 
-    // --- result lists, built with fallible allocations ----------------------------------
+    /// "Bad file descriptor" (9 on every Unix).
+    #[cfg(unix)]
+    const EBADF: i32 = 9;
 
-    fn new_list(py: Python<'_>, len: usize) -> PyResult<Bound<'_, PyList>> {
-        let n = ffi::Py_ssize_t::try_from(len).map_err(|_| PyMemoryError::new_err("list too long"))?;
-        // SAFETY: PyList_New returns a new reference or NULL with an exception set.
-        unsafe {
-            let ptr = ffi::PyList_New(n);
-            if ptr.is_null() {
-                return Err(PyErr::fetch(py));
-            }
-            Ok(Bound::from_owned_ptr(py, ptr).cast_into_unchecked())
-        }
-    }
-
-    fn int(py: Python<'_>, v: u64) -> PyResult<*mut ffi::PyObject> {
-        // SAFETY: a new reference or NULL with an exception set.
-        let p = unsafe { ffi::PyLong_FromUnsignedLongLong(v) };
-        if p.is_null() {
-            Err(PyErr::fetch(py))
-        } else {
-            Ok(p)
-        }
-    }
-
-    fn pair(py: Python<'_>, a: u64, b: u64) -> PyResult<*mut ffi::PyObject> {
-        let (x, y) = (int(py, a)?, int(py, b));
-        // SAFETY: new references; on failure the ones made are released.
-        unsafe {
-            let y = match y {
-                Ok(y) => y,
-                Err(e) => {
-                    ffi::Py_DECREF(x);
-                    return Err(e);
-                }
-            };
-            let t = ffi::PyTuple_New(2);
-            if t.is_null() {
-                ffi::Py_DECREF(x);
-                ffi::Py_DECREF(y);
-                return Err(PyErr::fetch(py));
-            }
-            ffi::PyTuple_SET_ITEM(t, 0, x);
-            ffi::PyTuple_SET_ITEM(t, 1, y);
-            Ok(t)
-        }
-    }
-
-    /// Entries per slice when a result becomes a list (a few ms of holding the GIL each).
-    const LIST_SLICE: usize = 1 << 20;
-
-    /// A list from `items` (exact length), each made by `make` (a new reference), a slice
-    /// of [`LIST_SLICE`] items at a time. Between slices the thread detaches for a moment
-    /// (threads waiting for the GIL run: the frontend's main thread runs its Ctrl-C
-    /// handler there), then a set `cancel` flag stops it with the KeyboardInterrupt of a
-    /// cancelled scan.
-    fn list_of<'py, T: Clone>(
-        py: Python<'py>,
-        items: &[T],
-        cancel: Option<&AtomicU8>,
-        make: impl Fn(Python<'py>, T) -> PyResult<*mut ffi::PyObject>,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let list = new_list(py, items.len())?;
-        for (s, slice) in items.chunks(LIST_SLICE).enumerate() {
-            if s > 0 {
-                py.detach(|| ());
-                if cancel.is_some_and(|flag| flag.load(Ordering::Relaxed) != 0) {
-                    return Err(to_pyerr(Error::Cancelled)); // `list` goes with its NULL slots
-                }
-            }
-            for (j, x) in slice.iter().enumerate() {
-                let obj = make(py, x.clone())?; // on error `list` is released with its NULL slots
-                let i = s * LIST_SLICE + j;
-                // SAFETY: `list` is new, not shared, with `items.len()` slots; steals `obj`.
-                unsafe { ffi::PyList_SET_ITEM(list.as_ptr(), i as ffi::Py_ssize_t, obj) };
-            }
-        }
-        Ok(list)
-    }
-
-    /// Bytes ``[start, start + size)`` of a file as a source whose offset 0 is `start`.
+    /// Bytes ``[start, start + size)`` of a file, whose offset 0 (for the core) is `start`.
     struct FileRange<'a> {
         file: &'a File,
         start: u64,
+        size: u64,
     }
 
     impl kmpsearch_core::ReadAt for FileRange<'_> {
@@ -424,276 +283,446 @@ mod kmpsearch_rust {
         }
     }
 
-    /// A match whose offset can be moved (from a range's to the file's).
-    trait Shift {
-        fn shift(&mut self, by: u64);
+    /// The bytes a search reads.
+    enum Hay<'a> {
+        Memory(&'a [u8]),
+        File(FileRange<'a>),
     }
 
-    impl Shift for u64 {
-        fn shift(&mut self, by: u64) {
-            *self += by;
-        }
-    }
-
-    impl Shift for (u64, u32) {
-        fn shift(&mut self, by: u64) {
-            self.0 += by;
-        }
-    }
-
-    /// The matches of a range, with file offsets.
-    fn shifted<T: Shift>(mut found: Vec<T>, by: u64) -> Vec<T> {
-        if by != 0 {
-            found.iter_mut().for_each(|x| x.shift(by));
-        }
-        found
-    }
-
-    /// The chunks' matches of a range, with file offsets.
-    fn shifted_parts<T: Shift>(parts: Vec<Vec<T>>, by: u64) -> Vec<Vec<T>> {
-        parts.into_iter().map(|p| shifted(p, by)).collect()
-    }
-
-    // --- the search methods, written once -------------------------------------------------
-
-    /// The `#[pymethods]` block of a compiled object: `$extra` (its own items), then one
-    /// method per search. Every search method takes the contract's positional arguments
-    /// (``buf`` or ``fd, size``, then ``threads, min_chunk, scan, simd``, ``cancel``) and
-    /// the private ``_block``; it makes the options, borrows the buffer or the descriptor,
-    /// runs `$search` detached from the interpreter with `$core` the core object, the
-    /// haystack (a byte slice, or the file's range: a [`FileRange`] from `$start`, of `$len`
-    /// bytes, whose offsets the search adds `$start` to) and `$opts` the options, then turns
-    /// the result into Python objects with `$make` (`$py`, `$found`) once the buffer is
-    /// released; `$make` sees the options too, under the name `$opts` gave them (the
-    /// cancel flag: see [`list_of`]).
-    macro_rules! search_methods {
-        (
-            $ty:ident { $($extra:tt)* }
-            memory { $( $(#[$mdoc:meta])* fn $mname:ident -> $mret:ty
-                = |$mcore:ident, $mhay:ident, $mopts:ident| $msearch:expr,
-                  |$mpy:ident, $mfound:ident| $mmake:expr; )* }
-            files { $( $(#[$fdoc:meta])* fn $fname:ident -> $fret:ty
-                = |$fcore:ident, $ffile:ident, $fstart:ident, $flen:ident, $fopts:ident| $fsearch:expr,
-                  |$fpy:ident, $ffound:ident| $fmake:expr; )* }
-        ) => {
-            #[pymethods]
-            impl $ty {
-                $($extra)*
-                $(
-                    $(#[$mdoc])*
-                    #[pyo3(signature = (buf, threads, min_chunk, scan, simd, cancel=None, /, *, _block=0))]
-                    #[allow(clippy::too_many_arguments)]
-                    fn $mname<'py>(
-                        &self,
-                        py: Python<'py>,
-                        buf: PyBuffer<u8>,
-                        threads: usize,
-                        min_chunk: u64,
-                        scan: &str,
-                        simd: &str,
-                        cancel: Option<PyBuffer<u8>>,
-                        _block: usize,
-                    ) -> PyResult<$mret> {
-                        let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-                        // SAFETY: see bytes_of; `buf` outlives the search.
-                        let hay = unsafe { bytes_of(&buf)? };
-                        let $mcore = &self.inner;
-                        let $mopts = &opts;
-                        let $mfound = detached(py, || {
-                            let $mhay = hay;
-                            $msearch
-                        })?;
-                        drop(buf);
-                        let $mpy = py;
-                        $mmake
-                    }
-                )*
-                $(
-                    $(#[$fdoc])*
-                    #[pyo3(signature = (fd, size, threads, min_chunk, scan, simd, cancel=None, /, *, start=0, _block=0))]
-                    #[allow(clippy::too_many_arguments)]
-                    fn $fname<'py>(
-                        &self,
-                        py: Python<'py>,
-                        fd: i32,
-                        size: u64,
-                        threads: usize,
-                        min_chunk: u64,
-                        scan: &str,
-                        simd: &str,
-                        cancel: Option<PyBuffer<u8>>,
-                        start: u64,
-                        _block: usize,
-                    ) -> PyResult<$fret> {
-                        let opts = options(threads, min_chunk, scan, simd, cancel_flag(&cancel)?, _block)?;
-                        if start.checked_add(size).is_none_or(|end| end > i64::MAX as u64) {
-                            return Err(PyValueError::new_err("start + size must be at most 2**63-1"));
-                        }
-                        let file = borrow_fd(fd)?;
-                        let range = FileRange { file: &file, start };
-                        let $fcore = &self.inner;
-                        let $fopts = &opts;
-                        let $ffound = detached(py, || {
-                            let $ffile = &range;
-                            let $fstart = start;
-                            let $flen = size;
-                            $fsearch
-                        })?;
-                        let $fpy = py;
-                        $fmake
-                    }
-                )*
+    impl Hay<'_> {
+        /// What the core's offsets are relative to (a file range's start).
+        fn base(&self) -> u64 {
+            match self {
+                Hay::Memory(_) => 0,
+                Hay::File(range) => range.start,
             }
+        }
+    }
+
+    // --- the searches, written once for both compiled objects -------------------------------
+
+    /// A match as the core gives it: an offset (from the hay's start) and a word index.
+    trait Match: Copy + Send + Sync {
+        fn offset(self) -> u64;
+        fn index(self) -> u32;
+    }
+
+    /// A pattern's match: its offset (word index 0).
+    impl Match for u64 {
+        fn offset(self) -> u64 {
+            self
+        }
+        fn index(self) -> u32 {
+            0
+        }
+    }
+
+    /// A word set's match: (offset, word index).
+    impl Match for (u64, u32) {
+        fn offset(self) -> u64 {
+            self.0
+        }
+        fn index(self) -> u32 {
+            self.1
+        }
+    }
+
+    /// The searches of a core object over a [`Hay`].
+    trait Searches: Sync {
+        type Match: Match;
+        fn count(&self, hay: &Hay, opts: &Options) -> Result<u64, Error>;
+        /// The number of matches of each word (a pattern: one).
+        fn each(&self, hay: &Hay, opts: &Options) -> Result<Vec<u64>, Error>;
+        /// Every match, sorted, as one vector per chunk of the plan (in order).
+        fn matches(&self, hay: &Hay, opts: &Options) -> Result<Vec<Vec<Self::Match>>, Error>;
+    }
+
+    impl Searches for CorePattern {
+        type Match = u64;
+        fn count(&self, hay: &Hay, opts: &Options) -> Result<u64, Error> {
+            match hay {
+                Hay::Memory(bytes) => self.count(bytes, opts),
+                Hay::File(range) => self.count_read_at(range, range.size, opts),
+            }
+        }
+        fn each(&self, hay: &Hay, opts: &Options) -> Result<Vec<u64>, Error> {
+            Ok(vec![Searches::count(self, hay, opts)?])
+        }
+        fn matches(&self, hay: &Hay, opts: &Options) -> Result<Vec<Vec<u64>>, Error> {
+            match hay {
+                Hay::Memory(bytes) => self.find_all_parts(bytes, opts),
+                Hay::File(range) => self.find_all_parts_read_at(range, range.size, opts),
+            }
+        }
+    }
+
+    impl Searches for CoreWordSet {
+        type Match = (u64, u32);
+        fn count(&self, hay: &Hay, opts: &Options) -> Result<u64, Error> {
+            match hay {
+                Hay::Memory(bytes) => self.count(bytes, opts),
+                Hay::File(range) => self.count_read_at(range, range.size, opts),
+            }
+        }
+        fn each(&self, hay: &Hay, opts: &Options) -> Result<Vec<u64>, Error> {
+            match hay {
+                Hay::Memory(bytes) => self.count_each(bytes, opts),
+                Hay::File(range) => self.count_each_read_at(range, range.size, opts),
+            }
+        }
+        fn matches(&self, hay: &Hay, opts: &Options) -> Result<Vec<Vec<(u64, u32)>>, Error> {
+            match hay {
+                Hay::Memory(bytes) => self.find_all_parts(bytes, opts),
+                Hay::File(range) => self.find_all_parts_read_at(range, range.size, opts),
+            }
+        }
+    }
+
+    /// What a search found, before it becomes Python objects.
+    enum Found<M> {
+        Count(u64),
+        Each(Vec<u64>),
+        Matches(Vec<Vec<M>>),
+    }
+
+    /// ``search(source, want, options)`` of a compiled object: the arguments read, the
+    /// search run detached, the buffer released, then the result made (arrays written in
+    /// place, see [`array_of`]).
+    fn search<'py, C: Searches>(
+        py: Python<'py>,
+        core: &C,
+        source: &Bound<'py, PyAny>,
+        want: &Bound<'py, PyAny>,
+        options: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let want = Want::extract(want)?;
+        let options = SearchOptions::extract(options)?;
+        let opts = options.core()?;
+        let source = Source::extract(source)?;
+        let (found, base) = {
+            let hay = source.hay()?;
+            let found = detached(py, || {
+                Ok(match want {
+                    Want::Count => Found::Count(Searches::count(core, &hay, &opts)?),
+                    Want::Each => Found::Each(core.each(&hay, &opts)?),
+                    Want::Offsets | Want::Pairs => Found::Matches(core.matches(&hay, &opts)?),
+                })
+            })?;
+            (found, hay.base())
         };
+        drop(source);
+        match found {
+            Found::Count(n) => n.into_bound_py_any(py),
+            Found::Each(counts) => array_of(py, counts.len(), counts.iter().map(|&c| c as i64), opts.cancel),
+            Found::Matches(parts) => {
+                let n = parts.iter().map(Vec::len).sum();
+                let all = || parts.iter().flatten();
+                // offsets < 2**63 (start + size is); word indices < 2**31
+                let offsets = array_of(py, n, all().map(|m| (m.offset() + base) as i64), opts.cancel)?;
+                if let Want::Offsets = want {
+                    return Ok(offsets);
+                }
+                let index = array_of(py, n, all().map(|m| m.index() as i32), opts.cancel)?;
+                Ok(PyTuple::new(py, [offsets, index])?.into_any())
+            }
+        }
+    }
+
+    /// Run a search detached from the interpreter. A panic would be a bug (the core does
+    /// not panic on any input); as a last resort it becomes a RuntimeError rather than
+    /// crossing into Python.
+    fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+        py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+            .unwrap_or(Err(Error::Internal("panic in the search")))
+            .map_err(to_pyerr)
+    }
+
+    // --- result arrays ------------------------------------------------------------------------
+
+    /// An item type of the result arrays: its ``array`` type code.
+    trait Item: Copy + Send {
+        const CODE: &'static str;
+    }
+
+    impl Item for i64 {
+        const CODE: &'static str = "q";
+    }
+
+    impl Item for i32 {
+        const CODE: &'static str = "i";
+    }
+
+    /// ``array.array`` (imported once).
+    fn array_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+        static ARRAY: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        ARRAY.import(py, "array", "array")
+    }
+
+    /// CPython's ``array.array`` object (Modules/arraymodule.c: ``arrayobject``), the layout
+    /// Cython's ``cpython.array`` relies on too. Used only after [`array_layout_ok`] has
+    /// checked it against the public ``buffer_info()`` in this interpreter.
+    #[repr(C)]
+    struct ArrayObject {
+        ob_base: ffi::PyVarObject,
+        ob_item: *mut std::os::raw::c_char,
+        allocated: ffi::Py_ssize_t,
+        ob_descr: *const std::os::raw::c_void,
+        weakreflist: *mut ffi::PyObject,
+        ob_exports: ffi::Py_ssize_t,
+    }
+
+    /// Whether ``array.array`` objects have the layout of [`ArrayObject`] here: a probe
+    /// ``array(code, [7, 8, 9])`` of each type code must show its ``buffer_info()``
+    /// (address, length) there. Probed once per process (a race probes twice).
+    fn array_layout_ok(py: Python<'_>) -> PyResult<bool> {
+        static KNOWN: AtomicU8 = AtomicU8::new(0); // 0: not probed, 1: the layout, 2: another
+        match KNOWN.load(Ordering::Relaxed) {
+            1 => return Ok(true),
+            2 => return Ok(false),
+            _ => {}
+        }
+        let mut ok = true;
+        for code in [i64::CODE, i32::CODE] {
+            let probe = array_type(py)?.call1((code, [7, 8, 9]))?;
+            let (addr, len): (usize, isize) = probe.call_method0("buffer_info")?.extract()?;
+            let raw = probe.as_ptr() as *const ArrayObject;
+            // SAFETY: reads of fields an array object has (checked against what it says of itself)
+            ok &= unsafe {
+                len == 3
+                    && (*raw).ob_base.ob_size == 3
+                    && (*raw).ob_item as usize == addr
+                    && (*raw).allocated >= 3
+                    && (*raw).ob_exports == 0
+            };
+        }
+        KNOWN.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
+        Ok(ok)
+    }
+
+    /// Items written between two looks at the cancel flag (a few ms).
+    const FILL_SLICE: usize = 1 << 20;
+
+    /// Write the `out.len()` `items` into `out`, a slice of [`FILL_SLICE`] at a time, looking
+    /// at `cancel` before each but the first (a set flag: [`Error::Cancelled`]); detached
+    /// from the interpreter when the result is big (other Python threads run meanwhile, the
+    /// main thread's Ctrl-C handler among them).
+    fn fill<T: Item>(
+        py: Python<'_>,
+        out: &mut [MaybeUninit<T>],
+        mut items: impl Iterator<Item = T> + Send,
+        cancel: Option<&AtomicU8>,
+    ) -> Result<(), Error> {
+        let (n, big) = (out.len(), std::mem::size_of_val(out) >= HUGE_FROM);
+        let mut write = || {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut written = 0;
+                for (s, slice) in out.chunks_mut(FILL_SLICE).enumerate() {
+                    if s > 0 && cancel.is_some_and(|flag| flag.load(Ordering::Relaxed) != 0) {
+                        return Err(Error::Cancelled);
+                    }
+                    written += slice.iter_mut().zip(&mut items).map(|(slot, x)| slot.write(x)).count();
+                }
+                if written == n {
+                    Ok(())
+                } else {
+                    Err(Error::Internal("a result array was not filled"))
+                }
+            }))
+            .unwrap_or(Err(Error::Internal("panic writing a result array")))
+        };
+        if big {
+            py.detach(write)
+        } else {
+            write()
+        }
+    }
+
+    /// A new ``array(T::CODE)`` of the `n` `items` (written as [`fill`] does: a set `cancel`
+    /// flag stops it with KeyboardInterrupt).
+    ///
+    /// The array is given a buffer allocated for it (``PyMem_Malloc``, the allocator it
+    /// frees with), advised huge pages from [`HUGE_FROM`] bytes up before the first write,
+    /// and the items are written there directly: one pass, no copy (rust/README.md: the page
+    /// faults this saves). Where the array's layout is not the known one (see
+    /// [`array_layout_ok`]), the items go to a vector first, then into the array by
+    /// ``frombytes``.
+    fn array_of<'py, T: Item>(
+        py: Python<'py>,
+        n: usize,
+        items: impl Iterator<Item = T> + Send,
+        cancel: Option<&AtomicU8>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let arr = array_type(py)?.call1((T::CODE,))?;
+        if n == 0 {
+            return Ok(arr);
+        }
+        let bytes = n.checked_mul(std::mem::size_of::<T>()).ok_or_else(|| PyMemoryError::new_err("array too long"))?;
+        let len = ffi::Py_ssize_t::try_from(n).map_err(|_| PyMemoryError::new_err("array too long"))?;
+        let raw = arr.as_ptr() as *mut ArrayObject;
+        // SAFETY: reads of a fresh empty array of the checked layout
+        let fresh = || unsafe { (*raw).ob_item.is_null() && (*raw).allocated == 0 && (*raw).ob_exports == 0 };
+        if cfg!(target_os = "linux") && array_layout_ok(py)? && fresh() {
+            // SAFETY: PyMem_Malloc with an attached thread; on success a block of `bytes`
+            // bytes aligned for any item type, not yet seen by anyone
+            let p = unsafe { ffi::PyMem_Malloc(bytes) } as *mut MaybeUninit<T>;
+            if p.is_null() {
+                return Err(PyMemoryError::new_err("out of memory"));
+            }
+            if bytes >= HUGE_FROM {
+                advise_huge(p.cast(), bytes);
+            }
+            // SAFETY: `n` items of the block, each written below before the array shows them
+            let out = unsafe { std::slice::from_raw_parts_mut(p, n) };
+            if let Err(err) = fill(py, out, items, cancel) {
+                // SAFETY: the block is not the array's
+                unsafe { ffi::PyMem_Free(p.cast()) };
+                return Err(to_pyerr(err));
+            }
+            // SAFETY: the array is fresh (no buffer, no export): it takes the block, whose
+            // `n` items are written, and frees it with PyMem_Free
+            unsafe {
+                (*raw).ob_item = p.cast();
+                (*raw).allocated = len;
+                (*raw).ob_base.ob_size = len;
+            }
+            return Ok(arr);
+        }
+        let mut staged: Vec<T> = Vec::new();
+        staged.try_reserve_exact(n).map_err(|_| PyMemoryError::new_err("out of memory"))?;
+        let out = staged.spare_capacity_mut().get_mut(..n).ok_or_else(|| PyMemoryError::new_err("out of memory"))?;
+        fill(py, out, items, cancel).map_err(to_pyerr)?;
+        // SAFETY: the first `n` items were written just above
+        unsafe { staged.set_len(n) };
+        // SAFETY: a read-only memoryview over `staged`, which outlives it (released below)
+        let view = unsafe {
+            let p = ffi::PyMemoryView_FromMemory(
+                staged.as_ptr() as *mut std::os::raw::c_char,
+                bytes as ffi::Py_ssize_t,
+                ffi::PyBUF_READ,
+            );
+            if p.is_null() {
+                return Err(PyErr::fetch(py));
+            }
+            Bound::from_owned_ptr(py, p)
+        };
+        let done = arr.call_method1("frombytes", (&view,));
+        view.call_method0("release")?;
+        done.map(|_| arr)
     }
 
     // --- the core contract -----------------------------------------------------------
 
     /// A compiled pattern (immutable, thread-safe): ``compile_pattern(needle)``.
-    ///
-    /// Methods take every argument positionally: ``count(buf, threads, min_chunk, scan,
-    /// simd)``, ``find_all(...)``, ``count_fd(fd, size, threads, min_chunk, scan, simd)``,
-    /// ``find_all_fd(...)``.
     #[pyclass(frozen, module = "kmpsearch_rust")]
     struct Pattern {
         inner: CorePattern,
     }
 
-    search_methods! {
-        Pattern {
-            /// The pattern's bytes.
-            #[getter]
-            fn needle<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
-                pyo3::types::PyBytes::new(py, self.inner.needle())
-            }
-
-            /// Bytes this pattern holds (the needle; its failure table once a search built it).
-            #[getter]
-            fn memory_bytes(&self) -> usize {
-                self.inner.memory_bytes()
-            }
-
-            fn __repr__(&self) -> String {
-                format!("<kmpsearch_rust.Pattern of {} bytes>", self.inner.needle().len())
-            }
+    #[pymethods]
+    impl Pattern {
+        /// ``search(source, want, options)``: the core contract's one search (see
+        /// ``kmpsearch._contract``); a pattern's ``"each"`` has one entry, its ``"pairs"``
+        /// word indices are all 0.
+        #[pyo3(signature = (source, want, options, /))]
+        fn search<'py>(
+            &self,
+            py: Python<'py>,
+            source: &Bound<'py, PyAny>,
+            want: &Bound<'py, PyAny>,
+            options: &Bound<'py, PyAny>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            search(py, &self.inner, source, want, options)
         }
-        memory {
-            /// Number of occurrences in ``buf`` (overlaps included).
-            fn count -> u64 = |p, hay, opts| p.count(hay, opts), |_py, n| Ok(n);
-            /// Start offsets of every occurrence in ``buf``, ascending.
-            fn find_all -> Bound<'py, PyList> = |p, hay, opts| p.find_all(hay, opts), |py, found| list_of(py, &found, opts.cancel, int);
-            /// ``find_all`` as an ``array.array('q')`` (no Python ints).
-            fn find_array -> Bound<'py, PyAny> = |p, hay, opts| p.find_all_parts(hay, opts), |py, parts| offsets_array(py, &parts);
+
+        /// The pattern's bytes.
+        #[getter]
+        fn needle<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyBytes> {
+            pyo3::types::PyBytes::new(py, self.inner.needle())
         }
-        files {
-            /// Number of occurrences in the bytes ``[start, start + size)`` of the file open on
-            /// ``fd`` (read with ``pread``; its position is neither used nor moved; not
-            /// closed). Every fd method searches that range; offsets are file offsets.
-            fn count_fd -> u64 = |p, file, _start, len, opts| p.count_read_at(file, len, opts), |_py, n| Ok(n);
-            /// Byte offsets of every occurrence in the file open on ``fd``, ascending.
-            fn find_all_fd -> Bound<'py, PyList> =
-                |p, file, start, len, opts| p.find_all_read_at(file, len, opts).map(|v| shifted(v, start)),
-                |py, found| list_of(py, &found, opts.cancel, int);
-            /// ``find_all_fd`` as an ``array.array('q')``.
-            fn find_array_fd -> Bound<'py, PyAny> =
-                |p, file, start, len, opts| p.find_all_parts_read_at(file, len, opts).map(|v| shifted_parts(v, start)),
-                |py, parts| offsets_array(py, &parts);
+
+        /// Bytes this pattern holds (the needle; its failure table once a search built it).
+        #[getter]
+        fn memory_bytes(&self) -> usize {
+            self.inner.memory_bytes()
+        }
+
+        fn __repr__(&self) -> String {
+            format!("<kmpsearch_rust.Pattern of {} bytes>", self.inner.needle().len())
         }
     }
 
     /// A compiled word set (immutable, thread-safe): ``compile_words(words, ignore_case)``.
-    ///
-    /// Methods take every argument positionally: ``count``, ``count_each``, ``find_all``
-    /// ``(buf, threads, min_chunk, scan, simd)`` and ``count_fd``, ``count_each_fd``,
-    /// ``find_all_fd`` ``(fd, size, threads, min_chunk, scan, simd)``.
     #[pyclass(frozen, module = "kmpsearch_rust")]
     struct WordSet {
         inner: CoreWordSet,
     }
 
-    search_methods! {
-        WordSet {
-            /// Bytes the compiled set holds: words, start filter, and the Aho-Corasick
-            /// automaton once built (the first textbook search, or a fast-scan fallback,
-            /// builds it; ``build_automaton()`` forces it).
-            #[getter]
-            fn memory_bytes(&self) -> usize {
-                self.inner.memory_bytes()
-            }
-
-            /// Whether ASCII letters match either case.
-            #[getter]
-            fn ignore_case(&self) -> bool {
-                self.inner.ignore_case()
-            }
-
-            /// Length of the longest word.
-            #[getter]
-            fn longest(&self) -> usize {
-                self.inner.longest()
-            }
-
-            /// Build the Aho-Corasick automaton now (normally built when first needed).
-            fn build_automaton(&self, py: Python<'_>) -> PyResult<()> {
-                detached(py, || self.inner.automaton().map(|_| ()))
-            }
-
-            /// What the set holds, as a dict (for benchmarks).
-            fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-                let s = self.inner.stats();
-                let d = pyo3::types::PyDict::new(py);
-                d.set_item("words", s.words)?;
-                d.set_item("word_bytes", s.word_bytes)?;
-                d.set_item("automaton_bytes", s.automaton_bytes)?;
-                d.set_item("automaton_built", self.inner.automaton_built())?;
-                d.set_item("filter_bytes", s.filter_bytes)?;
-                d.set_item("bitmap_bits", s.bitmap_bits)?;
-                d.set_item("prefix_len", s.prefix_len)?;
-                d.set_item("stride", s.stride)?;
-                d.set_item("teddy", s.teddy)?;
-                Ok(d)
-            }
-
-            fn __len__(&self) -> usize {
-                self.inner.len()
-            }
-
-            fn __repr__(&self) -> String {
-                format!(
-                    "<kmpsearch_rust.WordSet of {} words{}>",
-                    self.inner.len(),
-                    if self.inner.ignore_case() { ", ignore_case" } else { "" }
-                )
-            }
+    #[pymethods]
+    impl WordSet {
+        /// ``search(source, want, options)``: the core contract's one search (see
+        /// ``kmpsearch._contract``).
+        #[pyo3(signature = (source, want, options, /))]
+        fn search<'py>(
+            &self,
+            py: Python<'py>,
+            source: &Bound<'py, PyAny>,
+            want: &Bound<'py, PyAny>,
+            options: &Bound<'py, PyAny>,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            search(py, &self.inner, source, want, options)
         }
-        memory {
-            /// Total number of matches in ``buf`` (every word, overlaps included).
-            fn count -> u64 = |w, hay, opts| w.count(hay, opts), |_py, n| Ok(n);
-            /// Matches of each word in ``buf``: a list of ``len(words)`` counts.
-            fn count_each -> Bound<'py, PyList> = |w, hay, opts| w.count_each(hay, opts),
-                |py, counts| list_of(py, &counts, opts.cancel, int);
-            /// Every match in ``buf`` as ``(start offset, word index)``, sorted.
-            fn find_all -> Bound<'py, PyList> = |w, hay, opts| w.find_all(hay, opts),
-                |py, found| list_of(py, &found, opts.cancel, |py, (p, i)| pair(py, p, u64::from(i)));
-            /// ``find_all`` as ``(array('q') offsets, array('i') word indices)``.
-            fn find_array -> Bound<'py, PyAny> = |w, hay, opts| w.find_all_parts(hay, opts),
-                |py, parts| pairs_arrays(py, &parts);
+
+        /// Bytes the compiled set holds: words, start filter, and the Aho-Corasick
+        /// automaton once built (the first textbook search, or a fast-scan fallback,
+        /// builds it; ``build_automaton()`` forces it).
+        #[getter]
+        fn memory_bytes(&self) -> usize {
+            self.inner.memory_bytes()
         }
-        files {
-            /// Total number of matches in the bytes ``[start, start + size)`` of the file open
-            /// on ``fd`` (every fd method: that range; offsets are file offsets).
-            fn count_fd -> u64 = |w, file, _start, len, opts| w.count_read_at(file, len, opts), |_py, n| Ok(n);
-            /// Matches of each word in the file open on ``fd``.
-            fn count_each_fd -> Bound<'py, PyList> = |w, file, _start, len, opts| w.count_each_read_at(file, len, opts),
-                |py, counts| list_of(py, &counts, opts.cancel, int);
-            /// Every match in the file open on ``fd`` as ``(start offset, word index)``, sorted.
-            fn find_all_fd -> Bound<'py, PyList> =
-                |w, file, start, len, opts| w.find_all_read_at(file, len, opts).map(|v| shifted(v, start)),
-                |py, found| list_of(py, &found, opts.cancel, |py, (p, i)| pair(py, p, u64::from(i)));
-            /// ``find_all_fd`` as ``(array('q') offsets, array('i') word indices)``.
-            fn find_array_fd -> Bound<'py, PyAny> =
-                |w, file, start, len, opts| w.find_all_parts_read_at(file, len, opts).map(|v| shifted_parts(v, start)),
-                |py, parts| pairs_arrays(py, &parts);
+
+        /// Whether ASCII letters match either case.
+        #[getter]
+        fn ignore_case(&self) -> bool {
+            self.inner.ignore_case()
+        }
+
+        /// Length of the longest word.
+        #[getter]
+        fn longest(&self) -> usize {
+            self.inner.longest()
+        }
+
+        /// Build the Aho-Corasick automaton now (normally built when first needed).
+        fn build_automaton(&self, py: Python<'_>) -> PyResult<()> {
+            detached(py, || self.inner.automaton().map(|_| ()))
+        }
+
+        /// What the set holds, as a dict (for benchmarks).
+        fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+            let s = self.inner.stats();
+            let d = pyo3::types::PyDict::new(py);
+            d.set_item("words", s.words)?;
+            d.set_item("word_bytes", s.word_bytes)?;
+            d.set_item("automaton_bytes", s.automaton_bytes)?;
+            d.set_item("automaton_built", self.inner.automaton_built())?;
+            d.set_item("filter_bytes", s.filter_bytes)?;
+            d.set_item("bitmap_bits", s.bitmap_bits)?;
+            d.set_item("prefix_len", s.prefix_len)?;
+            d.set_item("stride", s.stride)?;
+            d.set_item("teddy", s.teddy)?;
+            Ok(d)
+        }
+
+        fn __len__(&self) -> usize {
+            self.inner.len()
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "<kmpsearch_rust.WordSet of {} words{}>",
+                self.inner.len(),
+                if self.inner.ignore_case() { ", ignore_case" } else { "" }
+            )
         }
     }
 
@@ -731,7 +760,7 @@ mod kmpsearch_rust {
     #[pyo3(signature = (n, m, threads, min_chunk, /))]
     fn plan<'py>(py: Python<'py>, n: u64, m: u64, threads: usize, min_chunk: u64) -> PyResult<Bound<'py, PyList>> {
         let chunks = kmpsearch_core::plan_chunks(n, m, threads, min_chunk).map_err(to_pyerr)?;
-        list_of(py, &chunks, None, |py, r| pair(py, r.start, r.end))
+        PyList::new(py, chunks.iter().map(|r| (r.start, r.end)))
     }
 
     /// How many helper threads the shared search pool has in this process (0: none yet).
