@@ -148,6 +148,62 @@ def test_multiprocessing_parent_killed_leaves_nothing_behind(tmp_path, sig):
     assert _shm_files() <= shm_before, "an in-memory copy was left in /dev/shm"
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_multiprocessing_killed_parent_leaves_no_resource_tracker_warning(tmp_path):
+    # issue 25 item 3: was "resource_tracker: There appear to be 5 leaked semaphore objects"
+    # (ProcessPoolExecutor's queues) on the killed parent's standard error
+    marker = f"kmpsearch-tracker-{os.getpid()}-{time.monotonic_ns()}"
+    p = _start_mp(tmp_path, marker)
+    time.sleep(2.5)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=120)
+    assert _gone(marker, 5) == []
+    # standard error until every process that holds it (the resource tracker too) has ended
+    err = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([p.stderr], [], [], 0.5)
+        if ready:
+            chunk = os.read(p.stderr.fileno(), 65536)
+            if not chunk:
+                break
+            err += chunk
+    assert b"leaked" not in err and b"resource_tracker" not in err, err[-800:]
+
+
+_MP_MEMORY = r"""
+import resource, sys
+import kmpsearch
+if __name__ == "__main__":
+    with open("/proc/self/statm") as f:
+        vm = int(f.read().split()[0]) * resource.getpagesize()
+    room, n = int(sys.argv[1]) << 20, 20_000_000
+    data = b"a" * n
+    resource.setrlimit(resource.RLIMIT_AS, (vm + n + room, resource.RLIM_INFINITY))
+    try:
+        got = kmpsearch.get_backend("multiprocessing").find_all(data, b"a", threads=2, as_array=True)
+        print("ok", len(got) == n and got[0] == 0 and got[-1] == n - 1)
+    except MemoryError:
+        print("MemoryError")
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc and RLIMIT_AS")
+@pytest.mark.parametrize("room, outcome", [(500, b"ok True\n"), (150, b"MemoryError\n")])
+def test_multiprocessing_under_a_memory_limit(tmp_path, room, outcome):
+    # issue 25 item 2: workers kept their matches as lists of ints (36 bytes a match) and
+    # crawled at an address-space limit; an array is 8 bytes a match in the worker, in the pipe
+    # and in the caller, so 20 M matches fit in 500 MiB beside the input, and a limit that
+    # leaves no room is a MemoryError with every worker gone
+    marker = f"kmpsearch-memory-{os.getpid()}-{time.monotonic_ns()}"
+    script = tmp_path / "memory.py"
+    script.write_text(_MP_MEMORY)
+    cp = subprocess.run([sys.executable, str(script), str(room)], capture_output=True, timeout=300,
+                        env=dict(os.environ, KMPSEARCH_TEST_MARK=marker))
+    assert cp.stdout == outcome, (cp.stdout, cp.stderr[-800:])
+    assert _gone(marker, 5) == []
+
+
 # --- Ctrl-C during a native search (issue 14 item 4) ----------------------------------------
 
 _NATIVE_LOOP = r'''
