@@ -8,6 +8,7 @@ the backend list (read from ``kmpsearch.backends.TABLE``) and number formatting.
 from __future__ import annotations
 
 import gc
+import json
 import math
 import os
 import platform
@@ -301,3 +302,29 @@ def fmt_ratio(x: float | None) -> str:
     if x is None or math.isnan(x):
         return "—"
     return f"{x:,.0f}×" if x >= 100 else f"{x:.1f}×" if x >= 10 else f"{x:.2f}×"
+
+
+def save_and_report(out: Path, payload: dict[str, Any], markdown_text: str, draw_chart: Callable[[Path], None],
+                    console, failed: list[str], errors: list[str], disagree: str) -> int:
+    """Write ``latest.json``, ``latest.md`` and ``latest.png`` into ``out``, print the rows
+    that failed (``failed``: results that ``disagree`` -- e.g. "with the reference count" --
+    and ``errors``: rows that could not run), and return the exit status (1 if any)."""
+    (out / "latest.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    (out / "latest.md").write_text(markdown_text, encoding="utf-8")
+    try:
+        draw_chart(out / "latest.png")
+    except Exception as exc:  # the chart is a convenience: say so, keep the numbers
+        errors.append(f"chart: {type(exc).__name__}: {exc}")
+    console.print(f"saved {out}/latest.json, latest.md, latest.png")
+    if failed:
+        console.print(f"[bold red]FAIL: rows disagree {disagree}:[/]")
+        for line in failed:
+            console.print(f"  [red]{line}[/]", highlight=False)
+    if errors:
+        console.print("[bold red]FAIL: some rows could not run:[/]")
+        for line in errors:
+            console.print(f"  [red]{line}[/]", highlight=False)
+    if failed or errors:
+        print(f"bench: FAILED: {len(failed)} row(s) disagree {disagree}, {len(errors)} error(s)", file=sys.stderr)
+        return 1
+    return 0

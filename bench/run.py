@@ -22,7 +22,6 @@ Results: a table on the terminal, and bench/results/latest.{json,md,png}.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import mmap
 import os
@@ -35,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus as corpora  # noqa: E402  (bench/corpus.py, beside this file)
 from harness import (  # noqa: E402  (bench/harness.py)
     BENCH_DIR, MAX_RUNS, RESULTS_DIR, BenchError, Row, Runner, fmt_ratio, fmt_seconds, machine_info,
-    machine_line, pure_backends, resolve_backends, single_threaded,
+    machine_line, pure_backends, resolve_backends, save_and_report, single_threaded,
 )
 
 SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words", "streams", "dask")
@@ -497,27 +496,9 @@ def main(argv: list[str] | None = None) -> int:
             "vs_python": r.vs_python, "vs_floor": r.vs_floor, "talk_seconds": r.talk, "error": r.error,
         } for r in rows],
     }
-    (args.out / "latest.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    (args.out / "latest.md").write_text(markdown(args, machine, rows, note_lines), encoding="utf-8")
-    try:
-        chart(args.out / "latest.png", args, machine, rows, needle)
-    except Exception as exc:  # the chart is a convenience: say so, keep the numbers
-        errors.append(f"chart: {type(exc).__name__}: {exc}")
-    console.print(f"saved {args.out}/latest.json, latest.md, latest.png")
-
-    if failed:
-        console.print("[bold red]FAIL: rows disagree on the number of matches:[/]")
-        for line in failed:
-            console.print(f"  [red]{line}[/]", highlight=False)
-    if errors:
-        console.print("[bold red]FAIL: some rows could not run:[/]")
-        for line in errors:
-            console.print(f"  [red]{line}[/]", highlight=False)
-    if failed or errors:
-        print(f"bench: FAILED: {len(failed)} row(s) disagree on the number of matches, {len(errors)} error(s)",
-              file=sys.stderr)
-        return 1
-    return 0
+    return save_and_report(args.out, payload, markdown(args, machine, rows, note_lines),
+                           lambda png: chart(png, args, machine, rows, needle), console, failed, errors,
+                           "on the number of matches")
 
 
 if __name__ == "__main__":

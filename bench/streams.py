@@ -7,9 +7,8 @@ On the corpus (1 GiB by default), for each native backend, medians of REPEATS wa
   the core in 4 MiB ranges, ``threads`` at once, yielded one by one) against
   ``find_all_in_file`` (the core's ``pread`` search, one list); target: at most 1.3x;
 * **arrays**: ``find_all(haystack, b"3")`` (15.8 M offsets in the 1 GiB corpus) as a list,
-  ``as_array=True`` and ``count``; target: the array in at most 0.2 s -- that needs the
-  core's ``find_array`` (``fallback`` is printed when the core lacks it and the array is
-  packed from the list);
+  ``as_array=True`` (the core's array as it is) and ``count``; target: the array in at most
+  0.2 s;
 * **redact**: ``WordSet(10 words).redact(haystack)`` (the words of SCENARIO=words, N = 10)
   against ``count`` plus one copy of the corpus (``bytes(haystack)``); target: at most 2x.
 
@@ -103,7 +102,6 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
             if len(as_list) != n3 or as_array.tolist() != as_list:
                 failed.append(f"{name}: find_all(b'3') as_array differs from the list")
             del as_list, as_array
-            has_array = hasattr(one._core, "find_array")
 
             ws = mod.WordSet(words)
             wcount_s, nw = median_time(lambda: ws.count(hay, threads=threads_all), repeats)
@@ -119,7 +117,7 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
                 "find_all_in_file_3J1": file_s, "finditer_3J1": iter_s, "finditer_ratio": iter_s / file_s,
                 "matches_3J1": len(in_file),
                 "count_3": count_s, "find_all_3_list": list_s, "find_all_3_array": array_s,
-                "array_from": "core" if has_array else "fallback", "matches_3": n3,
+                "matches_3": n3,
                 "count_10_words": wcount_s, "copy": copy_s, "redact_10_words": redact_s,
                 "redact_ratio": redact_s / (wcount_s + copy_s), "matches_10_words": nw,
             })
@@ -130,12 +128,12 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
     table = Table(title=f"SCENARIO=streams, {corpora.human_size(size)}, threads={threads_all}, "
                         f"medians of {repeats} (seconds)", box=box.SIMPLE_HEAVY)
     for col in ("backend", "find_all_in_file 3J1", "finditer 3J1", "ratio", "count b'3'", "list b'3'",
-                "array b'3'", "array from", "count 10 words", "copy", "redact 10 words", "ratio"):
-        table.add_column(col, justify="left" if col in ("backend", "array from") else "right")
+                "array b'3'", "count 10 words", "copy", "redact 10 words", "ratio"):
+        table.add_column(col, justify="left" if col == "backend" else "right")
     for r in rows:
         table.add_row(r["backend"], fmt_seconds(r["find_all_in_file_3J1"]), fmt_seconds(r["finditer_3J1"]),
                       fmt_ratio(r["finditer_ratio"]), fmt_seconds(r["count_3"]), fmt_seconds(r["find_all_3_list"]),
-                      fmt_seconds(r["find_all_3_array"]), r["array_from"], fmt_seconds(r["count_10_words"]),
+                      fmt_seconds(r["find_all_3_array"]), fmt_seconds(r["count_10_words"]),
                       fmt_seconds(r["copy"]), fmt_seconds(r["redact_10_words"]), fmt_ratio(r["redact_ratio"]))
     console.print(table)
     checks = []
@@ -146,8 +144,7 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
              r["finditer_ratio"] <= TARGETS["finditer"], fmt_ratio(r["finditer_ratio"])),
             (f"{r['backend']}: find_all(b'3', as_array=True) within {array_target:.3g} s",
              r["find_all_3_array"] <= array_target,
-             f"{fmt_seconds(r['find_all_3_array'])} s, "
-             + ("the core's find_array" if r["array_from"] == "core" else "packed from the list: the core has no find_array")),
+             f"{fmt_seconds(r['find_all_3_array'])} s"),
             (f"{r['backend']}: redact within {TARGETS['redact']}x of count + one copy",
              r["redact_ratio"] <= TARGETS["redact"], fmt_ratio(r["redact_ratio"])),
         ]
@@ -167,12 +164,12 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
     lines = [f"# SCENARIO=streams, {corpora.human_size(size)}, threads={threads_all}, medians of {repeats}", "",
              machine_line(machine), "",
              "| backend | find_all_in_file 3J1 | finditer 3J1 | × | count b'3' | list b'3' | array b'3' | "
-             "array from | count 10 words | copy | redact 10 words | × |",
-             "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | :--- | ---: | ---: | ---: | ---: |"]
+             "count 10 words | copy | redact 10 words | × |",
+             "| :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
         lines.append(f"| {r['backend']} | {fmt_seconds(r['find_all_in_file_3J1'])} | {fmt_seconds(r['finditer_3J1'])} | "
                      f"{fmt_ratio(r['finditer_ratio'])} | {fmt_seconds(r['count_3'])} | "
-                     f"{fmt_seconds(r['find_all_3_list'])} | {fmt_seconds(r['find_all_3_array'])} | {r['array_from']} | "
+                     f"{fmt_seconds(r['find_all_3_list'])} | {fmt_seconds(r['find_all_3_array'])} | "
                      f"{fmt_seconds(r['count_10_words'])} | {fmt_seconds(r['copy'])} | "
                      f"{fmt_seconds(r['redact_10_words'])} | {fmt_ratio(r['redact_ratio'])} |")
     lines += [""] + [f"- {'met' if ok else 'not met'}: {label}: {got}" for label, ok, got in checks]

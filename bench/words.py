@@ -46,7 +46,7 @@ import corpus as corpora  # noqa: E402
 import wordgen  # noqa: E402
 from harness import (  # noqa: E402
     MAX_RUNS, BenchError, Row, Runner, fmt_ratio, fmt_seconds, machine_line, pure_backends,
-    single_threaded,
+    save_and_report, single_threaded,
 )
 
 #: an in-process peer runs on the whole corpus when one run takes at most this (FULL=1: always)
@@ -517,27 +517,9 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
             "note": b.note,
         } for b in builds],
     }
-    (args.out / "latest.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    (args.out / "latest.md").write_text(markdown(args, machine, rows, builds, targets, note_lines), encoding="utf-8")
-    try:
-        chart(args.out / "latest.png", args, machine, rows, builds)
-    except Exception as exc:  # the chart is a convenience
-        errors.append(f"chart: {type(exc).__name__}: {exc}")
-    console.print(f"saved {args.out}/latest.json, latest.md, latest.png")
-
-    if failed:
-        console.print("[bold red]FAIL: rows disagree with the reference count:[/]")
-        for line in failed:
-            console.print(f"  [red]{line}[/]", highlight=False)
-    if errors:
-        console.print("[bold red]FAIL: some rows could not run:[/]")
-        for line in errors:
-            console.print(f"  [red]{line}[/]", highlight=False)
-    if failed or errors:
-        print(f"bench: FAILED: {len(failed)} row(s) disagree with the reference, {len(errors)} error(s)",
-              file=sys.stderr)
-        return 1
-    return 0
+    return save_and_report(args.out, payload, markdown(args, machine, rows, builds, targets, note_lines),
+                           lambda png: chart(png, args, machine, rows, builds), console, failed, errors,
+                           "with the reference count")
 
 
 def _run_group(n, words, words_path, args, km, backends, table, pure_names, one_thread, peers, tools,
