@@ -12,6 +12,8 @@ import os
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kmpsearch
 from kmpsearch.backends import NATIVE, required
@@ -85,3 +87,28 @@ def core_search(compiled, source, want: str, threads: int = 1, min_chunk: int = 
     if want == "pairs":
         return list(zip(*got))
     return got.tolist()
+
+
+def examples(backend, n: int) -> settings:
+    """Hypothesis settings for ``n`` examples (fewer for multiprocessing: processes per call)."""
+    slow = backend.__name__.endswith(".multiprocessing")
+    return settings(max_examples=max(5, n // 8) if slow else n, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def differential(backend, n: int, check, haystacks, needles, threads=st.integers(1, 9),
+                 min_chunk=st.integers(1, 40), **more) -> None:
+    """The differential property of the suite: ``check(backend, haystack, needles,
+    threads=, _min_chunk=, scan=, **more)`` (a search against a reference) on ``n``
+    examples drawn from the strategies, the scan from the backend's; ``threads``,
+    ``min_chunk`` and each of ``more`` a strategy or a fixed value."""
+    def strategy(value):
+        return value if isinstance(value, st.SearchStrategy) else st.just(value)
+
+    @examples(backend, n)
+    @given(haystacks, needles, strategy(threads), strategy(min_chunk), st.sampled_from(backend.SCANS),
+           st.fixed_dictionaries({k: strategy(v) for k, v in more.items()}))
+    def run(haystack, needle, t, c, scan, extra):
+        check(backend, haystack, needle, threads=t, _min_chunk=c, scan=scan, **extra)
+
+    run()

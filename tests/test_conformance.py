@@ -16,14 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ref_find_all, run_threads
-
-
-def examples(backend, n: int) -> settings:
-    # the multiprocessing rung starts a process pool per call: fewer examples
-    slow = backend.__name__.endswith(".multiprocessing")
-    return settings(max_examples=max(5, n // 8) if slow else n, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+from conftest import differential, examples, ref_find_all, run_threads
 
 
 def check(backend, haystack, needle, **kw):
@@ -49,12 +42,7 @@ def test_overlapping_matches(backend):
 
 
 def test_bytes_match_reference(backend):
-    @examples(backend, 300)
-    @given(small_bytes, small_needles, st.integers(1, 9), st.integers(1, 40), st.data())
-    def run(haystack, needle, threads, min_chunk, data):
-        scan = data.draw(st.sampled_from(backend.SCANS))
-        check(backend, haystack, needle, threads=threads, _min_chunk=min_chunk, scan=scan)
-    run()
+    differential(backend, 300, check, small_bytes, small_needles)
 
 
 def test_periodic_needles_in_periodic_text(backend):
@@ -70,12 +58,7 @@ def test_periodic_needles_in_periodic_text(backend):
 
 
 def test_str_matches_reference_in_code_points(backend):
-    @examples(backend, 200)
-    @given(small_text, small_text_needles, st.integers(1, 9), st.integers(1, 40), st.data())
-    def run(haystack, needle, threads, min_chunk, data):
-        scan = data.draw(st.sampled_from(backend.SCANS))
-        check(backend, haystack, needle, threads=threads, _min_chunk=min_chunk, scan=scan)
-    run()
+    differential(backend, 200, check, small_text, small_text_needles)
 
 
 # --- chunk boundaries ----------------------------------------------------------------

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kmpsearch
-from conftest import ref_find_all
+from conftest import examples, ref_find_all
 
 PKG_ROOT = str(Path(kmpsearch.__file__).resolve().parent.parent)
 
@@ -48,12 +48,6 @@ def ref_redact(haystack, words, mask):
     if isinstance(haystack, str):
         return "".join(mask if c else ch for c, ch in zip(covered, haystack))
     return bytes(mask[0] if c else b for c, b in zip(covered, haystack))
-
-
-def examples(backend, n: int) -> settings:
-    slow = backend.__name__.endswith(".multiprocessing")
-    return settings(max_examples=max(5, n // 8) if slow else n, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 # --------------------------------------------------------------------------- sources

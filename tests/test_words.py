@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import kmpsearch
 from kmpsearch.backends import info
-from conftest import core_search, run_threads
+from conftest import core_search, differential, examples, run_threads
 
 ASCII_FOLD_BYTES = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
 ASCII_FOLD_STR = {c: c + 32 for c in range(65, 91)}
@@ -53,12 +53,6 @@ def ref_words(haystack, words, ignore_case=False) -> list[tuple[int, int]]:
             out.append((i, index))
             i = hay.find(key, i + 1)
     return sorted(out)
-
-
-def examples(backend, n: int) -> settings:
-    slow = backend.__name__.endswith(".multiprocessing")  # a process pool per call
-    return settings(max_examples=max(5, n // 8) if slow else n, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def check(backend, haystack, words, ignore_case=False, **kw):
@@ -119,33 +113,19 @@ def test_one_word_sets_match_the_pattern_search(backend):
 # --- differential properties ------------------------------------------------------------
 
 def test_bytes_match_reference(backend):
-    @examples(backend, 250)
-    @given(byte_hay, byte_words, st.integers(1, 9), st.integers(1, 40), st.data())
-    def run(haystack, words, threads, min_chunk, data):
-        scan = data.draw(st.sampled_from(backend.SCANS))
-        check(backend, haystack, words, threads=threads, _min_chunk=min_chunk, scan=scan)
-    run()
+    differential(backend, 250, check, byte_hay, byte_words)
 
 
 def test_ignore_case_folds_ascii_letters_only(backend):
-    @examples(backend, 200)
-    @given(case_hay, case_words, st.integers(1, 5), st.integers(1, 20), st.data())
-    def run(haystack, words, threads, min_chunk, data):
-        scan = data.draw(st.sampled_from(backend.SCANS))
-        check(backend, haystack, words, ignore_case=True, threads=threads, _min_chunk=min_chunk, scan=scan)
-    run()
+    differential(backend, 200, check, case_hay, case_words, st.integers(1, 5), st.integers(1, 20), ignore_case=True)
     # the pairs that differ by 0x20 but are not letters never match each other
     ws = backend.WordSet([b"[", b"@", b"\xc9", b"q"], ignore_case=True)
     assert ws.count_each(b"{`\xe9Q[@\xc9q") == [1, 1, 1, 2]
 
 
 def test_str_words_give_code_point_offsets(backend):
-    @examples(backend, 150)
-    @given(text_hay, text_words, st.booleans(), st.integers(1, 5), st.integers(1, 20), st.data())
-    def run(haystack, words, ignore_case, threads, min_chunk, data):
-        scan = data.draw(st.sampled_from(backend.SCANS))
-        check(backend, haystack, words, ignore_case=ignore_case, threads=threads, _min_chunk=min_chunk, scan=scan)
-    run()
+    differential(backend, 150, check, text_hay, text_words, st.integers(1, 5), st.integers(1, 20),
+                 ignore_case=st.booleans())
 
 
 @pytest.mark.parametrize("words", [
@@ -412,15 +392,10 @@ def test_many_threads_share_one_word_set(backend):
 def test_larger_sets_match_reference(backend):
     # past the small-set filters (Teddy): the prefix filter with verification, short words
     # included (a weak filter: the fallback to the automaton), on a small alphabet
-    @examples(backend, 60)
-    @given(st.lists(st.lists(st.sampled_from(b"abc\x00"), min_size=1, max_size=7).map(bytes),
-                    min_size=40, max_size=160),
-           st.lists(st.sampled_from(b"abc\x00"), max_size=2000).map(bytes),
-           st.integers(1, 4), st.data())
-    def run(words, haystack, threads, data):
-        scan = data.draw(st.sampled_from(backend.SCANS))
-        check(backend, haystack, words, threads=threads, _min_chunk=211, scan=scan)
-    run()
+    differential(backend, 60, check, st.lists(st.sampled_from(b"abc\x00"), max_size=2000).map(bytes),
+                 st.lists(st.lists(st.sampled_from(b"abc\x00"), min_size=1, max_size=7).map(bytes),
+                          min_size=40, max_size=160),
+                 st.integers(1, 4), 211)
 
 
 def test_a_file_shorter_than_its_size_gives_what_could_be_read(backend, tmp_path):

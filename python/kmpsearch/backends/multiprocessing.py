@@ -142,7 +142,8 @@ def _send(conn, result) -> None:
     if all(isinstance(a, array) for a in arrays):
         conn.send(("arrays", [(a.typecode, len(a)) for a in arrays]))
         for a in arrays:
-            conn.send_bytes(a)
+            if len(a):  # (an empty one is not sent: _receive reads none)
+                conn.send_bytes(a)
     else:
         conn.send(("value", result))
 
