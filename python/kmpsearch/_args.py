@@ -16,7 +16,7 @@ from ._contract import MAX_THREADS, Options
 from ._plan import DEFAULT_MIN_CHUNK
 
 __all__ = ["byte_view", "check_bool", "check_choice", "check_mask", "check_positive", "default_threads",
-           "encode_text", "resolve_threads", "search_options", "word_bytes"]
+           "encode_text", "is_buffer", "resolve_threads", "search_options", "word_bytes"]
 
 
 def default_threads() -> int:
@@ -104,6 +104,15 @@ def byte_view(obj: object, what: str) -> memoryview:
         mv.release()
         raise TypeError(f"{what} must hold bytes, characters or numbers, not objects or pointers (format {fmt!r})")
     return PickleBuffer(mv).raw()  # any C-contiguous buffer as unsigned bytes, no copy
+
+
+def is_buffer(obj: object) -> bool:
+    """Whether ``obj`` exports a buffer (bytes-like data)."""
+    try:
+        with memoryview(obj):  # type: ignore[arg-type]
+            return True
+    except TypeError:
+        return False
 
 
 def word_bytes(word: object, what: str) -> bytes:

@@ -14,7 +14,7 @@ import io
 from typing import Any, Callable, Iterator
 
 from . import _results
-from ._args import byte_view, check_bool, check_mask, check_positive, encode_text, search_options
+from ._args import byte_view, check_bool, check_mask, check_positive, encode_text, is_buffer, search_options
 from ._calls import run
 from ._contract import Options
 from ._files import StrPath, open_file
@@ -159,18 +159,11 @@ class _Search:
         if isinstance(destination, io.TextIOBase):
             raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
         window = check_positive(window, "_window", ITER_WINDOW)
-        if isinstance(source, str) or _buffer(source):
+        if isinstance(source, str) or is_buffer(source):
             view, _ = self._view(source)
             source = [view]
         _, gen = windows(self, source, self._want, opts, window, text=False)
         return mask_windows(self, gen, destination, fill)
 
-
-def _buffer(source: object) -> bool:
-    try:
-        with memoryview(source):  # type: ignore[arg-type]
-            return True
-    except TypeError:
-        return False
 
 

@@ -34,7 +34,7 @@ from bisect import bisect_left
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, NamedTuple
 
-from ._args import byte_view
+from ._args import byte_view, is_buffer
 from ._calls import run, shutdown, submit
 from ._contract import FileRange, Options
 from ._files import is_path, is_regular, open_file, with_path
@@ -189,20 +189,13 @@ def iterate(searcher, source: object, opts: Options, window: int | None) -> Iter
             return _iterate_path(searcher, source, opts, window or FILE_RANGE)
         _, gen = windows(searcher, source, want, opts, window or ITER_WINDOW)
         return _matches(searcher, gen, lambda: False)
-    if isinstance(source, str) or _is_buffer(source):
+    if isinstance(source, str) or is_buffer(source):
         view, utf8 = searcher._view(source)
         return _matches(searcher, _memory_windows(searcher, view, want, opts, window or ITER_WINDOW),
                         lambda: utf8 is not None)
     reader, gen = windows(searcher, source, want, opts, window or ITER_WINDOW)
     return _matches(searcher, gen, lambda: isinstance(reader, ChunkReader) and bool(reader.text))
 
-
-def _is_buffer(source: object) -> bool:
-    try:
-        with memoryview(source):  # type: ignore[arg-type]
-            return True
-    except TypeError:
-        return False
 
 
 def _matches(searcher, gen: Iterator[Window], is_text) -> Iterator[Any]:
