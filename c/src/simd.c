@@ -245,8 +245,6 @@ static int collect_byte_avx2(const uint8_t *p, size_t len, uint8_t a, int64_t ba
     return collect_byte_sse2(p + i, len - i, a, base + (int64_t)i, out);
 }
 
-#endif /* KMP_X86_SIMD */
-
 __attribute__((target("avx2")))
 static size_t skip_run_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a)
 {
@@ -260,6 +258,8 @@ static size_t skip_run_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a)
     }
     return skip_run_sse2(p, i, len, a);
 }
+
+#endif /* KMP_X86_SIMD */
 
 /* --- dispatch ------------------------------------------------------------------------- */
 
