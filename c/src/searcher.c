@@ -94,11 +94,12 @@ size_t kmp_searcher_failure(const kmp_searcher *s, size_t i)
  * to the first such j. Skipping the positions before j is exact: none of them starts a match,
  * no start before the state fell to 0 is pending, and from state 0 at j the automaton finds
  * every match that starts at j or later. Near the end of a block, where the byte at offset
- * d is not in the block yet, find_pair stops at the first pat[0], which the automaton then
- * reads, so no start is lost across blocks. find_pair tests each position once and the
- * automaton reads each byte once (plus its failure links), so the scan stays linear. In the
- * run state (c->run) a run of pat[0] is skipped by skip_run. One-byte patterns need no
- * automaton: a SIMD byte scan collects (collect_byte) or counts (count_byte) them.
+ * d is not in the block yet, find_pair tests pat[0] and pat[1] instead, and stops on a last
+ * byte equal to pat[0], which the automaton then reads, so no start is lost across blocks.
+ * find_pair tests each position once and the automaton reads each byte once (plus its
+ * failure links), so the scan stays linear. In the run state (c->run) a run of pat[0] is
+ * skipped by skip_run. One-byte patterns need no automaton: a SIMD byte scan collects
+ * (collect_byte) or counts (count_byte) them.
  */
 KMP_INLINE size_t scan_impl(const kmp__kmp_ctx *c, const uint8_t *buf, size_t len, int64_t base,
                             size_t q, kmp__results *sk, const int fast, const int collect)
@@ -128,12 +129,11 @@ KMP_INLINE size_t scan_impl(const kmp__kmp_ctx *c, const uint8_t *buf, size_t le
     }
 
     const kmp_find_pair_fn find_pair = c->kern.find_pair;
-    const size_t d = c->d;
-    const uint8_t b = pat[d];
+    const kmp_pair pair = c->pair;
     const size_t run = c->run;
     while (i < len) {
         if (fast && q == 0) {
-            i = find_pair(buf, i, len, d, a, b);
+            i = find_pair(buf, i, len, pair);
             if (i >= len)
                 break;
         }
@@ -208,7 +208,7 @@ void kmp__searcher_matcher(const kmp_searcher *s, int scan, int simd, kmp__kmp_c
     ctx->pat = s->pat;
     ctx->fail = s->fail;
     ctx->m = s->m;
-    ctx->d = s->d;
+    ctx->pair = (kmp_pair){s->d, s->pat[0], s->pat[s->d], s->m > 1 ? s->pat[1] : s->pat[0]};
     ctx->run = s->run;
     ctx->fast = scan == KMP_SCAN_FAST;
     ctx->kern = kmp__kernels(simd);

@@ -9,7 +9,7 @@ typedef struct kmp__kmp_ctx {
     const uint8_t *pat;
     const size_t *fail;
     size_t m;
-    size_t d;     /* the offset of the pair's second byte (see searcher.c); 0 for m == 1 */
+    kmp_pair pair; /* the fast scan's pair (see searcher.c); m >= 2 */
     size_t run;   /* the state that loops on pat[0] (see searcher.c), or SIZE_MAX */
     int fast;
     kmp_kernels kern;

@@ -1,7 +1,7 @@
 /*
  * The skip kernels of the single-pattern fast scan: find the next place the pattern's pair
- * of bytes (its first byte and the one at offset d, see searcher.c) occur d apart
- * (find_pair), count or collect one byte (one-byte patterns),
+ * of bytes occurs (find_pair: its first byte and the one d bytes further, see searcher.c),
+ * count or collect one byte (one-byte patterns),
  * and skip a run of one byte (skip_run: a state that loops on that byte, see searcher.c).
  *
  * x86-64 (GCC or Clang): SSE2 (baseline) and AVX2 versions built with target attributes,
@@ -18,36 +18,49 @@
 
 /* --- portable ------------------------------------------------------------------------ */
 
-/* the end of every find_pair: positions [i, lim) (lim = len - d, or 0) one by one, then the
- * first a among the positions [lim, len) whose byte at offset d lies past the block */
-static inline size_t pair_tail(const uint8_t *p, size_t i, size_t lim, size_t len, size_t d, uint8_t a,
-                               uint8_t b)
+/*
+ * pair_scan(p, i, lim, d, a, b), i < lim: the first j in [i, lim) with p[j] == a and
+ * p[j + d] == b, else lim (the caller has the bytes up to lim - 1 + d). find_pair (simd.h)
+ * is one scan with the pattern's pair over the positions whose byte at offset d is in the
+ * block, then one with (a at 0, c at 1) over the rest but the last, then the last byte.
+ */
+typedef size_t (*pair_scan_fn)(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b);
+
+KMP_INLINE size_t find_pair_with(pair_scan_fn scan, const uint8_t *p, size_t i, size_t len, kmp_pair pr)
 {
-    for (; i < lim; i++)
-        if (p[i] == a && p[i + d] == b)
-            return i;
-    const uint8_t *hit = memchr(p + i, a, len - i); /* i < len: the caller had i < len */
-    return hit != NULL ? (size_t)(hit - p) : len;
+    const size_t lim = len > pr.d ? len - pr.d : 0;
+    if (i < lim) {
+        size_t j = scan(p, i, lim, pr.d, pr.a, pr.b);
+        if (j < lim)
+            return j;
+        i = lim;
+    }
+    if (pr.d > 1 && i < len - 1) {
+        size_t j = scan(p, i, len - 1, 1, pr.a, pr.c);
+        if (j < len - 1)
+            return j;
+    }
+    /* here every position before len - 1 was ruled out */
+    return p[len - 1] == pr.a ? len - 1 : len;
 }
 
-/* the first position of the block where the byte at offset d lies past it */
-static inline size_t pair_limit(size_t len, size_t d) { return len > d ? len - d : 0; }
-
-static size_t find_pair_scalar(const uint8_t *p, size_t i, size_t len, size_t d, uint8_t a, uint8_t b)
+static size_t pair_scan_scalar(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
 {
-    const size_t lim = pair_limit(len, d);
     while (i < lim) {
         const uint8_t *hit = memchr(p + i, a, lim - i);
-        if (hit == NULL) {
-            i = lim;
-            break;
-        }
+        if (hit == NULL)
+            return lim;
         size_t j = (size_t)(hit - p);
         if (p[j + d] == b)
             return j;
         i = j + 1;
     }
-    return pair_tail(p, i, lim, len, d, a, b);
+    return lim;
+}
+
+static size_t find_pair_scalar(const uint8_t *p, size_t i, size_t len, kmp_pair pr)
+{
+    return find_pair_with(pair_scan_scalar, p, i, len, pr);
 }
 
 static uint64_t count_byte_scalar(const uint8_t *p, size_t len, uint8_t a)
@@ -88,12 +101,11 @@ static inline unsigned ctz32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
 /* --- SSE2 ----------------------------------------------------------------------------- */
 
 __attribute__((target("sse2")))
-static size_t find_pair_sse2(const uint8_t *p, size_t i, size_t len, size_t d, uint8_t a, uint8_t b)
+static size_t pair_scan_sse2(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
 {
     const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
-    const size_t lim = pair_limit(len, d);
     /* a vector at i compares p[i..i+16) with a and p[i+d..i+d+16) with b: needs i + 16 <= lim */
-    while (i < lim && lim - i >= 32) {
+    while (lim - i >= 32) {
         __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), va),
                                    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + d)), vb));
         __m128i m1 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 16)), va),
@@ -103,7 +115,7 @@ static size_t find_pair_sse2(const uint8_t *p, size_t i, size_t len, size_t d, u
             return i + ctz32(k);
         i += 32;
     }
-    if (i < lim && lim - i >= 16) {
+    if (lim - i >= 16) {
         __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), va),
                                    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + d)), vb));
         uint32_t k = (uint32_t)_mm_movemask_epi8(m0);
@@ -111,7 +123,16 @@ static size_t find_pair_sse2(const uint8_t *p, size_t i, size_t len, size_t d, u
             return i + ctz32(k);
         i += 16;
     }
-    return pair_tail(p, i, lim, len, d, a, b);
+    for (; i < lim; i++)
+        if (p[i] == a && p[i + d] == b)
+            return i;
+    return lim;
+}
+
+__attribute__((target("sse2")))
+static size_t find_pair_sse2(const uint8_t *p, size_t i, size_t len, kmp_pair pr)
+{
+    return find_pair_with(pair_scan_sse2, p, i, len, pr);
 }
 
 __attribute__((target("sse2")))
@@ -176,11 +197,10 @@ static int collect_byte_sse2(const uint8_t *p, size_t len, uint8_t a, int64_t ba
 /* --- AVX2 ----------------------------------------------------------------------------- */
 
 __attribute__((target("avx2")))
-static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, size_t d, uint8_t a, uint8_t b)
+static size_t pair_scan_avx2(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
 {
     const __m256i va = _mm256_set1_epi8((char)a), vb = _mm256_set1_epi8((char)b);
-    const size_t lim = pair_limit(len, d);
-    while (i < lim && lim - i >= 64) {
+    while (lim - i >= 64) {
         __m256i m0 = _mm256_and_si256(
             _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), va),
             _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + d)), vb));
@@ -195,7 +215,7 @@ static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, size_t d, u
         }
         i += 64;
     }
-    if (i < lim && lim - i >= 32) {
+    if (lim - i >= 32) {
         __m256i m0 = _mm256_and_si256(
             _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), va),
             _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + d)), vb));
@@ -204,7 +224,13 @@ static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, size_t d, u
             return i + ctz32(k);
         i += 32;
     }
-    return find_pair_sse2(p, i, len, d, a, b); /* the last positions */
+    return i < lim ? pair_scan_sse2(p, i, lim, d, a, b) : lim; /* the last 0..31 positions */
+}
+
+__attribute__((target("avx2")))
+static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, kmp_pair pr)
+{
+    return find_pair_with(pair_scan_avx2, p, i, len, pr);
 }
 
 __attribute__((target("avx2")))
