@@ -17,6 +17,7 @@ Run as a script to generate one: ``python bench/corpus.py 64MiB``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import string
@@ -112,16 +113,25 @@ def ensure_corpus(size: int, seed: int = DEFAULT_SEED, directory: Path = CORPUS_
     return _write_atomically(path, size, fill, progress)
 
 
-def ensure_repeated(size: int, byte: bytes = b"a", directory: Path = CORPUS_DIR,
+def repeated_name(unit: bytes) -> str:
+    """The file name part of ``unit`` repeated: ``b"a"`` -> ``a``, ``b"a" * 998 + b"b"`` ->
+    ``a998b`` (runs of ASCII letters), anything else ``x`` + hex."""
+    if unit.isascii() and unit.isalpha():
+        runs = [(chr(byte), len(list(run))) for byte, run in itertools.groupby(unit)]
+        return "".join(c + (str(n) if n > 1 else "") for c, n in runs)
+    return f"x{unit.hex()}"
+
+
+def ensure_repeated(size: int, unit: bytes = b"a", directory: Path = CORPUS_DIR,
                     progress: Progress | None = None) -> Path:
-    """A file of ``size`` copies of one byte (the adversarial scenario's haystack)."""
-    name = {b"a": "a"}.get(byte, f"x{byte.hex()}")
-    path = directory / f"{human_size(size)}-{name}.txt"
+    """A file of ``unit`` repeated, cut at ``size`` bytes (the adversarial scenario's haystacks:
+    ``b"a"``, and ``b"a" * 998 + b"b"`` where every ``b`` is a near miss of ``a``×999 + ``b``)."""
+    path = directory / f"{human_size(size)}-{repeated_name(unit)}.txt"
     if path.exists() and path.stat().st_size == size:
         return path
 
     def fill(f, progress):
-        block = byte * min(BLOCK, size)
+        block = unit * max(1, min(BLOCK, size) // len(unit))  # whole units: the period runs on
         done = 0
         while done < size:
             take = min(len(block), size - done)

@@ -38,6 +38,9 @@ from harness import (  # noqa: E402  (bench/harness.py)
 )
 
 SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words", "streams", "dask")
+#: SCENARIO=adversarial's haystacks, one after the other: (label, the unit repeated to SIZE).
+#: The needle `a`x999 + `b` occurs in neither; in the second every `b` is a near miss.
+ADVERSARIAL_INPUTS = (("a×n", b"a"), ("(a×998+b)×n", b"a" * 998 + b"b"))
 #: the talk's figures for 1 GB on its author's machine: (backend, scan, all threads?) -> seconds
 TALK = {
     ("python", "textbook", False): 262.0,
@@ -86,8 +89,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --------------------------------------------------------------------------- the plan
 
 def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, path: Path, needle: bytes,
-         threads_all: int):
-    """Build the scenario's rows.
+         threads_all: int, tag: str = ""):
+    """Build the scenario's rows (``tag``: appended to every row's name and label, which
+    haystack they search when the scenario has several).
 
     Returns (ladder rows, extras(fastest row) -> rows, peer rows, floor row, find_loop(span)),
     find_loop being the independent count every row is checked against.
@@ -121,8 +125,8 @@ def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, pat
         processes = km.backends.info(name).parallel == "processes"  # the rung that gains from 2 cores
         # the talk's figures are for counting "3J1" in its random 1 GB text: shown only for that search
         talk = TALK.get((name, scan, threads > 1)) if talk_applies and measures == "count" else None
-        return Row(name=f"{name} {scan} {measures}", label=f"{name} {scan}", kind="backend", measures=measures,
-                   threads=threads, run=run, backend=name, scan=scan, pure=pure,
+        return Row(name=f"{name} {scan} {measures}{tag}", label=f"{name} {scan}{tag}", kind="backend",
+                   measures=measures, threads=threads, run=run, backend=name, scan=scan, pure=pure,
                    span_mode="prefix" if pure else "full",
                    prefix=(2 * args.prefix_bytes if processes else args.prefix_bytes) if pure else None,
                    fit=processes, prepare=prepare, talk=talk)
@@ -180,13 +184,13 @@ def plan(args, km, backends: list[str], haystack: memoryview, mm: mmap.mmap, pat
         return None
 
     peers = [
-        Row(name="mm.find loop", label="mm.find loop", kind="peer", measures="list", threads=1, run=find_loop,
-            span_mode="adaptive"),
-        Row(name="re.finditer lookahead", label=f"re.finditer (?={shown})", kind="peer", measures="list",
+        Row(name=f"mm.find loop{tag}", label=f"mm.find loop{tag}", kind="peer", measures="list", threads=1,
+            run=find_loop, span_mode="adaptive"),
+        Row(name=f"re.finditer lookahead{tag}", label=f"re.finditer (?={shown}){tag}", kind="peer", measures="list",
             threads=1, run=re_loop, span_mode="adaptive"),
     ]
-    floor_row = Row(name="floor memchr", label="floor: mm.find(b'\\xff')", kind="floor", measures="one pass",
-                    threads=1, run=floor)
+    floor_row = Row(name=f"floor memchr{tag}", label=f"floor: mm.find(b'\\xff'){tag}", kind="floor",
+                    measures="one pass", threads=1, run=floor)
     return ladder, extras, peers, floor_row, find_loop
 
 
@@ -227,6 +231,11 @@ def notes(args, needle: bytes, rows: list[Row], baseline: Row | None, missing: d
                    "(fitted from a second, small run). FULL=1 measures everything on the whole corpus.")
     out.append("measures: `count` returns only the number; `find_all`/`list` build the list of every "
                "offset; `*_in_file` read the file with pread instead of the mmap.")
+    if args.scenario == "adversarial":
+        out.append("Haystacks: " + "; ".join(f"{label}: {unit[:8]!r}{'…' if len(unit) > 8 else ''} "
+                                              f"({len(unit)} byte{'s' if len(unit) != 1 else ''}) repeated"
+                                              for label, unit in ADVERSARIAL_INPUTS)
+                   + ". Each row's ratios are to the rows of its own haystack.")
     if baseline:
         out.append(f"× vs pure Python: how many times faster than `{baseline.name}`, threads={baseline.threads}. "
                    "× the floor: how many times slower than one memchr pass over the same bytes.")
@@ -375,94 +384,111 @@ def main(argv: list[str] | None = None) -> int:
                         TimeElapsedColumn(), console=console)
     rows: list[Row] = []
     failed: list[str] = []
+    paths: list[Path] = []
+    # the haystacks: the corpus, or SCENARIO=adversarial's (label, unit repeated) each in turn
+    inputs = ADVERSARIAL_INPUTS if args.scenario == "adversarial" else ((None, None),)
+    runner = None
     with progress:
-        # ---- corpus
-        task = progress.add_task(f"corpus {corpora.human_size(size)}", total=size)
+        for group, unit in inputs:
+            # ---- corpus
+            task = progress.add_task(f"corpus {corpora.human_size(size)}{f' {group}' if group else ''}", total=size)
 
-        def report(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
 
-        t0 = time.perf_counter()
-        if args.scenario == "adversarial":
-            path = corpora.ensure_repeated(size, b"a", progress=report)
-        else:
-            path = corpora.ensure_corpus(size, args.seed, progress=report)
-        progress.update(task, completed=size, visible=False)
-        console.log(f"corpus {path.relative_to(BENCH_DIR.parent) if path.is_relative_to(BENCH_DIR.parent) else path} "
-                    f"ready in {time.perf_counter() - t0:.1f} s")
-
-        with open(path, "rb") as f:
-            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        haystack = memoryview(mm)
-        try:
-            # ---- needle
-            if args.scenario == "adversarial":
-                needle = args.pattern.encode() if args.pattern else b"a" * 999 + b"b"
-            elif args.scenario == "long" and not args.pattern:
-                at = max(0, min(args.prefix_bytes, size) // 2 - 32)
-                needle = bytes(mm[at:at + 64])
-            elif args.scenario == "byte":
-                needle = (args.pattern or "3").encode()
-                if len(needle) != 1:
-                    raise BenchError(f"SCENARIO=byte needs a 1-byte PATTERN, got {needle!r}")
+            t0 = time.perf_counter()
+            if unit is not None:
+                path = corpora.ensure_repeated(size, unit, progress=report)
             else:
-                needle = (args.pattern or "3J1").encode()
-            if not needle:
-                raise BenchError("PATTERN must not be empty")
+                path = corpora.ensure_corpus(size, args.seed, progress=report)
+            paths.append(path)
+            progress.update(task, completed=size, visible=False)
+            shown = path.relative_to(BENCH_DIR.parent) if path.is_relative_to(BENCH_DIR.parent) else path
+            console.log(f"corpus {shown} ready in {time.perf_counter() - t0:.1f} s")
 
-            ladder, extras, peers, floor_row, find_loop = plan(args, km, backends, haystack, mm, path, needle,
-                                                               threads_all)
-            runner = Runner(size, args.repeats, args.full, args.prefix_bytes, progress, console)
-            runner.add_total(len(ladder) + (0 if args.scenario == "file" else 2) + len(peers) + 1)
+            with open(path, "rb") as f:
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            haystack = memoryview(mm)
+            try:
+                # ---- needle
+                if args.scenario == "adversarial":
+                    needle = args.pattern.encode() if args.pattern else b"a" * 999 + b"b"
+                elif args.scenario == "long" and not args.pattern:
+                    at = max(0, min(args.prefix_bytes, size) // 2 - 32)
+                    needle = bytes(mm[at:at + 64])
+                elif args.scenario == "byte":
+                    needle = (args.pattern or "3").encode()
+                    if len(needle) != 1:
+                        raise BenchError(f"SCENARIO=byte needs a 1-byte PATTERN, got {needle!r}")
+                else:
+                    needle = (args.pattern or "3J1").encode()
+                if not needle:
+                    raise BenchError("PATTERN must not be empty")
 
-            # the floor first: one pass over every page also warms the page cache
-            runner.measure(floor_row)
-            for row in ladder:
-                rows.append(runner.measure(row))
-            timed = [r for r in rows if not r.error]
-            native = [r for r in timed if not r.pure]
-            if timed:
-                fastest = min(native or timed, key=lambda r: r.seconds)
-                more = extras(fastest)
-                for row in more:
-                    rows.append(runner.measure(row))
-            for row in peers:
-                rows.append(runner.measure(row))
-            rows.append(floor_row)
+                ladder, extras, peers, floor_row, find_loop = plan(args, km, backends, haystack, mm, path, needle,
+                                                                   threads_all, tag=f" on {group}" if group else "")
+                if runner is None:
+                    runner = Runner(size, args.repeats, args.full, args.prefix_bytes, progress, console)
+                runner.add_total(len(ladder) + (0 if args.scenario == "file" else 2) + len(peers) + 1)
 
-            # ---- every count against an independent count over the same bytes
-            progress.update(runner.current, description="checking match counts", visible=True)
-            reference: dict[int, int] = {}
-            for r in rows:
-                if r.error or r.matches is None:
-                    continue
-                if r.span not in reference:
-                    reference[r.span] = len(find_loop(r.span))
-                if r.matches != reference[r.span]:
-                    r.reference = reference[r.span]
-                    failed.append(f"{r.name} (threads={r.threads}) found {r.matches:,} matches in the first "
-                                  f"{r.span:,} bytes; mm.find finds {reference[r.span]:,}")
-            progress.update(runner.current, visible=False)
-        except BenchError as exc:
-            progress.stop()
-            console.print(f"[bold red]bench: {exc}[/]")
-            return 2
-        finally:
-            haystack.release()
-            mm.close()
+                # the floor first: one pass over every page also warms the page cache
+                runner.measure(floor_row)
+                mine: list[Row] = []
+                for row in ladder:
+                    mine.append(runner.measure(row))
+                timed = [r for r in mine if not r.error]
+                native = [r for r in timed if not r.pure]
+                if timed:
+                    fastest = min(native or timed, key=lambda r: r.seconds)
+                    more = extras(fastest)
+                    for row in more:
+                        mine.append(runner.measure(row))
+                for row in peers:
+                    mine.append(runner.measure(row))
+                mine.append(floor_row)
+                for r in mine:
+                    r.group = group
+
+                # ---- every count against an independent count over the same bytes
+                progress.update(runner.current, description="checking match counts", visible=True)
+                reference: dict[int, int] = {}
+                for r in mine:
+                    if r.error or r.matches is None:
+                        continue
+                    if r.span not in reference:
+                        reference[r.span] = len(find_loop(r.span))
+                    if r.matches != reference[r.span]:
+                        r.reference = reference[r.span]
+                        failed.append(f"{r.name} (threads={r.threads}) found {r.matches:,} matches in the first "
+                                      f"{r.span:,} bytes; mm.find finds {reference[r.span]:,}")
+                progress.update(runner.current, visible=False)
+                rows += mine
+            except BenchError as exc:
+                progress.stop()
+                console.print(f"[bold red]bench: {exc}[/]")
+                return 2
+            finally:
+                haystack.release()
+                mm.close()
 
     errors = [f"{r.name} (threads={r.threads}): {r.error}" for r in rows if r.error]
 
-    # ---- ratios
-    floor_s = floor_row.seconds if not floor_row.error else math.nan
-    base_candidates = [r for r in rows if r.backend == "python" and not r.error and r.measures in ("count", "find_all")]
-    base_candidates.sort(key=lambda r: (r.scan != "textbook", r.threads != 1, r.measures != "count"))
-    baseline = base_candidates[0] if base_candidates else None
+    # ---- ratios, each row against the floor and the pure-Python baseline of its haystack
+    baselines: dict[str | None, Row] = {}
+    for group, _ in inputs:
+        base_candidates = [r for r in rows if r.group == group and r.backend == "python" and not r.error
+                           and r.measures in ("count", "find_all")]
+        base_candidates.sort(key=lambda r: (r.scan != "textbook", r.threads != 1, r.measures != "count"))
+        if base_candidates:
+            baselines[group] = base_candidates[0]
+    floors = {r.group: r.seconds if not r.error else math.nan for r in rows if r.kind == "floor"}
     for r in rows:
         if r.error:
             continue
+        baseline, floor_s = baselines.get(r.group), floors.get(r.group, math.nan)
         r.vs_python = baseline.seconds / r.seconds if baseline else None
         r.vs_floor = r.seconds / floor_s if not math.isnan(floor_s) else None
+    baseline = next(iter(baselines.values()), None)
 
     # ---- output
     note_lines = notes(args, needle, rows, baseline, missing)
@@ -483,12 +509,14 @@ def main(argv: list[str] | None = None) -> int:
         "config": {"size": size, "size_text": corpora.human_size(size), "pattern": needle.decode("latin-1"),
                    "pattern_hex": needle.hex(), "scenario": args.scenario, "threads_all": threads_all,
                    "backends": backends, "unavailable": missing, "full": args.full, "repeats": args.repeats,
-                   "prefix": args.prefix_bytes, "seed": args.seed, "corpus": str(path),
+                   "prefix": args.prefix_bytes, "seed": args.seed,
+                   "corpus": str(paths[0]) if len(paths) == 1 else [str(p) for p in paths],
                    "kmpsearch": getattr(km, "__version__", None), "kmpsearch_path": str(Path(km.__file__).parent)},
         "consistent": not failed,
         "errors": errors + failed,
         "rows": [{
             "name": r.name, "kind": r.kind, "backend": r.backend, "scan": r.scan, "measures": r.measures,
+            "input": r.group,
             "threads": r.threads, "seconds": None if math.isnan(r.seconds) else r.seconds,
             "gbps": None if math.isnan(r.seconds) else r.gbps, "matches": r.matches,
             "extrapolated": r.extrapolated, "scanned_bytes": r.span, "measured_seconds":

@@ -1,6 +1,6 @@
-"""The benchmark's pure helpers (bench/wordgen.py): the words of SCENARIO=words are the same
-on every run and machine, and the reference count the benchmark checks every row against
-is right."""
+"""The benchmark's pure helpers (bench/wordgen.py, bench/corpus.py): the words of
+SCENARIO=words are the same on every run and machine, the reference count the benchmark
+checks every row against is right, and SCENARIO=adversarial's haystacks are what they say."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import corpus as corpora  # noqa: E402
 import wordgen  # noqa: E402
 
 def _source() -> bytes:
@@ -88,3 +89,27 @@ def test_reference_count_overlaps_and_block_edges():
     assert expected > 0
     for block in (1, 4, 4093, 1 << 20):
         assert wordgen.reference_count(hay, words, block=block) == expected
+
+
+def test_repeated_corpus_keeps_its_period_across_blocks(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpora, "BLOCK", 5000)  # blocks of 5 units: the file is written in 3
+    unit = b"a" * 998 + b"b"
+    path = corpora.ensure_repeated(12345, unit, directory=tmp_path)
+    assert path.name == "12345-a998b.txt"
+    assert path.read_bytes() == (unit * 13)[:12345]
+    assert corpora.ensure_repeated(12345, unit, directory=tmp_path) == path  # reused
+    path = corpora.ensure_repeated(3 << 10, b"a", directory=tmp_path)
+    assert path.name == "3KiB-a.txt" and path.read_bytes() == b"a" * (3 << 10)
+    assert corpora.repeated_name(b"\x00\xff") == "x00ff"
+
+
+def test_adversarial_haystacks_hold_near_misses_only():
+    import run  # bench/run.py
+
+    needle = b"a" * 999 + b"b"
+    near = 0
+    for _, unit in run.ADVERSARIAL_INPUTS:
+        text = unit * (5000 // len(unit) + 2)
+        assert needle not in text
+        near += text.count(needle[1:])  # a^998 b: one byte short of a match
+    assert near > 0

@@ -9,11 +9,28 @@
 
 struct kmp_searcher {
     size_t m;
+    size_t d;            /* see pair_offset */
     size_t run;          /* see kmp__kmp_ctx.run */
     const size_t *fail;  /* fail[i]: longest proper border of pat[0..i] */
     const uint8_t *pat;
     /* followed in the same allocation by fail[m] and pat[m] */
 };
+
+/*
+ * The fast scan's pair is (pat[0], pat[d]): a match can only start at a position j with
+ * text[j] == pat[0] and text[j + d] == pat[d]. d is the last offset whose byte differs from
+ * pat[0] (m - 1 when every byte is pat[0]; 0 for m == 1). The pair then never passes on a
+ * run of pat[0] (`a`x999 `b` over `a`xn), nor on any text whose period divides d, where
+ * text[j + d] == text[j] (`a`x999 `b` over (`a`x998 `b`) repeated, period 999). The Cython
+ * core chooses its pair the same way (`pair_offset` in _pattern.pxi).
+ */
+static size_t pair_offset(const uint8_t *pat, size_t m)
+{
+    size_t d = m - 1;
+    while (d > 0 && pat[d] == pat[0])
+        d--;
+    return d > 0 ? d : m - 1;
+}
 
 kmp_status kmp_searcher_new(const void *pattern, size_t len, kmp_searcher **out)
 {
@@ -49,6 +66,7 @@ kmp_status kmp_searcher_new(const void *pattern, size_t len, kmp_searcher **out)
         r++;
     s->run = r < len ? r : SIZE_MAX;
     s->m = len;
+    s->d = pair_offset(pat, len);
     s->fail = fail;
     s->pat = pat;
     *out = s;
@@ -72,13 +90,15 @@ size_t kmp_searcher_failure(const kmp_searcher *s, size_t i)
  * pass, worst case O(len) (amortised over the failure links, as in textbook KMP).
  *
  * The fast scan: in state 0 no partial match is pending, so a match can only start where
- * the first two pattern bytes occur together: find_pair jumps there (SIMD). Skipping the
- * bytes before that position is exact: from state 0, bytes that hold no (pat[0], pat[1])
- * pair can only leave the automaton in state 0 or 1 (1 when the last one is pat[0]), and a
- * state-1 prefix that does not continue with pat[1] cannot be part of any match. At the
- * end of a block find_pair stops on a last byte equal to pat[0], which the automaton then
- * reads, so the pair is not lost across blocks. In the run state (c->run) a run of pat[0]
- * is skipped by skip_run. One-byte patterns need no automaton: a SIMD byte scan collects
+ * the pattern's pair occurs, pat[0] at j and pat[d] at j + d (pair_offset): find_pair jumps
+ * to the first such j. Skipping the positions before j is exact: none of them starts a match,
+ * no start before the state fell to 0 is pending, and from state 0 at j the automaton finds
+ * every match that starts at j or later. Near the end of a block, where the byte at offset
+ * d is not in the block yet, find_pair tests pat[0] and pat[1] instead, and stops on a last
+ * byte equal to pat[0], which the automaton then reads, so no start is lost across blocks.
+ * find_pair tests each position once and the automaton reads each byte once (plus its
+ * failure links), so the scan stays linear. In the run state (c->run) a run of pat[0] is
+ * skipped by skip_run. One-byte patterns need no automaton: a SIMD byte scan collects
  * (collect_byte) or counts (count_byte) them.
  */
 KMP_INLINE size_t scan_impl(const kmp__kmp_ctx *c, const uint8_t *buf, size_t len, int64_t base,
@@ -109,11 +129,11 @@ KMP_INLINE size_t scan_impl(const kmp__kmp_ctx *c, const uint8_t *buf, size_t le
     }
 
     const kmp_find_pair_fn find_pair = c->kern.find_pair;
-    const uint8_t b = last ? pat[1] : 0;
+    const kmp_pair pair = c->pair;
     const size_t run = c->run;
     while (i < len) {
         if (fast && q == 0) {
-            i = find_pair(buf, i, len, a, b);
+            i = find_pair(buf, i, len, pair);
             if (i >= len)
                 break;
         }
@@ -188,6 +208,7 @@ void kmp__searcher_matcher(const kmp_searcher *s, int scan, int simd, kmp__kmp_c
     ctx->pat = s->pat;
     ctx->fail = s->fail;
     ctx->m = s->m;
+    ctx->pair = (kmp_pair){s->d, s->pat[0], s->pat[s->d], s->m > 1 ? s->pat[1] : s->pat[0]};
     ctx->run = s->run;
     ctx->fast = scan == KMP_SCAN_FAST;
     ctx->kern = kmp__kernels(simd);

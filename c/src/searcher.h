@@ -9,6 +9,7 @@ typedef struct kmp__kmp_ctx {
     const uint8_t *pat;
     const size_t *fail;
     size_t m;
+    kmp_pair pair; /* the fast scan's pair (see searcher.c); m >= 2 */
     size_t run;   /* the state that loops on pat[0] (see searcher.c), or SIZE_MAX */
     int fast;
     kmp_kernels kern;

@@ -1,6 +1,7 @@
 /*
- * The skip kernels of the single-pattern fast scan: find the next place the first two
- * pattern bytes occur together (find_pair), count or collect one byte (one-byte patterns),
+ * The skip kernels of the single-pattern fast scan: find the next place the pattern's pair
+ * of bytes occurs (find_pair: its first byte and the one d bytes further, see searcher.c),
+ * count or collect one byte (one-byte patterns),
  * and skip a run of one byte (skip_run: a state that loops on that byte, see searcher.c).
  *
  * x86-64 (GCC or Clang): SSE2 (baseline) and AVX2 versions built with target attributes,
@@ -17,28 +18,49 @@
 
 /* --- portable ------------------------------------------------------------------------ */
 
-/* the end of every find_pair: positions [i, len - 1) had no pair */
-static inline size_t pair_tail(const uint8_t *p, size_t i, size_t len, uint8_t a, uint8_t b)
+/*
+ * pair_scan(p, i, lim, d, a, b), i < lim: the first j in [i, lim) with p[j] == a and
+ * p[j + d] == b, else lim (the caller has the bytes up to lim - 1 + d). find_pair (simd.h)
+ * is one scan with the pattern's pair over the positions whose byte at offset d is in the
+ * block, then one with (a at 0, c at 1) over the rest but the last, then the last byte.
+ */
+typedef size_t (*pair_scan_fn)(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b);
+
+KMP_INLINE size_t find_pair_with(pair_scan_fn scan, const uint8_t *p, size_t i, size_t len, kmp_pair pr)
 {
-    for (; i + 1 < len; i++)
-        if (p[i] == a && p[i + 1] == b)
-            return i;
-    /* here i == len - 1 (the caller had i < len): a pair may go on in the next block */
-    return p[len - 1] == a ? len - 1 : len;
+    const size_t lim = len > pr.d ? len - pr.d : 0;
+    if (i < lim) {
+        size_t j = scan(p, i, lim, pr.d, pr.a, pr.b);
+        if (j < lim)
+            return j;
+        i = lim;
+    }
+    if (pr.d > 1 && i < len - 1) {
+        size_t j = scan(p, i, len - 1, 1, pr.a, pr.c);
+        if (j < len - 1)
+            return j;
+    }
+    /* here every position before len - 1 was ruled out */
+    return p[len - 1] == pr.a ? len - 1 : len;
 }
 
-static size_t find_pair_scalar(const uint8_t *p, size_t i, size_t len, uint8_t a, uint8_t b)
+static size_t pair_scan_scalar(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
 {
-    while (i < len) {
-        const uint8_t *hit = memchr(p + i, a, len - i);
+    while (i < lim) {
+        const uint8_t *hit = memchr(p + i, a, lim - i);
         if (hit == NULL)
-            return len;
+            return lim;
         size_t j = (size_t)(hit - p);
-        if (j + 1 == len || p[j + 1] == b)
+        if (p[j + d] == b)
             return j;
         i = j + 1;
     }
-    return len;
+    return lim;
+}
+
+static size_t find_pair_scalar(const uint8_t *p, size_t i, size_t len, kmp_pair pr)
+{
+    return find_pair_with(pair_scan_scalar, p, i, len, pr);
 }
 
 static uint64_t count_byte_scalar(const uint8_t *p, size_t len, uint8_t a)
@@ -79,29 +101,38 @@ static inline unsigned ctz32(uint32_t x) { return (unsigned)__builtin_ctz(x); }
 /* --- SSE2 ----------------------------------------------------------------------------- */
 
 __attribute__((target("sse2")))
-static size_t find_pair_sse2(const uint8_t *p, size_t i, size_t len, uint8_t a, uint8_t b)
+static size_t pair_scan_sse2(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
 {
     const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
-    /* a vector at i compares p[i..i+16) with a and p[i+1..i+17) with b: needs i + 17 <= len */
-    while (len - i >= 33) {
+    /* a vector at i compares p[i..i+16) with a and p[i+d..i+d+16) with b: needs i + 16 <= lim */
+    while (lim - i >= 32) {
         __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), va),
-                                   _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 1)), vb));
+                                   _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + d)), vb));
         __m128i m1 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 16)), va),
-                                   _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 17)), vb));
+                                   _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 16 + d)), vb));
         uint32_t k = (uint32_t)_mm_movemask_epi8(m0) | ((uint32_t)_mm_movemask_epi8(m1) << 16);
         if (k)
             return i + ctz32(k);
         i += 32;
     }
-    if (len - i >= 17) {
+    if (lim - i >= 16) {
         __m128i m0 = _mm_and_si128(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), va),
-                                   _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + 1)), vb));
+                                   _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i + d)), vb));
         uint32_t k = (uint32_t)_mm_movemask_epi8(m0);
         if (k)
             return i + ctz32(k);
         i += 16;
     }
-    return pair_tail(p, i, len, a, b);
+    for (; i < lim; i++)
+        if (p[i] == a && p[i + d] == b)
+            return i;
+    return lim;
+}
+
+__attribute__((target("sse2")))
+static size_t find_pair_sse2(const uint8_t *p, size_t i, size_t len, kmp_pair pr)
+{
+    return find_pair_with(pair_scan_sse2, p, i, len, pr);
 }
 
 __attribute__((target("sse2")))
@@ -166,16 +197,16 @@ static int collect_byte_sse2(const uint8_t *p, size_t len, uint8_t a, int64_t ba
 /* --- AVX2 ----------------------------------------------------------------------------- */
 
 __attribute__((target("avx2")))
-static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a, uint8_t b)
+static size_t pair_scan_avx2(const uint8_t *p, size_t i, size_t lim, size_t d, uint8_t a, uint8_t b)
 {
     const __m256i va = _mm256_set1_epi8((char)a), vb = _mm256_set1_epi8((char)b);
-    while (len - i >= 65) {
+    while (lim - i >= 64) {
         __m256i m0 = _mm256_and_si256(
             _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), va),
-            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 1)), vb));
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + d)), vb));
         __m256i m1 = _mm256_and_si256(
             _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 32)), va),
-            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 33)), vb));
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 32 + d)), vb));
         if (!_mm256_testz_si256(_mm256_or_si256(m0, m1), _mm256_or_si256(m0, m1))) {
             uint32_t k0 = (uint32_t)_mm256_movemask_epi8(m0);
             if (k0)
@@ -184,16 +215,22 @@ static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a, 
         }
         i += 64;
     }
-    if (len - i >= 33) {
+    if (lim - i >= 32) {
         __m256i m0 = _mm256_and_si256(
             _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), va),
-            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + 1)), vb));
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i + d)), vb));
         uint32_t k = (uint32_t)_mm256_movemask_epi8(m0);
         if (k)
             return i + ctz32(k);
         i += 32;
     }
-    return find_pair_sse2(p, i, len, a, b); /* the last 16..32 positions */
+    return i < lim ? pair_scan_sse2(p, i, lim, d, a, b) : lim; /* the last 0..31 positions */
+}
+
+__attribute__((target("avx2")))
+static size_t find_pair_avx2(const uint8_t *p, size_t i, size_t len, kmp_pair pr)
+{
+    return find_pair_with(pair_scan_avx2, p, i, len, pr);
 }
 
 __attribute__((target("avx2")))
@@ -234,8 +271,6 @@ static int collect_byte_avx2(const uint8_t *p, size_t len, uint8_t a, int64_t ba
     return collect_byte_sse2(p + i, len - i, a, base + (int64_t)i, out);
 }
 
-#endif /* KMP_X86_SIMD */
-
 __attribute__((target("avx2")))
 static size_t skip_run_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a)
 {
@@ -249,6 +284,8 @@ static size_t skip_run_avx2(const uint8_t *p, size_t i, size_t len, uint8_t a)
     }
     return skip_run_sse2(p, i, len, a);
 }
+
+#endif /* KMP_X86_SIMD */
 
 /* --- dispatch ------------------------------------------------------------------------- */
 

@@ -3,7 +3,8 @@
  * Differential against a naive search over random small alphabets, periodic patterns, chunk
  * boundaries with many thread counts and min_chunk values, every scan and SIMD level, files
  * (small read blocks, short reads, truncation while searching, offsets past 4 GiB), NUL
- * bytes, errors, and one searcher shared by several threads.
+ * bytes, errors, one searcher shared by several threads, and the fast scan's pair skip
+ * (near misses, periodic needles, the pair cut by chunk, piece and block boundaries).
  */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
@@ -751,6 +752,151 @@ static void test_cancel(void)
     free(h);
 }
 
+/* --- the pair skip --------------------------------------------------------------------- */
+
+/* A file holding h[0..n): every scan, SIMD level and block size in blocks[] (0: the
+ * default), on one thread and on several. */
+static void check_file_blocks(const uint8_t *h, size_t n, const uint8_t *p, size_t m, const size_t *blocks,
+                              size_t nblocks)
+{
+    char path[4200];
+    int fd = temp_file(h, n, path, sizeof path);
+    kmp_searcher *s = make(p, m);
+    offsets want = naive(h, n, p, m);
+    kmp_options opt = KMP_OPTIONS_INIT;
+    for (size_t b = 0; b < nblocks; b++) {
+        opt.block_size = blocks[b];
+        for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
+            opt.scan = SCANS[a];
+            opt.simd = SIMDS[(b + a) % COUNT_OF(SIMDS)];
+            opt.threads = 1;
+            opt.min_chunk = 0;
+            check_file(s, fd, NULL, &want, &opt);
+            opt.threads = 3;
+            opt.min_chunk = 1 + n / 5;
+            check_file(s, fd, NULL, &want, &opt);
+        }
+    }
+    free(want.v);
+    kmp_searcher_free(s);
+    close(fd);
+    unlink(path);
+}
+
+/* The fast scan's pair: pat[0] and pat[d], d the last offset whose byte differs from pat[0].
+ * Near misses (`a`x999 `b` over (`a`x998 `b`) repeated: every `b` a near miss), periodic
+ * needles with the pair at offsets 1 to 100, and pairs cut by chunk, piece and file block
+ * boundaries (blocks shorter than d, about d, longer). Results only, against the naive
+ * search. */
+static void test_pair_skip(void)
+{
+    rng r = {31337};
+    /* near misses, scaled down: (a^998 b) repeated, needles a^k b around 999 */
+    size_t n = 200000;
+    uint8_t *h = malloc(n);
+    uint8_t *p = malloc(1002);
+    for (size_t i = 0; i < n; i++)
+        h[i] = i % 999 == 998 ? 'b' : 'a';
+    static const size_t ks[] = {997, 998, 999, 1000};
+    static const size_t blocks[] = {1, 7, 998, 999, 1000, 1001, 4096, 0};
+    for (int planted = 0; planted < 2; planted++) {
+        if (planted) {
+            /* a few real matches of a^999 b: a b turned into a, the next b then ends one;
+             * one near each chunk boundary of 3 and 4 threads, one at each end */
+            size_t at[] = {998, n / 3, n / 2, 2 * n / 3, n / 4, 3 * n / 4, n - 2000};
+            for (size_t t = 0; t < COUNT_OF(at); t++)
+                h[at[t] - at[t] % 999 + 998] = 'a';
+        }
+        for (size_t k = 0; k < COUNT_OF(ks); k++) {
+            memset(p, 'a', ks[k]);
+            p[ks[k]] = 'b';
+            offsets want = naive(h, n, p, ks[k] + 1);
+            CHECK(ks[k] != 999 || want.len == (planted ? 7u : 0u), "planted %zu", want.len);
+            free(want.v);
+            check_all_ways(h, n, p, ks[k] + 1, &r, 0);
+        }
+        memset(p, 'a', 999);
+        p[999] = 'b';
+        check_file_blocks(h, n, p, 1000, blocks, COUNT_OF(blocks));
+    }
+    /* the same needle over (a^997 b) repeated: there the pair passes once a period */
+    for (size_t i = 0; i < n; i++)
+        h[i] = i % 998 == 997 ? 'b' : 'a';
+    check_all_ways(h, 20000, p, 1000, &r, 1);
+    check_file_blocks(h, 20000, p, 1000, blocks, COUNT_OF(blocks));
+    free(h);
+    free(p);
+
+    /* periodic needles: a prefix of period u, then pat[d] != pat[0], then s more pat[0];
+     * texts of the same period with the needle planted and bytes flipped */
+    static const char *units[] = {"a", "ab", "aab", "abc", "abaab"};
+    static const size_t ds[] = {1, 2, 3, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100};
+    uint8_t pat[110], text[3000];
+    for (size_t u = 0; u < COUNT_OF(units); u++) {
+        size_t ul = strlen(units[u]);
+        for (size_t di = 0; di < COUNT_OF(ds); di++) {
+            size_t d = ds[di];
+            size_t m = d + 1 + below(&r, 4);
+            for (size_t i = 0; i < m; i++)
+                pat[i] = i < d ? (uint8_t)units[u][i % ul] : 'a';
+            pat[d] = units[u][d % ul] != 'a' ? (uint8_t)units[u][d % ul] : (uint8_t)'z';
+            size_t tn = 500 + below(&r, sizeof text - 500);
+            for (size_t i = 0; i < tn; i++)
+                text[i] = (uint8_t)units[u][i % ul];
+            for (size_t k = below(&r, 4); k > 0 && tn >= m; k--)
+                memcpy(text + below(&r, tn - m + 1), pat, m);
+            for (size_t k = below(&r, 6); k > 0; k--)
+                text[below(&r, tn)] = pat[d];
+            if (below(&r, 2))  /* a needle cut short at the very end */
+                memcpy(text + tn - m + 1, pat, m - 1);
+            check_all_ways(text, tn, pat, m, &r, di % 5 == 0);
+            static const size_t few[] = {1, 2, 16, 64, 0};
+            if (di % 3 == 0)
+                check_file_blocks(text, tn, pat, m, few, COUNT_OF(few));
+        }
+    }
+
+    /* the kernels with the pair d apart, at every alignment and block length: x at pos and y
+     * at pos + d, the whole needle some of the time, a lone x at the end */
+    static const size_t kd[] = {1, 2, 15, 16, 17, 33, 64};
+    uint8_t hay[200];
+    for (size_t di = 0; di < COUNT_OF(kd); di++) {
+        size_t d = kd[di], m = d + 1;
+        for (size_t i = 0; i < m; i++)
+            pat[i] = '-';
+        pat[0] = 'x';
+        pat[d] = 'y';
+        kmp_searcher *s = make(pat, m);
+        for (size_t hn = 0; hn <= d + 80 && hn <= sizeof hay; hn++) {
+            for (size_t pos = 0; pos <= hn; pos++) {
+                memset(hay, '.', hn);
+                if (pos < hn)
+                    hay[pos] = 'x';
+                if (pos + d < hn && below(&r, 4))
+                    hay[pos + d] = 'y';
+                if (pos + m <= hn && below(&r, 3) == 0)
+                    memcpy(hay + pos, pat, m);
+                if (hn && below(&r, 4) == 0)
+                    hay[hn - 1] = 'x';
+                offsets want = naive(hay, hn, pat, m);
+                kmp_options opt = KMP_OPTIONS_INIT;
+                for (size_t b = 0; b < COUNT_OF(SIMDS); b++) {
+                    opt.simd = SIMDS[b];
+                    check_mem(s, hay, hn, pat, m, &want, &opt);
+                }
+                /* pieces around d bytes: the pair cut by a piece boundary */
+                static const volatile unsigned char never = 0;
+                opt.cancel = &never;
+                opt.block_size = d + below(&r, 3) - (d > 1 ? 1 : 0);
+                opt.simd = SIMDS[below(&r, COUNT_OF(SIMDS))];
+                check_mem(s, hay, hn, pat, m, &want, &opt);
+                free(want.v);
+            }
+        }
+        kmp_searcher_free(s);
+    }
+}
+
 /* --- main -------------------------------------------------------------------------------- */
 
 typedef struct group { const char *name; void (*fn)(void); } group;
@@ -761,6 +907,7 @@ static const group GROUPS[] = {
     {"truncated", test_truncated}, {"large_offsets", test_large_offsets},
     {"errors", test_errors},     {"shared", test_shared},
     {"plan", test_plan},         {"cancel", test_cancel},
+    {"pair_skip", test_pair_skip},
 };
 
 int main(int argc, char **argv)
