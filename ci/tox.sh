@@ -8,8 +8,10 @@
 # interpreter has a GIL fails (tox.ini checks), so a wrong python3.14t cannot pass as OK.
 #
 # Ends with one `ENV: OK|FAIL|SKIP` line per env (tox's own summary lines, host and chroot
-# merged in env_list order) and a closing `tox: N passed, N failed, N skipped` line; exits
-# non-zero if any env failed or could not be run.
+# merged in env_list order), each followed by what its suite did (passed / failed / skipped,
+# the skip reasons grouped, the extras ci/tox_extras.py could not install there), and a
+# closing `tox: N passed, N failed, N skipped` line; exits non-zero if any env failed or
+# could not be run.
 #
 # usage: ci/tox.sh [extra tox args, e.g. -- -x to pass -x on to pytest]
 # env:   KMPSEARCH_TOX_HOST_ENVS (default 3.11,3.12,3.13), KMPSEARCH_TOX_SID_ENVS
@@ -80,12 +82,31 @@ host_env() {
 }
 
 declare -A RESULT=()   # env -> its tox summary line
-collect() {  # the `  ENV: OK|FAIL|SKIP (...)` lines of a tox log
+declare -A TESTS=()    # env -> what its suite did (tests/conftest.py's KMPSEARCH-SUMMARY line)
+collect() {  # the `  ENV: OK|FAIL|SKIP (...)` and KMPSEARCH-SUMMARY lines of a tox log
     local line name
     while IFS= read -r line; do
         name=${line%%:*}; name=${name//[[:space:]]/}
         RESULT[$name]=$line
     done < <(grep -E '^  [^ :]+: (OK|FAIL|SKIP)( |$)' "$1" || true)
+    while IFS= read -r line; do
+        name=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["env"])' "$line" 2>/dev/null) || continue
+        [[ -n $name ]] && TESTS[$name]=$line
+    done < <(grep -o 'KMPSEARCH-SUMMARY {.*}' "$1" | sed 's/^KMPSEARCH-SUMMARY //' || true)
+}
+
+# what an env's suite did, from its KMPSEARCH-SUMMARY json: counts, skip reasons grouped,
+# the extras it could not install
+describe() {
+    python3 - "$1" <<'PYEOF'
+import json, sys
+s = json.loads(sys.argv[1])
+print(f"      tests: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped")
+for reason, n in s["skip_reasons"].items():
+    print(f"      skipped {n}x: {reason}")
+for extra, why in s["extras_missing"].items():
+    print(f"      extra not installed: {extra}: {why}")
+PYEOF
 }
 
 status=0
@@ -129,6 +150,7 @@ for e in "${envs[@]}"; do
         line="  $e: FAIL (tox skipped it: interpreter not found, but $e must run here)"
     fi
     echo "$line"
+    if [[ -n ${TESTS[$e]:-} ]]; then describe "${TESTS[$e]}"; fi
     case $line in
         *": OK"*) passed=$((passed + 1)) ;;
         *": SKIP"*) skipped=$((skipped + 1)) ;;

@@ -8,6 +8,9 @@ which turns its absence into a failure.
 
 from __future__ import annotations
 
+import collections
+import importlib
+import json
 import os
 import threading
 
@@ -19,6 +22,35 @@ import kmpsearch
 from kmpsearch.backends import NATIVE, required
 
 REQUIRED = required(os.environ.get("KMPSEARCH_REQUIRE", ""))
+#: the tox env's report of the extras it could not install (ci/tox_extras.py), if any
+EXTRAS_REPORT = os.environ.get("KMPSEARCH_EXTRAS_REPORT", "")
+
+
+def _extras_missing() -> dict[str, str] | None:
+    """``{extra: why}`` from the tox env's report; None outside tox (no report)."""
+    if not EXTRAS_REPORT:
+        return None
+    with open(EXTRAS_REPORT, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def require_extra(extra: str, *modules: str):
+    """Import ``modules`` (default: the extra's own name) for a test that needs ``extra``.
+
+    In a tox env (``KMPSEARCH_EXTRAS_REPORT``) the test is skipped with the reason the env
+    could not install the extra, and fails if the extra was installed but does not import;
+    elsewhere (a bare ``pytest``) a missing module skips the test, saying which. Returns the
+    first module."""
+    missing = _extras_missing()
+    if missing is not None and extra in missing:
+        pytest.skip(f"extra {extra!r} not installed in this env: {missing[extra]}", allow_module_level=True)
+    got = []
+    for name in modules or (extra,):
+        if missing is None:
+            got.append(pytest.importorskip(name, reason=f"the {extra!r} extra is not installed ({name} is missing)"))
+        else:
+            got.append(importlib.import_module(name))  # installed: an ImportError is a failure
+    return got[0]
 
 
 def pytest_configure(config):
@@ -112,3 +144,23 @@ def differential(backend, n: int, check, haystacks, needles, threads=st.integers
         check(backend, haystack, needle, threads=t, _min_chunk=c, scan=scan, **extra)
 
     run()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line ``KMPSEARCH-SUMMARY {json}`` (ci/tox.sh reads it from each env's log): the
+    env, passed / failed / skipped, the skip reasons grouped, the extras not installed."""
+    stats = terminalreporter.stats
+    reasons: collections.Counter = collections.Counter()
+    for rep in stats.get("skipped", []):
+        longrepr = rep.longrepr
+        text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[text.removeprefix("Skipped: ")] += 1
+    summary = {
+        "env": os.environ.get("TOX_ENV_NAME", ""),
+        "passed": len(stats.get("passed", [])),
+        "failed": len(stats.get("failed", [])) + len(stats.get("error", [])),
+        "skipped": sum(reasons.values()),
+        "skip_reasons": dict(reasons.most_common()),
+        "extras_missing": _extras_missing() or {},
+    }
+    terminalreporter.write_line("KMPSEARCH-SUMMARY " + json.dumps(summary, ensure_ascii=False))

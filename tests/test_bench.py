@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import corpus as corpora  # noqa: E402
 import wordgen  # noqa: E402
+from conftest import require_extra  # noqa: E402
 
 def _source() -> bytes:
     """Runs of 1-30 letters and digits between spaces and newlines (deterministic)."""
@@ -69,7 +70,7 @@ def test_parse_counts_rejects(text):
 
 
 def test_reference_count_matches_a_find_loop():
-    pytest.importorskip("numpy")
+    require_extra("numpy")
     rng = random.Random(7)
     for _ in range(300):
         hay = bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 60)))
@@ -80,7 +81,7 @@ def test_reference_count_matches_a_find_loop():
 
 
 def test_reference_count_overlaps_and_block_edges():
-    pytest.importorskip("numpy")
+    require_extra("numpy")
     assert wordgen.reference_count(b"aaaaaa", [b"aaaa", b"aaaaa"]) == 3 + 2
     assert wordgen.reference_count(b"ushers", [b"he", b"she", b"hers"]) == 3
     words = wordgen.make_words(300, SOURCE)

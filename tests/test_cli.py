@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import kmpsearch
+from conftest import require_extra
 from kmpsearch.backends import TABLE
 
 PKG_ROOT = str(Path(kmpsearch.__file__).resolve().parent.parent)
@@ -577,7 +578,7 @@ def _run_with_tty_stderr(*args, env):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 def test_progress_bar_on_a_terminal(tmp_path):
-    pytest.importorskip("rich")
+    require_extra("rich")
     p = tmp_path / "p"
     data = b"xy" * 50_000
     p.write_bytes(data)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-for _mod in ("dask", "dask.dataframe", "distributed", "fsspec", "pandas"):
-    pytest.importorskip(_mod, reason=f"the kmpsearch[dask] extra is not installed ({_mod} is missing)")
+from conftest import require_extra  # noqa: E402
+
+require_extra("dask", "dask", "dask.dataframe", "distributed", "fsspec", "pandas")
 
 import distributed  # noqa: E402
 import fsspec  # noqa: E402

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kmpsearch
-from conftest import examples, ref_find_all
+from conftest import examples, ref_find_all, require_extra
 
 PKG_ROOT = str(Path(kmpsearch.__file__).resolve().parent.parent)
 
@@ -570,7 +570,7 @@ def test_the_python_layer_asks_the_core_for_arrays(tmp_path):
 
 
 def test_array_is_a_buffer_numpy_views_without_a_copy():
-    np = pytest.importorskip("numpy")
+    np = require_extra("numpy")
     got = kmpsearch.find_all(b"ab" * 100, b"ab", as_array=True)
     view = np.frombuffer(got, dtype=np.int64)
     assert view.tolist() == list(range(0, 200, 2))
