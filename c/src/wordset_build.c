@@ -41,7 +41,8 @@
 #define KMP__STRIDE3_MAX_GROUPS 1024u
 /* Teddy up to this many words (5 per bucket): measured faster than the hashed windows up
  * to 40 words of the benchmark's kind (0.24 vs 0.29 s/GiB at 40), slower from 48 on */
-#define KMP__TEDDY_MAX_WORDS 40u
+#define KMP__TEDDY_MAX_WORDS 64u
+#define KMP__TEDDY_MAX_PASS 0.003
 #define KMP__FILTER_BITS_PER_ENTRY 256u
 
 /* --- allocation: every block the set keeps is recorded (freed together) and counted -------- */
@@ -696,17 +697,45 @@ static void teddy_masks(build *b)
     }
 }
 
-/* whether the fast scan uses Teddy (else the bitmap): small sets */
-static int choose_filter(build *b)
+/* The share of starts that pass Teddy's masks in text (the Cython core's estimate): for each
+ * bucket, the product over the m positions of the share of text bytes -- printable ASCII and
+ * whitespace (9-13, 32-126), uniformly drawn -- whose two nibbles both allow the bucket;
+ * summed over the buckets, at most 1. */
+static double teddy_pass(const build *b)
 {
-    return b->ws->n <= KMP__TEDDY_MAX_WORDS;
+    double share = 0;
+    for (unsigned bucket = 0; bucket < 8; bucket++) {
+        double part = 1;
+        for (unsigned j = 0; j < b->teddy_m; j++) {
+            unsigned npass = 0, ntext = 0;
+            for (unsigned v = 9; v < 127; v++) {
+                if (v >= 14 && v < 32)
+                    continue;
+                ntext++;
+                npass += ((b->teddy_lo[j][v & 15] & b->teddy_hi[j][v >> 4]) >> bucket) & 1u;
+            }
+            part *= (double)npass / ntext;
+        }
+        share += part;
+    }
+    return share < 1 ? share : 1;
 }
 
-/* Teddy for the set: its masks */
+/* Whether the fast scan uses Teddy, else the bitmap (the rule of every core): Teddy iff the
+ * set has at most KMP__TEDDY_MAX_WORDS words and its masks pass at most KMP__TEDDY_MAX_PASS
+ * of the starts (teddy_pass). Computes the masks build_teddy installs. */
+static int choose_filter(build *b)
+{
+    if (b->ws->n > KMP__TEDDY_MAX_WORDS)
+        return 0;
+    teddy_masks(b);
+    return teddy_pass(b) <= KMP__TEDDY_MAX_PASS;
+}
+
+/* Teddy for the set: the masks choose_filter made */
 static void build_teddy(build *b)
 {
     kmp_wordset *ws = b->ws;
-    teddy_masks(b);
     ws->teddy_m = b->teddy_m;
     memcpy(ws->teddy_lo, b->teddy_lo, sizeof ws->teddy_lo);
     memcpy(ws->teddy_hi, b->teddy_hi, sizeof ws->teddy_hi);
