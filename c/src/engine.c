@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "engine.h"
+#include "tuning.h"
 
-/* floor(p * i / k) without overflow (i <= k <= KMP_MAX_THREADS) */
+_Static_assert(KMP__MAX_THREADS == KMP_MAX_THREADS, "kmp.h's KMP_MAX_THREADS is tuning.h's KMP__MAX_THREADS");
+
+/* floor(p * i / k) without overflow (i <= k <= KMP__MAX_THREADS) */
 static uint64_t split_point(uint64_t p, uint64_t i, uint64_t k)
 {
     return (p / k) * i + (p % k) * i / k;
@@ -22,7 +25,7 @@ static uint64_t chunk_count(uint64_t n, uint64_t m, unsigned threads, uint64_t m
     if (m > n)
         return 0;
     uint64_t positions = n - m + 1;
-    uint64_t t = threads == 0 ? 1 : (threads > KMP_MAX_THREADS ? KMP_MAX_THREADS : threads);
+    uint64_t t = threads == 0 ? 1 : (threads > KMP__MAX_THREADS ? KMP__MAX_THREADS : threads);
     uint64_t k = positions / min_chunk;
     if (k > t)
         k = t;

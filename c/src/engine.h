@@ -32,7 +32,7 @@ typedef struct kmp__matcher {
 } kmp__matcher;
 
 typedef struct kmp__settings {
-    unsigned threads;   /* 1..KMP_MAX_THREADS */
+    unsigned threads;   /* 1..KMP__MAX_THREADS */
     uint64_t min_chunk; /* >= 1 */
     size_t block_size;  /* >= 1: bytes per read (files), per look at cancel (memory) */
     const volatile unsigned char *cancel; /* NULL, or the caller's flag (kmp_options.cancel) */

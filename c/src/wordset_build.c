@@ -18,11 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tuning.h"
 #include "wordset.h"
-
-/* A dense DFA is used while its table is at most this big: larger ones spill out of the
- * L2/L3 caches and the compact form, whose hot states are few, does as well or better. */
-#define KMP__DENSE_MAX_BYTES ((size_t)4 << 20)
 
 /* In the compact form a state with at least this many children (or the classes / 8) gets a
  * resolved dense row: such states are few (the top of the trie) and busy. */
@@ -32,18 +29,6 @@
  * (measured: 1.2-1.5x faster textbook scans for 1,000 to 100,000 words) */
 #define KMP__ROW_MAX_DEPTH 2u
 #define KMP__ROW_SHALLOW_BYTES ((uint64_t)4 << 20)
-
-/* the prefilter: stride 2 over 3-byte windows up to this many 4-byte prefixes, and only
- * without ignore case: beyond, or folded (bit 5 of each byte masked: twice the random
- * windows pass), 3-byte windows pass too many random positions -- measured on the
- * benchmark's words, 4,000 words 1.4x slower than stride 1, 1,000 folded 1.8x (the Rust
- * core's rule too) */
-#define KMP__STRIDE3_MAX_GROUPS 1024u
-/* Teddy up to this many words (5 per bucket): measured faster than the hashed windows up
- * to 40 words of the benchmark's kind (0.24 vs 0.29 s/GiB at 40), slower from 48 on */
-#define KMP__TEDDY_MAX_WORDS 64u
-#define KMP__TEDDY_MAX_PASS 0.003
-#define KMP__FILTER_BITS_PER_ENTRY 256u
 
 /* --- allocation: every block the set keeps is recorded (freed together) and counted -------- */
 

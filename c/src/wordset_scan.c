@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "simd.h"
+#include "tuning.h"
 #include "wordset.h"
 
 #if KMP_X86_SIMD
@@ -18,10 +19,10 @@
 
 enum { MODE_COUNT = 0, MODE_EACH = 1, MODE_PAIRS = 2 };
 
-/* Starts per segment: the unit of the fast scan's budget and of the sorts. Segments are at
- * least as long as the longest word, so restarting the automaton at each one (re-reading
- * at most longest - 1 bytes) never more than doubles the work. */
-#define KMP__SEGMENT ((size_t)1 << 16)
+/* Starts per segment (KMP__SEGMENT, tuning.h): the unit of the fast scan's budget and of the
+ * sorts. Segments are at least as long as the longest word (at most KMP__SEGMENT_MAX), so
+ * restarting the automaton at each one (re-reading at most longest - 1 bytes) never more
+ * than doubles the work. */
 #define KMP__SEGMENT_MAX ((size_t)1 << 31)
 
 static inline uint64_t load64le(const uint8_t *p)
