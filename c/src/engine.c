@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "reader.h"
 #include "tuning.h"
 
 _Static_assert(KMP__MAX_THREADS == KMP_MAX_THREADS, "kmp.h's KMP_MAX_THREADS is tuning.h's KMP__MAX_THREADS");
@@ -99,12 +100,37 @@ static void run_memory(job *j)
         j->status = KMP_ERR_NOMEM;
 }
 
+/*
+ * One chunk of a file: its window read in pieces (reader.h), each one scanned. A stateless
+ * matcher (word sets) needs longest - 1 bytes of lookahead past a start to decide it; a
+ * matcher that carries its state (KMP) takes every piece whole, in order, to the window's
+ * end. KMP_ERR_TRUNCATED (the file ended before the window: the matches in what was read),
+ * KMP_ERR_IO, KMP_ERR_CANCELLED (the flag was set before a read: the matches so far), or
+ * KMP_ERR_NOMEM.
+ */
+static void run_file(job *j)
+{
+    const kmp__matcher *mt = j->mt;
+    const kmp__window *w = &j->w;
+    const uint64_t keep = mt->carries_state ? 0 : mt->longest - 1;
+    const uint64_t own_end = mt->carries_state ? w->end : w->own_end;
+    kmp__reader r;
+    j->status = kmp__reader_open(&r, j->fd, w->start, own_end, w->end, keep, j->block_size, j->cancel);
+    if (j->status != KMP_OK)
+        return;
+    uint64_t state = 0;
+    while (!j->res.nomem && kmp__reader_next(&r, &j->os_errno))
+        mt->scan(mt->ctx, r.buf, r.len, r.own, (int64_t)r.base, &state, &j->res);
+    j->status = j->res.nomem ? KMP_ERR_NOMEM : r.status;
+    kmp__reader_close(&r);
+}
+
 static void run_job(job *j)
 {
     if (j->mem != NULL)
         run_memory(j);
     else
-        j->status = kmp__read_window(j->mt, j->fd, &j->w, j->block_size, j->cancel, &j->res, &j->os_errno);
+        run_file(j);
 }
 
 static void *job_thread(void *arg)
