@@ -648,9 +648,9 @@ filter_gather(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp,
 typedef void (*filter_fn)(const kmp_wordset *, const uint8_t *, size_t, size_t *, size_t, int64_t, int,
                           kmp__results *, uint64_t);
 
-/* the prefilter for a set at a SIMD level: Teddy where the build chose it and the CPU has pshufb,
- * else the hashed windows (eight at a time with an AVX2 gather at the AVX2 level; measured
- * 1.4-1.8x faster than the scalar loop here for 1,000 to 100,000 words) */
+/* the prefilter for a set at a SIMD level: Teddy where the build chose it and the CPU has
+ * pshufb, else the hashed windows (eight at a time with an AVX2 gather at the AVX2 level,
+ * where the gather is the faster: see c/README.md, Tuning) */
 static filter_fn pick_filter(const kmp_wordset *ws, int level)
 {
 #if KMP_X86_SIMD
