@@ -72,8 +72,9 @@ extern "C" {
 #define KMP_DEFAULT_MIN_CHUNK ((uint64_t)1 << 20)
 /* bytes read per pread() by each thread of a file search, unless opt.block_size says otherwise */
 #define KMP_DEFAULT_BLOCK_SIZE ((size_t)1 << 20)
-/* more threads than this are treated as this many (results never depend on threads) */
-#define KMP_MAX_THREADS 1024
+/* more threads than this are treated as this many (results never depend on threads); the
+ * cap of the Python layer and of the other cores too */
+#define KMP_MAX_THREADS 256
 
 typedef enum kmp_status {
     KMP_OK = 0,

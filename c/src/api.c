@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "searcher.h"
+#include "tuning.h"
 #include "wordset.h"
 
 #ifndef O_CLOEXEC
@@ -69,7 +70,7 @@ static kmp_status run(const request *rq, const uint8_t *mem, int fd, uint64_t ba
     if (o.simd < KMP_SIMD_AUTO || o.simd > KMP_SIMD_AVX2)
         return KMP_ERR_INVALID;
     kmp__settings set;
-    set.threads = o.threads == 0 ? 1u : (o.threads > KMP_MAX_THREADS ? KMP_MAX_THREADS : o.threads);
+    set.threads = o.threads == 0 ? 1u : (o.threads > KMP__MAX_THREADS ? KMP__MAX_THREADS : o.threads);
     set.min_chunk = o.min_chunk == 0 ? KMP_DEFAULT_MIN_CHUNK : o.min_chunk;
     set.block_size = o.block_size == 0 ? KMP_DEFAULT_BLOCK_SIZE : o.block_size;
     set.cancel = o.cancel;

@@ -2,9 +2,11 @@
  * What every source file of libkmpsearch shares: compiler helpers, the result arrays'
  * growth functions (matches.c) and the per-chunk results a scan writes into.
  *
- * The library is layered so that no file calls back into a file above it:
+ * The library is layered so that no file calls back into a file above it (and no two files
+ * depend on each other):
  *   matches.c, simd.c, reader.c          results arrays, SIMD kernels, the pread block reader
- *   engine.c                             chunk plan, threads, merge (any matcher, memory or fd)
+ *   engine.c                             chunk plan, threads, merge (any matcher, memory or fd;
+ *                                          files through the reader's pieces)
  *   searcher.c, wordset_build.c,         the single-pattern KMP matcher; the word set
  *   wordset_scan.c                         (Aho-Corasick + prefilter) and its matcher
  *   api.c                                public search entry points (memory, fd, path)
@@ -52,6 +54,17 @@ static inline unsigned kmp__ctz64(uint64_t x)
 #else
 #  define KMP_X86_SIMD 0
 #endif
+
+/* whether the caller asked the search to stop (kmp_options.cancel; a relaxed atomic load:
+ * the flag carries no data, the search only has to see it soon) */
+static inline int kmp__cancelled(const volatile unsigned char *cancel)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return cancel != NULL && __atomic_load_n((const unsigned char *)cancel, __ATOMIC_RELAXED) != 0;
+#else
+    return cancel != NULL && *cancel != 0;
+#endif
+}
 
 /* --- results arrays (matches.c) ---------------------------------------------------------- */
 

@@ -9,8 +9,12 @@
 #include <string.h>
 
 #include "engine.h"
+#include "reader.h"
+#include "tuning.h"
 
-/* floor(p * i / k) without overflow (i <= k <= KMP_MAX_THREADS) */
+_Static_assert(KMP__MAX_THREADS == KMP_MAX_THREADS, "kmp.h's KMP_MAX_THREADS is tuning.h's KMP__MAX_THREADS");
+
+/* floor(p * i / k) without overflow (i <= k <= KMP__MAX_THREADS) */
 static uint64_t split_point(uint64_t p, uint64_t i, uint64_t k)
 {
     return (p / k) * i + (p % k) * i / k;
@@ -22,7 +26,7 @@ static uint64_t chunk_count(uint64_t n, uint64_t m, unsigned threads, uint64_t m
     if (m > n)
         return 0;
     uint64_t positions = n - m + 1;
-    uint64_t t = threads == 0 ? 1 : (threads > KMP_MAX_THREADS ? KMP_MAX_THREADS : threads);
+    uint64_t t = threads == 0 ? 1 : (threads > KMP__MAX_THREADS ? KMP__MAX_THREADS : threads);
     uint64_t k = positions / min_chunk;
     if (k > t)
         k = t;
@@ -96,12 +100,37 @@ static void run_memory(job *j)
         j->status = KMP_ERR_NOMEM;
 }
 
+/*
+ * One chunk of a file: its window read in pieces (reader.h), each one scanned. A stateless
+ * matcher (word sets) needs longest - 1 bytes of lookahead past a start to decide it; a
+ * matcher that carries its state (KMP) takes every piece whole, in order, to the window's
+ * end. KMP_ERR_TRUNCATED (the file ended before the window: the matches in what was read),
+ * KMP_ERR_IO, KMP_ERR_CANCELLED (the flag was set before a read: the matches so far), or
+ * KMP_ERR_NOMEM.
+ */
+static void run_file(job *j)
+{
+    const kmp__matcher *mt = j->mt;
+    const kmp__window *w = &j->w;
+    const uint64_t keep = mt->carries_state ? 0 : mt->longest - 1;
+    const uint64_t own_end = mt->carries_state ? w->end : w->own_end;
+    kmp__reader r;
+    j->status = kmp__reader_open(&r, j->fd, w->start, own_end, w->end, keep, j->block_size, j->cancel);
+    if (j->status != KMP_OK)
+        return;
+    uint64_t state = 0;
+    while (!j->res.nomem && kmp__reader_next(&r, &j->os_errno))
+        mt->scan(mt->ctx, r.buf, r.len, r.own, (int64_t)r.base, &state, &j->res);
+    j->status = j->res.nomem ? KMP_ERR_NOMEM : r.status;
+    kmp__reader_close(&r);
+}
+
 static void run_job(job *j)
 {
     if (j->mem != NULL)
         run_memory(j);
     else
-        j->status = kmp__read_window(j->mt, j->fd, &j->w, j->block_size, j->cancel, &j->res, &j->os_errno);
+        run_file(j);
 }
 
 static void *job_thread(void *arg)

@@ -1,7 +1,7 @@
 /*
- * The engine (engine.c, reader.c): one chunk plan, one thread runner, one merge and one
- * pread block reader for every matcher (the KMP searcher, the word set), over memory or
- * over a range of a file descriptor.
+ * The engine (engine.c): one chunk plan, one thread runner and one merge for every matcher
+ * (the KMP searcher, the word set), over memory or over a range of a file descriptor (read
+ * by the file reader, reader.h).
  */
 #ifndef KMP_ENGINE_H
 #define KMP_ENGINE_H
@@ -32,22 +32,11 @@ typedef struct kmp__matcher {
 } kmp__matcher;
 
 typedef struct kmp__settings {
-    unsigned threads;   /* 1..KMP_MAX_THREADS */
+    unsigned threads;   /* 1..KMP__MAX_THREADS */
     uint64_t min_chunk; /* >= 1 */
     size_t block_size;  /* >= 1: bytes per read (files), per look at cancel (memory) */
     const volatile unsigned char *cancel; /* NULL, or the caller's flag (kmp_options.cancel) */
 } kmp__settings;
-
-/* whether the caller asked the search to stop (a relaxed atomic load: the flag carries no
- * data, the search only has to see it soon) */
-static inline int kmp__cancelled(const volatile unsigned char *cancel)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return cancel != NULL && __atomic_load_n((const unsigned char *)cancel, __ATOMIC_RELAXED) != 0;
-#else
-    return cancel != NULL && *cancel != 0;
-#endif
-}
 
 /* one chunk: scan bytes [start, end), own the match starts [start, own_end) */
 typedef struct kmp__window {
@@ -61,12 +50,5 @@ typedef struct kmp__window {
  */
 kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint8_t *mem, int fd, uint64_t base,
                     uint64_t n, kmp__results *out, int *os_errno);
-
-/* One chunk of a file search (reader.c): read w with pread in blocks of block_size bytes and
- * feed them to the matcher. KMP_OK, KMP_ERR_TRUNCATED (end of file before w->end: the
- * matches in what was read), KMP_ERR_IO (*os_errno set), KMP_ERR_NOMEM, KMP_ERR_CANCELLED
- * (cancel was set before a block: the matches found so far). */
-kmp_status kmp__read_window(const kmp__matcher *mt, int fd, const kmp__window *w, size_t block_size,
-                            const volatile unsigned char *cancel, kmp__results *out, int *os_errno);
 
 #endif /* KMP_ENGINE_H */

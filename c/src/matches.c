@@ -12,29 +12,29 @@
 #endif
 
 #include "common.h"
+#include "tuning.h"
 
 /*
  * Where a result array lives. A big result array is written once from start to end, and
- * with 4 KiB pages the first touch of each page costs more than the scan that fills it
- * (15.8 M offsets = 126 MB = 31,000 page faults, ~60 ms on a VM). So from HUGE_FROM bytes
- * up an array is a block aligned to and a multiple of HUGE_PAGE (2 MiB) that the kernel is
- * asked to back with transparent huge pages (THP in "madvise" mode, the usual default,
- * uses them only when asked). Growing such a block copies (no realloc: madvise splits the
- * allocator's mapping, so realloc could not move it in place); the copies of a doubling
- * array add up to less than its final size, but old and new are held at once while it
- * moves. Below HUGE_FROM realloc grows arrays in place: the memory of small and middling
- * results (a window of the command's, 16 MiB or less) stays what they use. The advice is
- * only advice; free() frees either kind.
+ * with 4 KiB pages the first touch of each page can cost more than the scan that fills it
+ * (see c/README.md, Tuning). So from KMP__HUGE_FROM bytes (tuning.h) up an array is a block
+ * aligned to and a multiple of HUGE_PAGE (2 MiB) that the kernel is asked to back with
+ * transparent huge pages (THP in "madvise" mode, the usual default, uses them only when
+ * asked). Growing such a block copies (no realloc: madvise splits the allocator's mapping,
+ * so realloc could not move it in place); the copies of a doubling array add up to less
+ * than its final size, but old and new are held at once while it moves. Below
+ * KMP__HUGE_FROM realloc grows arrays in place: the memory of small and middling results
+ * (a window of the command's, 16 MiB or less) stays what they use. The advice is only
+ * advice; free() frees either kind.
  */
 #define HUGE_PAGE ((size_t)2 << 20)
-#define HUGE_FROM ((size_t)16 << 20)
 
 /* a new block of `bytes` (> 0) holding the first `keep` bytes of `old` (or NULL), old freed
  * on success; NULL on failure (old untouched) */
 static void *regrow(void *old, size_t keep, size_t bytes)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (bytes >= HUGE_FROM) {
+    if (bytes >= KMP__HUGE_FROM) {
         if (bytes > SIZE_MAX - HUGE_PAGE)
             return NULL;
         bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);

@@ -1,7 +1,7 @@
 /*
- * The file reader of the engine: one chunk's window read with pread into one bounded
- * buffer. Nothing is mapped, so a file that shrinks during a search ends the chunk with
- * KMP_ERR_TRUNCATED (and the matches in what was read), never a SIGBUS.
+ * The file reader (reader.h): one window read with pread into one bounded buffer. Nothing is
+ * mapped, so a file that shrinks during a search ends the window with KMP_ERR_TRUNCATED (and
+ * the pieces read before), never a SIGBUS.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
@@ -12,25 +12,24 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "reader.h"
 
 /*
- * The buffer holds the file's bytes [b0, b0 + have), read block_size bytes at a time.
+ * The buffer holds the file's bytes [base, base + len), read block_size bytes at a time.
  *
- * A stateless matcher (word sets) needs keep = longest - 1 bytes of lookahead past a start
- * to decide it. Once the buffer is full (keep + max(block_size, keep) bytes) the starts
- * whose lookahead is complete are scanned and the last `keep` bytes move to the front for
- * the next round. Every start of the window is so scanned exactly once, whatever the block
- * size; a round scans at least as many starts as it carries over, so no byte is read more
- * than twice even when the words are longer than the blocks.
+ * With keep bytes of lookahead: once the buffer is full (keep + max(block_size, keep) bytes)
+ * the starts whose lookahead is complete are a piece, and the last `keep` bytes move to the
+ * front for the next one. Every start of the window is so in exactly one piece, whatever the
+ * block size; a piece owns at least as many starts as it carries over, so no byte is read
+ * more than twice even when the lookahead is longer than the blocks.
  *
- * A matcher that carries its state (KMP) takes each block whole (keep = 0), in order.
+ * Without (keep 0) every block is a piece, in order.
  */
-kmp_status kmp__read_window(const kmp__matcher *mt, int fd, const kmp__window *w, size_t block_size,
-                            const volatile unsigned char *cancel, kmp__results *out, int *os_errno)
+kmp_status kmp__reader_open(kmp__reader *r, int fd, uint64_t start, uint64_t own_end, uint64_t end, uint64_t keep,
+                            size_t block_size, const volatile unsigned char *cancel)
 {
-    const uint64_t span = w->end - w->start;
-    uint64_t keep = mt->carries_state ? 0 : mt->longest - 1;
+    memset(r, 0, sizeof *r);
+    const uint64_t span = end - start;
     if (keep > span)
         keep = span;
     uint64_t round = block_size > keep ? block_size : keep;
@@ -39,61 +38,71 @@ kmp_status kmp__read_window(const kmp__matcher *mt, int fd, const kmp__window *w
         cap64 = span;
     if (cap64 > SIZE_MAX)
         return KMP_ERR_NOMEM;
-    const size_t cap = (size_t)cap64;
-    uint8_t *buf = malloc(cap ? cap : 1);
-    if (buf == NULL)
+    r->cap = (size_t)cap64;
+    r->buf = malloc(r->cap ? r->cap : 1);
+    if (r->buf == NULL)
         return KMP_ERR_NOMEM;
+    r->base = start;
+    r->status = KMP_OK;
+    r->fd = fd;
+    r->end = end;
+    r->own_end = own_end;
+    r->keep = keep;
+    r->block_size = block_size;
+    r->cancel = cancel;
+    return KMP_OK;
+}
 
-    kmp_status st = KMP_OK;
-    uint64_t state = 0;
-    uint64_t b0 = w->start;
-    size_t have = 0;
+int kmp__reader_next(kmp__reader *r, int *os_errno)
+{
+    if (r->started) { /* the last piece's starts are done */
+        r->base += r->own;
+        if (r->at_end || r->base >= r->own_end)
+            return 0;
+        memmove(r->buf, r->buf + r->own, r->len - r->own);
+        r->len -= r->own;
+    }
+    r->started = 1;
     for (;;) {
-        /* here have < cap: every round consumes at least one byte */
-        int at_end = b0 + have == w->end;
-        if (kmp__cancelled(cancel)) {
-            st = KMP_ERR_CANCELLED;
-            break;
+        /* here len < cap: every piece consumes at least one byte */
+        int at_end = r->base + r->len == r->end;
+        if (kmp__cancelled(r->cancel)) {
+            r->status = KMP_ERR_CANCELLED;
+            return 0;
         }
         if (!at_end) {
-            size_t want = cap - have < block_size ? cap - have : block_size;
-            if ((uint64_t)want > w->end - (b0 + have))
-                want = (size_t)(w->end - (b0 + have));
-            ssize_t r = pread(fd, buf + have, want, (off_t)(b0 + have));
-            if (r < 0) {
+            size_t want = r->cap - r->len < r->block_size ? r->cap - r->len : r->block_size;
+            if ((uint64_t)want > r->end - (r->base + r->len))
+                want = (size_t)(r->end - (r->base + r->len));
+            ssize_t got = pread(r->fd, r->buf + r->len, want, (off_t)(r->base + r->len));
+            if (got < 0) {
                 if (errno == EINTR)
                     continue;
-                st = KMP_ERR_IO;
+                r->status = KMP_ERR_IO;
                 *os_errno = errno;
-                break;
+                return 0;
             }
-            if (r == 0) { /* the end of the file before the window's end: it shrank */
-                st = KMP_ERR_TRUNCATED;
+            if (got == 0) { /* the end of the file before the window's end: it shrank */
+                r->status = KMP_ERR_TRUNCATED;
                 at_end = 1;
             }
-            have += (size_t)r;
-            at_end |= b0 + have == w->end;
-            if (!at_end && have < cap)
+            r->len += (size_t)got;
+            at_end |= r->base + r->len == r->end;
+            if (!at_end && r->len < r->cap)
                 continue; /* fill the buffer first */
         }
-        size_t own;
-        if (mt->carries_state)
-            own = have;
-        else if (at_end)
-            own = w->own_end - b0 < (uint64_t)have ? (size_t)(w->own_end - b0) : have;
-        else /* have == cap > keep */
-            own = w->own_end - b0 < (uint64_t)(have - keep) ? (size_t)(w->own_end - b0) : have - (size_t)keep;
-        mt->scan(mt->ctx, buf, have, own, (int64_t)b0, &state, out);
-        if (out->nomem) {
-            st = KMP_ERR_NOMEM;
-            break;
-        }
-        b0 += own;
-        if (at_end || (!mt->carries_state && b0 >= w->own_end))
-            break; /* a stateless matcher is done once its last start is scanned */
-        memmove(buf, buf + own, have - own);
-        have -= own;
+        r->at_end = at_end;
+        const uint64_t owned = r->own_end - r->base;
+        if (at_end)
+            r->own = owned < (uint64_t)r->len ? (size_t)owned : r->len;
+        else /* len == cap > keep */
+            r->own = owned < (uint64_t)(r->len - r->keep) ? (size_t)owned : r->len - (size_t)r->keep;
+        return 1;
     }
-    free(buf);
-    return st;
+}
+
+void kmp__reader_close(kmp__reader *r)
+{
+    free(r->buf);
+    r->buf = NULL;
 }

@@ -16,8 +16,9 @@
  * anything): how many words end there or at a suffix, the words ending exactly there, and
  * the next record along the suffix chain that has words (dictionary suffix link).
  *
- * The fast scan's prefilter looks at word STARTS (small sets on x86: Teddy's SIMD nibble
- * masks over 8 buckets of words, see wordset_scan.c; otherwise): a window of w <= 4 bytes at every
+ * The fast scan's prefilter looks at word STARTS (on x86, sets of at most 64 words whose masks
+ * are selective: Teddy's SIMD nibble masks over 8 buckets of words, see wordset_scan.c and
+ * choose_filter in wordset_build.c; otherwise): a window of w <= 4 bytes at every
  * position (stride 1: the window of a start is its first bytes) or at every other one
  * (stride 2: a window covers the starts just before it and at it), hashed into a bitmap; a
  * set bit is verified in an exact hash table of the words' k-byte prefixes
@@ -85,7 +86,7 @@ struct kmp_wordset {
     const uint32_t *vslot;
     const uint32_t *vrec;
 
-    /* Teddy (small sets, x86 SSSE3/AVX2): the words in 8 buckets; a start passes when,
+    /* Teddy (x86 SSSE3/AVX2, when choose_filter takes it): the words in 8 buckets; a start passes when,
      * for each of its first teddy_m bytes c, teddy_lo[j][c & 15] & teddy_hi[j][c >> 4]
      * has a bucket in common with the other bytes' */
     unsigned teddy_m;       /* 0: no Teddy for this set */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "simd.h"
+#include "tuning.h"
 #include "wordset.h"
 
 #if KMP_X86_SIMD
@@ -18,10 +19,10 @@
 
 enum { MODE_COUNT = 0, MODE_EACH = 1, MODE_PAIRS = 2 };
 
-/* Starts per segment: the unit of the fast scan's budget and of the sorts. Segments are at
- * least as long as the longest word, so restarting the automaton at each one (re-reading
- * at most longest - 1 bytes) never more than doubles the work. */
-#define KMP__SEGMENT ((size_t)1 << 16)
+/* Starts per segment (KMP__SEGMENT, tuning.h): the unit of the fast scan's budget and of the
+ * sorts. Segments are at least as long as the longest word (at most KMP__SEGMENT_MAX), so
+ * restarting the automaton at each one (re-reading at most longest - 1 bytes) never more
+ * than doubles the work. */
 #define KMP__SEGMENT_MAX ((size_t)1 << 31)
 
 static inline uint64_t load64le(const uint8_t *p)
@@ -647,9 +648,9 @@ filter_gather(const kmp_wordset *ws, const uint8_t *buf, size_t len, size_t *pp,
 typedef void (*filter_fn)(const kmp_wordset *, const uint8_t *, size_t, size_t *, size_t, int64_t, int,
                           kmp__results *, uint64_t);
 
-/* the prefilter for a set at a SIMD level: Teddy for small sets where the CPU has pshufb,
- * else the hashed windows (eight at a time with an AVX2 gather at the AVX2 level; measured
- * 1.4-1.8x faster than the scalar loop here for 1,000 to 100,000 words) */
+/* the prefilter for a set at a SIMD level: Teddy where the build chose it and the CPU has
+ * pshufb, else the hashed windows (eight at a time with an AVX2 gather at the AVX2 level,
+ * where the gather is the faster: see c/README.md, Tuning) */
 static filter_fn pick_filter(const kmp_wordset *ws, int level)
 {
 #if KMP_X86_SIMD

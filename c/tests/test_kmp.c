@@ -66,8 +66,8 @@ static kmp_searcher *make(const void *p, size_t m)
 
 static const unsigned THREADS[] = {1, 2, 3, 4, 7, 9};
 static const uint64_t MIN_CHUNKS[] = {1, 2, 3, 4, 5, 7, 13, 64, 1000, 0 /* default */};
-static const int SCANS[] = {KMP_SCAN_FAST, KMP_SCAN_TEXTBOOK};
-static const int SIMDS[] = {KMP_SIMD_AUTO, KMP_SIMD_SCALAR, KMP_SIMD_SSE2, KMP_SIMD_AVX2};
+/* the plans of for_all_ways: a random plan's min_chunk is 1 + below(1 + n / 2) */
+static const plans PLANS = {THREADS, COUNT_OF(THREADS), MIN_CHUNKS, COUNT_OF(MIN_CHUNKS), 2};
 
 /* memory search of h with p under opt: compare find_all and count with the naive search */
 static void check_mem(const kmp_searcher *s, const uint8_t *h, size_t n, const uint8_t *p, size_t m,
@@ -86,45 +86,44 @@ static void check_mem(const kmp_searcher *s, const uint8_t *h, size_t n, const u
     (void)p;
 }
 
-/* Every scan and SIMD level on one thread and on a random chunk plan; with exhaustive, also
- * the whole grid of thread counts x min_chunk values (for each scan). */
+/* a search in memory and its reference, for for_all_ways */
+typedef struct mem_case {
+    const kmp_searcher *s;
+    const uint8_t *h, *p;
+    size_t n, m;
+    const offsets *want;
+} mem_case;
+
+static void check_mem_case(const kmp_options *opt, void *ctx)
+{
+    const mem_case *c = ctx;
+    check_mem(c->s, c->h, c->n, c->p, c->m, c->want, opt);
+}
+
+/* Every scan and SIMD level on one thread, on a random chunk plan and in memory pieces (the
+ * automaton's state carried across them); with exhaustive, also the whole grid of thread
+ * counts x min_chunk values (for each scan). */
 static void check_all_ways(const uint8_t *h, size_t n, const uint8_t *p, size_t m, rng *r, int exhaustive)
 {
     kmp_searcher *s = make(p, m);
     offsets want = naive(h, n, p, m);
-    kmp_options opt = KMP_OPTIONS_INIT;
-    for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
-        opt.scan = SCANS[a];
-        for (size_t b = 0; b < COUNT_OF(SIMDS); b++) {
-            opt.simd = SIMDS[b];
-            opt.threads = 1;
-            opt.min_chunk = 0;
-            check_mem(s, h, n, p, m, &want, &opt);
-            opt.threads = THREADS[below(r, COUNT_OF(THREADS))];
-            opt.min_chunk = 1 + below(r, 1 + n / 2);
-            check_mem(s, h, n, p, m, &want, &opt);
-            /* with a cancel flag (never set) memory is scanned in pieces of block_size
-             * bytes, the state carried across: the same matches */
-            static const volatile unsigned char never = 0;
-            opt.cancel = &never;
-            opt.block_size = 1 + below(r, 1 + n / 2);
-            check_mem(s, h, n, p, m, &want, &opt);
-            opt.block_size = 1 + below(r, 8);
-            check_mem(s, h, n, p, m, &want, &opt);
-            opt.cancel = NULL;
-            opt.block_size = 0;
-        }
-        opt.simd = KMP_SIMD_AUTO;
-        for (size_t t = 0; exhaustive && t < COUNT_OF(THREADS); t++) {
-            for (size_t c = 0; c < COUNT_OF(MIN_CHUNKS); c++) {
-                opt.threads = THREADS[t];
-                opt.min_chunk = MIN_CHUNKS[c];
-                check_mem(s, h, n, p, m, &want, &opt);
-            }
-        }
-    }
+    mem_case c = {s, h, p, n, m, &want};
+    for_all_ways(&PLANS, n, r, exhaustive, check_mem_case, &c);
     free(want.v);
     kmp_searcher_free(s);
+}
+
+/* find_all and count under each scan with the given plan */
+static void check_each_scan(const kmp_searcher *s, const uint8_t *h, size_t n, const uint8_t *p, size_t m,
+                            const offsets *want, unsigned threads, uint64_t min_chunk)
+{
+    kmp_options opt = KMP_OPTIONS_INIT;
+    opt.threads = threads;
+    opt.min_chunk = min_chunk;
+    for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
+        opt.scan = SCANS[a];
+        check_mem(s, h, n, p, m, want, &opt);
+    }
 }
 
 static const uint8_t ALPHABET[] = {'a', 'b', 0x00, 0xff, 'c', '3', 'J', '1'};
@@ -206,23 +205,12 @@ static void test_periodic(void)
     needle[999] = 'b';
     offsets none = {NULL, 0};
     kmp_searcher *s = make(needle, 1000);
-    kmp_options opt = KMP_OPTIONS_INIT;
-    for (size_t a = 0; a < 2; a++) {
-        opt.scan = SCANS[a];
-        opt.threads = 3;
-        opt.min_chunk = 5000;
-        check_mem(s, big, n, needle, 1000, &none, &opt);
-    }
+    check_each_scan(s, big, n, needle, 1000, &none, 3, 5000);
     kmp_searcher_free(s);
     s = make(needle, 999);
     offsets all = naive(big, n, needle, 999);
     CHECK(all.len == n - 998, "naive");
-    for (size_t a = 0; a < 2; a++) {
-        opt.scan = SCANS[a];
-        opt.threads = 4;
-        opt.min_chunk = 777;
-        check_mem(s, big, n, needle, 999, &all, &opt);
-    }
+    check_each_scan(s, big, n, needle, 999, &all, 4, 777);
     kmp_searcher_free(s);
     free(all.v);
     free(big);
@@ -361,9 +349,7 @@ static void test_files(void)
         kmp_options opt = KMP_OPTIONS_INIT;
         for (size_t b = 0; b < COUNT_OF(blocks); b++) {
             opt.block_size = blocks[b];
-            opt.scan = SCANS[below(&r, 2)];
-            opt.simd = SIMDS[below(&r, COUNT_OF(SIMDS))];
-            opt.threads = THREADS[below(&r, COUNT_OF(THREADS))];
+            random_way(&r, &PLANS, &opt);
             opt.min_chunk = MIN_CHUNKS[below(&r, COUNT_OF(MIN_CHUNKS))];
             check_file(s, fd, b == 0 ? path : NULL, &want, &opt);
         }
@@ -557,33 +543,28 @@ static void test_errors(void)
 
 /* One searcher, several threads, each running multi-threaded searches (for TSan). */
 typedef struct shared_arg {
+    shared_head head; /* run_shared's */
     const kmp_searcher *s;
     const uint8_t *h;
     size_t n;
     const offsets *want;
     const char *path;
-    int id;
-    long bad;
 } shared_arg;
 
 static void *shared_worker(void *p)
 {
     shared_arg *a = p;
-    kmp_options opt = KMP_OPTIONS_INIT;
     for (int k = 0; k < 6; k++) {
-        opt.threads = 1 + (unsigned)((a->id + k) % 4);
-        opt.min_chunk = 100 + (uint64_t)k * 37;
-        opt.scan = SCANS[k % 2];
-        opt.block_size = 1000;
+        kmp_options opt = shared_options(a->head.id, k);
         kmp_matches got = KMP_MATCHES_INIT;
         uint64_t cnt = 0;
         int err;
         if (kmp_find_all(a->s, a->h, a->n, &opt, &got) != KMP_OK || !same(a->want, &got, 0))
-            a->bad++;
+            a->head.bad++;
         if (kmp_count(a->s, a->h, a->n, &opt, &cnt) != KMP_OK || cnt != a->want->len)
-            a->bad++;
+            a->head.bad++;
         if (kmp_find_all_path(a->s, a->path, &opt, &got, &err) != KMP_OK || !same(a->want, &got, 0))
-            a->bad++;
+            a->head.bad++;
         kmp_matches_free(&got);
     }
     return NULL;
@@ -599,16 +580,10 @@ static void test_shared(void)
     int fd = temp_file(h, n, path, sizeof path);
     kmp_searcher *s = make("aab", 3);
     offsets want = naive(h, n, (const uint8_t *)"aab", 3);
-    pthread_t tids[6];
     shared_arg args[6];
-    for (int i = 0; i < 6; i++) {
-        args[i] = (shared_arg){s, h, n, &want, path, i, 0};
-        CHECK(pthread_create(&tids[i], NULL, shared_worker, &args[i]) == 0, "pthread_create");
-    }
-    for (int i = 0; i < 6; i++) {
-        pthread_join(tids[i], NULL);
-        CHECK(args[i].bad == 0, "thread %d: %ld wrong results", i, args[i].bad);
-    }
+    for (int i = 0; i < 6; i++)
+        args[i] = (shared_arg){{0, 0}, s, h, n, &want, path};
+    run_shared(shared_worker, args, sizeof args[0], 6);
     free(want.v);
     kmp_searcher_free(s);
     close(fd);
@@ -899,8 +874,7 @@ static void test_pair_skip(void)
 
 /* --- main -------------------------------------------------------------------------------- */
 
-typedef struct group { const char *name; void (*fn)(void); } group;
-static const group GROUPS[] = {
+static const test_group GROUPS[] = {
     {"failure", test_failure},   {"differential", test_differential},
     {"periodic", test_periodic}, {"skip_edges", test_skip_edges},
     {"chunks", test_chunks},     {"files", test_files},
@@ -910,23 +884,4 @@ static const group GROUPS[] = {
     {"pair_skip", test_pair_skip},
 };
 
-int main(int argc, char **argv)
-{
-    init_tmpdir();
-    const char *which = argc > 1 ? argv[1] : "all";
-    int ran = 0;
-    for (size_t g = 0; g < COUNT_OF(GROUPS); g++) {
-        if (strcmp(which, "all") == 0 || strcmp(which, GROUPS[g].name) == 0) {
-            long before = failures;
-            GROUPS[g].fn();
-            printf("%-14s %s\n", GROUPS[g].name, failures == before ? "ok" : "FAILED");
-            ran++;
-        }
-    }
-    if (!ran) {
-        fprintf(stderr, "unknown test group %s\n", which);
-        return 2;
-    }
-    printf("%ld checks, %ld failed\n", checks, failures);
-    return failures ? 1 : 0;
-}
+int main(int argc, char **argv) { return run_groups(GROUPS, COUNT_OF(GROUPS), argc, argv); }

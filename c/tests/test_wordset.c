@@ -139,8 +139,9 @@ static kmp_wordset *make_set(const wordlist *l, unsigned flags)
 }
 
 static const unsigned THREADS[] = {1, 2, 3, 4, 5, 7, 9};
-static const int SCANS[] = {KMP_SCAN_FAST, KMP_SCAN_TEXTBOOK};
-static const int SIMDS[] = {KMP_SIMD_AUTO, KMP_SIMD_SCALAR, KMP_SIMD_SSE2, KMP_SIMD_AVX2};
+static const uint64_t MIN_CHUNKS[] = {1, 2, 3, 4};
+/* the plans of for_all_ways: a random plan's min_chunk is 1 + below(1 + n / 3) */
+static const plans PLANS = {THREADS, COUNT_OF(THREADS), MIN_CHUNKS, COUNT_OF(MIN_CHUNKS), 3};
 static const unsigned FORMS[] = {0, KMP_WORDSET_DENSE, KMP_WORDSET_COMPACT};
 
 static void describe(char *buf, size_t cap, const kmp_options *o, unsigned flags)
@@ -180,8 +181,24 @@ static void check_mem(const kmp_wordset *ws, const uint8_t *h, size_t n, const p
     free(exact);
 }
 
-/* every form, scan and SIMD level on one thread and on a random plan; exhaustive: also
- * threads 1..9 x min_chunk 1..4 */
+/* a search in memory and its reference, for for_all_ways */
+typedef struct mem_case {
+    const kmp_wordset *ws;
+    const uint8_t *h;
+    size_t n;
+    const pairs *want;
+    const uint64_t *each;
+    unsigned flags;
+} mem_case;
+
+static void check_mem_case(const kmp_options *opt, void *ctx)
+{
+    const mem_case *c = ctx;
+    check_mem(c->ws, c->h, c->n, c->want, c->each, opt, c->flags);
+}
+
+/* every form, scan and SIMD level on one thread, on a random plan and in memory pieces (of
+ * block_size starts plus the lookahead); exhaustive: also threads 1..9 x min_chunk 1..4 */
 static void check_all_ways(const wordlist *l, int icase, const uint8_t *h, size_t n, rng *r, int exhaustive)
 {
     pairs want = naive_ws(h, n, l, icase);
@@ -189,37 +206,8 @@ static void check_all_ways(const wordlist *l, int icase, const uint8_t *h, size_
     for (size_t f = 0; f < COUNT_OF(FORMS); f++) {
         unsigned flags = FORMS[f] | (icase ? KMP_IGNORE_CASE : 0);
         kmp_wordset *ws = make_set(l, flags);
-        kmp_options opt = KMP_OPTIONS_INIT;
-        for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
-            opt.scan = SCANS[a];
-            for (size_t b = 0; b < COUNT_OF(SIMDS); b++) {
-                opt.simd = SIMDS[b];
-                opt.threads = 1;
-                opt.min_chunk = 0;
-                check_mem(ws, h, n, &want, each, &opt, flags);
-                opt.threads = THREADS[below(r, COUNT_OF(THREADS))];
-                opt.min_chunk = 1 + below(r, 1 + n / 3);
-                check_mem(ws, h, n, &want, each, &opt, flags);
-                /* with a cancel flag (never set) memory is scanned in pieces of block_size
-                 * starts plus the lookahead: the same matches */
-                static const volatile unsigned char never = 0;
-                opt.cancel = &never;
-                opt.block_size = 1 + below(r, 1 + n / 2);
-                check_mem(ws, h, n, &want, each, &opt, flags);
-                opt.block_size = 1 + below(r, 8);
-                check_mem(ws, h, n, &want, each, &opt, flags);
-                opt.cancel = NULL;
-                opt.block_size = 0;
-            }
-            opt.simd = KMP_SIMD_AUTO;
-            for (size_t t = 0; exhaustive && t < COUNT_OF(THREADS); t++) {
-                for (uint64_t mc = 1; mc <= 4; mc++) {
-                    opt.threads = THREADS[t];
-                    opt.min_chunk = mc;
-                    check_mem(ws, h, n, &want, each, &opt, flags);
-                }
-            }
-        }
+        mem_case c = {ws, h, n, &want, each, flags};
+        for_all_ways(&PLANS, n, r, exhaustive, check_mem_case, &c);
         kmp_wordset_free(ws);
     }
     free(each);
@@ -357,8 +345,9 @@ static void test_differential(void)
     }
 }
 
-/* More than 40 words of 4 bytes or more: the hashed-window prefilter with stride 2 (3- or
- * 4-byte windows at every other position), scalar and gathered, instead of Teddy. */
+/* More than 64 words (KMP__TEDDY_MAX_WORDS) of 4 bytes or more: the hashed-window prefilter
+ * with stride 2 (3- or 4-byte windows at every other position), scalar and gathered, never
+ * Teddy. */
 static void test_long_words(void)
 {
     rng r = {4444};
@@ -367,7 +356,7 @@ static void test_long_words(void)
     for (int iter = 0; iter < 40; iter++) {
         int icase = iter % 4 == 3;
         size_t sigma = 2 + below(&r, sizeof ALPHA_LONG - 1);
-        size_t minlen = 4 + (size_t)(iter % 3), count = 41 + below(&r, 150);
+        size_t minlen = 4 + (size_t)(iter % 3), count = 65 + below(&r, 150);
         wordlist l = {0};
         uint8_t w[16];
         while (l.n < count) {
@@ -479,9 +468,7 @@ static void test_files(void)
             kmp_options opt = KMP_OPTIONS_INIT;
             for (size_t block = 1; block <= 80; block += 1 + (f == 0 ? 0 : 6)) {
                 opt.block_size = block;
-                opt.scan = SCANS[below(&r, 2)];
-                opt.simd = SIMDS[below(&r, COUNT_OF(SIMDS))];
-                opt.threads = THREADS[below(&r, COUNT_OF(THREADS))];
+                random_way(&r, &PLANS, &opt);
                 opt.min_chunk = 1 + below(&r, 1 + n / 2);
                 check_fd(ws, fd, 0, (int64_t)n, &want, each, &opt, flags, (block & 1) != 0);
             }
@@ -525,27 +512,21 @@ static void test_files(void)
 
 /* --- adversarial inputs for the fast scan's fallback -------------------------------------------- */
 
-static double now(void)
+/* `a` x 100,000 against the 40 words a^first .. a^(first + 39): 40 matches at almost every
+ * start (first 1: the bitmap filter; first 4: Teddy, whose masks then pass only `aaaa`) */
+static void runs_of_a(size_t first)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void test_adversarial(void)
-{
-    /* `a` x 100,000 against a^1 .. a^40: 40 matches at almost every start */
     size_t n = 100000;
     uint8_t *h = malloc(n);
     memset(h, 'a', n);
     wordlist l = {0};
-    uint8_t as[40];
+    uint8_t as[64];
     memset(as, 'a', sizeof as);
-    for (size_t len = 1; len <= 40; len++)
-        wl_add(&l, as, len);
+    for (size_t w = 0; w < 40; w++)
+        wl_add(&l, as, first + w);
     uint64_t total = 0;
-    for (size_t len = 1; len <= 40; len++)
-        total += n - len + 1;
+    for (size_t w = 0; w < 40; w++)
+        total += n - (first + w) + 1;
     for (size_t f = 0; f < COUNT_OF(FORMS); f++) {
         kmp_wordset *ws = make_set(&l, FORMS[f]);
         for (size_t a = 0; a < COUNT_OF(SCANS); a++) {
@@ -562,28 +543,36 @@ static void test_adversarial(void)
                 st = kmp_wordset_count_each(ws, h, n, &opt, each);
                 int ok = st == KMP_OK;
                 for (size_t w = 0; w < 40; w++)
-                    ok &= each[w] == n - w;
+                    ok &= each[w] == n - (first + w) + 1;
                 CHECK(ok, "a^n count_each");
                 kmp_word_matches m = KMP_WORD_MATCHES_INIT;
                 st = kmp_wordset_find_all(ws, h, n, &opt, &m);
                 ok = st == KMP_OK && m.len == total;
-                /* (start, word) order: at start p the words a^1 .. a^min(40, n - p) */
+                /* (start, word) order: at start p the words that fit, shortest first */
                 size_t i = 0;
                 for (size_t p = 0; ok && p < n; p++)
-                    for (size_t w = 0; ok && w < 40 && p + w + 1 <= n; w++, i++)
+                    for (size_t w = 0; ok && w < 40 && p + first + w <= n; w++, i++)
                         ok = m.offsets[i] == (int64_t)p && m.words[i] == w;
-                CHECK(ok, "a^n find_all form %u scan %d threads %u", FORMS[f], SCANS[a], threads);
+                CHECK(ok, "a^n find_all a^%zu.. form %u scan %d threads %u", first, FORMS[f], SCANS[a], threads);
                 kmp_word_matches_free(&m);
                 if (threads == 1)
-                    printf("  a^100000 vs a^1..a^40, form %u scan %d: count + count_each + find_all %.3f s\n",
-                           FORMS[f], SCANS[a], now() - t0);
+                    printf("  a^100000 vs a^%zu..a^%zu, form %u scan %d: count + count_each + find_all %.3f s\n", first,
+                           first + 39, FORMS[f], SCANS[a], now() - t0);
             }
         }
         kmp_wordset_free(ws);
     }
     wl_free(&l);
+    free(h);
+}
+
+static void test_adversarial(void)
+{
+    runs_of_a(1);
+    runs_of_a(4);
 
     /* 500 words sharing a 12-byte prefix, in a text made of them */
+    wordlist l = {0};
     rng r = {500};
     uint8_t w[16];
     memcpy(w, "commonprefix", 12);
@@ -593,9 +582,8 @@ static void test_adversarial(void)
         w[14] = (uint8_t)('a' + below(&r, 3));
         wl_add(&l, w, 12 + 1 + (i % 3));
     }
-    n = 200000;
-    uint8_t *t = realloc(h, n);
-    h = t;
+    size_t n = 200000;
+    uint8_t *h = malloc(n);
     for (size_t i = 0; i < n;) {
         size_t k = below(&r, l.n);
         size_t len = l.len[k] < n - i ? l.len[k] : n - i;
@@ -864,34 +852,29 @@ static void test_errors(void)
 /* --- one set, several threads ---------------------------------------------------------------------- */
 
 typedef struct shared_arg {
+    shared_head head; /* run_shared's */
     const kmp_wordset *ws;
     const uint8_t *h;
     size_t n;
     const pairs *want;
     const char *path;
-    int id;
-    long bad;
 } shared_arg;
 
 static void *shared_worker(void *p)
 {
     shared_arg *a = p;
-    kmp_options opt = KMP_OPTIONS_INIT;
     for (int k = 0; k < 6; k++) {
-        opt.threads = 1 + (unsigned)((a->id + k) % 4);
-        opt.min_chunk = 100 + (uint64_t)k * 37;
-        opt.scan = SCANS[k % 2];
-        opt.block_size = 1000;
+        kmp_options opt = shared_options(a->head.id, k);
         kmp_word_matches got = KMP_WORD_MATCHES_INIT;
         uint64_t cnt = 0;
         int err;
         if (kmp_wordset_find_all(a->ws, a->h, a->n, &opt, &got) != KMP_OK || !same_pairs(a->want, &got, 0))
-            a->bad++;
+            a->head.bad++;
         if (kmp_wordset_count(a->ws, a->h, a->n, &opt, &cnt) != KMP_OK || cnt != a->want->len)
-            a->bad++;
+            a->head.bad++;
         int fd = open(a->path, O_RDONLY);
         if (fd < 0 || kmp_wordset_find_all_fd(a->ws, fd, &opt, &got, &err) != KMP_OK || !same_pairs(a->want, &got, 0))
-            a->bad++;
+            a->head.bad++;
         if (fd >= 0)
             close(fd);
         kmp_word_matches_free(&got);
@@ -912,16 +895,10 @@ static void test_shared(void)
     pairs want = naive_ws(h, n, &l, 0);
     for (size_t f = 0; f < COUNT_OF(FORMS); f++) {
         kmp_wordset *ws = make_set(&l, FORMS[f]);
-        pthread_t tids[5];
         shared_arg args[5];
-        for (int i = 0; i < 5; i++) {
-            args[i] = (shared_arg){ws, h, n, &want, path, i, 0};
-            CHECK(pthread_create(&tids[i], NULL, shared_worker, &args[i]) == 0, "pthread_create");
-        }
-        for (int i = 0; i < 5; i++) {
-            pthread_join(tids[i], NULL);
-            CHECK(args[i].bad == 0, "thread %d: %ld wrong results", i, args[i].bad);
-        }
+        for (int i = 0; i < 5; i++)
+            args[i] = (shared_arg){{0, 0}, ws, h, n, &want, path};
+        run_shared(shared_worker, args, sizeof args[0], 5);
         kmp_wordset_free(ws);
     }
     pairs_free(&want);
@@ -933,31 +910,11 @@ static void test_shared(void)
 
 /* --- main ------------------------------------------------------------------------------------------ */
 
-typedef struct group { const char *name; void (*fn)(void); } group;
-static const group GROUPS[] = {
+static const test_group GROUPS[] = {
     {"basic", test_basic},         {"differential", test_differential}, {"ignore_case", test_ignore_case},
     {"chunks", test_chunks},       {"files", test_files},               {"adversarial", test_adversarial},
     {"many_words", test_many_words}, {"errors", test_errors},           {"shared", test_shared},
     {"long_words", test_long_words}, {"cancel", test_cancel},
 };
 
-int main(int argc, char **argv)
-{
-    init_tmpdir();
-    const char *which = argc > 1 ? argv[1] : "all";
-    int ran = 0;
-    for (size_t g = 0; g < COUNT_OF(GROUPS); g++) {
-        if (strcmp(which, "all") == 0 || strcmp(which, GROUPS[g].name) == 0) {
-            long before = failures;
-            GROUPS[g].fn();
-            printf("%-14s %s\n", GROUPS[g].name, failures == before ? "ok" : "FAILED");
-            ran++;
-        }
-    }
-    if (!ran) {
-        fprintf(stderr, "unknown test group %s\n", which);
-        return 2;
-    }
-    printf("%ld checks, %ld failed\n", checks, failures);
-    return failures ? 1 : 0;
-}
+int main(int argc, char **argv) { return run_groups(GROUPS, COUNT_OF(GROUPS), argc, argv); }

@@ -1,0 +1,45 @@
+/*
+ * The file reader (reader.c): one window of a file read with pread, in pieces, into one
+ * bounded buffer. A pure read interface: it knows nothing of matchers or results; the
+ * engine (engine.c) scans each piece it hands back.
+ */
+#ifndef KMP_READER_H
+#define KMP_READER_H
+
+#include "common.h"
+
+typedef struct kmp__reader {
+    /* the current piece: the file's bytes [base, base + len) are buf[0..len), and the starts
+     * [base, base + own) are complete (each has its lookahead, or the window ends first) */
+    uint8_t *buf;
+    size_t len, own;
+    uint64_t base;
+    /* how the window ended (kmp__reader_next returned 0): KMP_OK, KMP_ERR_TRUNCATED (end of
+     * file before the window's end: the pieces hold what was read), KMP_ERR_IO,
+     * KMP_ERR_CANCELLED (the flag was set before a read) */
+    kmp_status status;
+    /* the rest is the reader's */
+    int fd;
+    uint64_t end, own_end, keep;
+    size_t block_size, cap;
+    int at_end, started;
+    const volatile unsigned char *cancel;
+} kmp__reader;
+
+/*
+ * A reader of fd's bytes [start, end) in reads of block_size (>= 1) bytes, whose pieces
+ * together own the starts [start, own_end) (own_end <= end), each with `keep` bytes of
+ * lookahead past it where the window has them (keep 0: every piece is handed over whole).
+ * cancel: NULL or a flag looked at before each read. KMP_OK, or KMP_ERR_NOMEM (the buffer:
+ * about keep + max(block_size, keep) bytes).
+ */
+kmp_status kmp__reader_open(kmp__reader *r, int fd, uint64_t start, uint64_t own_end, uint64_t end, uint64_t keep,
+                            size_t block_size, const volatile unsigned char *cancel);
+
+/* The next piece (1; the one before is consumed), or 0 when the window is done: then
+ * r->status says how (KMP_ERR_IO: *os_errno set). */
+int kmp__reader_next(kmp__reader *r, int *os_errno);
+
+void kmp__reader_close(kmp__reader *r);
+
+#endif /* KMP_READER_H */
