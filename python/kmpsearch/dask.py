@@ -328,17 +328,11 @@ def _scan(searcher, f: _File, start: int, end: int, own_end: int, want: str, thr
 
 
 def _block_matches(searcher, f: _File, start: int, end: int, own_end: int, threads: int = 1,
-                   window: int = WINDOW, with_text: bool = False):
-    """The block's matches: ``(offsets int64, word indices int32, texts or None)``; ``texts``
-    (with ``with_text``) the bytes each match covers in the file."""
-    lengths = [len(w.encode("utf-8", "surrogatepass") if isinstance(w, str) else w) for w in _words_of(searcher)]
-    parts, texts = [], [] if with_text else None
-    for view, base, got in _scan(searcher, f, start, end, own_end, "pairs", threads, window):
-        parts.append(got)
-        if with_text:
-            texts += [bytes(view[off - base:off - base + lengths[j]]) for off, j in zip(*got)]
-    offsets, words = merge(parts, "pairs", len(lengths))
-    return np.frombuffer(offsets, dtype=np.int64).copy(), np.frombuffer(words, dtype=np.int32).copy(), texts
+                   window: int = WINDOW):
+    """The block's matches: ``(offsets int64, word indices int32)``."""
+    parts = [got for _, _, got in _scan(searcher, f, start, end, own_end, "pairs", threads, window)]
+    offsets, words = merge(parts, "pairs", len(_words_of(searcher)))
+    return np.frombuffer(offsets, dtype=np.int64).copy(), np.frombuffer(words, dtype=np.int32).copy()
 
 
 def _frame(label: str, offsets, words) -> pd.DataFrame:
@@ -348,7 +342,7 @@ def _frame(label: str, offsets, words) -> pd.DataFrame:
 
 
 def _find_part(searcher, f: _File, start: int, end: int, own_end: int, window: int) -> pd.DataFrame:
-    offsets, words, _ = _block_matches(searcher, f, start, end, own_end, 1, window)
+    offsets, words = _block_matches(searcher, f, start, end, own_end, 1, window)
     return _frame(f.label, offsets, words)
 
 
@@ -499,18 +493,18 @@ def count_each(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = 
 
 def command_results(operands: list[str], words: list[bytes], *, scheduler: str, recursive: bool,
                     ignore_case: bool, lines: bool, threads: int, blocksize: int | str, window: int,
-                    backend: str | None = None, on_error=None) -> Iterator[tuple[str, Any]]:
+                    backend: str | None = None, on_error=None) -> Iterator[tuple[str, str, Any]]:
     """The search of ``kmpsearch --dask SCHEDULER`` (the command prints what this yields).
 
     ``operands`` are the command's FILE operands (no globs: the shell expands them;
-    directories with ``recursive``, as ``grep -r``); a path that cannot be searched goes to
-    ``on_error(label, exc)``. Yields ``(label, result)`` per file, in order: with ``lines``
-    ``(offsets int64, word indices int32, texts)`` (``texts``: the bytes each match covers,
-    with ``ignore_case``; else None), otherwise the number of matches; or the exception
-    (OSError, MemoryError, ...) that its search raised. ``scheduler`` is an address or
-    ``"local"`` (a LocalCluster for the call); ConnectionError when it cannot be reached;
-    ``blocksize`` as ``count``'s (TypeError, ValueError).
-    Closing the generator stops early (``-q``, ``-l``) and lets the cluster go.
+    directories with ``recursive``, as ``grep -r``; none with ``recursive``: the working
+    directory); a path that cannot be searched goes to ``on_error(label, exc)``. Yields
+    ``(label, path, result)`` per file, in order: with ``lines`` the matches ``(offsets
+    int64, word indices int32)``, otherwise their number; or the exception (OSError,
+    MemoryError, ...) that its search raised. ``scheduler`` is an address or ``"local"`` (a
+    LocalCluster for the call); ConnectionError when it cannot be reached; ``blocksize`` as
+    ``count``'s (TypeError, ValueError). Closing the generator stops early (``-q``, ``-l``)
+    and lets the cluster go.
     """
     blocksize = _blocksize(blocksize)
     api = kmpsearch.get_backend(backend) if backend else kmpsearch
@@ -535,7 +529,7 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
             ref = _ship(searcher, client)
             if lines:
                 task = dask.delayed(_block_matches, pure=False)
-                tasks = [task(ref, files[i], s, e, o, threads, window, ignore_case) for i, s, e, o in blocks]
+                tasks = [task(ref, files[i], s, e, o, threads, window) for i, s, e, o in blocks]
             else:
                 task = dask.delayed(_count_part, pure=False)
                 tasks = [task(ref, files[i], s, e, o, "count", threads, window) for i, s, e, o in blocks]
@@ -552,12 +546,11 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
             except (OSError, MemoryError, ValueError, RuntimeError) as exc:
                 for fut in by_file.pop(i, ()):
                     fut.release()
-                yield f.label, exc
+                yield f.label, f.path, exc
                 continue
             if not lines:
-                yield f.label, sum(parts)
+                yield f.label, f.path, sum(parts)
             elif not parts:
-                yield f.label, (np.zeros(0, np.int64), np.zeros(0, np.int32), [] if ignore_case else None)
+                yield f.label, f.path, (np.zeros(0, np.int64), np.zeros(0, np.int32))
             else:
-                texts = [t for p in parts for t in p[2]] if ignore_case else None
-                yield f.label, (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), texts)
+                yield f.label, f.path, (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
