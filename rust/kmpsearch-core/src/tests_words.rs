@@ -303,6 +303,35 @@ fn adversarial_inputs_fall_back_to_the_automaton() {
     }
 }
 
+/// One word of several MiB beside a short one: the automaton of the textbook scan (and of
+/// the fast scan's fallback) is built in time linear in the words' length. (It was the
+/// `aho_corasick` crate's DFA, its own choice for up to 100 words, whose construction
+/// walks the failure links of `x`^L from every state: quadratic in L, days for this one;
+/// rust/README.md has the times.)
+#[test]
+fn a_word_of_several_mebibytes() {
+    let n = 5 << 20;
+    let words = [vec![b'x'; n], b"a".to_vec()];
+    let mut hay = vec![b'x'; n + 1];
+    hay[0] = b'a';
+    let never = std::sync::atomic::AtomicU8::new(0);
+    let set = WordSet::new(&words, false).unwrap();
+    let o = opts(2, 1000, Scan::Textbook, DEFAULT_BLOCK_SIZE);
+    assert_eq!(set.find_all(&hay, &o).unwrap(), vec![(0, 1), (1, 0)]);
+    assert!(set.stats().automaton_bytes > n);
+    // with a cancel flag, as Python searches: blocks of at least the longest word
+    assert_eq!(set.count(&hay, &o.cancel(&never)).unwrap(), 2);
+    let o = opts(2, 1000, Scan::Fast, DEFAULT_BLOCK_SIZE);
+    assert_eq!(set.count(&hay, &o.cancel(&never)).unwrap(), 2);
+    // ignore_case (a word of 1 MiB: the old construction took hours already)
+    let n = 1 << 20;
+    let set = WordSet::new(&[vec![b'X'; n], b"a".to_vec()], true).unwrap();
+    let mut hay = vec![b'x'; n + 1];
+    hay[0] = b'A';
+    let o = opts(1, 1000, Scan::Textbook, DEFAULT_BLOCK_SIZE).cancel(&never);
+    assert_eq!(set.count(&hay, &o).unwrap(), 2);
+}
+
 fn lcg(seed: &mut u64) -> u64 {
     *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     *seed >> 33

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io;
 use std::ops::Range;
 
-use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind, Span};
 
 use crate::lazy::Lazy;
 use crate::pool::run_chunks;
@@ -457,6 +457,10 @@ fn automaton_estimate(words: usize, bytes: usize) -> usize {
     bytes.saturating_add(words).saturating_add(1024).saturating_mul(160).saturating_add(4 << 20)
 }
 
+/// Most steps [`WordSet::dfa_build_steps`] may bound for the automaton's kind to be left to
+/// the `aho_corasick` crate (a DFA for up to 100 words): beyond, the contiguous NFA.
+const DFA_BUILD_STEPS: u64 = 1 << 24;
+
 fn probe(bytes: usize) -> Result<(), Error> {
     let mut v: Vec<u8> = Vec::new();
     v.try_reserve_exact(bytes)?;
@@ -536,13 +540,47 @@ impl WordSet {
             return Ok(ac);
         }
         probe(automaton_estimate(self.len(), self.text.len()))?;
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(self.ignore_case)
-            .prefilter(false)
-            .build((0..self.len()).map(|i| self.word(i)))
-            .map_err(|_| Error::InvalidArgument("too many words for the automaton"))?;
+        let build = |kind| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(self.ignore_case)
+                .prefilter(false)
+                .kind(kind)
+                .build((0..self.len()).map(|i| self.word(i)))
+        };
+        // the crate's own choice tries a DFA first, whose construction walks the failure
+        // links from every state for every byte class: quadratic in the length of a
+        // repetitive word (`x`^L). The contiguous NFA is built in linear time; too many
+        // states for it: the non-contiguous one the crate would fall back to.
+        let ac = if self.dfa_build_steps() <= DFA_BUILD_STEPS {
+            build(None)
+        } else {
+            build(Some(AhoCorasickKind::ContiguousNFA)).or_else(|_| build(Some(AhoCorasickKind::NoncontiguousNFA)))
+        }
+        .map_err(|_| Error::InvalidArgument("too many words for the automaton"))?;
         Ok(self.ac.set(ac))
+    }
+
+    /// An upper bound of the steps of the `aho_corasick` crate's DFA construction: for
+    /// each state of the trie and each byte class a walk along the failure links, at most
+    /// the state's depth long. The states of a word are at depths 1 ..= its length (fewer
+    /// when words share a prefix); the byte classes are at most 2 per byte in the words
+    /// (both cases of a letter with ignore_case) plus 1.
+    fn dfa_build_steps(&self) -> u64 {
+        let mut seen = [false; 256];
+        for &b in &self.text {
+            seen[b as usize] = true;
+            if self.ignore_case {
+                seen[b.to_ascii_uppercase() as usize] = true;
+            }
+        }
+        let bytes = seen.iter().filter(|&&s| s).count() as u64;
+        let classes = (2 * bytes + 1).min(256);
+        let depths = (0..self.len()).fold(0u64, |sum, i| {
+            let l = self.word(i).len() as u64;
+            sum.saturating_add(l.saturating_mul(l + 1) / 2)
+        });
+        depths.saturating_mul(classes)
     }
 
     /// Whether the automaton has been built (see [`WordSet::automaton`]).
