@@ -880,9 +880,10 @@ impl WordSet {
                 self.scan_window(window, range.start, own, opts, &mut s)?;
                 return Ok(s);
             }
-            // with a cancel flag: the owned starts in blocks of block_size, each with the
-            // longest - 1 bytes after it (the automaton restarts at each: the same matches)
-            let step = opts.block_size as u64;
+            // with a cancel flag: the owned starts in blocks of block_size (at least the
+            // longest word, as the blocks of a file), each with the longest - 1 bytes after
+            // it (the automaton restarts at each: the same matches)
+            let step = opts.block_size.max(self.longest) as u64;
             let mut a = range.start;
             while a < own_end {
                 opts.check_cancel()?;
