@@ -332,6 +332,29 @@ fn a_word_of_several_mebibytes() {
     assert_eq!(set.count(&hay, &o).unwrap(), 2);
 }
 
+/// A long word among few words (the Teddy filter) and a text where it almost occurs at
+/// every start: linear. (Teddy over the whole words compared the long word at each start
+/// before returning a candidate: 8 MiB of text times half a 1 MiB word, 4 * 10^12 byte
+/// comparisons.)
+#[test]
+fn a_long_word_in_a_small_set_almost_everywhere() {
+    let l = 1 << 20;
+    let words = [vec![b'x'; l], b"ab".to_vec()];
+    let mut unit = vec![b'x'; l - 1];
+    unit.push(b'y');
+    let mut hay = unit.repeat(8);
+    hay.extend(vec![b'x'; l]);
+    hay.extend(b"ab");
+    let expected = vec![(8 * l as u64, 0), (9 * l as u64, 1)];
+    let set = WordSet::new(&words, false).unwrap();
+    assert!(set.stats().teddy);
+    for threads in [1, 2] {
+        let o = opts(threads, 1000, Scan::Fast, DEFAULT_BLOCK_SIZE);
+        assert_eq!(set.find_all(&hay, &o).unwrap(), expected);
+        assert_eq!(set.count_each(&hay, &o).unwrap(), vec![1, 1]);
+    }
+}
+
 fn lcg(seed: &mut u64) -> u64 {
     *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     *seed >> 33

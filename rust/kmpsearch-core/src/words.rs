@@ -15,6 +15,9 @@ use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan, Simd};
 const SEGMENT: usize = 64 << 10;
 /// Most words the SIMD (Teddy) start filter takes; beyond, the scalar bitmap filter.
 const TEDDY_MAX: usize = 64;
+/// Teddy looks for each word's first (at most) this many bytes; the rest is verified
+/// with the budgeted verification of the fast scan.
+const TEDDY_PREFIX: usize = 16;
 /// Multiplier of the start filter's hash (Knuth's golden ratio constant, odd).
 const MUL: u32 = 0x9E37_79B1;
 /// Multiplier of the exact prefix table's hash (odd).
@@ -675,12 +678,14 @@ impl WordSet {
         Ok(Filter { k, kmask, stride, hmask, fbits: bbits, bits, avx2, slots, entries, teddy })
     }
 
-    /// Teddy over the words themselves (exact case), or with ignore_case over every case
-    /// variant of the distinct prefixes when there are at most 64 of them.
+    /// Teddy over the words' first [`TEDDY_PREFIX`] bytes (exact case), or with
+    /// ignore_case over every case variant of the distinct prefixes when there are at most
+    /// 64 of them. (Over whole words, Teddy would compare a long word at every start that
+    /// begins like it before returning: `x`^L in a text of `x`^(L-1) `y` costs L per byte.)
     fn build_teddy<W: AsRef<[u8]>>(&self, words: &[W], pairs: &[(u32, u32)], k: usize) -> Option<packed::Searcher> {
         let mut b = packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder();
         if !self.ignore_case {
-            b.extend(words.iter().map(|w| w.as_ref()));
+            b.extend(words.iter().map(|w| w.as_ref().get(..TEDDY_PREFIX).unwrap_or(w.as_ref())));
             return b.build();
         }
         let mut variants: Vec<[u8; 4]> = Vec::new();
