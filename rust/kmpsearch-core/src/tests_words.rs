@@ -355,6 +355,48 @@ fn a_long_word_in_a_small_set_almost_everywhere() {
     }
 }
 
+/// The memory check before the automaton's construction counts its match lists: each
+/// state of the automaton lists the words that are suffixes of its path, which the bound
+/// must cover, copies of a word included.
+#[test]
+fn the_automaton_estimate_covers_its_match_lists() {
+    // exact: over the trie's states (the distinct prefixes of the words), the words that
+    // are suffixes of each
+    fn exact(words: &[Vec<u8>]) -> usize {
+        let states: std::collections::HashSet<&[u8]> =
+            words.iter().flat_map(|w| (1..=w.len()).map(move |i| &w[..i])).collect();
+        states.iter().map(|s| words.iter().filter(|w| s.ends_with(w)).count()).sum()
+    }
+    let mut seed = 3u64;
+    for round in 0..60 {
+        let n = 1 + lcg(&mut seed) as usize % 30;
+        let mut words: Vec<Vec<u8>> = (0..n)
+            .map(|_| (0..1 + lcg(&mut seed) as usize % 12).map(|_| b"ab"[lcg(&mut seed) as usize % 2]).collect())
+            .collect();
+        if round % 3 == 0 {
+            // copies of some words
+            let copies: Vec<Vec<u8>> = words.iter().take(1 + round % 4).cloned().collect();
+            words.extend(copies);
+        }
+        let set = WordSet::new(&words, false).unwrap();
+        assert!(set.match_entries().unwrap() >= exact(&words), "{words:?}");
+    }
+    // `a` .. `a`^k and `a`^L: about k L entries (the state `a`^i lists min(i, k) + 1 words)
+    let (k, l) = (50usize, 20_000usize);
+    let mut words: Vec<Vec<u8>> = (1..=k).map(|i| vec![b'a'; i]).collect();
+    words.push(vec![b'a'; l]);
+    let entries = exact(&words);
+    let bound = WordSet::new(&words, false).unwrap().match_entries().unwrap();
+    assert!(entries >= k * (l - k) && bound >= entries && bound <= 2 * entries, "{entries} {bound}");
+    // k = 2,000 and L = 10^7 (12 MB of words): about 2 * 10^10 entries, ~0.9 TiB to check
+    let mut words: Vec<Vec<u8>> = (1..=2000).map(|i| vec![b'a'; i]).collect();
+    words.push(vec![b'a'; 10_000_000]);
+    let set = WordSet::new(&words, false).unwrap();
+    let bound = set.match_entries().unwrap();
+    assert!(bound >= 2000 * (10_000_000 - 2000), "{bound}");
+    assert!(words::automaton_estimate(set.len(), set.stats().word_bytes, bound) > 1 << 39);
+}
+
 fn lcg(seed: &mut u64) -> u64 {
     *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     *seed >> 33

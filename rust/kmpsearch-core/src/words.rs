@@ -1,6 +1,7 @@
 //! Many words in one pass: [`WordSet`].
 
 use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::ops::Range;
 
@@ -454,10 +455,17 @@ impl WSink for WCollect {
 
 /// An upper bound of the memory the automaton's construction may take, in bytes:
 /// checked (reserved, then freed) before building it, because the `aho_corasick` crate
-/// allocates infallibly (an allocation failure there would abort the process).
-fn automaton_estimate(words: usize, bytes: usize) -> usize {
-    // measured peak: ~40 B per trie state (<= bytes + 1) plus ~40 B per word; x4 margin
-    bytes.saturating_add(words).saturating_add(1024).saturating_mul(160).saturating_add(4 << 20)
+/// allocates infallibly (an allocation failure there would abort the process). `matches`:
+/// a bound of the entries of its states' match lists ([`WordSet::match_entries`]).
+pub(crate) fn automaton_estimate(words: usize, bytes: usize, matches: usize) -> usize {
+    // measured peak: ~40 B per trie state (<= bytes + 1) plus ~40 B per word, ~12 B per
+    // match entry (the non-contiguous NFA's list and the final automaton's); x4 margin
+    bytes
+        .saturating_add(words)
+        .saturating_add(1024)
+        .saturating_mul(160)
+        .saturating_add(matches.saturating_mul(48))
+        .saturating_add(4 << 20)
 }
 
 /// Most steps [`WordSet::dfa_build_steps`] may bound for the automaton's kind to be left to
@@ -542,7 +550,7 @@ impl WordSet {
         if let Some(ac) = self.ac.get() {
             return Ok(ac);
         }
-        probe(automaton_estimate(self.len(), self.text.len()))?;
+        probe(automaton_estimate(self.len(), self.text.len(), self.match_entries()?))?;
         let build = |kind| {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
@@ -562,6 +570,45 @@ impl WordSet {
         }
         .map_err(|_| Error::InvalidArgument("too many words for the automaton"))?;
         Ok(self.ac.set(ac))
+    }
+
+    /// An upper bound of the entries of the automaton's match lists. The crate copies into
+    /// each state the words its failure state lists, so a state lists every word that is
+    /// a suffix of its path: of distinct words at most one of each length, so a state at
+    /// depth `i` lists at most `m D(i)` words (`D(i)`: the distinct word lengths up to `i`;
+    /// `m`: the most copies of one word, from equal (length, hash) pairs: a collision only
+    /// makes the bound larger). Summed over each word's states, depths 1 ..= its length.
+    /// (`a`, `aa` ... `a`^k with `a`^L: about k L entries for k (k + 1) / 2 + L bytes.)
+    pub(crate) fn match_entries(&self) -> Result<usize, Error> {
+        let n = self.len();
+        let mut keys: Vec<(usize, u64)> = Vec::new();
+        keys.try_reserve_exact(n)?;
+        keys.extend((0..n).map(|i| {
+            let w = self.word(i);
+            let mut h = DefaultHasher::new();
+            w.hash(&mut h);
+            (w.len(), h.finish())
+        }));
+        keys.sort_unstable();
+        let copies = keys.chunk_by(|a, b| a == b).map(<[_]>::len).max().unwrap_or(1);
+        // the distinct lengths d (ascending) and the sums of the d before each one: for a
+        // word of length l, D(1) + ... + D(l) is the sum of l + 1 - d over the d <= l
+        let mut lens: Vec<usize> = Vec::new();
+        lens.try_reserve_exact(n)?;
+        lens.extend(keys.iter().map(|k| k.0));
+        lens.dedup();
+        let mut before: Vec<usize> = Vec::new();
+        before.try_reserve_exact(lens.len() + 1)?;
+        before.push(0);
+        for &d in &lens {
+            before.push(before.last().map_or(d, |&b| b.saturating_add(d)));
+        }
+        let per_copy = keys.iter().fold(0usize, |sum, &(l, _)| {
+            let j = lens.partition_point(|&d| d <= l);
+            let depths = j.saturating_mul(l + 1).saturating_sub(before[j]);
+            sum.saturating_add(depths)
+        });
+        Ok(per_copy.saturating_mul(copies))
     }
 
     /// An upper bound of the steps of the `aho_corasick` crate's DFA construction: for
