@@ -250,25 +250,28 @@ fn io_errors_keep_their_errno() {
     }
 }
 
-/// The worst cases of the fast scan: the budget sends them to the automaton.
+/// The worst cases of the fast scan: the budget sends them to the automaton. A fresh set
+/// has no automaton, and a fast scan builds it only for that fallback: a fast scan of a
+/// fresh set that leaves it built took the fallback. (How fast they run is the
+/// benchmark's business: rust/README.md, "Adversarial sets".)
 #[test]
 fn adversarial_inputs_fall_back_to_the_automaton() {
     let hay = vec![b'a'; 100_000];
     let words: Vec<Vec<u8>> = (1..=40).map(|l| vec![b'a'; l]).collect();
     let expected_count: u64 = (1..=40u64).map(|l| 100_001 - l).sum();
-    let set = WordSet::new(&words, false).unwrap();
     for scan in SCANS {
         for threads in [1, 2] {
+            let set = WordSet::new(&words, false).unwrap();
+            assert!(!set.automaton_built());
             let o = opts(threads, 1000, scan, 4096);
-            let t = Instant::now();
             assert_eq!(set.count(&hay, &o).unwrap(), expected_count);
+            assert!(set.automaton_built(), "{scan:?} {threads}: no fallback");
             let each = set.count_each(&hay, &o).unwrap();
             assert_eq!(each, (1..=40u64).map(|l| 100_001 - l).collect::<Vec<_>>());
             let all = set.find_all(&hay, &o).unwrap();
             assert_eq!(all.len() as u64, expected_count);
             assert!(all.windows(2).all(|w| w[0] < w[1]));
             assert_eq!(set.count_read_at(&hay[..], 100_000, &o).unwrap(), expected_count);
-            assert!(t.elapsed().as_secs_f64() < 5.0, "{scan:?} {threads}: {:?}", t.elapsed());
         }
     }
     let small = vec![b'a'; 3000];
@@ -278,13 +281,12 @@ fn adversarial_inputs_fall_back_to_the_automaton() {
     // the same with stride 2 (words of 5 bytes and more): both starts of every window
     let words: Vec<Vec<u8>> = (5..=40).map(|l| vec![b'a'; l]).collect();
     let expected_count: u64 = (5..=40u64).map(|l| 100_001 - l).sum();
-    let set = WordSet::new(&words, false).unwrap().without_teddy();
-    assert_eq!(set.stats().stride, 2);
     for threads in [1, 2] {
-        let t = Instant::now();
+        let set = WordSet::new(&words, false).unwrap().without_teddy();
+        assert_eq!(set.stats().stride, 2);
         let o = opts(threads, 1000, Scan::Fast, 4096);
         assert_eq!(set.count(&hay, &o).unwrap(), expected_count);
-        assert!(t.elapsed().as_secs_f64() < 5.0, "stride 2, {threads}: {:?}", t.elapsed());
+        assert!(set.automaton_built(), "stride 2, {threads}: no fallback");
     }
     check(&small, &words, false, 3, 100, 100);
     check(&small, &words, true, 3, 100, 100);
@@ -293,12 +295,11 @@ fn adversarial_inputs_fall_back_to_the_automaton() {
     let words: Vec<Vec<u8>> = (0..500).map(|i| format!("pref{i:03}").into_bytes()).collect();
     let hay = b"prefpref123pref499".repeat(2000);
     let expected = naive(&hay, &words, false);
-    let set = WordSet::new(&words, false).unwrap();
     for scan in SCANS {
         for threads in [1, 3] {
-            let t = Instant::now();
+            let set = WordSet::new(&words, false).unwrap();
             check_set(&set, &hay, &expected, &opts(threads, 100, scan, 1000));
-            assert!(t.elapsed().as_secs_f64() < 5.0);
+            assert!(set.automaton_built(), "{scan:?} {threads}: no fallback");
         }
     }
 }
