@@ -368,6 +368,30 @@ def test_a_needle_longer_than_the_haystack_builds_no_table(name):
     assert cp.returncode == 0 and cp.stdout == b"0 [] 0 0\n", (cp.stdout, cp.stderr[-800:])
 
 
+# --- a word of several MiB -------------------------------------------------------------------
+
+_HUGE_WORD = r'''
+import sys, kmpsearch
+m = kmpsearch.get_backend(sys.argv[1])
+n = int(sys.argv[2])
+ws = m.WordSet([b"x" * n, b"a"])
+hay = b"a" + b"x" * n
+print(ws.count(hay), ws.count(hay, scan="textbook"), ws.find_all(hay), ws.find_all(hay, scan="textbook"))
+'''
+
+
+@pytest.mark.parametrize("name", [row.name for row in TABLE])
+def test_a_word_of_several_mebibytes(name):
+    # was (rust): no result after 30-60 s for a word of 4.5-10 MiB, Ctrl-C ignored -- the
+    # automaton's construction (the aho-corasick crate's DFA) was quadratic in the word's
+    # length. In a subprocess: a hang is a failure at the timeout, not a stuck suite. The
+    # pure-Python backends take 1 MiB: 6 MiB costs them ~30 s and 2.2 GB (their trie of dicts)
+    _skip_unless_available(name)
+    n = 6 << 20 if name in NATIVE else 1 << 20
+    cp = subprocess.run([sys.executable, "-c", _HUGE_WORD, name, str(n)], capture_output=True, timeout=120)
+    assert cp.returncode == 0 and cp.stdout == b"2 2 [(0, 1), (1, 0)] [(0, 1), (1, 0)]\n", (cp.stdout, cp.stderr[-800:])
+
+
 # --- a thread that cannot be started (issue 12: one rule) ------------------------------------
 
 def test_work_whose_thread_cannot_start_runs_on_the_caller(monkeypatch, tmp_path):

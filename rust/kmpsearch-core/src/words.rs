@@ -1,10 +1,11 @@
 //! Many words in one pass: [`WordSet`].
 
 use std::fs::File;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::ops::Range;
 
-use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind, Span};
 
 use crate::filter_rule::{choose_filter, FilterKind};
 use crate::lazy::Lazy;
@@ -12,6 +13,9 @@ use crate::pool::run_chunks;
 use crate::tuning::{SEGMENT, STRIDE3_MAX_GROUPS, TEDDY_MAX_WORDS};
 use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan, Simd};
 
+/// Teddy looks for each word's first (at most) this many bytes; the rest is verified
+/// with the budgeted verification of the fast scan.
+const TEDDY_PREFIX: usize = 16;
 /// Multiplier of the start filter's hash (Knuth's golden ratio constant, odd).
 const MUL: u32 = 0x9E37_79B1;
 /// Multiplier of the exact prefix table's hash (odd).
@@ -440,11 +444,22 @@ impl WSink for WCollect {
 
 /// An upper bound of the memory the automaton's construction may take, in bytes:
 /// checked (reserved, then freed) before building it, because the `aho_corasick` crate
-/// allocates infallibly (an allocation failure there would abort the process).
-fn automaton_estimate(words: usize, bytes: usize) -> usize {
-    // measured peak: ~40 B per trie state (<= bytes + 1) plus ~40 B per word; x4 margin
-    bytes.saturating_add(words).saturating_add(1024).saturating_mul(160).saturating_add(4 << 20)
+/// allocates infallibly (an allocation failure there would abort the process). `matches`:
+/// a bound of the entries of its states' match lists ([`WordSet::match_entries`]).
+pub(crate) fn automaton_estimate(words: usize, bytes: usize, matches: usize) -> usize {
+    // measured peak: ~40 B per trie state (<= bytes + 1) plus ~40 B per word, ~12 B per
+    // match entry (the non-contiguous NFA's list and the final automaton's); x4 margin
+    bytes
+        .saturating_add(words)
+        .saturating_add(1024)
+        .saturating_mul(160)
+        .saturating_add(matches.saturating_mul(48))
+        .saturating_add(4 << 20)
 }
+
+/// Most steps [`WordSet::dfa_build_steps`] may bound for the automaton's kind to be left to
+/// the `aho_corasick` crate (a DFA for up to 100 words): beyond, the contiguous NFA.
+const DFA_BUILD_STEPS: u64 = 1 << 24;
 
 fn probe(bytes: usize) -> Result<(), Error> {
     let mut v: Vec<u8> = Vec::new();
@@ -524,14 +539,87 @@ impl WordSet {
         if let Some(ac) = self.ac.get() {
             return Ok(ac);
         }
-        probe(automaton_estimate(self.len(), self.text.len()))?;
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(self.ignore_case)
-            .prefilter(false)
-            .build((0..self.len()).map(|i| self.word(i)))
-            .map_err(|_| Error::InvalidArgument("too many words for the automaton"))?;
+        probe(automaton_estimate(self.len(), self.text.len(), self.match_entries()?))?;
+        let build = |kind| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(self.ignore_case)
+                .prefilter(false)
+                .kind(kind)
+                .build((0..self.len()).map(|i| self.word(i)))
+        };
+        // the crate's own choice tries a DFA first, whose construction walks the failure
+        // links from every state for every byte class: quadratic in the length of a
+        // repetitive word (`x`^L). The contiguous NFA is built in linear time; too many
+        // states for it: the non-contiguous one the crate would fall back to.
+        let ac = if self.dfa_build_steps() <= DFA_BUILD_STEPS {
+            build(None)
+        } else {
+            build(Some(AhoCorasickKind::ContiguousNFA)).or_else(|_| build(Some(AhoCorasickKind::NoncontiguousNFA)))
+        }
+        .map_err(|_| Error::InvalidArgument("too many words for the automaton"))?;
         Ok(self.ac.set(ac))
+    }
+
+    /// An upper bound of the entries of the automaton's match lists. The crate copies into
+    /// each state the words its failure state lists, so a state lists every word that is
+    /// a suffix of its path: of distinct words at most one of each length, so a state at
+    /// depth `i` lists at most `m D(i)` words (`D(i)`: the distinct word lengths up to `i`;
+    /// `m`: the most copies of one word, from equal (length, hash) pairs: a collision only
+    /// makes the bound larger). Summed over each word's states, depths 1 ..= its length.
+    /// (`a`, `aa` ... `a`^k with `a`^L: about k L entries for k (k + 1) / 2 + L bytes.)
+    pub(crate) fn match_entries(&self) -> Result<usize, Error> {
+        let n = self.len();
+        let mut keys: Vec<(usize, u64)> = Vec::new();
+        keys.try_reserve_exact(n)?;
+        keys.extend((0..n).map(|i| {
+            let w = self.word(i);
+            let mut h = DefaultHasher::new();
+            w.hash(&mut h);
+            (w.len(), h.finish())
+        }));
+        keys.sort_unstable();
+        let copies = keys.chunk_by(|a, b| a == b).map(<[_]>::len).max().unwrap_or(1);
+        // the distinct lengths d (ascending) and the sums of the d before each one: for a
+        // word of length l, D(1) + ... + D(l) is the sum of l + 1 - d over the d <= l
+        let mut lens: Vec<usize> = Vec::new();
+        lens.try_reserve_exact(n)?;
+        lens.extend(keys.iter().map(|k| k.0));
+        lens.dedup();
+        let mut before: Vec<usize> = Vec::new();
+        before.try_reserve_exact(lens.len() + 1)?;
+        before.push(0);
+        for &d in &lens {
+            before.push(before.last().map_or(d, |&b| b.saturating_add(d)));
+        }
+        let per_copy = keys.iter().fold(0usize, |sum, &(l, _)| {
+            let j = lens.partition_point(|&d| d <= l);
+            let depths = j.saturating_mul(l + 1).saturating_sub(before[j]);
+            sum.saturating_add(depths)
+        });
+        Ok(per_copy.saturating_mul(copies))
+    }
+
+    /// An upper bound of the steps of the `aho_corasick` crate's DFA construction: for
+    /// each state of the trie and each byte class a walk along the failure links, at most
+    /// the state's depth long. The states of a word are at depths 1 ..= its length (fewer
+    /// when words share a prefix); the byte classes are at most 2 per byte in the words
+    /// (both cases of a letter with ignore_case) plus 1.
+    fn dfa_build_steps(&self) -> u64 {
+        let mut seen = [false; 256];
+        for &b in &self.text {
+            seen[b as usize] = true;
+            if self.ignore_case {
+                seen[b.to_ascii_uppercase() as usize] = true;
+            }
+        }
+        let bytes = seen.iter().filter(|&&s| s).count() as u64;
+        let classes = (2 * bytes + 1).min(256);
+        let depths = (0..self.len()).fold(0u64, |sum, i| {
+            let l = self.word(i).len() as u64;
+            sum.saturating_add(l.saturating_mul(l + 1) / 2)
+        });
+        depths.saturating_mul(classes)
     }
 
     /// Whether the automaton has been built (see [`WordSet::automaton`]).
@@ -640,12 +728,14 @@ impl WordSet {
         Ok(choose_filter(&words, self.ignore_case))
     }
 
-    /// Teddy over the words themselves (exact case), or with ignore_case over every case
-    /// variant of the distinct prefixes when there are at most 64 of them.
+    /// Teddy over the words' first [`TEDDY_PREFIX`] bytes (exact case), or with
+    /// ignore_case over every case variant of the distinct prefixes when there are at most
+    /// 64 of them. (Over whole words, Teddy would compare a long word at every start that
+    /// begins like it before returning: `x`^L in a text of `x`^(L-1) `y` costs L per byte.)
     fn build_teddy<W: AsRef<[u8]>>(&self, words: &[W], pairs: &[(u32, u32)], k: usize) -> Option<packed::Searcher> {
         let mut b = packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder();
         if !self.ignore_case {
-            b.extend(words.iter().map(|w| w.as_ref()));
+            b.extend(words.iter().map(|w| w.as_ref().get(..TEDDY_PREFIX).unwrap_or(w.as_ref())));
             return b.build();
         }
         let mut variants: Vec<[u8; 4]> = Vec::new();
@@ -845,9 +935,10 @@ impl WordSet {
                 self.scan_window(window, range.start, own, opts, &mut s)?;
                 return Ok(s);
             }
-            // with a cancel flag: the owned starts in blocks of block_size, each with the
-            // longest - 1 bytes after it (the automaton restarts at each: the same matches)
-            let step = opts.block_size as u64;
+            // with a cancel flag: the owned starts in blocks of block_size (at least the
+            // longest word, as the blocks of a file), each with the longest - 1 bytes after
+            // it (the automaton restarts at each: the same matches)
+            let step = opts.block_size.max(self.longest) as u64;
             let mut a = range.start;
             while a < own_end {
                 opts.check_cancel()?;
