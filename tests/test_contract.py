@@ -163,3 +163,87 @@ def test_search_empty_and_one_word_pairs(backend):
     for want in WANTS:
         assert as_plain(words.search(memoryview(b""), want, Options()), want) == expected([], want, 2)
     assert isinstance(pattern.memory_bytes, int) and isinstance(words.memory_bytes, int)
+
+
+# --- FileBatch: many files in one call ------------------------------------------------------
+
+def _batch_expected(hays, words, ignore_case, want, statuses):
+    """What a FileBatch search of files holding ``hays`` gives (files whose status is not 0:
+    nothing)."""
+    per_file = [ref_pairs(h, words, ignore_case) if st == 0 else [] for h, st in zip(hays, statuses)]
+    if want == "count":
+        return [len(p) for p in per_file]
+    if want == "each":
+        return [c for p in per_file for c in expected(p, "each", len(words))]
+    bounds = [0]
+    for p in per_file:
+        bounds.append(bounds[-1] + len(p))
+    flat = [m for p in per_file for m in p]
+    if want == "offsets":
+        return bounds, [o for o, _ in flat]
+    return bounds, [o for o, _ in flat], [i for _, i in flat]
+
+
+def _batch_plain(result, want):
+    status, found = result
+    assert isinstance(status, array) and status.typecode == "q"
+    if want in ("count", "each"):
+        assert isinstance(found, array) and found.typecode == "q"
+        return status.tolist(), found.tolist()
+    assert all(isinstance(a, array) for a in found)
+    assert [a.typecode for a in found] == (["q", "q"] if want == "offsets" else ["q", "q", "i"])
+    return status.tolist(), tuple(a.tolist() for a in found)
+
+
+@pytest.mark.parametrize("one", [True, False], ids=["pattern", "words"])
+def test_file_batch(backend, one, tmp_path):
+    from kmpsearch._contract import BIG, STREAM, FileBatch
+
+    row = info(backend.__name__.rsplit(".", 1)[1])
+    rng = random.Random(7 + one)
+    for case in range(12):
+        hays, words, ignore_case = [], None, False
+        for _ in range(rng.randrange(0, 9)):
+            hay, w, ic = random_case(rng, one)
+            hays.append(hay)
+            if words is None:
+                words, ignore_case = w, ic
+        if words is None:
+            _, words, ignore_case = random_case(rng, one)
+        obj = compiled(backend, words, ignore_case, one)
+        paths, statuses = [], []
+        for k, hay in enumerate(hays):
+            path = tmp_path / f"c{case}f{k}"
+            path.write_bytes(hay)
+            paths.append(os.fsencode(path))
+            statuses.append(STREAM if not hay else BIG if len(hay) >= 200 else 0)
+        # a missing file, a directory and a FIFO among them
+        extra = [(os.fsencode(tmp_path / "missing"), errno.ENOENT, b""), (os.fsencode(tmp_path), errno.EISDIR, b"")]
+        if hasattr(os, "mkfifo"):
+            fifo = tmp_path / f"fifo{case}"
+            os.mkfifo(fifo)
+            extra.append((os.fsencode(fifo), STREAM, b""))
+        for path, st, hay in extra:
+            at = rng.randrange(0, len(paths) + 1)
+            paths.insert(at, path)
+            statuses.insert(at, st)
+            hays.insert(at, hay)
+        for want in WANTS:
+            opts = Options(threads=1 + case % 3, scan=row.scans[case % len(row.scans)],
+                           simd=row.simd[case % len(row.simd)], block=(0, 1, 7)[case % 3])
+            got = _batch_plain(obj.search(FileBatch(tuple(paths), 200), want, opts), want)
+            assert got[0] == statuses, (case, want)
+            assert got[1] == _batch_expected(hays, words, ignore_case, want, statuses) if want in ("count", "each") \
+                else got[1] == tuple(_batch_expected(hays, words, ignore_case, want, statuses)), (case, want, words)
+
+
+def test_file_batch_empty_and_cancelled(backend, tmp_path):
+    from kmpsearch._contract import FileBatch
+
+    obj = backend.core.compile_words([b"ab", b"b"], False)
+    status, found = obj.search(FileBatch((), 1 << 20), "pairs", Options())
+    assert len(status) == 0 and [a.tolist() for a in found] == [[0], [], []]
+    path = tmp_path / "f"
+    path.write_bytes(b"ab" * 1000)
+    with pytest.raises(KeyboardInterrupt):
+        obj.search(FileBatch((os.fsencode(path),) * 50, 1 << 20), "count", Options(threads=2, cancel=bytearray(b"\x01")))

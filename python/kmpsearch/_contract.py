@@ -25,6 +25,23 @@ entry and one attribute::
   chunk plan over that range; offsets are file offsets. A file that turns out shorter
   (it shrank during the search) gives the matches in what could be read, no error.
 
+* a ``FileBatch(paths, max_size)``: many files in one call (a tree's). Each file of
+  ``paths`` (bytes, as ``os.fsencode`` gives them) is opened read-only (``O_NONBLOCK``: a
+  FIFO's writer is not waited for), fstat'ed, and when it is a regular file of 1 to
+  ``max_size - 1`` bytes, read (``pread``, into a buffer the thread reuses) and searched by
+  one thread, then closed; ``options.threads`` files at once. The result is ``(status,
+  found)``: ``status`` an ``array('q')`` with one entry per file -- 0 searched, an errno
+  (> 0) when opening, fstat or a read failed (EISDIR for a directory), ``STREAM`` (-1) for a
+  file that is not regular or whose size reads as 0 (the caller reads it as a stream),
+  ``BIG`` (-2) for one of ``max_size`` bytes or more (the caller searches it as a
+  ``FileRange``, with every thread) -- and ``found`` the searched files' results, in the
+  order of ``paths`` (a file not searched has none): for ``"count"`` an ``array('q')`` of
+  counts; for ``"each"`` an ``array('q')`` of ``len(paths) * words`` counts, file by file;
+  for ``"offsets"`` ``(bounds, offsets)`` and for ``"pairs"`` ``(bounds, offsets, word
+  indices)``, where ``bounds`` is an ``array('q')`` of ``len(paths) + 1`` entries and file
+  ``i``'s matches are ``offsets[bounds[i]:bounds[i + 1]]`` (offsets in their file). A file
+  that turns out shorter than its size gives what could be read.
+
 ``want`` -- what to return (``WANTS``):
 
 * ``"count"``: an ``int``, the number of matches;
@@ -65,7 +82,7 @@ from typing import NamedTuple
 
 from ._plan import DEFAULT_MIN_CHUNK
 
-__all__ = ["DEFAULT_MIN_CHUNK", "MAX_THREADS", "WANTS", "FileRange", "Options"]
+__all__ = ["BIG", "DEFAULT_MIN_CHUNK", "MAX_THREADS", "STREAM", "WANTS", "FileBatch", "FileRange", "Options"]
 
 #: ``threads`` above this are treated as this many (results never depend on threads); the
 #: same cap in every core (c/include/kmp.h KMP_MAX_THREADS, the Cython and Rust cores)
@@ -92,3 +109,16 @@ class FileRange(NamedTuple):
     fd: int
     start: int
     size: int
+
+
+class FileBatch(NamedTuple):
+    """Many files, each searched whole by one thread (see the module docstring)."""
+
+    paths: tuple
+    max_size: int
+
+
+#: ``FileBatch`` status: not a regular file, or its size reads as 0 (read it as a stream)
+STREAM = -1
+#: ``FileBatch`` status: ``max_size`` bytes or more (search it as a FileRange)
+BIG = -2
