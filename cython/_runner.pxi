@@ -1,5 +1,6 @@
-# The chunk plan, the POSIX-threads runner, pread, and the argument checks shared by the
-# compiled pattern and the compiled word set.
+# The chunk plan, the POSIX-threads runner, pread, and what the compiled pattern and the
+# compiled word set share of ``search(source, want, options)``: the wants, the checks of
+# the source and the options, the errors.
 
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_t:
@@ -98,6 +99,77 @@ cdef extern from *:
 cdef enum:
     # a job's err when the cancel flag stopped it (errno values are positive)
     CANCELLED = -1
+
+
+cdef enum Want:
+    # what a search returns (kmpsearch._contract.WANTS)
+    WANT_COUNT = 0       # "count": an int, the number of matches
+    WANT_EACH = 1        # "each": array('q'), the matches of each word
+    WANT_OFFSETS = 2     # "offsets": array('q'), the start of every match, ascending
+    WANT_PAIRS = 3       # "pairs": (array('q') offsets, array('i') word indices)
+    # WANT_OFFSETS and up keep every match (the scans test want >= WANT_OFFSETS)
+
+
+cdef int check_want(object want) except -1:
+    """The Want named by ``want`` (str subclasses accepted)."""
+    if isinstance(want, str):
+        if want == "count":
+            return WANT_COUNT
+        if want == "each":
+            return WANT_EACH
+        if want == "offsets":
+            return WANT_OFFSETS
+        if want == "pairs":
+            return WANT_PAIRS
+    raise ValueError(f"want must be 'count', 'each', 'offsets' or 'pairs', got {want!r}")
+
+
+ctypedef struct Source:
+    # what a search reads: memory (data, or NULL when empty; fd -1) or a file range
+    const uint8_t *data
+    int fd
+    int64_t n            # bytes
+    int64_t base         # a file range's first byte (offsets are file offsets); memory: 0
+
+
+cdef const unsigned char[::1] read_source(object source, Source *src):
+    """Fill ``src`` from a search's ``source``: a ``FileRange(fd, start, size)`` (a tuple),
+    or a buffer of bytes, returned as a typed view that the caller keeps alive while
+    ``src.data`` is read (None for a file range)."""
+    cdef const unsigned char[::1] view
+    if isinstance(source, tuple):
+        fd, start, size = source
+        src.data = NULL
+        src.fd = PyNumber_Index(fd)
+        src.n = check_size(size)
+        src.base = check_range(start, src.n)
+        return None
+    view = source
+    src.n = view.shape[0]
+    src.data = &view[0] if src.n else NULL
+    src.fd = -1
+    src.base = 0
+    return view
+
+
+ctypedef struct Settings:
+    # a search's options (kmpsearch._contract.Options), checked
+    int64_t threads
+    int64_t min_chunk
+    int64_t block        # bytes between two looks at the cancel flag (0 given: DEFAULT_BLOCK)
+    bint fast            # the fast scan, else the textbook one
+    int level            # the SIMD level; -1: "auto" (the compiled object's own)
+
+
+cdef int read_options(object options, Settings *s) except -1:
+    """Check a search's options (read by attribute name) into ``s``; ``options.cancel`` is
+    read by the caller (flag_view)."""
+    s.threads = check_threads(options.threads)
+    s.min_chunk = check_min_chunk(options.min_chunk)
+    s.fast = check_scan(options.scan)
+    s.level = check_simd(options.simd)
+    s.block = check_block(options.block)
+    return 0
 
 
 cdef unsigned char[::1] flag_view(object cancel):
@@ -245,7 +317,7 @@ cdef int64_t check_block(object block) except -1:
     if b == 0:
         return DEFAULT_BLOCK
     if not 1 <= b <= (1 << 40):
-        raise ValueError(f"_block must be in 1..2**40 (0: the default), got {b}")
+        raise ValueError(f"block must be in 1..2**40 (0: the default), got {b}")
     return <int64_t> b
 
 
@@ -272,19 +344,3 @@ cdef object raise_err(int err):
     if err == ENOMEM:
         raise MemoryError()
     raise OSError(err, strerror(err).decode("utf-8", "replace"))
-
-
-cdef enum:
-    # entries per slice when a result becomes a list (a few ms of holding the GIL each)
-    LIST_SLICE = 1 << 20
-
-
-cdef int list_pause(const unsigned char *flag) except -1:
-    """Between two slices of a result being made a list (with the GIL): let the threads
-    waiting for the GIL run -- the frontend's main thread runs its Ctrl-C handler -- then
-    stop with KeyboardInterrupt, as a scan does, if the cancel flag is set."""
-    with nogil:
-        pass
-    if kmpc_cancelled(flag):
-        raise_err(CANCELLED)
-    return 0

@@ -25,9 +25,6 @@
 # END inside the window (the chunk plan of kmpsearch._plan with m = min(longest, n)).
 
 cdef enum:
-    MODE_COUNT = 0
-    MODE_EACH = 1
-    MODE_COLLECT = 2
     # the compact automaton's full rows (over the byte classes) take at most this
     ROW_BYTES = 1 << 20
     # the dense DFA is used while states x (classes + 1) x 4 bytes stay under this
@@ -36,7 +33,7 @@ cdef enum:
     SEGMENT = 64 << 10
     # the longest run of automaton segments after repeated fallbacks
     MAX_BACKOFF = 64
-    # owned starts per automaton run when collecting (bounds the sort's scratch memory)
+    # owned starts per automaton run when keeping matches (bounds the sort's scratch memory)
     SORT_SPAN = 1 << 20
     # filter candidates in flight (their table slots prefetched): a power of two
     PIPELINE = 8
@@ -150,15 +147,15 @@ ctypedef struct WJob:
     int64_t wend
     int64_t oend         # ... owns the starts [wstart, oend)
     int64_t block
-    int mode
+    int want             # a Want: WANT_OFFSETS and up keep every match (ms)
     bint fast
     int level            # SIMD level of the filter (ws_level)
     bint teddy           # the Teddy filter at that level (ws_teddy), else the bitmap one
     const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
     # output
     int64_t count
-    int64_t *counts      # MODE_EACH: one per word
-    Match *ms            # MODE_COLLECT
+    int64_t *counts      # WANT_EACH: one per word
+    Match *ms            # WANT_OFFSETS, WANT_PAIRS
     size_t nm
     size_t cap
     int err
@@ -639,9 +636,9 @@ cdef int ms_grow(WJob *job) noexcept nogil:
 
 cdef inline int report(WJob *job, int64_t start, uint32_t wid) noexcept nogil:
     """One match (start is absolute)."""
-    if job.mode == MODE_COUNT:
+    if job.want == WANT_COUNT:
         job.count += 1
-    elif job.mode == MODE_EACH:
+    elif job.want == WANT_EACH:
         job.counts[wid] += 1
     else:
         if job.nm == job.cap and ms_grow(job) < 0:
@@ -736,7 +733,7 @@ cdef int ac_out(WJob *job, uint32_t v, int64_t i, int64_t own, int64_t base) noe
     cdef uint32_t t
     cdef int32_t wid
     cdef int64_t st
-    if job.mode == MODE_COUNT and i < own:
+    if job.want == WANT_COUNT and i < own:
         job.count += w.outn[v]   # every one of them starts at or before i
         return 0
     t = v if w.term[v] >= 0 else w.dlink[v]
@@ -964,7 +961,7 @@ cdef int ac_run(WJob *job, const uint8_t *buf, int64_t a, int64_t to, int64_t ow
     cdef int64_t s0, s1, e
     cdef size_t m0
     cdef int rc
-    if job.mode != MODE_COLLECT:
+    if job.want < WANT_OFFSETS:
         if w.dense:
             return ac_dense(job, buf, a, to, own, base)
         return ac_compact(job, buf, a, to, own, base)
@@ -1189,7 +1186,7 @@ cdef void wjob_run(void *arg) noexcept nogil:
     cdef int64_t cap, pos, own, need, got, have, keep, buflen
     cdef uint8_t *buf
     cdef int err = 0
-    if job.mode == MODE_EACH:
+    if job.want == WANT_EACH:
         job.counts = <int64_t *> calloc(<size_t> job.w.nwords, sizeof(int64_t))
         if job.counts == NULL:
             job.err = ENOMEM
@@ -1298,51 +1295,37 @@ cdef class WordSet:
         return (f"<kmpsearch._kmp_cython.WordSet of {self.w.nwords} words, "
                 f"{'dense' if self.w.dense else 'compact'} automaton of {self.w.nstates} states>")
 
-    cdef object run(self, const uint8_t *data, int fd, int64_t n, object threads,
-                    object min_chunk, object scan, object simd, int mode, object block,
-                    object cancel, bint as_array=False, int64_t base=0):
-        """``as_array`` (MODE_COLLECT): ``(array('q') offsets, array('i') word indices)``.
-        ``base``: a file's bytes [base, base + n) (offsets are file offsets); memory: 0."""
-        cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
+    cdef object run(self, const Source *src, int want, object options):
+        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``."""
+        cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
-        cdef bint fast = check_scan(scan)
-        cdef int level = check_simd(simd)
+        cdef Settings s
         cdef bint teddy
-        cdef carray.array offs, ids
-        cdef int64_t nthreads = check_threads(threads)
-        cdef int64_t chunk = check_min_chunk(min_chunk)
-        cdef int64_t blk = check_block(block)
-        cdef Py_ssize_t k, i, j, left, N = self.w.nwords
-        cdef int64_t m, total = 0
+        cdef Py_ssize_t k, i
+        cdef int64_t n = src.n, m
         cdef int err = 0
         cdef WJob *jobs
-        cdef int64_t *sums
-        cdef object result, item
-        cdef size_t nall = 0, x
+        read_options(options, &s)
         if n == 0:
-            if as_array:
-                return carray.array("q"), carray.array("i")
-            if mode == MODE_COUNT:
-                return 0
-            return [0] * N if mode == MODE_EACH else []
-        level = ws_level(&self.w, self.w.level if level < 0 else level)
-        teddy = ws_teddy(&self.w, level)
+            return words_result(want, self.w.nwords, NULL, 0)
+        s.level = ws_level(&self.w, self.w.level if s.level < 0 else s.level)
+        teddy = ws_teddy(&self.w, s.level)
         m = self.w.L if self.w.L < n else n
-        k = plan_count(n, m, nthreads, chunk)
+        k = plan_count(n, m, s.threads, s.min_chunk)
         jobs = <WJob *> calloc(<size_t> k, sizeof(WJob))
         if jobs == NULL:
             raise MemoryError()
         for i in range(k):
             jobs[i].w = &self.w
-            jobs[i].data = data
-            jobs[i].fd = fd
-            jobs[i].wstart = base + plan_start(n, m, k, i)
-            jobs[i].oend = base + (plan_start(n, m, k, i + 1) if i < k - 1 else n)
-            jobs[i].wend = base + plan_start(n, m, k, i + 1) + (m - 1)
-            jobs[i].block = blk
-            jobs[i].mode = mode
-            jobs[i].fast = fast
-            jobs[i].level = level
+            jobs[i].data = src.data
+            jobs[i].fd = src.fd
+            jobs[i].wstart = src.base + plan_start(n, m, k, i)
+            jobs[i].oend = src.base + (plan_start(n, m, k, i + 1) if i < k - 1 else n)
+            jobs[i].wend = src.base + plan_start(n, m, k, i + 1) + (m - 1)
+            jobs[i].block = s.block
+            jobs[i].want = want
+            jobs[i].fast = s.fast
+            jobs[i].level = s.level
             jobs[i].teddy = teddy
             jobs[i].cancel = flag
         try:
@@ -1355,102 +1338,65 @@ cdef class WordSet:
                         break
             if err:
                 raise_err(err)
-            if mode == MODE_COUNT:
-                for i in range(k):
-                    total += jobs[i].count
-                return total
-            if mode == MODE_EACH:
-                sums = jobs[0].counts
-                for i in range(1, k):
-                    for j in range(N):
-                        sums[j] += jobs[i].counts[j]
-                return [sums[j] for j in range(N)]
-            for i in range(k):
-                nall += jobs[i].nm
-            if as_array:  # each chunk's matches straight into the two arrays
-                offs = carray.clone(carray.array("q"), <Py_ssize_t> nall, False)
-                ids = carray.clone(carray.array("i"), <Py_ssize_t> nall, False)
-                kmpc_advise_huge(offs.data.as_voidptr, <size_t> nall * sizeof(int64_t))
-                kmpc_advise_huge(ids.data.as_voidptr, <size_t> nall * sizeof(int))
-                nall = 0
-                with nogil:
-                    for i in range(k):
-                        for x in range(jobs[i].nm):
-                            offs.data.as_longlongs[nall] = jobs[i].ms[x].start
-                            ids.data.as_ints[nall] = <int> jobs[i].ms[x].id
-                            nall += 1
-                return offs, ids
-            result = PyList_New(<Py_ssize_t> nall)
-            nall = 0
-            left = LIST_SLICE
-            for i in range(k):
-                for x in range(jobs[i].nm):
-                    if left == 0:  # a slice done: other threads may run, Ctrl-C may stop us
-                        list_pause(flag)
-                        left = LIST_SLICE
-                    left -= 1
-                    item = (jobs[i].ms[x].start, jobs[i].ms[x].id)
-                    Py_INCREF(item)
-                    PyList_SET_ITEM(result, <Py_ssize_t> nall, item)
-                    nall += 1
-                free(jobs[i].ms)
-                jobs[i].ms = NULL
-            return result
+            return words_result(want, self.w.nwords, jobs, k)
         finally:
             for i in range(k):
                 free(jobs[i].ms)
                 free(jobs[i].counts)
             free(jobs)
 
-    # every method: (buf | fd, size), threads, min_chunk, scan, simd[, cancel]; ``_block``:
-    # owned starts per read and per look at ``cancel`` (tests; 0 = 1 MiB)
-    def count(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
-              _block=0):
-        """Total number of matches of all words in ``buf`` (overlapping ones included)."""
-        cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COUNT, _block, cancel)
+    def search(self, source, want, options):
+        """The matches of the words in ``source`` as ``want`` says, searched with ``options``
+        (kmpsearch._contract): ``"count"`` an int, ``"each"`` array('q') of the matches of
+        each word, ``"offsets"`` array('q') of their starts, ``"pairs"`` those with
+        array('i') of the word indices, sorted by start, then word index."""
+        cdef Source src
+        cdef int w = check_want(want)
+        cdef const unsigned char[::1] view = read_source(source, &src)   # alive until the end
+        return self.run(&src, w, options)
 
-    def count_each(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
-                   _block=0):
-        """Matches of each word in ``buf``: a list as long as the words."""
-        cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_EACH, _block, cancel)
 
-    def find_all(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
-                 _block=0):
-        """Every match in ``buf`` as (start offset, word index), sorted by offset then index."""
-        cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block,
-                        cancel)
-
-    def find_array(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
-                   _block=0):
-        """``find_all`` as ``(array('q') offsets, array('i') word indices)``."""
-        cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block,
-                        cancel, True)
-
-    # fd methods: bytes [start, start + size) of the file open as ``fd`` (pread only);
-    # offsets are file offsets
-    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
-        """``count`` over bytes [start, start + size) of the file open as ``fd``."""
-        cdef int64_t n = check_size(size), base = check_range(start, n)
-        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_COUNT, _block, cancel, False, base)
-
-    def count_each_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
-        """``count_each`` over bytes [start, start + size) of the file open as ``fd``."""
-        cdef int64_t n = check_size(size), base = check_range(start, n)
-        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_EACH, _block, cancel, False, base)
-
-    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
-        """``find_all`` over bytes [start, start + size) of the file open as ``fd``."""
-        cdef int64_t n = check_size(size), base = check_range(start, n)
-        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block, cancel, False, base)
-
-    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
-        """``find_array`` over bytes [start, start + size) of the file open as ``fd``."""
-        cdef int64_t n = check_size(size), base = check_range(start, n)
-        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, MODE_COLLECT, _block, cancel, True, base)
+cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize_t k):
+    """A word-set search's result from its ``k`` jobs: the counts summed, or each job's
+    matches straight into the arrays (advised for huge pages), in chunk order."""
+    cdef carray.array offs, ids, each
+    cdef Py_ssize_t i, j
+    cdef int64_t total = 0
+    cdef size_t nall = 0, x
+    if want == WANT_COUNT:
+        for i in range(k):
+            total += jobs[i].count
+        return total
+    if want == WANT_EACH:
+        each = carray.clone(carray.array("q"), nwords, False)
+        with nogil:
+            memset(each.data.as_voidptr, 0, <size_t> nwords * sizeof(int64_t))
+            for i in range(k):
+                for j in range(nwords):
+                    each.data.as_longlongs[j] += jobs[i].counts[j]
+        return each
+    for i in range(k):
+        nall += jobs[i].nm
+    offs = carray.clone(carray.array("q"), <Py_ssize_t> nall, False)
+    kmpc_advise_huge(offs.data.as_voidptr, nall * sizeof(int64_t))
+    if want == WANT_OFFSETS:
+        nall = 0
+        with nogil:
+            for i in range(k):
+                for x in range(jobs[i].nm):
+                    offs.data.as_longlongs[nall] = jobs[i].ms[x].start
+                    nall += 1
+        return offs
+    ids = carray.clone(carray.array("i"), <Py_ssize_t> nall, False)
+    kmpc_advise_huge(ids.data.as_voidptr, nall * sizeof(int))
+    nall = 0
+    with nogil:
+        for i in range(k):
+            for x in range(jobs[i].nm):
+                offs.data.as_longlongs[nall] = jobs[i].ms[x].start
+                ids.data.as_ints[nall] = <int> jobs[i].ms[x].id
+                nall += 1
+    return offs, ids
 
 
 def compile_words(words, ignore_case, *, _form="auto", _rows=0, _segment=SEGMENT, _budget=4,
