@@ -8,11 +8,12 @@ automaton and its start filters, the chunk plan, the POSIX-threads runner and th
 reader are written here; only the SIMD pair search, byte count and word filters are C,
 inside this module (``_simd.pxi``). The pieces, included in this order:
 
+* ``_tuning.pxi``: the tuning constants shared with the C and Rust cores;
 * ``_simd.pxi``: the C kernels; ``_runner.pxi``: the chunk plan, the threads, pread, the
   checks of a search's source, want and options;
 * ``_pattern.pxi``: ``Pattern`` (one needle: KMP, the fast and textbook scans);
-* ``_words.pxi``: ``WordSet`` (many words: the automaton and the filters, the scans,
-  the object and ``compile_words``).
+* ``_words_build.pxi``, ``_words_scan.pxi``, ``_words.pxi``: ``WordSet`` (many words:
+  compiling the automaton and the filters, the scans, the object and ``compile_words``).
 
 The core contract (``kmpsearch._contract``), what the Python layer calls:
 
@@ -53,9 +54,12 @@ from posix.types cimport off_t
 from cpython.number cimport PyNumber_Index
 from cpython cimport array as carray
 
+include "_tuning.pxi"
 include "_simd.pxi"
 include "_runner.pxi"
 include "_pattern.pxi"
+include "_words_build.pxi"
+include "_words_scan.pxi"
 include "_words.pxi"
 
 

@@ -60,7 +60,7 @@ cdef int push(PJob *job, int64_t off) noexcept nogil:
     if job.noffs == job.cap:
         cap = FIRST_CAPACITY if job.cap == 0 else job.cap * 2
         grown = <int64_t *> kmpc_regrow(job.offs, <size_t> job.noffs * sizeof(int64_t),
-                                        <size_t> cap * sizeof(int64_t))
+                                        <size_t> cap * sizeof(int64_t), HUGE_FROM)
         if grown == NULL:
             job.err = ENOMEM
             return -1
@@ -82,9 +82,8 @@ cdef Py_ssize_t scan_textbook(PJob *job, const uint8_t *s, Py_ssize_t n, int64_t
     cdef uint8_t c
     cdef bint collect = job.want >= WANT_OFFSETS
     cdef int64_t count = 0
-    # Measured (textbook scan of the corpus, one thread): this loop as it is written runs at
-    # 1.01 s per GiB; one loop shared with the fast scan (a `fast and k == 0` test) or an
-    # inline step function, 1.58 s. Keep the step written out.
+    # the automaton step written out here, not shared with the fast scan nor put in an
+    # inline function (cython/README.md, "Tuning": the textbook scan's loop)
     while i < n:
         c = s[i]
         while k > 0 and pat[k] != c:
@@ -360,7 +359,8 @@ cdef object pattern_result(int want, int64_t total, const PJob *jobs, Py_ssize_t
     with nogil:
         for i in range(k):
             if jobs[i].noffs:
-                memcpy(offs.data.as_longlongs + at, jobs[i].offs, <size_t> jobs[i].noffs * sizeof(int64_t))
+                memcpy(offs.data.as_longlongs + at, jobs[i].offs,
+                       <size_t> jobs[i].noffs * sizeof(int64_t))
             at += jobs[i].noffs
     if want == WANT_OFFSETS:
         return offs

@@ -16,8 +16,6 @@ cdef extern from "<pthread.h>" nogil:
 
 
 cdef enum:
-    # the most threads (chunks) a search uses: what the frontend passes at most
-    MAX_THREADS = 256
     # stack of a worker thread: the kernels need a few hundred bytes (default: 8 MiB)
     WORKER_STACK = 256 << 10
     # bytes a file kernel reads per step, per chunk, unless told otherwise (tests)
@@ -42,14 +40,15 @@ cdef extern from *:
     /*
      * Result arrays on transparent huge pages. A big result array is written once from
      * start to end, and with 4 KiB pages the first touch of each page costs more than the
-     * scan that fills it (15.8 M offsets = 126 MB = 31,000 page faults, ~60 ms on a VM);
-     * THP in "madvise" mode (the usual default) uses 2 MiB pages only where asked.
+     * scan that fills it (cython/README.md, "Tuning"); THP in "madvise" mode (the usual
+     * default) uses 2 MiB pages only where asked.
      * kmpc_advise_huge asks for [p, p + bytes) (its whole 2 MiB pages; advice only).
      * kmpc_regrow: a block of `bytes` holding the first `keep` bytes of `old` (freed), or
-     * NULL (old untouched); from KMPC_HUGE_FROM (16 MiB) up a 2 MiB-aligned block so
-     * advised, grown by copy (madvise splits the allocator's mapping, so realloc could not
-     * move it in place; old and new are held at once while it moves); below, realloc in
-     * place, so small and middling results use what they need.
+     * NULL (old untouched); from `huge_from` bytes up (the callers pass HUGE_FROM,
+     * _tuning.pxi) a 2 MiB-aligned block so advised, grown by copy (madvise splits the
+     * allocator's mapping, so realloc could not move it in place; old and new are held at
+     * once while it moves); below, realloc in place, so small and middling results use
+     * what they need.
      */
     #if defined(__linux__)
     #  include <sys/mman.h>
@@ -58,7 +57,6 @@ cdef extern from *:
     #include <stdlib.h>
     #include <string.h>
     #define KMPC_HUGE ((size_t)2 << 20)
-    #define KMPC_HUGE_FROM ((size_t)16 << 20)
     static void kmpc_advise_huge(void *p, size_t bytes)
     {
     #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -71,10 +69,10 @@ cdef extern from *:
         (void)bytes;
     #endif
     }
-    static void *kmpc_regrow(void *old, size_t keep, size_t bytes)
+    static void *kmpc_regrow(void *old, size_t keep, size_t bytes, size_t huge_from)
     {
     #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (bytes >= KMPC_HUGE_FROM) {
+        if (bytes >= huge_from) {
             if (bytes > SIZE_MAX - KMPC_HUGE)
                 return NULL;
             bytes = (bytes + KMPC_HUGE - 1) & ~(KMPC_HUGE - 1);
@@ -89,11 +87,12 @@ cdef extern from *:
         }
     #endif
         (void)keep;
+        (void)huge_from;
         return realloc(old, bytes);
     }
     """
     void kmpc_advise_huge(void *p, size_t bytes) noexcept nogil
-    void *kmpc_regrow(void *old, size_t keep, size_t bytes) noexcept nogil
+    void *kmpc_regrow(void *old, size_t keep, size_t bytes, size_t huge_from) noexcept nogil
 
 
 cdef enum:
