@@ -4,25 +4,30 @@
 """kmpsearch's Cython core: its own KMP and Aho-Corasick engines, in typed Cython.
 
 Not a wrapper of the C library in ``c/``: failure functions, scans, the Aho-Corasick
-automaton and its prefilter, the chunk plan, the POSIX-threads runner and the pread file
-reader are written here (``_runner.pxi``, ``_pattern.pxi``, ``_words.pxi``); only the SIMD
-pair search and byte count are C, inside this module (``_simd.pxi``).
+automaton and its start filters, the chunk plan, the POSIX-threads runner and the pread file
+reader are written here; only the SIMD pair search, byte count and word filters are C,
+inside this module (``_simd.pxi``). The pieces, included in this order:
 
-The core contract (the docstring of kmpsearch._frontend), what ``kmpsearch._frontend`` calls:
+* ``_tuning.pxi``: the tuning constants shared with the C and Rust cores;
+* ``_simd.pxi``: the C kernels; ``_runner.pxi``: the chunk plan, the threads, pread, the
+  checks of a search's source, want and options;
+* ``_pattern.pxi``: ``Pattern`` (one needle: KMP, the fast and textbook scans);
+* ``_words_build.pxi``, ``_words_scan.pxi``, ``_words.pxi``: ``WordSet`` (many words:
+  compiling the automaton and the filters, the scans, the object and ``compile_words``).
 
-* every search method takes a trailing ``cancel`` (the frontend's ``bytearray(1)``, or
-  None): each thread looks at it (a relaxed atomic load) before each block it reads or
-  scans -- memory too is scanned in blocks of ``_block`` bytes (1 MiB), the scan's state
-  carried across -- and a set flag ends the search with KeyboardInterrupt;
-  ``find_array``/``find_array_fd`` give ``array('q')`` (word sets: and ``array('i')``);
+The core contract (``kmpsearch._contract``), what the Python layer calls:
+
 * ``compile_pattern(needle) -> Pattern`` and ``compile_words(words, ignore_case) ->
-  WordSet``: immutable compiled objects (the failure table, the automaton and the filter
+  WordSet``: immutable compiled objects (the failure table, the automaton and the filters
   are built once), safe to share between threads, free-threaded builds included;
-* ``Pattern.count/find_all(buf, threads, min_chunk, scan, simd)`` and
-  ``count_fd/find_all_fd(fd, size, ...)``; ``WordSet`` adds ``count_each`` and
-  ``count_each_fd``, and its ``find_all`` gives ``(start, word index)`` tuples; ``simd``
-  is "auto" or a level forced for tests, "scalar", "sse2" or "avx2" (capped at the CPU's);
-* ``plan(n, m, threads, min_chunk)``: the chunk plan the searches use.
+* one entry on each, ``search(source, want, options)``: ``source`` a byte buffer or a
+  ``FileRange(fd, start, size)``, ``want`` "count" (an int), "each" (``array('q')`` per
+  word), "offsets" (``array('q')``) or "pairs" (with ``array('i')`` word indices);
+  ``options`` the ``Options`` of ``kmpsearch._contract`` (threads, min_chunk, scan
+  "fast"/"textbook", simd "auto" or a level forced for tests -- "scalar", "sse2", "avx2",
+  capped at the CPU's --, block, cancel), read by attribute name. Results are arrays,
+  never lists;
+* ``memory_bytes``; ``plan(n, m, threads, min_chunk)``: the chunk plan the searches use.
 
 How a search runs:
 
@@ -31,8 +36,12 @@ How a search runs:
 * chunk ``i`` of ``k`` owns the starts ``[P*i//k, P*(i+1)//k)`` and reads ``m - 1`` bytes
   more (``kmpsearch._plan``); chunk 0 runs on the calling thread, the others on POSIX
   threads (no OpenMP runtime); a thread that cannot start has its chunk run by the caller;
+* every thread looks at ``cancel`` (a relaxed atomic load) before each block it reads or
+  scans -- memory too is scanned in blocks of ``block`` bytes (1 MiB), the scan's state
+  carried across -- and a set flag ends the search with KeyboardInterrupt;
 * files: ``pread`` into a bounded per-chunk buffer, never mmap; a file that turns out
   shorter than the size given gives the matches in what could be read;
+* result arrays are filled in place (``array.clone``, advised for huge pages);
 * no module-level mutable state: everything is per call or inside the compiled objects.
 """
 
@@ -42,14 +51,15 @@ from libc.string cimport memchr, memcmp, memcpy, memmove, memset, strerror
 from libc.errno cimport errno, EINTR, ENOMEM
 from posix.unistd cimport pread
 from posix.types cimport off_t
-from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.number cimport PyNumber_Index
-from cpython.ref cimport Py_INCREF
 from cpython cimport array as carray
 
+include "_tuning.pxi"
 include "_simd.pxi"
 include "_runner.pxi"
 include "_pattern.pxi"
+include "_words_build.pxi"
+include "_words_scan.pxi"
 include "_words.pxi"
 
 

@@ -20,7 +20,7 @@ ctypedef struct PJob:
     const Py_ssize_t *fail
     int level                    # SIMD level of the pair search and byte count (kc_pair)
     bint fast
-    bint collect
+    int want                     # a Want: WANT_OFFSETS and up keep the offsets
     const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
     # output
     int64_t count
@@ -60,7 +60,7 @@ cdef int push(PJob *job, int64_t off) noexcept nogil:
     if job.noffs == job.cap:
         cap = FIRST_CAPACITY if job.cap == 0 else job.cap * 2
         grown = <int64_t *> kmpc_regrow(job.offs, <size_t> job.noffs * sizeof(int64_t),
-                                        <size_t> cap * sizeof(int64_t))
+                                        <size_t> cap * sizeof(int64_t), HUGE_FROM)
         if grown == NULL:
             job.err = ENOMEM
             return -1
@@ -80,11 +80,10 @@ cdef Py_ssize_t scan_textbook(PJob *job, const uint8_t *s, Py_ssize_t n, int64_t
     cdef Py_ssize_t last = job.m - 1
     cdef Py_ssize_t i = 0
     cdef uint8_t c
-    cdef bint collect = job.collect
+    cdef bint collect = job.want >= WANT_OFFSETS
     cdef int64_t count = 0
-    # Measured (textbook scan of the corpus, one thread): this loop as it is written runs at
-    # 1.01 s per GiB; one loop shared with the fast scan (a `fast and k == 0` test) or an
-    # inline step function, 1.58 s. Keep the step written out.
+    # the automaton step written out here, not shared with the fast scan nor put in an
+    # inline function (cython/README.md, "Tuning": the textbook scan's loop)
     while i < n:
         c = s[i]
         while k > 0 and pat[k] != c:
@@ -127,7 +126,7 @@ cdef Py_ssize_t scan_fast(PJob *job, const uint8_t *s, Py_ssize_t n, int64_t bas
     cdef Py_ssize_t i = 0, j
     cdef uint8_t c
     cdef const uint8_t *hit
-    cdef bint collect = job.collect
+    cdef bint collect = job.want >= WANT_OFFSETS
     cdef int64_t count = 0
     while i < n:
         if k == 0:
@@ -178,7 +177,7 @@ cdef Py_ssize_t scan_one_byte(PJob *job, const uint8_t *s, Py_ssize_t n, int64_t
     cdef uint8_t c0 = job.pat[0]
     cdef const uint8_t *hit
     cdef Py_ssize_t i = 0
-    if not job.collect:
+    if job.want < WANT_OFFSETS:
         job.count += <int64_t> kc_count_byte(job.level, s, <size_t> n, c0)
         return 0
     while i < n:
@@ -206,7 +205,7 @@ cdef void pjob_run(void *arg) noexcept nogil:
     """Search one chunk's window, from memory or from a file (pread in blocks, the
     automaton's state carried from block to block)."""
     cdef PJob *job = <PJob *> arg
-    cdef int64_t pos, want, got
+    cdef int64_t pos, step, got
     cdef Py_ssize_t k = 0
     cdef uint8_t *block
     cdef int err = 0
@@ -220,34 +219,34 @@ cdef void pjob_run(void *arg) noexcept nogil:
             if kmpc_cancelled(job.cancel):
                 job.err = CANCELLED
                 return
-            want = job.end - pos
-            if want > job.block:
-                want = job.block
-            k = scan_block(job, job.data + pos, <Py_ssize_t> want, pos, k, pos + want == job.end)
+            step = job.end - pos
+            if step > job.block:
+                step = job.block
+            k = scan_block(job, job.data + pos, <Py_ssize_t> step, pos, k, pos + step == job.end)
             if k < 0:
                 return
-            pos += want
+            pos += step
         return
-    want = job.end - job.start
-    block = <uint8_t *> malloc(<size_t> (job.block if want > job.block else want))
+    step = job.end - job.start
+    block = <uint8_t *> malloc(<size_t> (job.block if step > job.block else step))
     if block == NULL:
         job.err = ENOMEM
         return
     pos = job.start
     while pos < job.end:
-        want = job.end - pos
-        if want > job.block:
-            want = job.block
+        step = job.end - pos
+        if step > job.block:
+            step = job.block
         if kmpc_cancelled(job.cancel):
             job.err = CANCELLED
             break
-        got = read_full(job.fd, block, want, pos, &err)
+        got = read_full(job.fd, block, step, pos, &err)
         if got < 0:
             job.err = err
             break
         # a short read: the file ended (it shrank since its size was taken): the last block
-        k = scan_block(job, block, <Py_ssize_t> got, pos, k, got < want or pos + got == job.end)
-        if k < 0 or got < want:
+        k = scan_block(job, block, <Py_ssize_t> got, pos, k, got < step or pos + got == job.end)
+        if k < 0 or got < step:
             break
         pos += got
     free(block)
@@ -283,45 +282,37 @@ cdef class Pattern:
     def __repr__(self):
         return f"<kmpsearch._kmp_cython.Pattern of {self.m} bytes>"
 
-    cdef object run(self, const uint8_t *data, int fd, int64_t n, object threads,
-                    object min_chunk, object scan, object simd, int collect, object block,
-                    object cancel, int64_t base=0):
-        """``collect``: 0 count, 1 a list of offsets, 2 an array('q') of them. ``base``: a
-        file's bytes [base, base + n) (offsets are file offsets); memory: 0."""
-        cdef unsigned char[::1] keep = flag_view(cancel)   # alive until the search ends
+    cdef object run(self, const Source *src, int want, object options):
+        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``."""
+        cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
-        cdef bint fast = check_scan(scan)
-        cdef int level = check_simd(simd)
-        cdef carray.array arr
-        cdef int64_t nthreads = check_threads(threads)
-        cdef int64_t chunk = check_min_chunk(min_chunk)
-        cdef int64_t blk = check_block(block)
-        cdef Py_ssize_t k, i, j, left
-        cdef int64_t total = 0
+        cdef Settings s
+        cdef Py_ssize_t k, i
+        cdef int64_t n = src.n, total = 0
         cdef int err = 0
         cdef PJob *jobs
-        cdef object result, item
-        if level < 0:
-            level = self.level
-        k = plan_count(n, self.m, nthreads, chunk)
+        read_options(options, &s)
+        if s.level < 0:
+            s.level = self.level
+        k = plan_count(n, self.m, s.threads, s.min_chunk)
         if k == 0:
-            return carray.array("q") if collect == 2 else [] if collect else 0
+            return pattern_result(want, 0, NULL, 0)
         jobs = <PJob *> calloc(<size_t> k, sizeof(PJob))
         if jobs == NULL:
             raise MemoryError()
         for i in range(k):
-            jobs[i].data = data
-            jobs[i].fd = fd
-            jobs[i].start = base + plan_start(n, self.m, k, i)
-            jobs[i].end = base + plan_start(n, self.m, k, i + 1) + (self.m - 1)
-            jobs[i].block = blk
+            jobs[i].data = src.data
+            jobs[i].fd = src.fd
+            jobs[i].start = src.base + plan_start(n, self.m, k, i)
+            jobs[i].end = src.base + plan_start(n, self.m, k, i + 1) + (self.m - 1)
+            jobs[i].block = s.block
             jobs[i].pat = <const uint8_t *> (<char *> self.needle)
             jobs[i].m = self.m
             jobs[i].d = self.d
             jobs[i].fail = self.fail
-            jobs[i].level = level
-            jobs[i].fast = fast
-            jobs[i].collect = collect != 0
+            jobs[i].level = s.level
+            jobs[i].fast = s.fast
+            jobs[i].want = want
             jobs[i].cancel = flag
         try:
             with nogil:
@@ -335,75 +326,50 @@ cdef class Pattern:
                 raise_err(err)
             for i in range(k):
                 total += jobs[i].count
-            if not collect:
-                return total
-            if collect == 2:  # each chunk's offsets straight into the array: one copy
-                arr = carray.clone(carray.array("q"), <Py_ssize_t> total, False)
-                kmpc_advise_huge(arr.data.as_voidptr, <size_t> total * sizeof(int64_t))
-                total = 0
-                for i in range(k):
-                    if jobs[i].noffs:
-                        memcpy(arr.data.as_longlongs + total, jobs[i].offs,
-                               <size_t> jobs[i].noffs * sizeof(int64_t))
-                    total += jobs[i].noffs
-                return arr
-            result = PyList_New(<Py_ssize_t> total)
-            total = 0
-            left = LIST_SLICE
-            for i in range(k):
-                for j in range(jobs[i].noffs):
-                    if left == 0:  # a slice done: other threads may run, Ctrl-C may stop us
-                        list_pause(flag)
-                        left = LIST_SLICE
-                    left -= 1
-                    item = jobs[i].offs[j]
-                    Py_INCREF(item)
-                    PyList_SET_ITEM(result, <Py_ssize_t> total, item)
-                    total += 1
-                free(jobs[i].offs)
-                jobs[i].offs = NULL
-            return result
+            return pattern_result(want, total, jobs, k)
         finally:
             for i in range(k):
                 free(jobs[i].offs)
             free(jobs)
 
-    # every method: (buf | fd, size), threads, min_chunk, scan, simd[, cancel]; ``_block``:
-    # bytes per read and per look at ``cancel`` (tests; 0 = 1 MiB)
-    def count(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
-              _block=0):
-        """Number of occurrences in ``buf`` (overlapping ones included)."""
-        cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, 0, _block, cancel)
+    def search(self, source, want, options):
+        """The matches of the needle in ``source`` as ``want`` says, searched with
+        ``options`` (kmpsearch._contract): ``"count"`` an int, ``"each"`` array('q') of one
+        count, ``"offsets"`` array('q') ascending, ``"pairs"`` those with array('i') of 0s."""
+        cdef Source src
+        cdef int w = check_want(want)
+        cdef const unsigned char[::1] view = read_source(source, &src)   # alive until the end
+        return self.run(&src, w, options)
 
-    def find_all(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
-                 _block=0):
-        """Start offsets of every occurrence in ``buf``, ascending."""
-        cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, 1, _block, cancel)
 
-    def find_array(self, const unsigned char[::1] buf not None, threads, min_chunk, scan, simd, cancel=None, *,
-                   _block=0):
-        """``find_all`` as an ``array('q')``."""
-        cdef Py_ssize_t n = buf.shape[0]
-        return self.run(&buf[0] if n else NULL, -1, n, threads, min_chunk, scan, simd, 2, _block, cancel)
-
-    # fd methods: bytes [start, start + size) of the file open as ``fd`` (read with pread
-    # only); offsets are file offsets
-    def count_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
-        """Occurrences in bytes [start, start + size) of the file open as ``fd``."""
-        cdef int64_t n = check_size(size), base = check_range(start, n)
-        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, 0, _block, cancel, base)
-
-    def find_all_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
-        """Offsets of every occurrence in bytes [start, start + size) of the file open as ``fd``."""
-        cdef int64_t n = check_size(size), base = check_range(start, n)
-        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, 1, _block, cancel, base)
-
-    def find_array_fd(self, int fd, size, threads, min_chunk, scan, simd, cancel=None, *, start=0, _block=0):
-        """``find_all_fd`` as an ``array('q')``."""
-        cdef int64_t n = check_size(size), base = check_range(start, n)
-        return self.run(NULL, fd, n, threads, min_chunk, scan, simd, 2, _block, cancel, base)
+cdef object pattern_result(int want, int64_t total, const PJob *jobs, Py_ssize_t k):
+    """A pattern search's result from its ``k`` jobs (``total`` matches): for the offsets,
+    each job's straight into the array (advised for huge pages), in chunk order."""
+    cdef carray.array offs, ids, each
+    cdef Py_ssize_t i
+    cdef int64_t at = 0
+    if want == WANT_COUNT:
+        return total
+    if want == WANT_EACH:
+        each = carray.clone(carray.array("q"), 1, False)
+        each.data.as_longlongs[0] = total
+        return each
+    offs = carray.clone(carray.array("q"), <Py_ssize_t> total, False)
+    kmpc_advise_huge(offs.data.as_voidptr, <size_t> total * sizeof(int64_t))
+    with nogil:
+        for i in range(k):
+            if jobs[i].noffs:
+                memcpy(offs.data.as_longlongs + at, jobs[i].offs,
+                       <size_t> jobs[i].noffs * sizeof(int64_t))
+            at += jobs[i].noffs
+    if want == WANT_OFFSETS:
+        return offs
+    ids = carray.clone(carray.array("i"), <Py_ssize_t> total, False)
+    kmpc_advise_huge(ids.data.as_voidptr, <size_t> total * sizeof(int))
+    if total:
+        with nogil:
+            memset(ids.data.as_voidptr, 0, <size_t> total * sizeof(int))
+    return offs, ids
 
 
 def compile_pattern(needle):

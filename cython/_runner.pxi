@@ -1,5 +1,6 @@
-# The chunk plan, the POSIX-threads runner, pread, and the argument checks shared by the
-# compiled pattern and the compiled word set.
+# The chunk plan, the POSIX-threads runner, pread, and what the compiled pattern and the
+# compiled word set share of ``search(source, want, options)``: the wants, the checks of
+# the source and the options, the errors.
 
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_t:
@@ -15,8 +16,6 @@ cdef extern from "<pthread.h>" nogil:
 
 
 cdef enum:
-    # the most threads (chunks) a search uses: what the frontend passes at most
-    MAX_THREADS = 256
     # stack of a worker thread: the kernels need a few hundred bytes (default: 8 MiB)
     WORKER_STACK = 256 << 10
     # bytes a file kernel reads per step, per chunk, unless told otherwise (tests)
@@ -41,14 +40,15 @@ cdef extern from *:
     /*
      * Result arrays on transparent huge pages. A big result array is written once from
      * start to end, and with 4 KiB pages the first touch of each page costs more than the
-     * scan that fills it (15.8 M offsets = 126 MB = 31,000 page faults, ~60 ms on a VM);
-     * THP in "madvise" mode (the usual default) uses 2 MiB pages only where asked.
+     * scan that fills it (cython/README.md, "Tuning"); THP in "madvise" mode (the usual
+     * default) uses 2 MiB pages only where asked.
      * kmpc_advise_huge asks for [p, p + bytes) (its whole 2 MiB pages; advice only).
      * kmpc_regrow: a block of `bytes` holding the first `keep` bytes of `old` (freed), or
-     * NULL (old untouched); from KMPC_HUGE_FROM (16 MiB) up a 2 MiB-aligned block so
-     * advised, grown by copy (madvise splits the allocator's mapping, so realloc could not
-     * move it in place; old and new are held at once while it moves); below, realloc in
-     * place, so small and middling results use what they need.
+     * NULL (old untouched); from `huge_from` bytes up (the callers pass HUGE_FROM,
+     * _tuning.pxi) a 2 MiB-aligned block so advised, grown by copy (madvise splits the
+     * allocator's mapping, so realloc could not move it in place; old and new are held at
+     * once while it moves); below, realloc in place, so small and middling results use
+     * what they need.
      */
     #if defined(__linux__)
     #  include <sys/mman.h>
@@ -57,7 +57,6 @@ cdef extern from *:
     #include <stdlib.h>
     #include <string.h>
     #define KMPC_HUGE ((size_t)2 << 20)
-    #define KMPC_HUGE_FROM ((size_t)16 << 20)
     static void kmpc_advise_huge(void *p, size_t bytes)
     {
     #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -70,10 +69,10 @@ cdef extern from *:
         (void)bytes;
     #endif
     }
-    static void *kmpc_regrow(void *old, size_t keep, size_t bytes)
+    static void *kmpc_regrow(void *old, size_t keep, size_t bytes, size_t huge_from)
     {
     #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (bytes >= KMPC_HUGE_FROM) {
+        if (bytes >= huge_from) {
             if (bytes > SIZE_MAX - KMPC_HUGE)
                 return NULL;
             bytes = (bytes + KMPC_HUGE - 1) & ~(KMPC_HUGE - 1);
@@ -88,16 +87,88 @@ cdef extern from *:
         }
     #endif
         (void)keep;
+        (void)huge_from;
         return realloc(old, bytes);
     }
     """
     void kmpc_advise_huge(void *p, size_t bytes) noexcept nogil
-    void *kmpc_regrow(void *old, size_t keep, size_t bytes) noexcept nogil
+    void *kmpc_regrow(void *old, size_t keep, size_t bytes, size_t huge_from) noexcept nogil
 
 
 cdef enum:
     # a job's err when the cancel flag stopped it (errno values are positive)
     CANCELLED = -1
+
+
+cdef enum Want:
+    # what a search returns (kmpsearch._contract.WANTS)
+    WANT_COUNT = 0       # "count": an int, the number of matches
+    WANT_EACH = 1        # "each": array('q'), the matches of each word
+    WANT_OFFSETS = 2     # "offsets": array('q'), the start of every match, ascending
+    WANT_PAIRS = 3       # "pairs": (array('q') offsets, array('i') word indices)
+    # WANT_OFFSETS and up keep every match (the scans test want >= WANT_OFFSETS)
+
+
+cdef int check_want(object want) except -1:
+    """The Want named by ``want`` (str subclasses accepted)."""
+    if isinstance(want, str):
+        if want == "count":
+            return WANT_COUNT
+        if want == "each":
+            return WANT_EACH
+        if want == "offsets":
+            return WANT_OFFSETS
+        if want == "pairs":
+            return WANT_PAIRS
+    raise ValueError(f"want must be 'count', 'each', 'offsets' or 'pairs', got {want!r}")
+
+
+ctypedef struct Source:
+    # what a search reads: memory (data, or NULL when empty; fd -1) or a file range
+    const uint8_t *data
+    int fd
+    int64_t n            # bytes
+    int64_t base         # a file range's first byte (offsets are file offsets); memory: 0
+
+
+cdef const unsigned char[::1] read_source(object source, Source *src):
+    """Fill ``src`` from a search's ``source``: a ``FileRange(fd, start, size)`` (a tuple),
+    or a buffer of bytes, returned as a typed view that the caller keeps alive while
+    ``src.data`` is read (None for a file range)."""
+    cdef const unsigned char[::1] view
+    if isinstance(source, tuple):
+        fd, start, size = source
+        src.data = NULL
+        src.fd = PyNumber_Index(fd)
+        src.n = check_size(size)
+        src.base = check_range(start, src.n)
+        return None
+    view = source
+    src.n = view.shape[0]
+    src.data = &view[0] if src.n else NULL
+    src.fd = -1
+    src.base = 0
+    return view
+
+
+ctypedef struct Settings:
+    # a search's options (kmpsearch._contract.Options), checked
+    int64_t threads
+    int64_t min_chunk
+    int64_t block        # bytes between two looks at the cancel flag (0 given: DEFAULT_BLOCK)
+    bint fast            # the fast scan, else the textbook one
+    int level            # the SIMD level; -1: "auto" (the compiled object's own)
+
+
+cdef int read_options(object options, Settings *s) except -1:
+    """Check a search's options (read by attribute name) into ``s``; ``options.cancel`` is
+    read by the caller (flag_view)."""
+    s.threads = check_threads(options.threads)
+    s.min_chunk = check_min_chunk(options.min_chunk)
+    s.fast = check_scan(options.scan)
+    s.level = check_simd(options.simd)
+    s.block = check_block(options.block)
+    return 0
 
 
 cdef unsigned char[::1] flag_view(object cancel):
@@ -245,7 +316,7 @@ cdef int64_t check_block(object block) except -1:
     if b == 0:
         return DEFAULT_BLOCK
     if not 1 <= b <= (1 << 40):
-        raise ValueError(f"_block must be in 1..2**40 (0: the default), got {b}")
+        raise ValueError(f"block must be in 1..2**40 (0: the default), got {b}")
     return <int64_t> b
 
 
@@ -272,19 +343,3 @@ cdef object raise_err(int err):
     if err == ENOMEM:
         raise MemoryError()
     raise OSError(err, strerror(err).decode("utf-8", "replace"))
-
-
-cdef enum:
-    # entries per slice when a result becomes a list (a few ms of holding the GIL each)
-    LIST_SLICE = 1 << 20
-
-
-cdef int list_pause(const unsigned char *flag) except -1:
-    """Between two slices of a result being made a list (with the GIL): let the threads
-    waiting for the GIL run -- the frontend's main thread runs its Ctrl-C handler -- then
-    stop with KeyboardInterrupt, as a scan does, if the cancel flag is set."""
-    with nogil:
-        pass
-    if kmpc_cancelled(flag):
-        raise_err(CANCELLED)
-    return 0

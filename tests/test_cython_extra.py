@@ -1,6 +1,8 @@
-"""Cython backend specifics the conformance suite does not reach.
+"""Cython backend specifics the conformance suite does not reach, on the core
+``kmpsearch._kmp_cython`` through its one entry, ``search(source, want, options)``
+(``kmpsearch._contract``).
 
-Single pattern, through the backend's public functions:
+Single pattern:
 
 * the "fast" scan's state-0 skip (a SIMD pair search): candidates (the needle, its first
   byte, its first two bytes) at every offset modulo 64, in long sparse haystacks; the
@@ -8,9 +10,10 @@ Single pattern, through the backend's public functions:
 * the file kernel's 1 MiB read blocks: a needle split across a block end at every split
   point, a needle longer than a block (files that shrink, the plan and read errors: test_native.py).
 
-The core contract (the docstring of kmpsearch._frontend), on ``kmpsearch._kmp_cython`` directly:
+The core contract:
 
-* compiled patterns: arguments, str subclasses for ``scan``, file kernels given the size;
+* compiled patterns: arguments (``want``, every option, file ranges), str subclasses for
+  ``scan``, ``simd`` and ``want``, file ranges given a size;
 * compiled word sets against a naive reference (every start, every word): hypothesis over
   small alphabets, prefix/suffix chains, words inside words, NUL and high bytes,
   ignore_case (ASCII letters only), 1-9 threads with tiny chunks, words longer than a
@@ -29,31 +32,76 @@ from __future__ import annotations
 import enum
 import os
 import random
+from array import array
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import kmpsearch
 from conftest import load_backend, ref_find_all
+from kmpsearch._contract import DEFAULT_MIN_CHUNK, MAX_THREADS, FileRange, Options
 
-BLOCK = 1 << 20  # the file kernel's read block (cython/_kmp_cython.pyx)
+BLOCK = 1 << 20  # the file kernel's read block (DEFAULT_BLOCK, cython/_runner.pxi)
+SCANS = ("fast", "textbook")
 
 
 @pytest.fixture(scope="module")
-def cy():
-    return load_backend("cython")
+def core():
+    core = load_backend("cython").core
+    assert core.__name__ == "kmpsearch._kmp_cython"
+    return core
 
 
-def _check(cy, haystack, needle, **kw):
+def opts(scan="fast", threads=None, _min_chunk=None, **kw):
+    """Options as the public functions make them: ``threads`` None every usable CPU,
+    ``_min_chunk`` None the default."""
+    return Options(threads=min(kmpsearch.default_threads(), MAX_THREADS) if threads is None else threads,
+                   min_chunk=DEFAULT_MIN_CHUNK if _min_chunk is None else _min_chunk, scan=scan, **kw)
+
+
+def offsets(result) -> list[int]:
+    """An "offsets" result as a list, after checking its type."""
+    assert isinstance(result, array) and result.typecode == "q"
+    return result.tolist()
+
+
+def pairs(result) -> list[tuple[int, int]]:
+    """A "pairs" result as a list of (offset, word index), after checking its types."""
+    offs, ids = result
+    assert isinstance(offs, array) and offs.typecode == "q"
+    assert isinstance(ids, array) and ids.typecode == "i"
+    assert len(offs) == len(ids)
+    return list(zip(offs, ids))
+
+
+def find(core, haystack, needle, **kw) -> list[int]:
+    return offsets(core.compile_pattern(needle).search(memoryview(haystack), "offsets", opts(**kw)))
+
+
+def count(core, haystack, needle, **kw) -> int:
+    return core.compile_pattern(needle).search(memoryview(haystack), "count", opts(**kw))
+
+
+def in_file(core, path, needle, want, **kw):
+    """``want`` of ``needle`` over the whole file at ``path``."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return core.compile_pattern(needle).search(FileRange(fd, 0, os.fstat(fd).st_size), want, opts(**kw))
+    finally:
+        os.close(fd)
+
+
+def _check(core, haystack, needle, **kw):
     expected = ref_find_all(haystack, needle)
-    for scan in cy.SCANS:
-        assert cy.find_all(haystack, needle, scan=scan, **kw) == expected, (needle, scan, kw)
-        assert cy.count(haystack, needle, scan=scan, **kw) == len(expected), (needle, scan, kw)
+    for scan in SCANS:
+        assert find(core, haystack, needle, scan=scan, **kw) == expected, (needle, scan, kw)
+        assert count(core, haystack, needle, scan=scan, **kw) == len(expected), (needle, scan, kw)
     return expected
 
 
 @pytest.mark.parametrize("needle", [b"3", b"3J", b"3J1", b"33", b"333J", b"J1J1J", b"\x00\xff\x00", b"\xff" * 5])
-def test_skip_finds_candidates_at_every_offset(cy, needle):
+def test_skip_finds_candidates_at_every_offset(core, needle):
     rnd = random.Random(hash(needle) & 0xFFFF)
     filler = bytes(range(0x40, 0x50))  # bytes no needle above contains
     decoys = [needle, needle[:1], needle[:2], needle[:-1], needle[:1] * 3, needle + needle[1:]]
@@ -63,35 +111,35 @@ def test_skip_finds_candidates_at_every_offset(cy, needle):
         parts.append(rnd.choice(decoys))
     haystack = b"".join(parts)
     assert len(ref_find_all(haystack, needle)) > 30
-    _check(cy, haystack, needle)
-    _check(cy, haystack, needle, threads=3, _min_chunk=997)
-    _check(cy, haystack, needle, threads=7, _min_chunk=1)
+    _check(core, haystack, needle)
+    _check(core, haystack, needle, threads=3, _min_chunk=997)
+    _check(core, haystack, needle, threads=7, _min_chunk=1)
 
 
-def test_skip_with_candidates_near_the_window_end(cy):
+def test_skip_with_candidates_near_the_window_end(core):
     for n in range(60, 140):
         for tail in (b"3", b"3J", b"3J1"):
             haystack = b"." * (n - len(tail)) + tail
-            assert _check(cy, haystack, b"3J1") == ([n - 3] if tail == b"3J1" else [])
-            _check(cy, haystack, tail[:1])
+            assert _check(core, haystack, b"3J1") == ([n - 3] if tail == b"3J1" else [])
+            _check(core, haystack, tail[:1])
 
 
-def test_dense_and_adversarial_inputs(cy):
-    _check(cy, b"ab" * 5000, b"ab", threads=2, _min_chunk=100)
-    _check(cy, b"ac" * 5000, b"ab", threads=2, _min_chunk=100)
-    _check(cy, b"a" * 20000, b"a" * 99 + b"b", threads=3, _min_chunk=1000)
-    _check(cy, (b"a" * 99 + b"b") * 200, b"a" * 99 + b"b", threads=3, _min_chunk=1000)
-    _check(cy, b"aab" * 5000, b"aabaabaab", threads=4, _min_chunk=11)
+def test_dense_and_adversarial_inputs(core):
+    _check(core, b"ab" * 5000, b"ab", threads=2, _min_chunk=100)
+    _check(core, b"ac" * 5000, b"ab", threads=2, _min_chunk=100)
+    _check(core, b"a" * 20000, b"a" * 99 + b"b", threads=3, _min_chunk=1000)
+    _check(core, (b"a" * 99 + b"b") * 200, b"a" * 99 + b"b", threads=3, _min_chunk=1000)
+    _check(core, b"aab" * 5000, b"aabaabaab", threads=4, _min_chunk=11)
 
 
-def test_many_matches_in_order(cy):
+def test_many_matches_in_order(core):
     n = 300_000
-    assert cy.find_all(b"a" * n, b"a", threads=3, _min_chunk=1000) == list(range(n))
-    assert cy.find_all(b"a" * n, b"aa", threads=5, _min_chunk=7) == list(range(n - 1))
-    assert cy.count(bytearray(n), b"\x00\x00\x00", threads=2, _min_chunk=1) == n - 2
+    assert find(core, b"a" * n, b"a", threads=3, _min_chunk=1000) == list(range(n))
+    assert find(core, b"a" * n, b"aa", threads=5, _min_chunk=7) == list(range(n - 1))
+    assert count(core, bytearray(n), b"\x00\x00\x00", threads=2, _min_chunk=1) == n - 2
 
 
-def test_file_needle_split_across_read_blocks_at_every_point(cy, tmp_path):
+def test_file_needle_split_across_read_blocks_at_every_point(core, tmp_path):
     needle = b"<abcabd!>"
     m = len(needle)
     data = bytearray(b"." * ((m + 1) * BLOCK))
@@ -106,71 +154,65 @@ def test_file_needle_split_across_read_blocks_at_every_point(cy, tmp_path):
     expected = [0] + expected + [len(data) - m]
     path = tmp_path / "split.bin"
     path.write_bytes(data)
-    for scan in cy.SCANS:
-        assert cy.find_all_in_file(path, needle, threads=1, scan=scan) == expected
-        assert cy.find_all_in_file(path, needle, threads=2, scan=scan) == expected
-        assert cy.count_in_file(path, needle, threads=3, _min_chunk=BLOCK // 3, scan=scan) == len(expected)
+    for scan in SCANS:
+        assert offsets(in_file(core, path, needle, "offsets", threads=1, scan=scan)) == expected
+        assert offsets(in_file(core, path, needle, "offsets", threads=2, scan=scan)) == expected
+        assert in_file(core, path, needle, "count", threads=3, _min_chunk=BLOCK // 3, scan=scan) == len(expected)
 
 
-def test_file_needle_longer_than_a_read_block(cy, tmp_path):
+def test_file_needle_longer_than_a_read_block(core, tmp_path):
     needle = random.Random(4).randbytes(BLOCK + BLOCK // 2)
     data = b"x" * 1000 + needle + b"y" + needle + needle + b"z" * 777
     path = tmp_path / "long.bin"
     path.write_bytes(data)
     expected = [1000, 1001 + len(needle), 1001 + 2 * len(needle)]
     for threads, min_chunk in ((1, None), (2, 1), (3, 1000)):
-        assert cy.find_all_in_file(path, needle, threads=threads, _min_chunk=min_chunk) == expected
-        assert cy.count_in_file(path, needle, threads=threads, _min_chunk=min_chunk, scan="textbook") == 3
+        assert offsets(in_file(core, path, needle, "offsets", threads=threads, _min_chunk=min_chunk)) == expected
+        assert in_file(core, path, needle, "count", threads=threads, _min_chunk=min_chunk, scan="textbook") == 3
 
-def test_module_surface(cy):
+def test_module_surface(core):
     # (no mutable state in it, compiled objects immutable: test_native.py)
-    from kmpsearch import _kmp_cython as core
     public = {k for k in vars(core) if not k.startswith("__")}
     assert public == {"compile_pattern", "compile_words", "plan", "Pattern", "WordSet"}
 
 
-def test_kernels_check_their_arguments(cy):
-    from kmpsearch import _kmp_cython as core
+def test_kernels_check_their_arguments(core):
     p = core.compile_pattern(b"b")
-    with pytest.raises(ValueError):
-        p.count(memoryview(b"abc"), 1, 1, "bogus", "auto")
+    view = memoryview(b"abc")
+    for bad in (Options(threads=1, min_chunk=1, scan="bogus"), Options(threads=0, min_chunk=1),
+                Options(threads=257, min_chunk=1), Options(threads=1, min_chunk=0),
+                Options(threads=1, min_chunk=2**63), Options(threads=1, min_chunk=1, simd="avx512"),
+                Options(block=-1), Options(block=2**40 + 1)):
+        for want in ("count", "each", "offsets", "pairs"):
+            with pytest.raises(ValueError):
+                p.search(view, want, bad)
     with pytest.raises(ValueError):
         core.compile_pattern(b"")
+    for bad in ("lines", "Count", "", None, b"count"):
+        with pytest.raises(ValueError):
+            p.search(view, bad, Options())
     with pytest.raises(ValueError):
-        p.count(memoryview(b"abc"), 0, 1, "fast", "auto")
+        p.search(FileRange(0, -1, 10), "count", Options())
     with pytest.raises(ValueError):
-        p.count(memoryview(b"abc"), 257, 1, "fast", "auto")
-    with pytest.raises(ValueError):
-        p.count(memoryview(b"abc"), 1, 0, "fast", "auto")
-    with pytest.raises(ValueError):
-        p.count(memoryview(b"abc"), 1, 2**63, "fast", "auto")
-    with pytest.raises(ValueError):
-        p.count(memoryview(b"abc"), 1, 1, "fast", "avx512")
-    assert p.count(memoryview(b"abcb"), 256, 1, "fast", "auto") == 2
-    assert p.find_all(memoryview(b"abcb"), 3, 2**63 - 1, "textbook", "auto") == [1, 3]
+        p.search(FileRange(0, 0, -1), "count", Options())
+    assert p.search(memoryview(b"abcb"), "count", Options(threads=256, min_chunk=1)) == 2
+    assert offsets(p.search(memoryview(b"abcb"), "offsets", Options(threads=3, min_chunk=2**63 - 1,
+                                                                     scan="textbook"))) == [1, 3]
     # read-only buffers are searched in place
-    assert core.compile_pattern(b"ab").find_all(memoryview(b"xabx").toreadonly(), 2, 1, "fast", "auto") == [1]
+    assert offsets(core.compile_pattern(b"ab").search(memoryview(b"xabx").toreadonly(), "offsets",
+                                                      Options(threads=2, min_chunk=1))) == [1]
 
 
-def test_adversarial_needles_for_the_pair_search(cy):
+def test_adversarial_needles_for_the_pair_search(core):
     # the pair's second byte is the needle's last byte that differs from its first one
     for needle in (b"a" * 99 + b"b", b"a" * 50 + b"b" + b"a" * 49, b"ab" + b"a" * 40, b"a" * 30):
         for hay in (b"a" * 5000, b"a" * 2000 + needle + b"a" * 2000 + needle,
                     (b"a" * 98 + b"b") * 60, (needle[:-1] + b"c") * 40 + needle):
-            _check(cy, hay, needle)
-            _check(cy, hay, needle, threads=4, _min_chunk=333)
+            _check(core, hay, needle)
+            _check(core, hay, needle, threads=4, _min_chunk=333)
 
 
-# --- the core contract -----------------------------------------------------------------
-
-SCANS = ("fast", "textbook")
-
-
-@pytest.fixture(scope="module")
-def core(cy):
-    assert cy.core.__name__ == "kmpsearch._kmp_cython"
-    return cy.core
-
+# --- word sets ---------------------------------------------------------------------------
 
 def fold(data: bytes) -> bytes:
     return bytes(c + 32 if 65 <= c <= 90 else c for c in data)
@@ -205,7 +247,7 @@ def each_of(expected, nwords):
 
 def check_words(core, words, hay, ignore_case=False, *, expected=None,
                 runs=((1, 1 << 20), (2, 1), (3, 7), (9, 1)), forms=("auto",), **knobs):
-    """Every method, both scans, the given (threads, min_chunk) runs, in memory."""
+    """Every want, both scans, the given (threads, min_chunk) runs, in memory."""
     if expected is None:
         expected = ref_words(words, hay, ignore_case)
     each = each_of(expected, len(words))
@@ -217,9 +259,11 @@ def check_words(core, words, hay, ignore_case=False, *, expected=None,
         for scan in SCANS:
             for threads, min_chunk in runs:
                 where = (form, scan, threads, min_chunk, knobs)
-                assert ws.find_all(view, threads, min_chunk, scan, "auto") == expected, where
-                assert ws.count(view, threads, min_chunk, scan, "auto") == len(expected), where
-                assert ws.count_each(view, threads, min_chunk, scan, "auto") == each, where
+                o = Options(threads=threads, min_chunk=min_chunk, scan=scan)
+                assert pairs(ws.search(view, "pairs", o)) == expected, where
+                assert offsets(ws.search(view, "offsets", o)) == [p for p, _ in expected], where
+                assert ws.search(view, "count", o) == len(expected), where
+                assert offsets(ws.search(view, "each", o)) == each, where
     return expected
 
 
@@ -283,7 +327,8 @@ def test_ushers(core):
     for form in ("dense", "compact"):
         ws = core.compile_words(words, False, _form=form)
         for scan in SCANS:
-            assert ws.find_all(memoryview(b"ushers"), 1, 1, scan, "auto") == [(1, 1), (2, 0), (2, 2)]
+            assert pairs(ws.search(memoryview(b"ushers"), "pairs", Options(threads=1, min_chunk=1, scan=scan))) \
+                == [(1, 1), (2, 0), (2, 2)]
 
 
 def test_ignore_case_is_ascii_letters_only(core):
@@ -323,11 +368,13 @@ def test_threads_and_words_longer_than_a_chunk(core):
 def test_empty_haystack_and_one_byte_haystacks(core):
     ws = core.compile_words([b"a", b"bc"], False)
     for scan in SCANS:
-        assert ws.count(memoryview(b""), 4, 1, scan, "auto") == 0
-        assert ws.count_each(memoryview(b""), 4, 1, scan, "auto") == [0, 0]
-        assert ws.find_all(memoryview(b""), 4, 1, scan, "auto") == []
-        assert ws.find_all(memoryview(b"a"), 4, 1, scan, "auto") == [(0, 0)]
-        assert ws.find_all(memoryview(b"b"), 4, 1, scan, "auto") == []
+        o = Options(threads=4, min_chunk=1, scan=scan)
+        assert ws.search(memoryview(b""), "count", o) == 0
+        assert offsets(ws.search(memoryview(b""), "each", o)) == [0, 0]
+        assert pairs(ws.search(memoryview(b""), "pairs", o)) == []
+        assert offsets(ws.search(memoryview(b""), "offsets", o)) == []
+        assert pairs(ws.search(memoryview(b"a"), "pairs", o)) == [(0, 0)]
+        assert pairs(ws.search(memoryview(b"b"), "pairs", o)) == []
 
 
 def test_fallback_a_run_with_words_a1_to_a40(core):
@@ -341,8 +388,9 @@ def test_fallback_a_run_with_words_a1_to_a40(core):
         ws = core.compile_words(words, False, _form=form)
         for scan in SCANS:
             for threads, min_chunk in ((1, 1 << 20), (2, 1), (5, 1000)):
-                assert ws.count(memoryview(hay), threads, min_chunk, scan, "auto") == sum(each)
-                assert ws.count_each(memoryview(hay), threads, min_chunk, scan, "auto") == each
+                o = Options(threads=threads, min_chunk=min_chunk, scan=scan)
+                assert ws.search(memoryview(hay), "count", o) == sum(each)
+                assert offsets(ws.search(memoryview(hay), "each", o)) == each
     # the list on a shorter run (40 matches per start)
     short = b"a" * 5000
     rank = sorted(range(40), key=lambda i: i)
@@ -385,14 +433,16 @@ def test_one_hundred_thousand_words(core):
     each = each_of(expected, len(words))
     for scan in SCANS:
         for threads, min_chunk in ((1, 1 << 20), (3, 1000)):
-            assert ws.find_all(memoryview(hay), threads, min_chunk, scan, "auto") == expected
-            assert ws.count_each(memoryview(hay), threads, min_chunk, scan, "auto") == each
+            o = Options(threads=threads, min_chunk=min_chunk, scan=scan)
+            assert pairs(ws.search(memoryview(hay), "pairs", o)) == expected
+            assert offsets(ws.search(memoryview(hay), "each", o)) == each
     words = distinct(words, True)
     expected = ref_words_by_length(words, hay, True)
     half = len(words) // 2
     ws = core.compile_words(words[:half] + [w.upper() for w in words[half:]], True)
     for scan in SCANS:
-        assert ws.count(memoryview(hay.swapcase()), 2, 1, scan, "auto") == len(expected)
+        assert ws.search(memoryview(hay.swapcase()), "count", Options(threads=2, min_chunk=1, scan=scan)) \
+            == len(expected)
 
 
 def test_word_files_in_blocks_of_any_size(core, tmp_path):
@@ -410,10 +460,11 @@ def test_word_files_in_blocks_of_any_size(core, tmp_path):
         for block in (1, 2, 3, 7, 39, 40, 41, 100, 699, 700, 0):
             for scan in SCANS:
                 for threads, min_chunk in ((1, 1 << 20), (3, 50), (9, 1)):
-                    args = (fd, len(hay), threads, min_chunk, scan, "auto")
-                    assert ws.find_all_fd(*args, _block=block) == expected, (block, scan, threads)
-                    assert ws.count_fd(*args, _block=block) == len(expected)
-                    assert ws.count_each_fd(*args, _block=block) == each
+                    o = Options(threads=threads, min_chunk=min_chunk, scan=scan, block=block)
+                    source = FileRange(fd, 0, len(hay))
+                    assert pairs(ws.search(source, "pairs", o)) == expected, (block, scan, threads)
+                    assert ws.search(source, "count", o) == len(expected)
+                    assert offsets(ws.search(source, "each", o)) == each
         assert os.lseek(fd, 0, os.SEEK_CUR) == 0        # pread only: the position is untouched
     finally:
         os.close(fd)
@@ -430,10 +481,11 @@ def test_pattern_files_given_a_size(core, tmp_path):
             for scan in SCANS:
                 for block in (0, 1, 3, 64, 101):
                     for threads, min_chunk in ((1, 1 << 20), (4, 3)):
-                        args = (threads, min_chunk, scan, "auto")
-                        assert pat.find_all_fd(fd, len(hay), *args, _block=block) == ref_find_all(hay, needle)
-                        assert pat.count_fd(fd, len(hay), *args, _block=block) == len(ref_find_all(hay, needle))
-                        assert pat.find_all_fd(fd, 500, *args, _block=block) == ref_find_all(hay[:500], needle)
+                        o = Options(threads=threads, min_chunk=min_chunk, scan=scan, block=block)
+                        whole = FileRange(fd, 0, len(hay))
+                        assert offsets(pat.search(whole, "offsets", o)) == ref_find_all(hay, needle)
+                        assert pat.search(whole, "count", o) == len(ref_find_all(hay, needle))
+                        assert offsets(pat.search(FileRange(fd, 0, 500), "offsets", o)) == ref_find_all(hay[:500], needle)
     finally:
         os.close(fd)
 
@@ -441,6 +493,13 @@ def test_pattern_files_given_a_size(core, tmp_path):
 class Scan(enum.StrEnum):
     FAST = "fast"
     TEXTBOOK = "textbook"
+
+
+class Want(enum.StrEnum):
+    COUNT = "count"
+    EACH = "each"
+    OFFSETS = "offsets"
+    PAIRS = "pairs"
 
 
 class Simd(enum.StrEnum):
@@ -455,23 +514,30 @@ def test_arguments_str_subclasses_and_simd(core):
     ws = core.compile_words([b"ab", b"b"], False)
     view = memoryview(b"xabab")
     for scan in Scan:
-        assert pat.find_all(view, 2, 1, scan, "auto") == [1, 3]
-        assert ws.find_all(view, 2, 1, scan, "auto") == [(1, 0), (2, 1), (3, 0), (4, 1)]
+        o = Options(threads=2, min_chunk=1, scan=scan)
+        assert offsets(pat.search(view, "offsets", o)) == [1, 3]
+        assert pairs(ws.search(view, "pairs", o)) == [(1, 0), (2, 1), (3, 0), (4, 1)]
     for level in Simd:   # forced levels (test_native.py checks their answers)
-        assert pat.find_all(view, 2, 1, "fast", level) == [1, 3]
-        assert ws.find_all(view, 2, 1, "fast", level) == [(1, 0), (2, 1), (3, 0), (4, 1)]
+        o = Options(threads=2, min_chunk=1, simd=level)
+        assert offsets(pat.search(view, "offsets", o)) == [1, 3]
+        assert pairs(ws.search(view, "pairs", o)) == [(1, 0), (2, 1), (3, 0), (4, 1)]
+    for want in (Want.COUNT, Want.EACH, Want.OFFSETS, Want.PAIRS):   # str subclasses for want too
+        assert ws.search(view, want, Options()) == ws.search(view, str(want), Options())
     for bad in ("avx512", "Auto", "", None, b"auto"):
         with pytest.raises(ValueError):
-            pat.count(view, 1, 1, "fast", bad)
+            pat.search(view, "count", Options(threads=1, min_chunk=1, simd=bad))
         with pytest.raises(ValueError):
-            ws.count(view, 1, 1, "fast", bad)
+            ws.search(view, "count", Options(threads=1, min_chunk=1, simd=bad))
     for bad in ("Fast", None, b"fast"):
         with pytest.raises(ValueError):
-            ws.count(view, 1, 1, bad, "auto")
+            ws.search(view, "count", Options(threads=1, min_chunk=1, scan=bad))
     with pytest.raises(ValueError):
-        ws.count(view, 0, 1, "fast", "auto")
+        ws.search(view, "count", Options(threads=0, min_chunk=1))
     with pytest.raises(ValueError):
-        ws.count(view, 1, 0, "fast", "auto")
+        ws.search(view, "count", Options(threads=1, min_chunk=0))
+    for bad in ("lines", "", None, b"pairs"):
+        with pytest.raises(ValueError):
+            ws.search(view, bad, Options())
     with pytest.raises(ValueError):
         core.compile_words([], False)
     with pytest.raises(ValueError):
@@ -490,6 +556,6 @@ def test_arguments_str_subclasses_and_simd(core):
         core.WordSet()
     # bytes-like words and needles are copied; memory_bytes is an int
     ws = core.compile_words([bytearray(b"ab"), memoryview(b"b")], False)
-    assert ws.find_all(view, 1, 1, "fast", "auto") == [(1, 0), (2, 1), (3, 0), (4, 1)]
+    assert pairs(ws.search(view, "pairs", Options(threads=1, min_chunk=1))) == [(1, 0), (2, 1), (3, 0), (4, 1)]
     assert isinstance(ws.memory_bytes, int) and ws.memory_bytes > 0
     assert isinstance(pat.memory_bytes, int) and pat.memory_bytes > 0
