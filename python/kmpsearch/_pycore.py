@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 import threading
 from array import array
 from collections import deque
@@ -29,11 +30,11 @@ from operator import itemgetter
 from typing import Any, Callable
 
 from ._calls import submit
-from ._contract import WANTS, FileRange, Options
+from ._contract import BIG, STREAM, WANTS, FileBatch, FileRange, Options
 from ._plan import plan_chunks, plan_word_chunks
 
 __all__ = ["BLOCK", "KMP", "SCANS", "AhoCorasick", "PyCore", "check", "failure", "finish", "merge", "plan",
-           "run_chunks", "scan_window", "source_of"]
+           "run_chunks", "scan_window", "search_batch", "source_of"]
 
 #: the scans of the pure-Python cores
 SCANS = ("textbook", "fast")
@@ -353,12 +354,78 @@ def read_fd(fd: int) -> Read:
 
 
 def check(want: str, opts: Options) -> bool:
-    """``want`` and the options a pure-Python core understands; whether the scan is the fast one."""
+    """``want`` and the options a pure-Python core understands; whether the scan is the fast
+    one. KeyboardInterrupt when the call's cancel flag is set already."""
     if want not in WANTS:
         raise ValueError(f"want must be one of {', '.join(WANTS)}, got {want!r}")
     if opts.scan not in SCANS:
         raise ValueError(f"scan must be one of {', '.join(SCANS)}, got {opts.scan!r}")
+    if opts.cancel is not None and opts.cancel[0]:
+        raise KeyboardInterrupt("kmpsearch: the search was cancelled")
     return opts.scan == "fast"
+
+
+#: how a batch's files are opened: read-only, not waiting for a FIFO's writer
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def search_batch(batch: FileBatch, want: str, opts: Options, search_range, nwords: int):
+    """A ``FileBatch`` searched file by file with ``search_range(FileRange, want, options)``
+    (one thread each): ``(status, found)`` as the core contract says."""
+    status = array("q")
+    parts = []
+    one = opts._replace(threads=1)
+    for path in batch.paths:
+        if opts.cancel is not None and opts.cancel[0]:
+            raise KeyboardInterrupt("kmpsearch: the search was cancelled")
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError as exc:
+            status.append(exc.errno or errno.EIO)
+            continue
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                status.append(errno.EISDIR)
+            elif not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+                status.append(STREAM)
+            elif st.st_size >= batch.max_size:
+                status.append(BIG)
+            else:
+                got = search_range(FileRange(fd, 0, st.st_size), want, one)
+                status.append(0)
+                parts.append((len(status) - 1, got))
+        except OSError as exc:
+            status.append(exc.errno or errno.EIO)
+        finally:
+            os.close(fd)
+    return status, _batch_found(len(status), parts, want, nwords)
+
+
+def _batch_found(n: int, parts, want: str, nwords: int):
+    """The ``found`` of a batch of ``n`` files from ``(index, result)`` of those searched."""
+    if want == "count" or want == "each":
+        found = array("q", bytes(8 * n * (nwords if want == "each" else 1)))
+        for i, got in parts:
+            if want == "count":
+                found[i] = got
+            else:
+                found[i * nwords:(i + 1) * nwords] = got
+        return found
+    bounds = array("q", bytes(8 * (n + 1)))
+    offsets, words = array("q"), array("i")
+    at = 0
+    for i, got in parts:
+        bounds[at + 1:i + 1] = array("q", [len(offsets)]) * (i - at)  # files before: none
+        if want == "pairs":
+            offsets.extend(got[0])
+            words.extend(got[1])
+        else:
+            offsets.extend(got)
+        at = i
+        bounds[i + 1] = len(offsets)
+    bounds[at + 1:] = array("q", [len(offsets)]) * (n - at)
+    return (bounds, offsets) if want == "offsets" else (bounds, offsets, words)
 
 
 def source_of(source) -> tuple[Read, int, int]:
@@ -386,6 +453,8 @@ class Compiled:
 
     def search(self, source, want: str, opts: Options):
         fast = check(want, opts)
+        if isinstance(source, FileBatch):
+            return search_batch(source, want, opts, self.search, self.algo.words)
         read, n, base = source_of(source)
         pool = self.make_pool
         chunks = plan(self.algo, n, base, opts.threads if pool is not None else 1, opts.min_chunk)

@@ -37,8 +37,9 @@ from array import array
 
 from .._api import make_api
 from .._args import default_threads
-from .._contract import FileRange, Options
-from .._pycore import BLOCK, KMP, AhoCorasick, check, finish, plan, read_fd, run_chunks, scan_window, source_of
+from .._contract import FileBatch, FileRange, Options
+from .._pycore import (BLOCK, KMP, AhoCorasick, check, finish, plan, read_fd, run_chunks, scan_window, search_batch,
+                       source_of)
 from .._results import merge
 from . import info
 
@@ -263,6 +264,8 @@ class _Compiled:
 
     def search(self, source, want: str, opts: Options):
         fast = check(want, opts)
+        if isinstance(source, FileBatch):  # small files: each searched here, whole
+            return search_batch(source, want, opts, self.search, self.algo.words)
         _check_main_guard()
         read, n, base = source_of(source)
         chunks = plan(self.algo, n, base, opts.threads, opts.min_chunk)
