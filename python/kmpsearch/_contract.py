@@ -23,8 +23,7 @@ entry and one attribute::
 * a ``FileRange(fd, start, size)``: bytes ``[start, start + size)`` of the regular file
   open on ``fd``, read with ``pread`` only (never closed, its position unused), with the
   chunk plan over that range; offsets are file offsets. A file that turns out shorter
-  (it shrank during the search) gives the matches in what could be read, no error.
-
+  (it shrank during the search) gives the matches in what could be read, no error;
 * a ``FileBatch(paths, max_size)``: many files in one call (a tree's). Each file of
   ``paths`` (bytes, as ``os.fsencode`` gives them) is opened read-only (``O_NONBLOCK``: a
   FIFO's writer is not waited for), fstat'ed, and when it is a regular file of 1 to
