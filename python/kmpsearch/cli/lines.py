@@ -10,6 +10,7 @@ holds no newline), so a block is searched on its own.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 
 from .._semantics import whole_word
@@ -42,6 +43,9 @@ class LineScan:
         self.stop_at_first = stop_at_first
         self.binary_at = binary_at
         self.binary = False
+        self.filtered = word or line
+        # each match's place is needed: -o, --color, --json (the printer says)
+        self.want_spans = printer is not None and (only or getattr(printer, "wants_spans", False))
         self.selected = 0   # selected lines
         self.matches = 0    # matches in them (not with -v)
         self.lineno = 0     # lines before self.counted (with numbers)
@@ -57,10 +61,14 @@ class LineScan:
 
     def _spans(self, data, base: int, ls: int, le: int, offsets, words, i: int, n: int):
         """The matches of the line ``data[ls:le]`` from match ``i`` on, kept by -w/-x:
-        ``(spans relative to the line, the next match index)``."""
+        ``(spans relative to the line, how many, the next match index)``; ``spans`` is
+        ``()`` when nothing needs them (plain lines: only whether there is one counts)."""
+        origin = self.origin
+        if not self.filtered and not self.want_spans:
+            j = bisect_left(offsets, origin + le, i, n)
+            return (), j - i, j
         spans = []
         lengths = self.lengths
-        origin = self.origin
         while i < n:
             s = offsets[i] - origin
             if s >= le:
@@ -74,7 +82,7 @@ class LineScan:
             if self.word and not whole_word(data, s, e):
                 continue
             spans.append((s - ls, e - ls))
-        return spans, i
+        return spans, len(spans), i
 
     def _count_to(self, data, base: int, rel: int) -> None:
         """Count the lines up to ``data[rel]`` (when numbers are needed)."""
@@ -95,10 +103,10 @@ class LineScan:
         self.printer.line("-", lineno, offset, text, ())
         self.last = lineno
 
-    def _select(self, data, base: int, ls: int, le: int, spans, lineno: int) -> None:
+    def _select(self, data, base: int, ls: int, le: int, spans, kept: int, lineno: int) -> None:
         """A selected line: before context, the line (or its matches), after context next."""
         self.selected += 1
-        self.matches += len(spans)
+        self.matches += kept
         printer = self.printer
         if printer is None:
             if self.stop_at_first or (self.max_count is not None and self.selected >= self.max_count):
@@ -167,8 +175,8 @@ class LineScan:
             le = data.find(b"\n", off)
             if le < 0:
                 le = size
-            spans, i = self._spans(data, base, ls, le, offsets, words, i, n)
-            if not spans:
+            spans, kept, i = self._spans(data, base, ls, le, offsets, words, i, n)
+            if not kept:
                 continue
             if context:
                 self._lines_between(data, base, pos, ls)
@@ -176,7 +184,7 @@ class LineScan:
             if self.numbers:
                 self._count_to(data, base, ls)
                 lineno = self.lineno + 1
-            self._select(data, base, ls, le, spans, lineno)
+            self._select(data, base, ls, le, spans, kept, lineno)
             pos = le + 1
             if self.done:
                 self._resume = pos
@@ -220,13 +228,13 @@ class LineScan:
             le = data.find(b"\n", pos)
             if le < 0:
                 le = size
-            spans, i = self._spans(data, base, pos, le, offsets, words, i, n)
+            spans, kept, i = self._spans(data, base, pos, le, offsets, words, i, n)
             self._count_to(data, base, pos)
             lineno = self.lineno + 1
-            if spans:
+            if kept:
                 self._unselected(data, base, pos, le, lineno)
             else:
-                self._select(data, base, pos, le, (), lineno)
+                self._select(data, base, pos, le, (), 0, lineno)
                 if self.done:
                     self._resume = le + 1
                     return

@@ -54,6 +54,7 @@ class StandardPrinter:
         self.line_buffered = line_buffered
         self.prefix = {}  # kind -> the file name part of the prefix
         self.printed_any = False  # a separator goes between groups, also of different files
+        self.wants_spans = color  # the matches' places, to color them
 
     def begin(self, label: str) -> None:
         name = os.fsencode(label)
@@ -130,6 +131,8 @@ class JsonPrinter:
     with a selected line, and a closing ``summary``; paths, lines and matches as
     ``{"text": ...}``, or ``{"bytes": base64}`` where they are not UTF-8."""
 
+    wants_spans = True  # every match is a submatch
+
     def __init__(self, out, *, line_buffered: bool) -> None:
         self.write = out.write
         self.flush_out = out.flush
@@ -177,9 +180,12 @@ class JsonPrinter:
     def end(self, label: str, stats: dict) -> None:
         if not self.begun:
             return
+        self.begun = False
         elapsed = time.perf_counter() - self.started
+        printed = self.printed
         self._emit({"type": "end", "data": {"path": self.path, "binary_offset": stats.get("binary_offset"),
-                                            "stats": _stats(stats, elapsed, self.printed)}})
+                                            "stats": _stats(stats, elapsed, printed)}})
+        self.printed = printed  # as ripgrep's, bytes_printed counts the begin, match and context lines
 
     def finish(self, stats: dict) -> None:
         elapsed = time.perf_counter() - self.total_start

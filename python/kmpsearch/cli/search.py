@@ -23,27 +23,27 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 from .._calls import run, shutdown, submit
-from .._contract import FileRange
+from .._contract import BIG, STREAM, FileBatch, FileRange
 from .._files import open_file, with_path
 from .lines import LineScan
 
 __all__ = ["BIG_FILE", "BLOCK", "BINARY_GRAIN", "Searcher"]
 
-#: bytes per read when a file's lines are made (a line longer than this is held whole)
-BLOCK = 1 << 20
-#: a regular file at least this big is searched with every thread (smaller: one each)
-BIG_FILE = 8 << 20
+#: bytes per read when a file's lines are made (a line longer than this is held whole): the
+#: matches of one block are held at a time
+BLOCK = 256 << 10
+#: a file at least this big is not searched in a batch: its count by the core with every
+#: thread, its lines a block at a time (so that however dense its matches, the matches of
+#: one block are held at a time)
+BIG_FILE = 1 << 20
 #: a binary file's output stops at the start of the 32 KiB piece holding its first NUL byte
 #: (where grep, which reads in such pieces, notices it)
 BINARY_GRAIN = 32 << 10
-#: files a worker searches in one go, and batches searched ahead of the one being printed
-BATCH = 32
-AHEAD = 8
-#: how the workers open a file: read-only, and not waiting for a FIFO's writer (a FIFO is then
-#: read as a stream by the main thread, which opens it again)
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
-#: a file to read as a stream
-STREAM = object()
+#: what one file's search may raise without ending the run (a write error is the output's)
+FILE_ERRORS = (OSError, MemoryError, ValueError, RuntimeError)
+#: files per core call (a FileBatch), and batches searched ahead of the one being printed
+BATCH = 256
+AHEAD = 4
 
 
 class Searcher:
@@ -74,58 +74,20 @@ class Searcher:
         self.progress = None
         self.listed_without = False  # -L listed a file
 
-    # ---- regular files, a batch at a time on a worker thread
+    # ---- the files of a walk, a batch at a time
 
-    def _search_batch(self, files, flag: bytearray) -> list:
-        """``(fd, st, found)`` per file of ``files``: ``fd`` left open when its lines are
-        needed (else None), ``found`` its count or pairs; ``(None, st, STREAM)`` when it
-        must be read as a stream (not a regular file, size 0, or a progress bar to move);
-        ``(None, exc, None)`` when it cannot be searched."""
-        out = []
-        core, want, invert = self.core, self.want, self.cfg.invert
-        one = self.opts._replace(threads=1, cancel=flag)
-        every = self.opts._replace(cancel=flag)
-        stream_from = self.stream_from
-        for f in files:
-            if flag[0]:
-                break
-            try:
-                fd = os.open(f.path, _OPEN_FLAGS)
-            except OSError as exc:
-                out.append((None, with_path(exc, f.label), None))
-                continue
-            try:
-                st = os.fstat(fd)
-                if stat.S_ISDIR(st.st_mode):
-                    raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), f.label)
-                size = st.st_size
-                if not stat.S_ISREG(st.st_mode) or size == 0 or (stream_from is not None and size > stream_from):
-                    os.close(fd)
-                    out.append((None, st, STREAM))
-                    continue
-                if core is None:
-                    found = 0 if want == "count" else _NO_PAIRS
-                else:
-                    found = core.search(FileRange(fd, 0, size), want, every if size >= BIG_FILE else one)
-                if (not found if want == "count" else not len(found[0]) and not invert) or (
-                        want == "count" and not self.cfg.binary_files == "without-match"):
-                    os.close(fd)  # its lines are not needed (-I: a match needs its first bytes read)
-                    fd = None
-                out.append((fd, st, found))
-            except BaseException as exc:
-                os.close(fd)
-                if isinstance(exc, OSError):
-                    exc = with_path(exc, f.label)
-                elif not isinstance(exc, Exception):
-                    raise
-                out.append((None, exc, None))
-        return out
-
-    # ---- the files of a walk, in order
+    def _search_batch(self, files, flag: bytearray):
+        """The core's search of the regular files among ``files`` (``FileBatch``: opened,
+        read and searched without the GIL, ``threads`` at once): ``(status, found)``."""
+        batch = FileBatch(tuple(os.fsencode(f.path) for f in files),
+                          BIG_FILE if self.stream_from is None else min(BIG_FILE, self.stream_from + 1))
+        core = self.core if self.core is not None else _NO_WORDS
+        return core.search(batch, self.want, self.opts._replace(cancel=flag))
 
     def run(self, files) -> None:
-        """Search the ``kmpsearch._tree.File``s ``files`` (an iterator) in order."""
-        pool = ThreadPoolExecutor(max_workers=max(1, self.opts.threads), thread_name_prefix="kmpsearch-file")
+        """Search the ``kmpsearch._tree.File``s ``files`` (an iterator) in order: batches
+        searched on a worker thread while this one walks and prints."""
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmpsearch-files")
         pending: collections.deque = collections.deque()  # (files, cancel flag, task)
         files = iter(files)
         try:
@@ -142,39 +104,64 @@ class Searcher:
         finally:
             for _, flag, _ in pending:  # Ctrl-C, -q, a broken pipe: the searches in flight stop
                 flag[0] = 1
-            for _, _, task in pending:
-                try:
-                    got = task.result()
-                except BaseException:
-                    continue
-                for fd, _, _ in got:
-                    if fd is not None:
-                        os.close(fd)
             shutdown(pool)
 
     def _finish(self, batch, flag, task) -> None:
-        results = task.result()
-        for k, (file, (fd, st, found)) in enumerate(zip(batch, results)):
+        status, found = task.result()
+        count = self.want == "count"
+        if not count:
+            bounds, offsets, words = found
+        invert, without = self.cfg.invert, self.cfg.binary_files == "without-match"
+        for i, file in enumerate(batch):
+            st = status[i]
+            label = file.label
             try:
-                if fd is None and isinstance(st, BaseException):
-                    self.error(file.label, st)
-                elif found is STREAM:
-                    self.stream_path(file.path, file.label)
-                elif fd is None:
-                    self.regular(None, st, found, file.label)
+                if st > 0:
+                    self.error(label, OSError(st, os.strerror(st), label))
+                elif st == STREAM:
+                    self.stream_path(file.path, label)
+                elif st == BIG:
+                    self.big(file.path, label)
+                elif count:
+                    n = found[i]
+                    self.stats["searches"] += 1
+                    if n and without:
+                        self.known(label, file.path, n)
+                    else:
+                        self._answer(label, 1 if n else 0, n)
                 else:
-                    with open(fd, "rb", buffering=0) as fh:
-                        fd = None
-                        self.regular(fh, st, found, file.label)
-            except OSError as exc:
-                self.error(file.label, with_path(exc, file.label))
-            except BaseException:
-                for fd_, _, _ in results[k + 1:]:  # the files this batch still holds open
-                    if fd_ is not None:
-                        os.close(fd_)
-                if fd is not None:
-                    os.close(fd)
-                raise
+                    lo, hi = bounds[i], bounds[i + 1]
+                    if lo == hi and not invert:
+                        self.stats["searches"] += 1
+                        self._answer(label, 0, 0)
+                    else:
+                        self.known(label, file.path, (offsets[lo:hi], words[lo:hi]))
+            except FILE_ERRORS as exc:
+                self._failed(label, exc)
+
+    def big(self, path: str, label: str) -> None:
+        """A file too big for a batch: searched by the core with every thread (or read as a
+        stream when a progress bar is to move)."""
+        if self.stream_from is not None:
+            self.stream_path(path, label)
+            return
+        try:
+            f, st = open_file(path, regular=False)
+        except OSError as exc:
+            self.error(label, exc)
+            return
+        with f:
+            try:
+                if not stat.S_ISREG(st.st_mode) or st.st_size == 0 or self.want != "count":
+                    # its lines: line-aligned blocks searched one by one (the matches of one
+                    # block in memory at a time, however dense)
+                    self.stream(f, label, regular=stat.S_ISREG(st.st_mode))
+                    return
+                found = run(self.core, FileRange(f.fileno(), 0, st.st_size), "count", self.opts) \
+                    if self.core is not None else 0
+                self.regular(f, st, found, label)
+            except FILE_ERRORS as exc:
+                self._failed(label, exc)
 
     # ---- answers
 
@@ -183,7 +170,7 @@ class Searcher:
         cfg = self.cfg
         self.stats["searches"] += 1
         self.stats["bytes_searched"] += st.st_size
-        if cfg.binary_files == "without-match" and fh is not None and b"\0" in os.pread(fh.fileno(), BINARY_GRAIN, 0):
+        if cfg.binary_files == "without-match" and b"\0" in os.pread(fh.fileno(), BINARY_GRAIN, 0):
             self.emit(label, 0, 0)
             return
         if self.want == "count":
@@ -201,7 +188,7 @@ class Searcher:
             self._binary(scan, base, block)
             if not scan.feed(base, block, offsets[lo:hi], words[lo:hi]):
                 break
-        self._close(scan, label)
+        self._close(scan, label, size)
 
     def stream_path(self, path: str, label: str) -> None:
         try:
@@ -214,8 +201,8 @@ class Searcher:
         with f:
             try:
                 self.stream(f, label, meter.advance if meter is not None else None)
-            except OSError as exc:
-                self.error(label, with_path(exc, label))
+            except FILE_ERRORS as exc:
+                self._failed(label, exc)
             finally:
                 if meter is not None:
                     meter.close()
@@ -230,15 +217,30 @@ class Searcher:
         with f:
             try:
                 self.regular(f, st, found, label)
-            except OSError as exc:
-                self.error(label, with_path(exc, label))
+            except FILE_ERRORS as exc:
+                self._failed(label, exc)
 
-    def stream(self, f, label: str, on_read=None) -> None:
-        """Standard input, a FIFO, a file whose size reads as 0: line-aligned blocks, each
-        searched in memory as it arrives."""
+    def _failed(self, label: str, exc: BaseException) -> None:
+        """A file's search failed (not the output's): reported, and the next file searched."""
+        if isinstance(exc, BrokenPipeError):
+            raise exc
+        self.error(label, with_path(exc, label) if isinstance(exc, OSError) else exc)
+
+    def stream(self, f, label: str, on_read=None, regular: bool = False) -> None:
+        """Standard input, a FIFO, a file whose size reads as 0, a big file's lines:
+        line-aligned blocks, each searched in memory as it arrives (``regular``: read with
+        ``pread``, the file's own position unused)."""
         self.stats["searches"] += 1
         scan = self._scan(label)
-        read = getattr(f, "read1", None) or f.read
+        if regular:
+            fd = f.fileno()
+
+            def read(size: int, at=[0]) -> bytes:  # noqa: B006 - this call's position
+                data = os.pread(fd, size, at[0])
+                at[0] += len(data)
+                return data
+        else:
+            read = getattr(f, "read1", None) or f.read
 
         def reads(_pos: int) -> bytes:
             data = read(BLOCK)
@@ -249,7 +251,9 @@ class Searcher:
             return data
 
         first = True
+        size = 0
         for base, block in _line_blocks(reads):
+            size = base + len(block)
             if first and self.cfg.binary_files == "without-match" and b"\0" in block[:BINARY_GRAIN]:
                 self.emit(label, 0, 0)
                 return
@@ -258,7 +262,9 @@ class Searcher:
             self._binary(scan, base, block)
             if not scan.feed(base, block, offsets, words, 0):
                 break
-        self._close(scan, label)
+            if not regular and scan.printer is not None:
+                scan.printer.flush_out()  # a pipe's lines as they come, not when it ends
+        self._close(scan, label, size)
 
     def _search_block(self, block: bytes):
         if self.core is None or not block:
@@ -286,24 +292,39 @@ class Searcher:
                 at = base + nul
                 scan.binary_at = at - at % BINARY_GRAIN
 
-    def _close(self, scan: LineScan, label: str) -> None:
+    def _close(self, scan: LineScan, label: str, size: int) -> None:
         if scan.binary:
             self.binary_message(label)
-        self._answer(label, scan.selected, scan.matches, scan)
+        self._answer(label, scan.selected, scan.matches, size)
 
-    def _answer(self, label: str, selected: int, matches: int, scan: LineScan | None = None) -> None:
+    def _answer(self, label: str, selected: int, matches: int, size: int = 0) -> None:
         if selected:
             self.matched = True
             self.stats["searches_with_match"] += 1
         self.stats["matched_lines"] += selected if not self.cfg.invert else 0
         self.stats["matches"] += matches
         if self.printer is not None and not self.counts_only:
-            self.printer.end(label, {"matched_lines": selected, "matches": matches, "bytes_searched": 0,
+            self.printer.end(label, {"matched_lines": selected, "matches": matches, "bytes_searched": size,
                                      "searches_with_match": 1 if selected else 0})
         self.emit(label, selected, matches)
 
 
 _NO_PAIRS = (array("q"), array("i"))
+
+
+class _NoWords:
+    """The core of a run without any word (an empty patterns file): files are still opened
+    (errors are reported, as grep), nothing matches."""
+
+    memory_bytes = 0
+
+    def search(self, source, want, opts):
+        from .._pycore import search_batch
+
+        return search_batch(source, want, opts, lambda r, w, o: 0 if w == "count" else _NO_PAIRS, 1)
+
+
+_NO_WORDS = _NoWords()
 
 
 def _line_blocks(read):
