@@ -19,11 +19,17 @@ on the calling thread (never an error).
 Each compiled object has one search entry, ``search(source, want, options)`` (the core
 contract, ``kmpsearch._contract``); results are arrays, never lists.
 
+A ``FileBatch(paths, max_size)`` searches many files in one call, detached from the
+interpreter: ``options.threads`` threads (the caller's and the pool's) take the files one
+after the other, each opening, ``fstat``-ing, reading (into a buffer it reuses) and
+searching a file whole, then closing it.
+
 Errors: ValueError for arguments the Python layer never passes (``threads`` outside
 1..256, ``min_chunk`` < 1, an unknown ``scan``, ``simd`` or ``want``, empty needle or
 word), TypeError for a non-contiguous buffer, MemoryError (never an abort),
 OSError(errno, strerror) for a bad descriptor or a failed read in the file searches (no
-file name), and KeyboardInterrupt when the cancel flag stopped a search.
+file name; a batch gives each file's errno in its status instead), and KeyboardInterrupt
+when the cancel flag stopped a search.
 """
 
 import sys
@@ -70,6 +76,16 @@ class _Options(Protocol):
 _Source = Buffer | tuple[int, int, int]
 #: a "pairs" result: (offsets, word indices)
 _Pairs = tuple[array[int], array[int]]
+#: many files: ``(paths, max_size)`` (``kmpsearch._contract.FileBatch``), the paths as bytes
+_Batch = tuple[tuple[bytes, ...], int]
+#: a batch's "count" or "each": (status, counts) -- status: one entry per path, 0 searched,
+#: an errno (> 0; EISDIR for a directory), -1 (STREAM: not a regular file, or size 0) or
+#: -2 (BIG: ``max_size`` bytes or more); counts: one per path ("each": one per path and word)
+_BatchCounts = tuple[array[int], array[int]]
+#: a batch's "offsets": (status, (bounds, offsets)); file i's are offsets[bounds[i]:bounds[i + 1]]
+_BatchOffsets = tuple[array[int], tuple[array[int], array[int]]]
+#: a batch's "pairs": (status, (bounds, offsets, word indices))
+_BatchPairs = tuple[array[int], tuple[array[int], array[int], array[int]]]
 
 @final
 class Pattern:
@@ -94,11 +110,23 @@ class Pattern:
         ``(array('q') offsets, array('i') word indices)``, the indices all 0.
         ``options``: ``threads``, ``min_chunk``, ``scan``, ``simd``, ``block`` (bytes between
         two looks at ``cancel``; 0: 1 MiB), ``cancel`` (``None`` or a ``bytearray(1)``:
-        another thread sets byte 0 to stop the search, which raises KeyboardInterrupt)."""
+        another thread sets byte 0 to stop the search, which raises KeyboardInterrupt).
+
+        ``source`` may also be ``(paths, max_size)``: each path (bytes) opened read-only and
+        non-blocking, ``fstat``-ed and, when a regular file of 1 to ``max_size - 1`` bytes,
+        read (``block`` bytes at a time) and searched whole by one thread, ``threads`` files at
+        once; the result is ``(status, found)`` (``_BatchCounts``, ``_BatchOffsets``,
+        ``_BatchPairs``), the files' results in the order of ``paths``."""
     @overload
     def search(self, source: _Source, want: Literal["each", "offsets"], options: _Options, /) -> array[int]: ...
     @overload
     def search(self, source: _Source, want: Literal["pairs"], options: _Options, /) -> _Pairs: ...
+    @overload
+    def search(self, source: _Batch, want: Literal["count", "each"], options: _Options, /) -> _BatchCounts: ...
+    @overload
+    def search(self, source: _Batch, want: Literal["offsets"], options: _Options, /) -> _BatchOffsets: ...
+    @overload
+    def search(self, source: _Batch, want: Literal["pairs"], options: _Options, /) -> _BatchPairs: ...
 
 @final
 class WordSet:
@@ -128,11 +156,19 @@ class WordSet:
         matches; ``"each"`` -> ``array('q')``, the matches of each word (``len(words)``
         counts); ``"offsets"`` -> ``array('q')``, the offsets of ``"pairs"`` (an offset
         repeated where several words start); ``"pairs"`` -> ``(array('q') offsets,
-        array('i') word indices)``, sorted by offset, then index."""
+        array('i') word indices)``, sorted by offset, then index. A batch ``(paths,
+        max_size)`` as ``Pattern.search``; its ``"each"`` has ``len(paths) * len(words)``
+        counts, file by file."""
     @overload
     def search(self, source: _Source, want: Literal["each", "offsets"], options: _Options, /) -> array[int]: ...
     @overload
     def search(self, source: _Source, want: Literal["pairs"], options: _Options, /) -> _Pairs: ...
+    @overload
+    def search(self, source: _Batch, want: Literal["count", "each"], options: _Options, /) -> _BatchCounts: ...
+    @overload
+    def search(self, source: _Batch, want: Literal["offsets"], options: _Options, /) -> _BatchOffsets: ...
+    @overload
+    def search(self, source: _Batch, want: Literal["pairs"], options: _Options, /) -> _BatchPairs: ...
 
 def compile_pattern(needle: Buffer, /) -> Pattern:
     """Compile a non-empty needle (copied)."""

@@ -19,7 +19,7 @@ from array import array
 import pytest
 
 from conftest import load_backend, ref_find_all
-from kmpsearch._contract import FileRange, Options
+from kmpsearch._contract import BIG, STREAM, FileBatch, FileRange, Options
 
 AUTO = "auto"
 
@@ -238,6 +238,36 @@ def test_a_search_leaves_no_thread_behind(ext):
     with pytest.raises(KeyboardInterrupt):
         p.search(hay, "offsets", opts(3, 1 << 16, cancel=bytearray(b"\x01")))
     assert set(os.listdir("/proc/self/task")) <= tasks and ext.pool_threads() == size
+
+
+def test_file_batch_arguments_statuses_and_threads(ext, tmp_path):
+    # a FileBatch is told apart from a FileRange by its length; its paths must be bytes
+    p = ext.compile_pattern(b"ab")
+    for bad in (FileBatch(("x",), 10), FileBatch((pathlib.Path("x"),), 10), FileBatch(7, 10)):
+        with pytest.raises(TypeError):
+            p.search(bad, "count", opts())
+    for bad in (FileBatch((), -1), FileBatch((), 1 << 64), FileBatch((), "10")):
+        with pytest.raises(ValueError):
+            p.search(bad, "count", opts())
+    (tmp_path / "a").write_bytes(b"xabab")
+    (tmp_path / "big").write_bytes(b"ab" * 10)
+    (tmp_path / "empty").write_bytes(b"")
+    paths = tuple(os.fsencode(tmp_path / name) for name in ("a", "big", "empty", "missing", "a"))
+    paths += (os.fsencode(tmp_path), b"/dev/null", b"nul\0byte")
+    w = ext.compile_words([b"ab", b"b"], False)
+    p.search(b"ab" * (3 << 20), "count", opts(3, 1 << 16))  # the pool has at least 2 threads from here on
+    tasks = set(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else set()
+    for threads in (1, 2, 3):
+        status, found = w.search(FileBatch(paths, 20), "pairs", opts(threads))
+        assert status.tolist() == [0, BIG, STREAM, errno.ENOENT, 0, errno.EISDIR, STREAM, errno.EINVAL]
+        bounds, offsets, index = found
+        assert [a.typecode for a in found] == ["q", "q", "i"]
+        assert bounds.tolist() == [0, 4, 4, 4, 4, 8, 8, 8, 8]
+        assert list(zip(offsets, index)) == [(1, 0), (2, 1), (3, 0), (4, 1)] * 2
+        status, counts = p.search(FileBatch(paths, 20), "each", opts(threads))
+        assert counts.tolist() == [2, 0, 0, 0, 2, 0, 0, 0]
+        if tasks:  # on the caller and the pool: a batch starts no thread
+            assert set(os.listdir("/proc/self/task")) <= tasks
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")

@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod filter_rule;
 mod lazy;
 mod plan;
@@ -46,11 +47,13 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
+use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use lazy::Lazy;
-use skip::Skip;
+use skip::{Skip, Tuning};
 
+pub use batch::{Batch, BatchFound, BatchWant};
 pub use plan::{plan_chunks, DEFAULT_MIN_CHUNK};
 pub use pool::{pool_threads, MAX_POOL_THREADS};
 pub use read::ReadAt;
@@ -312,6 +315,16 @@ pub(crate) fn try_vec<T: Clone>(len: usize, value: T) -> Result<Vec<T>, Error> {
     v.try_reserve_exact(len)?;
     v.resize(len, value);
     Ok(v)
+}
+
+/// The first `len` bytes of `buf`, grown (fallibly, zero-filled) when it is shorter: a read
+/// buffer reused from one scan to the next.
+pub(crate) fn buffer(buf: &mut Vec<u8>, len: usize) -> Result<&mut [u8], Error> {
+    if buf.len() < len {
+        buf.try_reserve(len - buf.len())?;
+        buf.resize(len, 0);
+    }
+    buf.get_mut(..len).ok_or(Error::Internal("buffer"))
 }
 
 /// Append to a vector, growing it fallibly (doubling); `false` when memory ran out.
@@ -614,7 +627,41 @@ impl Pattern {
         self.find_all_read_at(file, len, opts)
     }
 
+    /// Search many files in one call, each whole on one thread, `opts.threads` files at a
+    /// time (see the [`batch`] module): each file's status ([`batch::STREAM`] for one that
+    /// is not regular or reads as empty, [`batch::BIG`] for one of `max_size` bytes or more,
+    /// an errno when it cannot be opened or read, 0 searched) and, in path order, its count
+    /// or its offsets. A file that turns out shorter than its size gives the matches in
+    /// what could be read. Errors: [`Error::Cancelled`] (the flag is looked at before each
+    /// file and each block), [`Error::OutOfMemory`], [`Error::InvalidArgument`].
+    pub fn search_files<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[P],
+        max_size: u64,
+        want: BatchWant,
+        opts: &Options,
+    ) -> Result<Batch<u64>, Error> {
+        batch::search_files(self, paths, max_size, want, opts)
+    }
+
     // --- drivers ------------------------------------------------------------------------
+
+    /// The scan of one chunk of a file: the bytes `range` of `src`, on this thread, into
+    /// `buf`; no table is built when the range is shorter than the needle.
+    fn scan_file<'s, R: ReadAt + ?Sized, S: Sink>(
+        &'s self,
+        src: &R,
+        range: Range<u64>,
+        opts: &Options,
+        sink: &mut S,
+        scratch: &mut batch::Scratch<'s>,
+    ) -> Result<(), Error> {
+        if (self.needle.len() as u64) > range.end - range.start {
+            return Ok(());
+        }
+        let fail = self.fail_table()?;
+        self.scan_source(fail, src, range, opts, sink, &mut scratch.buf, &mut scratch.tuning)
+    }
 
     fn par_memory<S: Sink + Send>(
         &self,
@@ -662,25 +709,30 @@ impl Pattern {
         let fail = self.fail_table()?;
         run_chunks(&chunks, |_, range| {
             let mut s = sink();
-            self.scan_source(fail, src, range, opts, &mut s)?;
+            self.scan_source(fail, src, range, opts, &mut s, &mut Vec::new(), &mut Tuning::new())?;
             Ok(s)
         })
     }
 
-    /// Scan the bytes `range` of `src` block by block, carrying the automaton's state.
-    fn scan_source<R: ReadAt + ?Sized, S: Sink>(
-        &self,
+    /// Scan the bytes `range` of `src` block by block, carrying the automaton's state, read
+    /// into `buf` (grown to the block's size if shorter, kept for the caller's next scan),
+    /// the fast scan's skip from `tuning` (see [`Tuning`]: tuned on the first block).
+    #[allow(clippy::too_many_arguments)]
+    fn scan_source<'s, R: ReadAt + ?Sized, S: Sink>(
+        &'s self,
         fail: &FailTable,
         src: &R,
         range: Range<u64>,
         opts: &Options,
         sink: &mut S,
+        buf: &mut Vec<u8>,
+        tuning: &mut Tuning<'s>,
     ) -> Result<(), Error> {
         let size = (opts.block_size as u64).min(range.end - range.start) as usize;
-        let mut buf = try_vec(size, 0u8)?;
+        let buf = buffer(buf, size)?;
         let mut pos = range.start;
         let mut st = ScanState::default();
-        let mut skip = None; // tuned on the chunk's first block
+        let mut first = true;
         let level = opts.simd.resolve();
         while pos < range.end {
             opts.check_cancel()?;
@@ -691,10 +743,11 @@ impl Pattern {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(Error::Io(err)),
             };
-            if skip.is_none() {
-                skip = Skip::new(&self.needle, &buf[..got], level);
+            if first && opts.scan == Scan::Fast {
+                tuning.first_block(&self.needle, &buf[..got], level);
             }
-            if !self.run(fail, skip.as_ref(), &buf[..got], pos, &mut st, opts.scan, level, sink) {
+            first = false;
+            if !self.run(fail, tuning.skip(), &buf[..got], pos, &mut st, opts.scan, level, sink) {
                 return Err(Error::OutOfMemory);
             }
             pos += got as u64;
@@ -767,6 +820,58 @@ impl Pattern {
             }
         }
         true
+    }
+}
+
+impl batch::FileScan for Pattern {
+    type Match = u64;
+
+    fn words(&self) -> usize {
+        1
+    }
+
+    fn prepare(&self, _opts: &Options) -> Result<(), Error> {
+        Ok(()) // the failure table: by the first file at least as long as the needle
+    }
+
+    fn count_file<'s>(
+        &'s self,
+        file: &File,
+        len: u64,
+        opts: &Options,
+        scratch: &mut batch::Scratch<'s>,
+    ) -> Result<u64, Error> {
+        let mut s = Counter(0);
+        self.scan_file(file, 0..len, opts, &mut s, scratch)?;
+        Ok(s.0)
+    }
+
+    fn each_file<'s>(
+        &'s self,
+        file: &File,
+        len: u64,
+        opts: &Options,
+        scratch: &mut batch::Scratch<'s>,
+        each: &mut Vec<u64>,
+    ) -> Result<(), Error> {
+        let n = batch::FileScan::count_file(self, file, len, opts, scratch)?;
+        let first = each.first_mut().ok_or(Error::Internal("each"))?;
+        *first += n;
+        Ok(())
+    }
+
+    fn matches_file<'s>(
+        &'s self,
+        file: &File,
+        len: u64,
+        opts: &Options,
+        scratch: &mut batch::Scratch<'s>,
+        out: &mut Vec<u64>,
+    ) -> Result<(), Error> {
+        let mut s = Collector(std::mem::take(out));
+        let done = self.scan_file(file, 0..len, opts, &mut s, scratch);
+        *out = s.0;
+        done
     }
 }
 
@@ -926,5 +1031,7 @@ pub fn find_all(haystack: &[u8], needle: &[u8], opts: &Options) -> Result<Vec<u6
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_batch;
 #[cfg(test)]
 mod tests_words;

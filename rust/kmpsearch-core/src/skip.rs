@@ -45,25 +45,81 @@ pub(crate) struct Skip<'n> {
     sse2: Option<memchr::arch::x86_64::sse2::packedpair::Finder>,
 }
 
-/// Count the bytes of up to 16 blocks of 1 KiB spread over `hay`.
-fn sample(hay: &[u8]) -> [u32; 256] {
-    let mut hist = [0u32; 256];
-    const BLOCK: usize = 1024;
-    const BLOCKS: usize = 16;
-    if hay.len() <= BLOCK * BLOCKS {
-        for &b in hay {
-            hist[b as usize] += 1;
-        }
-    } else {
-        let step = hay.len() / BLOCKS;
-        for k in 0..BLOCKS {
-            let start = k * step;
-            for &b in hay.get(start..start + BLOCK).unwrap_or(&[]) {
-                hist[b as usize] += 1;
+/// Bytes a skip is tuned on, at most: 16 blocks of 1 KiB.
+const SAMPLE_BLOCK: usize = 1024;
+const SAMPLE_BLOCKS: usize = 16;
+
+/// The byte counts a skip is tuned on: up to 16 blocks of 1 KiB, from one text (a chunk)
+/// or gathered over several (a thread's files in a batch, until it is full).
+#[derive(Clone, Debug)]
+pub(crate) struct Sample {
+    hist: [u32; 256],
+    bytes: usize,
+}
+
+impl Sample {
+    pub(crate) fn new() -> Sample {
+        Sample { hist: [0; 256], bytes: 0 }
+    }
+
+    /// Whether it holds all the bytes a sample takes.
+    pub(crate) fn full(&self) -> bool {
+        self.bytes >= SAMPLE_BLOCK * SAMPLE_BLOCKS
+    }
+
+    /// Count the bytes of `hay` up to what the sample still takes: all of them when they
+    /// fit, else as many blocks of 1 KiB as fit, spread over `hay`.
+    pub(crate) fn add(&mut self, hay: &[u8]) {
+        let room = (SAMPLE_BLOCK * SAMPLE_BLOCKS).saturating_sub(self.bytes);
+        let mut count = |part: &[u8]| {
+            for &b in part {
+                self.hist[b as usize] += 1;
+            }
+            self.bytes += part.len();
+        };
+        if hay.len() <= room {
+            count(hay);
+        } else if room < SAMPLE_BLOCK {
+            count(&hay[..room]);
+        } else {
+            let blocks = room / SAMPLE_BLOCK;
+            let step = hay.len() / blocks;
+            for k in 0..blocks {
+                let start = k * step;
+                count(hay.get(start..start + SAMPLE_BLOCK).unwrap_or(&[]));
             }
         }
     }
-    hist
+}
+
+/// The skip of a thread's file scans and the sample it is tuned on: tuned again on the
+/// first block of each scan while the sample is not full, then kept. A range's chunk, a
+/// fresh one: tuned on its first block; a batch's thread, one for all its files: tuned on
+/// the first 16 KiB of their first blocks, not on each small file again.
+#[derive(Debug)]
+pub(crate) struct Tuning<'n> {
+    sample: Sample,
+    skip: Option<Skip<'n>>,
+}
+
+impl<'n> Tuning<'n> {
+    pub(crate) fn new() -> Tuning<'n> {
+        Tuning { sample: Sample::new(), skip: None }
+    }
+
+    /// The skip for `needle` after the first block `first` of a scan.
+    pub(crate) fn first_block(&mut self, needle: &'n [u8], first: &[u8], level: Simd) -> Option<&Skip<'n>> {
+        if !self.sample.full() {
+            self.sample.add(first);
+            self.skip = Skip::tuned(needle, &self.sample, level);
+        }
+        self.skip.as_ref()
+    }
+
+    /// The skip (after [`Tuning::first_block`]).
+    pub(crate) fn skip(&self) -> Option<&Skip<'n>> {
+        self.skip.as_ref()
+    }
 }
 
 impl<'n> Skip<'n> {
@@ -71,11 +127,18 @@ impl<'n> Skip<'n> {
     /// one-byte needle), searching with the finder of the SIMD level `level` (resolved:
     /// [`Simd::resolve`]; `Auto` is taken as the best level of the CPU).
     pub(crate) fn new(needle: &'n [u8], hay: &[u8], level: Simd) -> Option<Skip<'n>> {
+        let mut sample = Sample::new();
+        sample.add(hay);
+        Skip::tuned(needle, &sample, level)
+    }
+
+    /// A skip for `needle` tuned on the byte counts `sample`, as [`Skip::new`].
+    pub(crate) fn tuned(needle: &'n [u8], sample: &Sample, level: Simd) -> Option<Skip<'n>> {
         let m = needle.len();
         if m < 2 {
             return None;
         }
-        let hist = sample(hay);
+        let hist = &sample.hist;
         let rank = |i: usize| hist[needle[i] as usize];
         // the most predictive byte; among equals the last one (a match needs the whole
         // needle, so a late byte found means the candidate is nearer its end)

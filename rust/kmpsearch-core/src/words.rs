@@ -4,9 +4,11 @@ use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::ops::Range;
+use std::path::Path;
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind, Span};
 
+use crate::batch::{self, Batch, BatchWant, FileScan, Scratch};
 use crate::filter_rule::{choose_filter, FilterKind};
 use crate::lazy::Lazy;
 use crate::pool::run_chunks;
@@ -439,6 +441,61 @@ impl WSink for WCollect {
                 tail.sort_unstable();
             }
         }
+    }
+}
+
+impl FileScan for WordSet {
+    type Match = (u64, u32);
+
+    fn words(&self) -> usize {
+        self.len()
+    }
+
+    fn prepare(&self, opts: &Options) -> Result<(), Error> {
+        if opts.scan == Scan::Textbook {
+            self.automaton()?; // once, before the threads need it
+        }
+        Ok(())
+    }
+
+    fn count_file<'s>(
+        &'s self,
+        file: &File,
+        len: u64,
+        opts: &Options,
+        scratch: &mut Scratch<'s>,
+    ) -> Result<u64, Error> {
+        let mut s = WCount(0);
+        self.scan_file(file, len, opts, &mut s, &mut scratch.buf)?;
+        Ok(s.0)
+    }
+
+    fn each_file<'s>(
+        &'s self,
+        file: &File,
+        len: u64,
+        opts: &Options,
+        scratch: &mut Scratch<'s>,
+        each: &mut Vec<u64>,
+    ) -> Result<(), Error> {
+        let mut s = WEach(std::mem::take(each));
+        let done = self.scan_file(file, len, opts, &mut s, &mut scratch.buf);
+        *each = s.0;
+        done
+    }
+
+    fn matches_file<'s>(
+        &'s self,
+        file: &File,
+        len: u64,
+        opts: &Options,
+        scratch: &mut Scratch<'s>,
+        out: &mut Vec<(u64, u32)>,
+    ) -> Result<(), Error> {
+        let mut s = WCollect(std::mem::take(out));
+        let done = self.scan_file(file, len, opts, &mut s, &mut scratch.buf);
+        *out = s.0;
+        done
     }
 }
 
@@ -896,7 +953,37 @@ impl WordSet {
         self.find_all_read_at(file, file.metadata()?.len(), opts)
     }
 
+    /// Search many files in one call, each whole on one thread, `opts.threads` files at a
+    /// time, as [`Pattern::search_files`](crate::Pattern::search_files): each file's status
+    /// and, in path order, its count, the count of each word (`len()` entries a file) or its
+    /// matches `(offset, word index)`.
+    pub fn search_files<P: AsRef<Path> + Sync>(
+        &self,
+        paths: &[P],
+        max_size: u64,
+        want: BatchWant,
+        opts: &Options,
+    ) -> Result<Batch<(u64, u32)>, Error> {
+        batch::search_files(self, paths, max_size, want, opts)
+    }
+
     // --- drivers -------------------------------------------------------------------------
+
+    /// The scan of one chunk of a file: every start of the bytes `0..len` of `src`, on this
+    /// thread, into `buf`.
+    fn scan_file<R: ReadAt + ?Sized, S: WSink>(
+        &self,
+        src: &R,
+        len: u64,
+        opts: &Options,
+        sink: &mut S,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        if len == 0 {
+            return Ok(());
+        }
+        self.scan_source(src, 0..len, len, opts, sink, buf)
+    }
 
     /// The chunks and each chunk's owned starts (absolute).
     fn plan(&self, n: u64, opts: &Options) -> Result<Vec<(Range<u64>, u64)>, Error> {
@@ -967,12 +1054,13 @@ impl WordSet {
         run_chunks(&ranges, |i, range| {
             let own_end = plan.get(i).map_or(range.end, |p| p.1);
             let mut s = sink()?;
-            self.scan_source(src, range, own_end, opts, &mut s)?;
+            self.scan_source(src, range, own_end, opts, &mut s, &mut Vec::new())?;
             Ok(s)
         })
     }
 
-    /// Read the chunk `range` (owning the starts `[range.start, own_end)`) in blocks.
+    /// Read the chunk `range` (owning the starts `[range.start, own_end)`) in blocks, into
+    /// `buf` (grown to the blocks' size if shorter, kept for the caller's next scan).
     fn scan_source<R: ReadAt + ?Sized, S: WSink>(
         &self,
         src: &R,
@@ -980,12 +1068,13 @@ impl WordSet {
         own_end: u64,
         opts: &Options,
         sink: &mut S,
+        buf: &mut Vec<u8>,
     ) -> Result<(), Error> {
         let span = range.end - range.start;
         let block = (opts.block_size.max(self.longest) as u64).min(span) as usize;
         let extra = self.longest - 1;
         let cap = (block as u64).saturating_add(extra as u64).min(span) as usize;
-        let mut buf = try_vec(cap, 0u8)?;
+        let buf = crate::buffer(buf, cap)?;
         // buf[..filled] holds the bytes [base, base + filled)
         let (mut base, mut filled) = (range.start, 0usize);
         let mut own_a = range.start;

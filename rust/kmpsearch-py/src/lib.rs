@@ -3,8 +3,9 @@
 //! A thin PyO3 layer over [`kmpsearch_core`] giving the *core contract*
 //! (`python/kmpsearch/_contract.py`): `compile_pattern`, `compile_words`, `plan`, and the
 //! frozen, thread-safe compiled objects, each with one entry, `search(source, want,
-//! options)`. It borrows the caller's buffer without copying it (the buffer protocol) or
-//! reads a file range with `pread`, detaches from the interpreter for the whole search
+//! options)`. It borrows the caller's buffer without copying it (the buffer protocol),
+//! reads a file range with `pread`, or opens, reads and searches a batch of files (each on
+//! one thread, a read buffer per thread), detaches from the interpreter for the whole search
 //! (other Python threads run meanwhile; the module declares `gil_used = false`, so it
 //! loads on free-threaded builds without re-enabling the GIL), turns the core's errors
 //! into Python exceptions, and writes the results into `array.array`s with fallible
@@ -27,10 +28,12 @@ mod kmpsearch_rust {
     use std::io;
     use std::mem::{ManuallyDrop, MaybeUninit};
     use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::path::Path;
     use std::sync::atomic::{AtomicU8, Ordering};
 
     use kmpsearch_core::{
-        advise_huge, Error, Options, Pattern as CorePattern, Scan, Simd, WordSet as CoreWordSet, HUGE_FROM,
+        advise_huge, Batch, BatchFound, BatchWant, Error, Options, Pattern as CorePattern, Scan, Simd,
+        WordSet as CoreWordSet, HUGE_FROM,
     };
     use pyo3::buffer::PyBuffer;
     use pyo3::exceptions::{
@@ -41,7 +44,7 @@ mod kmpsearch_rust {
     use pyo3::prelude::*;
     use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
     use pyo3::sync::PyOnceLock;
-    use pyo3::types::{PyList, PyString, PyTuple, PyType};
+    use pyo3::types::{PyBytes, PyList, PyString, PyTuple, PyType};
     use pyo3::IntoPyObjectExt;
 
     /// Least number of candidate start positions per chunk the frontend passes by default.
@@ -335,6 +338,14 @@ mod kmpsearch_rust {
         fn each(&self, hay: &Hay, opts: &Options) -> Result<Vec<u64>, Error>;
         /// Every match, sorted, as one vector per chunk of the plan (in order).
         fn matches(&self, hay: &Hay, opts: &Options) -> Result<Vec<Vec<Self::Match>>, Error>;
+        /// A batch of whole files (see [`FileBatch`]).
+        fn files(
+            &self,
+            paths: &[&Path],
+            max_size: u64,
+            want: BatchWant,
+            opts: &Options,
+        ) -> Result<Batch<Self::Match>, Error>;
     }
 
     impl Searches for CorePattern {
@@ -353,6 +364,15 @@ mod kmpsearch_rust {
                 Hay::Memory(bytes) => self.find_all_parts(bytes, opts),
                 Hay::File(range) => self.find_all_parts_read_at(range, range.size, opts),
             }
+        }
+        fn files(
+            &self,
+            paths: &[&Path],
+            max_size: u64,
+            want: BatchWant,
+            opts: &Options,
+        ) -> Result<Batch<Self::Match>, Error> {
+            self.search_files(paths, max_size, want, opts)
         }
     }
 
@@ -376,6 +396,15 @@ mod kmpsearch_rust {
                 Hay::File(range) => self.find_all_parts_read_at(range, range.size, opts),
             }
         }
+        fn files(
+            &self,
+            paths: &[&Path],
+            max_size: u64,
+            want: BatchWant,
+            opts: &Options,
+        ) -> Result<Batch<Self::Match>, Error> {
+            self.search_files(paths, max_size, want, opts)
+        }
     }
 
     /// What a search found, before it becomes Python objects.
@@ -398,6 +427,11 @@ mod kmpsearch_rust {
         let want = Want::extract(want)?;
         let options = SearchOptions::extract(options)?;
         let opts = options.core()?;
+        if let Ok(batch) = source.cast::<PyTuple>() {
+            if batch.len() == 2 {
+                return search_files(py, core, &FileBatch::extract(batch)?, want, &opts);
+            }
+        }
         let source = Source::extract(source)?;
         let (found, base) = {
             let hay = source.hay()?;
@@ -426,6 +460,84 @@ mod kmpsearch_rust {
                 Ok(PyTuple::new(py, [offsets, index])?.into_any())
             }
         }
+    }
+
+    /// A ``FileBatch(paths, max_size)`` (any pair of an iterable of bytes and an int): the
+    /// paths held as bytes objects, whose contents the search borrows.
+    struct FileBatch<'py> {
+        paths: Vec<Bound<'py, PyBytes>>,
+        max_size: u64,
+    }
+
+    impl<'py> FileBatch<'py> {
+        fn extract(batch: &Bound<'py, PyTuple>) -> PyResult<FileBatch<'py>> {
+            let items = batch.get_item(0)?;
+            let max_size = batch
+                .get_item(1)?
+                .extract::<u64>()
+                .map_err(|_| PyValueError::new_err("a file batch's max_size must be an int in 0..2**64"))?;
+            let mut paths = Vec::new();
+            paths.try_reserve_exact(items.len().unwrap_or(0)).map_err(|_| PyMemoryError::new_err("out of memory"))?;
+            for item in items.try_iter()? {
+                let path = item?
+                    .cast_into::<PyBytes>()
+                    .map_err(|_| PyTypeError::new_err("a file batch's paths must be bytes"))?;
+                paths.try_reserve(1).map_err(|_| PyMemoryError::new_err("out of memory"))?;
+                paths.push(path);
+            }
+            Ok(FileBatch { paths, max_size })
+        }
+    }
+
+    /// A path's bytes as the system takes them.
+    #[cfg(unix)]
+    fn path_of(bytes: &[u8]) -> PyResult<&Path> {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+    }
+
+    #[cfg(not(unix))]
+    fn path_of(bytes: &[u8]) -> PyResult<&Path> {
+        std::str::from_utf8(bytes).map(Path::new).map_err(|_| PyValueError::new_err("a path must be UTF-8 here"))
+    }
+
+    /// ``search(FileBatch, want, options)``: ``(status, found)`` as the core contract says
+    /// (the files searched detached from the interpreter, then the arrays written in place).
+    fn search_files<'py, C: Searches>(
+        py: Python<'py>,
+        core: &C,
+        batch: &FileBatch<'py>,
+        want: Want,
+        opts: &Options,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut paths: Vec<&Path> = Vec::new();
+        paths.try_reserve_exact(batch.paths.len()).map_err(|_| PyMemoryError::new_err("out of memory"))?;
+        for p in &batch.paths {
+            paths.push(path_of(p.as_bytes())?);
+        }
+        let core_want = match want {
+            Want::Count => BatchWant::Count,
+            Want::Each => BatchWant::Each,
+            Want::Offsets | Want::Pairs => BatchWant::Matches,
+        };
+        let max_size = batch.max_size;
+        let Batch { status, found } = detached(py, || core.files(&paths, max_size, core_want, opts))?;
+        let status = array_of(py, status.len(), status.iter().copied(), opts.cancel)?;
+        let found = match found {
+            BatchFound::Counts(counts) => array_of(py, counts.len(), counts.iter().map(|&c| c as i64), opts.cancel)?,
+            BatchFound::Matches { bounds, matches } => {
+                let bounds = array_of(py, bounds.len(), bounds.iter().map(|&b| b as i64), opts.cancel)?;
+                // offsets < 2**63 (a file's size is); word indices < 2**31
+                let offsets = array_of(py, matches.len(), matches.iter().map(|m| m.offset() as i64), opts.cancel)?;
+                if let Want::Offsets = want {
+                    PyTuple::new(py, [bounds, offsets])?.into_any()
+                } else {
+                    let index = array_of(py, matches.len(), matches.iter().map(|m| m.index() as i32), opts.cancel)?;
+                    PyTuple::new(py, [bounds, offsets, index])?.into_any()
+                }
+            }
+        };
+        Ok(PyTuple::new(py, [status, found])?.into_any())
     }
 
     /// Run a search detached from the interpreter. A panic would be a bug (the core does
