@@ -60,6 +60,17 @@ if [ -f rust/pyproject.toml ]; then
   fi
 fi
 
+# ripgrep: the command's tests compare with it (and SCENARIO=tree/words with it); from Debian's
+# packages when running as root, best effort (its tests say why they are skipped otherwise)
+if ! command -v rg >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing ripgrep (apt-get) — log: build/setup-ripgrep.log"
+    { apt-get install -y -qq ripgrep || { apt-get update -qq && apt-get install -y -qq ripgrep; }; } \
+      >build/setup-ripgrep.log 2>&1 || true
+  fi
+  command -v rg >/dev/null || failed+=("ripgrep: not installed (needs root and apt-get): the tests comparing with it skip")
+fi
+
 "$PY" - <<'PYEOF'
 import kmpsearch
 print("[setup] backends available:", ", ".join(kmpsearch.available_backends()), "| default:", kmpsearch.backend)

@@ -98,9 +98,9 @@ class LineScan:
         if not self.last or lineno > self.last + 1:
             self.printer.separator()
 
-    def _context_line(self, lineno: int, offset: int, text: bytes) -> None:
+    def _context_line(self, lineno: int, offset: int, text: bytes, newline: bool = True) -> None:
         self._group(lineno)
-        self.printer.line("-", lineno, offset, text, ())
+        self.printer.line("-", lineno, offset, text, (), newline)
         self.last = lineno
 
     def _select(self, data, base: int, ls: int, le: int, spans, kept: int, lineno: int) -> None:
@@ -127,7 +127,7 @@ class LineScan:
             self.tail.clear()
             if self.before or self.after:
                 self._group(lineno)
-            printer.line(":", lineno, base + ls, text, spans)
+            printer.line(":", lineno, base + ls, text, spans, le < len(data))
         self.last = lineno
         self.after_left = self.after
         if self.max_count is not None and self.selected >= self.max_count:
@@ -139,7 +139,7 @@ class LineScan:
             return
         if self.after_left > 0:
             self.after_left -= 1
-            self._context_line(lineno, base + ls, data[ls:le])
+            self._context_line(lineno, base + ls, data[ls:le], le < len(data))
         elif self.before:
             self.tail.append((lineno, base + ls, data[ls:le]))
 
@@ -201,7 +201,7 @@ class LineScan:
                 le = end
             self._count_to(data, base, pos)
             self.after_left -= 1
-            self._context_line(self.lineno + 1, base + pos, data[pos:le])
+            self._context_line(self.lineno + 1, base + pos, data[pos:le], le < len(data))
             pos = le + 1
         if pos >= end or not self.before:
             return
@@ -255,7 +255,7 @@ class LineScan:
                 self._count_to(data, base, pos)
                 lineno = self.lineno + 1
             self.after_left -= 1
-            self._context_line(lineno, base + pos, data[pos:le])
+            self._context_line(lineno, base + pos, data[pos:le], le < len(data))
             pos = le + 1
         if self.numbers:
             self._count_to(data, base, size)

@@ -82,7 +82,7 @@ class StandardPrinter:
         if self.separator_line is not None and self.printed_any:
             self.write(self.separator_line)
 
-    def line(self, kind: str, lineno: int, offset: int, text: bytes, spans) -> None:
+    def line(self, kind: str, lineno: int, offset: int, text: bytes, spans, newline: bool = True) -> None:
         self.printed_any = True
         if self.color and kind == ":" and spans:
             pieces = []
@@ -165,10 +165,11 @@ class JsonPrinter:
     def separator(self) -> None:
         pass
 
-    def line(self, kind: str, lineno: int, offset: int, text: bytes, spans) -> None:
+    def line(self, kind: str, lineno: int, offset: int, text: bytes, spans, newline: bool = True) -> None:
         self._begin_now()
         self._emit({"type": "match" if kind == ":" else "context", "data": {
-            "path": self.path, "lines": json_text(text + b"\n"), "line_number": lineno, "absolute_offset": offset,
+            "path": self.path, "lines": json_text(text + b"\n" if newline else text), "line_number": lineno,
+            "absolute_offset": offset,
             "submatches": [{"match": json_text(text[s:e]), "start": s, "end": e} for s, e in spans]}})
 
     def match(self, lineno: int, offset: int, text: bytes) -> None:  # -o with --json: the line form
