@@ -166,6 +166,25 @@ class Pattern(_Search):
         """Number of occurrences in the file at ``path``."""
         return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
 
+    @public
+    def count_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
+                       on_error: Any = None) -> Iterator[tuple[str, int]]:
+        """``(path, count)`` for every file of ``paths``: a path, a glob (``*``, ``?``,
+        ``[``, ``**``), a directory (every file below it, recursively, in name order; symbolic
+        links met inside skipped, as ``grep -r``), or a list of them -- the expansion of
+        ``kmpsearch.dask`` -- in that order, as they are searched: small files many at a
+        time, each by one of ``threads`` native threads, a big one with all of them.
+        ``on_error``: None raises the OSError of a file that cannot be read (ending the
+        iteration); a callable ``on_error(path, exc)`` is told, and the search goes on."""
+        return self._in_files(paths, "count", self._api.options(threads, scan), on_error)
+
+    @public
+    def find_all_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
+                          as_array: bool = False, on_error: Any = None) -> Iterator[tuple[str, list[int]]]:
+        """``(path, offsets)`` for every file of ``paths`` (byte offsets, ascending; with
+        ``as_array=True`` an ``array('q')``); ``paths`` and the rest as ``count_in_files``."""
+        return self._in_files(paths, "offsets", self._api.options(threads, scan), on_error, as_array)
+
 
 class WordSet(_Search):
     """Many words, searched in one pass (Aho-Corasick: KMP's failure function over a trie).
@@ -325,6 +344,19 @@ class WordSet(_Search):
                       _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
         """``count`` over the file at ``path``."""
         return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
+
+    @public
+    def count_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
+                       on_error: Any = None) -> Iterator[tuple[str, int]]:
+        """``(path, count)`` for every file of ``paths``; as ``Pattern.count_in_files``."""
+        return self._in_files(paths, "count", self._api.options(threads, scan), on_error)
+
+    @public
+    def find_all_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
+                          as_array: bool = False, on_error: Any = None) -> Iterator[tuple[str, list]]:
+        """``(path, [(offset, word index), ...])`` for every file of ``paths`` (``as_array``:
+        the two arrays); as ``Pattern.count_in_files``."""
+        return self._in_files(paths, "pairs", self._api.options(threads, scan), on_error, as_array)
 
     @public
     def count_each_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import os
 from typing import Any, Callable, Iterator
 
 from . import _results
@@ -19,7 +20,9 @@ from ._calls import run
 from ._contract import Options
 from ._files import StrPath, open_file
 from ._masking import mask_found, mask_windows
+from ._many import results, search_file
 from ._streams import ITER_WINDOW, iterate, search_fd, windows
+from ._tree import expand
 
 __all__ = ["api_of", "public", "set_default"]
 
@@ -136,6 +139,38 @@ class _Search:
         if check_bool(as_array, "as_array"):
             return found
         return _results.pairs_list(*found) if want == "pairs" else _results.as_list(found)
+
+    def _in_files(self, paths, want: str, opts: Options, on_error, as_array: object = False) -> Iterator[Any]:
+        """``(label, result)`` per file of ``paths`` (expanded by ``kmpsearch._tree``: a path,
+        a glob, a directory searched recursively, or a list of them), in order; arguments
+        checked now, files searched as the iteration goes (``kmpsearch._many``)."""
+        if isinstance(paths, (str, bytes, os.PathLike)):
+            paths = [paths]
+        try:
+            paths = list(paths)
+        except TypeError:
+            raise TypeError(f"paths must be a path, a glob, a directory or a list of them, "
+                            f"not {type(paths).__name__}") from None
+        for p in paths:
+            os.fspath(p)  # TypeError now
+        if on_error is not None and not callable(on_error):
+            raise TypeError(f"on_error must be None or a callable (label, exc), not {type(on_error).__name__}")
+        check_bool(as_array, "as_array")
+
+        def generate():
+            files = expand(paths, recursive=True, globs=True, on_error=on_error)
+            for file, st, found in results(self, files, want, opts):
+                if st != 0:
+                    try:
+                        found = search_file(self, file, st, want, opts)
+                    except OSError as exc:
+                        if on_error is None:
+                            raise
+                        on_error(file.label, exc)
+                        continue
+                yield file.label, self._shaped(found, want, as_array)
+
+        return generate()
 
     def _finditer(self, source, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
         opts = self._api.options(threads, scan, min_chunk, simd)

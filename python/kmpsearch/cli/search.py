@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import collections
 import errno
-import itertools
 import os
 import stat
 import sys
 from array import array
 from bisect import bisect_left
-from concurrent.futures import ThreadPoolExecutor
 
 
-from .._calls import run, shutdown, submit
-from .._contract import BIG, STREAM, FileBatch, FileRange
+from .. import _many
+from .._calls import run
+from .._contract import BIG, STREAM, FileRange
 from .._files import open_file, with_path
+from .._many import results
 from .lines import LineScan
 
 __all__ = ["BIG_FILE", "BLOCK", "BINARY_GRAIN", "Searcher"]
@@ -35,15 +35,12 @@ BLOCK = 256 << 10
 #: a file at least this big is not searched in a batch: its count by the core with every
 #: thread, its lines a block at a time (so that however dense its matches, the matches of
 #: one block are held at a time)
-BIG_FILE = 1 << 20
+BIG_FILE = _many.BIG_FILE
 #: a binary file's output stops at the start of the 32 KiB piece holding its first NUL byte
 #: (where grep, which reads in such pieces, notices it)
 BINARY_GRAIN = 32 << 10
 #: what one file's search may raise without ending the run (a write error is the output's)
 FILE_ERRORS = (OSError, MemoryError, ValueError, RuntimeError)
-#: files per core call (a FileBatch), and batches searched ahead of the one being printed
-BATCH = 256
-AHEAD = 4
 
 
 class Searcher:
@@ -58,6 +55,7 @@ class Searcher:
         self.cfg = cfg
         self.wordset = wordset
         self.core = wordset._core if wordset is not None else None
+        self.searcher = wordset if wordset is not None else _NoWordsSearcher()
         self.lengths = lengths
         self.opts = opts
         self.printer = printer
@@ -74,46 +72,15 @@ class Searcher:
         self.progress = None
         self.listed_without = False  # -L listed a file
 
-    # ---- the files of a walk, a batch at a time
-
-    def _search_batch(self, files, flag: bytearray):
-        """The core's search of the regular files among ``files`` (``FileBatch``: opened,
-        read and searched without the GIL, ``threads`` at once): ``(status, found)``."""
-        batch = FileBatch(tuple(os.fsencode(f.path) for f in files),
-                          BIG_FILE if self.stream_from is None else min(BIG_FILE, self.stream_from + 1))
-        core = self.core if self.core is not None else _NO_WORDS
-        return core.search(batch, self.want, self.opts._replace(cancel=flag))
+    # ---- the files of a walk
 
     def run(self, files) -> None:
         """Search the ``kmpsearch._tree.File``s ``files`` (an iterator) in order: batches
-        searched on a worker thread while this one walks and prints."""
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmpsearch-files")
-        pending: collections.deque = collections.deque()  # (files, cancel flag, task)
-        files = iter(files)
-        try:
-            while True:
-                batch = list(itertools.islice(files, BATCH))
-                if not batch:
-                    break
-                flag = bytearray(1)
-                pending.append((batch, flag, submit(pool, self._search_batch, batch, flag)))
-                if len(pending) >= AHEAD:
-                    self._finish(*pending.popleft())
-            while pending:
-                self._finish(*pending.popleft())
-        finally:
-            for _, flag, _ in pending:  # Ctrl-C, -q, a broken pipe: the searches in flight stop
-                flag[0] = 1
-            shutdown(pool)
-
-    def _finish(self, batch, flag, task) -> None:
-        status, found = task.result()
+        searched on a worker thread (``kmpsearch._many``) while this one walks and prints."""
+        max_size = BIG_FILE if self.stream_from is None else min(BIG_FILE, self.stream_from + 1)
         count = self.want == "count"
-        if not count:
-            bounds, offsets, words = found
         invert, without = self.cfg.invert, self.cfg.binary_files == "without-match"
-        for i, file in enumerate(batch):
-            st = status[i]
+        for file, st, found in results(self.searcher, files, self.want, self.opts, max_size):
             label = file.label
             try:
                 if st > 0:
@@ -123,19 +90,16 @@ class Searcher:
                 elif st == BIG:
                     self.big(file.path, label)
                 elif count:
-                    n = found[i]
                     self.stats["searches"] += 1
-                    if n and without:
-                        self.known(label, file.path, n)
+                    if found and without:
+                        self.known(label, file.path, found)
                     else:
-                        self._answer(label, 1 if n else 0, n)
+                        self._answer(label, 1 if found else 0, found)
+                elif not len(found[0]) and not invert:
+                    self.stats["searches"] += 1
+                    self._answer(label, 0, 0)
                 else:
-                    lo, hi = bounds[i], bounds[i + 1]
-                    if lo == hi and not invert:
-                        self.stats["searches"] += 1
-                        self._answer(label, 0, 0)
-                    else:
-                        self.known(label, file.path, (offsets[lo:hi], words[lo:hi]))
+                    self.known(label, file.path, found)
             except FILE_ERRORS as exc:
                 self._failed(label, exc)
 
@@ -324,7 +288,9 @@ class _NoWords:
         return search_batch(source, want, opts, lambda r, w, o: 0 if w == "count" else _NO_PAIRS, 1)
 
 
-_NO_WORDS = _NoWords()
+class _NoWordsSearcher:
+    _core = _NoWords()
+    _nwords = 1
 
 
 def _line_blocks(read):
