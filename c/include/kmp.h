@@ -267,6 +267,73 @@ KMP_API kmp_status kmp_wordset_count_each_fd(const kmp_wordset *ws, int fd, cons
 KMP_API kmp_status kmp_wordset_find_all_fd(const kmp_wordset *ws, int fd, const kmp_options *opt,
                                            kmp_word_matches *out, int *os_errno);
 
+/* --- many small files ------------------------------------------------------------------------ */
+
+/* what a batch search collects for each file (kmp_batch_search) */
+typedef enum kmp_want {
+    KMP_WANT_COUNT = 0,    /* counts[i]: file i's matches */
+    KMP_WANT_EACH = 1,     /* counts[i * nwords + w]: the matches of word w in file i (a
+                              searcher: nwords 1, the same as KMP_WANT_COUNT) */
+    KMP_WANT_OFFSETS = 2,  /* offsets[bounds[i] .. bounds[i + 1]): file i's match offsets, ascending
+                              (word sets: one per (offset, word) match, an offset repeated where
+                              several words start) */
+    KMP_WANT_PAIRS = 3     /* the same, and words[bounds[i] .. bounds[i + 1]): the word of each
+                              (ordered by offset, then word; a searcher: all 0) */
+} kmp_want;
+
+/* a file's status in a batch besides 0 (searched) and an errno (> 0) */
+#define KMP_BATCH_STREAM (-1)  /* not a regular file, or its size is 0: read it as a stream */
+#define KMP_BATCH_BIG (-2)     /* max_size bytes or more: search it with kmp_*_fd_range and
+                                  every thread */
+
+/* The results of a batch search, owned by the library: start it as KMP_BATCH_RESULT_INIT (or
+ * all zero), give it back with kmp_batch_result_free. A batch search replaces what it held.
+ * Arrays the want does not use are NULL; the others are never NULL, even empty. */
+typedef struct kmp_batch_result {
+    size_t n;          /* the number of files */
+    size_t nwords;     /* counts per file with KMP_WANT_EACH (else 1) */
+    int64_t *status;   /* [n]: 0 searched, errno (> 0: open, fstat or a read failed; EISDIR
+                          for a directory), KMP_BATCH_STREAM or KMP_BATCH_BIG */
+    uint64_t *counts;  /* COUNT: [n]; EACH: [n * nwords] (0 for a file not searched) */
+    int64_t *bounds;   /* OFFSETS, PAIRS: [n + 1], bounds[0] = 0, bounds[n] = len (a file not
+                          searched has none) */
+    int64_t *offsets;  /* OFFSETS, PAIRS: [len], offsets in their file */
+    uint32_t *words;   /* PAIRS: [len] */
+    size_t len;        /* the matches of every file */
+} kmp_batch_result;
+
+#define KMP_BATCH_RESULT_INIT {0u, 0u, NULL, NULL, NULL, NULL, NULL, 0u}
+
+/* Frees the storage and leaves *r empty (reusable). NULL is allowed. */
+KMP_API void kmp_batch_result_free(kmp_batch_result *r);
+
+/*
+ * Many small files in one call (a tree's): each of paths[0..n) is opened (read-only,
+ * O_NONBLOCK: a FIFO's writer is not waited for), fstat'ed and, when it is a regular file of
+ * 1 to max_size - 1 bytes, read with pread (opt.block_size bytes per read) and searched whole
+ * by one thread, then closed. Exactly one of s and ws is not NULL: the pattern or the word
+ * set searched for. opt.threads threads take the files one at a time, in order (so at most
+ * that many are open at once), each reading into one buffer it keeps for all its files; a
+ * thread that cannot be started leaves its files to the others (never an error). want: a
+ * kmp_want. The results come in the order of paths (kmp_batch_result); a file that turns
+ * out shorter than its size gives the matches in what could be read (status 0), one whose
+ * read fails its errno and no matches. opt.cancel is looked at before each file and each
+ * read: KMP_ERR_CANCELLED.
+ *
+ * KMP_OK (every file has its status), KMP_ERR_INVALID (a NULL argument or path, s and ws
+ * both or neither given, an unknown want or option), KMP_ERR_NOMEM, KMP_ERR_CANCELLED;
+ * on any error *out is left empty. opt.min_chunk is not used.
+ */
+KMP_API kmp_status kmp_batch_search(const kmp_searcher *s, const kmp_wordset *ws, const char *const *paths,
+                                    size_t n, uint64_t max_size, int want, const kmp_options *opt,
+                                    kmp_batch_result *out);
+/* The same with the paths laid end to end in bytes[0..size), each followed by a NUL (one
+ * buffer instead of n pointers: what a binding has). KMP_ERR_INVALID unless the buffer
+ * holds exactly n paths (a path with a NUL in it cannot be given). */
+KMP_API kmp_status kmp_batch_search_packed(const kmp_searcher *s, const kmp_wordset *ws, const char *bytes,
+                                           size_t size, size_t n, uint64_t max_size, int want,
+                                           const kmp_options *opt, kmp_batch_result *out);
+
 /* --- messages --------------------------------------------------------------------------------- */
 
 /* A static English message for a status (never NULL). */

@@ -8,11 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "searcher.h"
 #include "tuning.h"
 #include "wordset.h"
@@ -59,32 +61,48 @@ static kmp_status begin(const request *rq)
     return KMP_OK;
 }
 
-/* Search n bytes: mem[0..n), or fd's [base, base + n) when mem is NULL. */
-static kmp_status run(const request *rq, const uint8_t *mem, int fd, uint64_t base, uint64_t n)
+/* a matcher (s, or else ws) and the engine's settings for one search: its matcher's
+ * storage */
+typedef struct prepared {
+    kmp__matcher mt;
+    kmp__settings set;
+    kmp__kmp_ctx kctx;
+    kmp__ws_ctx wctx;
+} prepared;
+
+/* The matcher and settings of s or ws (one not NULL) under opt (NULL: the defaults);
+ * KMP_ERR_INVALID for an unknown scan or SIMD level. */
+static kmp_status prepare(const kmp_searcher *s, const kmp_wordset *ws, const kmp_options *opt, prepared *p)
 {
     kmp_options o = KMP_OPTIONS_INIT;
-    if (rq->opt != NULL)
-        o = *rq->opt;
+    if (opt != NULL)
+        o = *opt;
     if (o.scan != KMP_SCAN_FAST && o.scan != KMP_SCAN_TEXTBOOK)
         return KMP_ERR_INVALID;
     if (o.simd < KMP_SIMD_AUTO || o.simd > KMP_SIMD_AVX2)
         return KMP_ERR_INVALID;
-    kmp__settings set;
-    set.threads = o.threads == 0 ? 1u : (o.threads > KMP__MAX_THREADS ? KMP__MAX_THREADS : o.threads);
-    set.min_chunk = o.min_chunk == 0 ? KMP_DEFAULT_MIN_CHUNK : o.min_chunk;
-    set.block_size = o.block_size == 0 ? KMP_DEFAULT_BLOCK_SIZE : o.block_size;
-    set.cancel = o.cancel;
-
-    kmp__matcher mt;
-    kmp__kmp_ctx kctx;
-    kmp__ws_ctx wctx;
-    if (rq->s != NULL)
-        kmp__searcher_matcher(rq->s, o.scan, o.simd, &kctx, &mt);
+    p->set.threads = o.threads == 0 ? 1u : (o.threads > KMP__MAX_THREADS ? KMP__MAX_THREADS : o.threads);
+    p->set.min_chunk = o.min_chunk == 0 ? KMP_DEFAULT_MIN_CHUNK : o.min_chunk;
+    p->set.block_size = o.block_size == 0 ? KMP_DEFAULT_BLOCK_SIZE : o.block_size;
+    p->set.cancel = o.cancel;
+    p->set.scratch = NULL;
+    if (s != NULL)
+        kmp__searcher_matcher(s, o.scan, o.simd, &p->kctx, &p->mt);
     else
-        kmp__wordset_matcher(rq->ws, o.scan, o.simd, &wctx, &mt);
+        kmp__wordset_matcher(ws, o.scan, o.simd, &p->wctx, &p->mt);
+    return KMP_OK;
+}
+
+/* Search n bytes: mem[0..n), or fd's [base, base + n) when mem is NULL. */
+static kmp_status run(const request *rq, const uint8_t *mem, int fd, uint64_t base, uint64_t n)
+{
+    prepared p;
+    kmp_status st = prepare(rq->s, rq->ws, rq->opt, &p);
+    if (st != KMP_OK)
+        return st;
     kmp__results res = {0, rq->each, rq->offsets, rq->pairs, 0};
     int err = 0;
-    kmp_status st = kmp__run(&mt, &set, mem, fd, base, n, &res, &err);
+    st = kmp__run(&p.mt, &p.set, mem, fd, base, n, &res, &err);
     if (rq->count != NULL)
         *rq->count = res.count;
     if (rq->os_errno != NULL)
@@ -283,6 +301,60 @@ kmp_status kmp_wordset_find_all_fd(const kmp_wordset *ws, int fd, const kmp_opti
 {
     request rq = KMP_REQ(NULL, ws, opt, NULL, NULL, NULL, out, os_errno);
     return out == NULL ? KMP_ERR_INVALID : in_fd(&rq, fd);
+}
+
+/* --- many small files ----------------------------------------------------------------------- */
+
+kmp_status kmp_batch_search(const kmp_searcher *s, const kmp_wordset *ws, const char *const *paths, size_t n,
+                            uint64_t max_size, int want, const kmp_options *opt, kmp_batch_result *out)
+{
+    if (out == NULL)
+        return KMP_ERR_INVALID;
+    kmp_batch_result_free(out);
+    if ((s == NULL) == (ws == NULL) || (paths == NULL && n != 0) || want < KMP_WANT_COUNT || want > KMP_WANT_PAIRS)
+        return KMP_ERR_INVALID;
+    for (size_t i = 0; i < n; i++)
+        if (paths[i] == NULL)
+            return KMP_ERR_INVALID;
+    prepared p;
+    kmp_status st = prepare(s, ws, opt, &p);
+    if (st == KMP_OK)
+        st = kmp__run_batch(&p.mt, &p.set, paths, n, max_size, want, out);
+    if (st != KMP_OK)
+        kmp_batch_result_free(out);
+    return st;
+}
+
+kmp_status kmp_batch_search_packed(const kmp_searcher *s, const kmp_wordset *ws, const char *bytes, size_t size,
+                                   size_t n, uint64_t max_size, int want, const kmp_options *opt,
+                                   kmp_batch_result *out)
+{
+    if (out == NULL)
+        return KMP_ERR_INVALID;
+    kmp_batch_result_free(out);
+    if ((bytes == NULL && size != 0) || n > size)
+        return KMP_ERR_INVALID;
+    const char **paths = malloc((n ? n : 1) * sizeof(const char *));
+    if (paths == NULL)
+        return KMP_ERR_NOMEM;
+    /* path i runs to the i-th NUL; the last NUL ends the buffer */
+    size_t at = 0;
+    kmp_status st = KMP_OK;
+    for (size_t i = 0; i < n; i++) {
+        const char *nul = memchr(bytes + at, 0, size - at);
+        if (nul == NULL) {
+            st = KMP_ERR_INVALID;
+            break;
+        }
+        paths[i] = bytes + at;
+        at = (size_t)(nul - bytes) + 1;
+    }
+    if (at != size)
+        st = KMP_ERR_INVALID;
+    if (st == KMP_OK)
+        st = kmp_batch_search(s, ws, paths, n, max_size, want, opt, out);
+    free(paths);
+    return st;
 }
 
 /* --- messages ------------------------------------------------------------------------------- */

@@ -7,6 +7,8 @@
  *   matches.c, simd.c, reader.c          results arrays, SIMD kernels, the pread block reader
  *   engine.c                             chunk plan, threads, merge (any matcher, memory or fd;
  *                                          files through the reader's pieces)
+ *   batch.c                              batches of files: open, fstat, one engine run per file
+ *                                          on the engine's threads, results in path order
  *   searcher.c, wordset_build.c,         the single-pattern KMP matcher; the word set
  *   wordset_scan.c                         (Aho-Corasick + prefilter) and its matcher
  *   api.c                                public search entry points (memory, fd, path)

@@ -58,6 +58,7 @@ typedef struct job {
     int fd;
     size_t block_size;
     const volatile unsigned char *cancel;
+    kmp__buffer *scratch; /* NULL: the reader allocates its buffer */
     kmp__window w;
     kmp__results res;    /* chunk 0: the caller's outputs; others: their own */
     kmp_matches offsets;
@@ -115,7 +116,7 @@ static void run_file(job *j)
     const uint64_t keep = mt->carries_state ? 0 : mt->longest - 1;
     const uint64_t own_end = mt->carries_state ? w->end : w->own_end;
     kmp__reader r;
-    j->status = kmp__reader_open(&r, j->fd, w->start, own_end, w->end, keep, j->block_size, j->cancel);
+    j->status = kmp__reader_open(&r, j->fd, w->start, own_end, w->end, keep, j->block_size, j->cancel, j->scratch);
     if (j->status != KMP_OK)
         return;
     uint64_t state = 0;
@@ -137,6 +138,34 @@ static void *job_thread(void *arg)
 {
     run_job(arg);
     return NULL;
+}
+
+kmp_status kmp__parallel(void *(*fn)(void *), void *tasks, size_t size, size_t k)
+{
+    if (k <= 1) {
+        fn(tasks);
+        return KMP_OK;
+    }
+    pthread_t *tids = calloc(k, sizeof(pthread_t));
+    unsigned char *started = calloc(k, 1);
+    if (tids == NULL || started == NULL) {
+        free(tids);
+        free(started);
+        return KMP_ERR_NOMEM;
+    }
+    char *at = tasks;
+    for (size_t i = 1; i < k; i++)
+        started[i] = pthread_create(&tids[i], NULL, fn, at + i * size) == 0;
+    fn(tasks);
+    for (size_t i = 1; i < k; i++) {
+        if (started[i])
+            pthread_join(tids[i], NULL);
+        else
+            fn(at + i * size);
+    }
+    free(tids);
+    free(started);
+    return KMP_OK;
 }
 
 /* which of two chunk statuses the merged result reports: OK < TRUNCATED < any error */
@@ -194,19 +223,8 @@ kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint
 
     job one;
     job *jobs = &one;
-    pthread_t *tids = NULL;
-    unsigned char *started = NULL;
-    if (k > 1) {
-        jobs = calloc((size_t)k, sizeof(job));
-        tids = calloc((size_t)k, sizeof(pthread_t));
-        started = calloc((size_t)k, 1);
-        if (jobs == NULL || tids == NULL || started == NULL) {
-            free(jobs);
-            free(tids);
-            free(started);
-            return KMP_ERR_NOMEM;
-        }
-    }
+    if (k > 1 && (jobs = calloc((size_t)k, sizeof(job))) == NULL)
+        return KMP_ERR_NOMEM;
     kmp_status st = KMP_OK;
     for (uint64_t i = 0; i < k; i++) {
         job *j = &jobs[i];
@@ -216,6 +234,7 @@ kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint
         j->fd = fd;
         j->block_size = set->block_size;
         j->cancel = set->cancel;
+        j->scratch = i == 0 ? set->scratch : NULL;
         j->w.start = base + split_point(positions, i, k);
         j->w.own_end = base + split_point(positions, i + 1, k);
         j->w.end = j->w.own_end + m - 1;
@@ -231,18 +250,11 @@ kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint
         if (out->each != NULL && (j->res.each = calloc(mt->nwords ? mt->nwords : 1, sizeof(uint64_t))) == NULL)
             st = KMP_ERR_NOMEM;
     }
+    /* chunks 1..k-1 on new threads, chunk 0 here; a chunk whose thread cannot be started
+     * runs here too, after chunk 0 (never an error: only slower) */
+    if (st == KMP_OK)
+        st = kmp__parallel(job_thread, jobs, sizeof(job), (size_t)k);
     if (st == KMP_OK) {
-        /* chunks 1..k-1 on new threads, chunk 0 here; a chunk whose thread cannot be started
-         * runs here too, after chunk 0 (never an error: only slower) */
-        for (uint64_t i = 1; i < k; i++)
-            started[i] = pthread_create(&tids[i], NULL, job_thread, &jobs[i]) == 0;
-        run_job(&jobs[0]);
-        for (uint64_t i = 1; i < k; i++) {
-            if (started[i])
-                pthread_join(tids[i], NULL);
-            else
-                run_job(&jobs[i]);
-        }
         /* report the first chunk's error, a real error (I/O, memory) before
          * KMP_ERR_TRUNCATED: a chunk that found the file shorter must not hide a later
          * chunk's failed read behind "the file shrank, here is what was found" */
@@ -272,8 +284,6 @@ kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint
             free(jobs[i].res.each);
         }
         free(jobs);
-        free(tids);
-        free(started);
     }
     return st;
 }

@@ -7,6 +7,7 @@
 #define KMP_ENGINE_H
 
 #include "common.h"
+#include "reader.h"
 
 /*
  * scan(ctx, buf, len, own, base, state, out): search buf[0..len), whose first byte is at
@@ -29,6 +30,7 @@ typedef struct kmp__matcher {
     int owns_to_end;    /* word sets: the plan uses m = min(L, n) and the last chunk owns every start
                            up to n (shorter words near the end); KMP: m, starts up to n - m */
     size_t nwords;      /* the length of results.each */
+    int pairs;          /* where its matches go: 1 results.pairs (word sets), 0 results.offsets */
 } kmp__matcher;
 
 typedef struct kmp__settings {
@@ -36,6 +38,7 @@ typedef struct kmp__settings {
     uint64_t min_chunk; /* >= 1 */
     size_t block_size;  /* >= 1: bytes per read (files), per look at cancel (memory) */
     const volatile unsigned char *cancel; /* NULL, or the caller's flag (kmp_options.cancel) */
+    kmp__buffer *scratch; /* NULL, or the read buffer chunk 0 of a file search reuses (reader.h) */
 } kmp__settings;
 
 /* one chunk: scan bytes [start, end), own the match starts [start, own_end) */
@@ -50,5 +53,13 @@ typedef struct kmp__window {
  */
 kmp_status kmp__run(const kmp__matcher *mt, const kmp__settings *set, const uint8_t *mem, int fd, uint64_t base,
                     uint64_t n, kmp__results *out, int *os_errno);
+
+/*
+ * fn(task) for k (>= 1) tasks, the objects at `tasks`, `size` bytes apart: tasks 1..k-1 on new
+ * threads, task 0 on the calling thread, then on the calling thread each task whose thread
+ * could not be started (never an error: only slower). Every task has run when it returns:
+ * KMP_OK, or KMP_ERR_NOMEM (the thread ids could not be had: none has run).
+ */
+kmp_status kmp__parallel(void *(*fn)(void *), void *tasks, size_t size, size_t k);
 
 #endif /* KMP_ENGINE_H */

@@ -25,8 +25,29 @@
  *
  * Without (keep 0) every block is a piece, in order.
  */
+/*
+ * Make scratch hold at least need bytes (need <= most). It doubles, up to most (what a window
+ * of any size can need with these keep and block_size), so a thread whose files grow one
+ * after another reallocates a few times, not at each file. 0, or -1 (scratch unchanged).
+ */
+static int scratch_reserve(kmp__buffer *scratch, size_t need, uint64_t most)
+{
+    if (scratch->cap >= need)
+        return 0;
+    size_t cap = need;
+    if (scratch->cap <= SIZE_MAX / 2 && (uint64_t)scratch->cap * 2 > (uint64_t)need)
+        cap = (uint64_t)scratch->cap * 2 < most ? scratch->cap * 2 : (size_t)most;
+    uint8_t *p = malloc(cap); /* (not realloc: the old bytes are not needed) */
+    if (p == NULL)
+        return -1;
+    free(scratch->p);
+    scratch->p = p;
+    scratch->cap = cap;
+    return 0;
+}
+
 kmp_status kmp__reader_open(kmp__reader *r, int fd, uint64_t start, uint64_t own_end, uint64_t end, uint64_t keep,
-                            size_t block_size, const volatile unsigned char *cancel)
+                            size_t block_size, const volatile unsigned char *cancel, kmp__buffer *scratch)
 {
     memset(r, 0, sizeof *r);
     const uint64_t span = end - start;
@@ -34,14 +55,20 @@ kmp_status kmp__reader_open(kmp__reader *r, int fd, uint64_t start, uint64_t own
         keep = span;
     uint64_t round = block_size > keep ? block_size : keep;
     uint64_t cap64 = keep + round;
-    if (cap64 < keep || cap64 > span) /* (cap64 < keep: the sum wrapped) */
+    const uint64_t most = cap64 < keep ? UINT64_MAX : cap64; /* (cap64 < keep: the sum wrapped) */
+    if (cap64 < keep || cap64 > span)
         cap64 = span;
     if (cap64 > SIZE_MAX)
         return KMP_ERR_NOMEM;
     r->cap = (size_t)cap64;
-    r->buf = malloc(r->cap ? r->cap : 1);
-    if (r->buf == NULL)
+    if (scratch != NULL) {
+        if (scratch_reserve(scratch, r->cap ? r->cap : 1, most) != 0)
+            return KMP_ERR_NOMEM;
+        r->buf = scratch->p;
+        r->scratch = scratch;
+    } else if ((r->buf = malloc(r->cap ? r->cap : 1)) == NULL) {
         return KMP_ERR_NOMEM;
+    }
     r->base = start;
     r->status = KMP_OK;
     r->fd = fd;
@@ -103,6 +130,7 @@ int kmp__reader_next(kmp__reader *r, int *os_errno)
 
 void kmp__reader_close(kmp__reader *r)
 {
-    free(r->buf);
+    if (r->scratch == NULL)
+        free(r->buf);
     r->buf = NULL;
 }

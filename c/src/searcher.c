@@ -218,4 +218,5 @@ void kmp__searcher_matcher(const kmp_searcher *s, int scan, int simd, kmp__kmp_c
     mt->carries_state = 1;
     mt->owns_to_end = 0;
     mt->nwords = 0;
+    mt->pairs = 0;
 }

@@ -741,4 +741,5 @@ void kmp__wordset_matcher(const kmp_wordset *ws, int scan, int simd, kmp__ws_ctx
     mt->carries_state = 0;
     mt->owns_to_end = 1;
     mt->nwords = ws->n;
+    mt->pairs = 1;
 }

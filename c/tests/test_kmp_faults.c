@@ -9,7 +9,9 @@
  * not "truncated" (which the Python binding treats as "here is what was found"); a word-set
  * search of a file that ends early finds exactly the matches in the bytes before the end,
  * whatever the threads and the read block size. pthread_create is wrapped too: a chunk whose
- * thread cannot be started runs on the calling thread, with the same results.
+ * thread cannot be started runs on the calling thread, with the same results. A batch of
+ * files (kmp_batch_search) gives a file whose read fails its errno and no matches, a file
+ * that ends early the matches before its end, and the same results when threads are refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
@@ -187,6 +189,99 @@ static void check_threads_refused(void)
     kmp_searcher_free(s);
 }
 
+/* A batch of files (kmp_batch_search) read in 100-byte blocks: with reads failing from offset
+ * 200, the files longer than that have status EIO and no matches (what their first reads
+ * found is dropped), the others theirs; with the files seeming to end at 120, the longer ones
+ * have status 0 and the matches before 120; with threads refused, the same results. */
+static void check_batch(void)
+{
+    static const char *const words[] = {"ab", "abcab", "ca", "b"};
+    size_t lens[4] = {2, 5, 2, 1};
+    enum { FILES = 8 };
+    uint8_t data[400];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)"abcabcabxab"[(i * 5 + i / 7) % 11];
+    char dir[] = "/tmp/kmp-faults-batch-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    char names[FILES][64];
+    const char *paths[FILES];
+    size_t sizes[FILES];
+    for (size_t f = 0; f < FILES; f++) {
+        sizes[f] = 50 * f + 30; /* 30 .. 380 */
+        snprintf(names[f], sizeof names[f], "%s/f%zu", dir, f);
+        int fd = open(names[f], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || write(fd, data, sizes[f]) != (ssize_t)sizes[f]) {
+            perror("batch file");
+            exit(2);
+        }
+        close(fd);
+        paths[f] = names[f];
+    }
+    kmp_wordset *ws = NULL;
+    kmp_searcher *s = NULL;
+    if (kmp_wordset_new((const void *const *)words, lens, 4, 0, &ws) != KMP_OK || kmp_searcher_new("ab", 2, &s) != KMP_OK)
+        exit(2);
+    static int64_t off[400 * 4];
+    static uint32_t word[400 * 4];
+    for (int fault = 0; fault < 4; fault++) {
+        /* 0: none, 1: EIO from 200, 2: the files end at 120, 3: threads refused */
+        fail_from = fault == 1 ? 200 : -1;
+        eof_at = fault == 2 ? 120 : -1;
+        refuse_threads = fault == 3 ? 2 : 0;
+        for (int kind = 0; kind < 2; kind++) {
+            for (int want = KMP_WANT_COUNT; want <= KMP_WANT_PAIRS; want++) {
+                for (unsigned threads = 1; threads <= 4; threads += 3) {
+                    kmp_options opt = KMP_OPTIONS_INIT;
+                    opt.threads = threads;
+                    opt.block_size = 100;
+                    opt.scan = want % 2;
+                    kmp_batch_result out = KMP_BATCH_RESULT_INIT;
+                    kmp_status st = kmp_batch_search(kind ? NULL : s, kind ? ws : NULL, paths, FILES, 1000, want,
+                                                     &opt, &out);
+                    int ok = st == KMP_OK && out.n == FILES;
+                    const size_t nw = kind ? 4 : 1;
+                    for (size_t f = 0; ok && f < FILES; f++) {
+                        int failed = fault == 1 && sizes[f] > 200;
+                        size_t seen = fault == 2 && sizes[f] > 120 ? 120 : sizes[f];
+                        size_t k = failed ? 0 : naive_pairs(data, seen, words, nw, off, word);
+                        ok = out.status[f] == (failed ? EIO : 0);
+                        if (ok && want == KMP_WANT_COUNT)
+                            ok = out.counts[f] == k;
+                        for (size_t w = 0; ok && want == KMP_WANT_EACH && w < nw; w++) {
+                            uint64_t c = 0;
+                            for (size_t j = 0; j < k; j++)
+                                c += word[j] == w;
+                            ok = out.counts[f * nw + w] == c;
+                        }
+                        if (ok && want >= KMP_WANT_OFFSETS) {
+                            ok = out.bounds[f + 1] - out.bounds[f] == (int64_t)k;
+                            for (size_t j = 0; ok && j < k; j++)
+                                ok = out.offsets[out.bounds[f] + (int64_t)j] == off[j] &&
+                                     (want == KMP_WANT_OFFSETS || out.words[out.bounds[f] + (int64_t)j] == word[j]);
+                        }
+                        if (!ok)
+                            fprintf(stderr, "file %zu (%zu bytes): status %lld\n", f, sizes[f],
+                                    (long long)out.status[f]);
+                    }
+                    CHECK(ok, "batch, fault %d, %s, want %d, threads %u: %s", fault, kind ? "words" : "pattern", want,
+                          threads, kmp_strerror(st));
+                    kmp_batch_result_free(&out);
+                }
+            }
+        }
+    }
+    fail_from = eof_at = -1;
+    refuse_threads = 0;
+    for (size_t f = 0; f < FILES; f++)
+        unlink(names[f]);
+    rmdir(dir);
+    kmp_wordset_free(ws);
+    kmp_searcher_free(s);
+}
+
 int main(void)
 {
     char path[] = "/tmp/kmp-faults-XXXXXX";
@@ -236,6 +331,9 @@ int main(void)
     fail_from = -1;
     check_words_truncated();
     check_threads_refused();
+    int calls = thread_calls;
+    check_batch();
+    CHECK(thread_calls > calls, "the batch asked for threads");
     if (failures == 0)
         printf("faults: all checks passed\n");
     return failures == 0 ? 0 : 1;

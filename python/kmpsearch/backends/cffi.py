@@ -13,7 +13,8 @@ the library's arrays as ``array`` objects (one copy), after which the library's 
 freed. Files are read by the
 library with ``pread`` into bounded per-thread buffers; a file that turns out shorter
 gives the matches in what could be read (KMP_ERR_TRUNCATED is not an error here, as in
-grep).
+grep). A ``FileBatch`` is one library call (``kmp_batch_search_packed``): the files are
+opened, read and searched in C, ``options.threads`` at once, without the GIL.
 
 No mutable state: a compiled pattern or word set is an immutable C object (freed by
 ``ffi.gc`` when its Python object goes), and every call makes its own options and result
@@ -25,7 +26,7 @@ from __future__ import annotations
 import os
 from array import array
 
-from .._contract import WANTS, FileRange
+from .._contract import WANTS, FileBatch, FileRange
 from .._kmp_cffi import ffi, lib
 
 _SCAN = {"fast": lib.KMP_SCAN_FAST, "textbook": lib.KMP_SCAN_TEXTBOOK}
@@ -107,6 +108,37 @@ def _check_want(want: str) -> None:
         raise ValueError(f"kmpsearch (cffi): want must be one of {', '.join(WANTS)}, got {want!r}")
 
 
+_WANT = {"count": lib.KMP_WANT_COUNT, "each": lib.KMP_WANT_EACH, "offsets": lib.KMP_WANT_OFFSETS,
+         "pairs": lib.KMP_WANT_PAIRS}
+_MAX_SIZE = (1 << 64) - 1
+
+
+def _batch(s, ws, batch: FileBatch, want: str, opts):
+    """A ``FileBatch`` searched by the library (kmp_batch_search_packed: the paths end to end,
+    each ended by a NUL, one buffer): ``(status, found)`` as the core contract says, each
+    array one copy of the library's."""
+    paths = batch.paths
+    n = len(paths)
+    packed = b"\0".join(paths) + b"\0" if n else b""
+    max_size = min(max(batch.max_size, 0), _MAX_SIZE)
+    opt, keep = _options(opts)
+    out = ffi.new("kmp_batch_result *")
+    try:
+        status = lib.kmp_batch_search_packed(s, ws, packed, len(packed), n, max_size, _WANT[want], opt, out)
+        if status == lib.KMP_ERR_INVALID and packed.count(0) != n:
+            raise ValueError("kmpsearch (cffi): embedded null byte in a path")
+        _check(status)
+        statuses = _array("q", out.status, n, 8)
+        if want == "count" or want == "each":
+            return statuses, _array("q", out.counts, n * out.nwords, 8)  # counts < 2**63: the same bytes
+        found = (_array("q", out.bounds, n + 1, 8), _array("q", out.offsets, out.len, 8))
+        if want == "pairs":
+            found += (_array("i", out.words, out.len, 4),)  # uint32 < 2**31: the same bytes
+        return statuses, found
+    finally:
+        lib.kmp_batch_result_free(out)
+
+
 class _Immutable:
     __slots__ = ()
 
@@ -138,6 +170,8 @@ class _CPattern(_Immutable):
         """The core contract's search (``kmpsearch._contract``)."""
         _check_want(want)
         s = self._s
+        if isinstance(source, FileBatch):
+            return _batch(s, ffi.NULL, source, want, opts)
         if want in ("count", "each"):
             result = ffi.new("uint64_t *")
             status, err, file = _run(lambda d, n, o, r: lib.kmp_count(s, d, n, o, r),
@@ -186,6 +220,8 @@ class _CWordSet(_Immutable):
         """The core contract's search (``kmpsearch._contract``)."""
         _check_want(want)
         ws = self._ws
+        if isinstance(source, FileBatch):
+            return _batch(ffi.NULL, ws, source, want, opts)
         if want == "count":
             result = ffi.new("uint64_t *")
             status, err, file = _run(lambda d, n, o, r: lib.kmp_wordset_count(ws, d, n, o, r),
