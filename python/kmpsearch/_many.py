@@ -26,6 +26,7 @@ from ._contract import BIG, STREAM, FileBatch, FileRange, Options
 from ._files import open_file, with_path
 from ._results import merge
 from ._streams import STREAM_WINDOW, windows
+from ._windows import ChunkReader
 
 __all__ = ["BATCH", "BIG_FILE", "STREAM", "results", "search_file"]
 
@@ -34,6 +35,8 @@ BATCH = 256
 AHEAD = 4
 #: a file at least this big is searched on its own, with every thread
 BIG_FILE = 1 << 20
+#: a stream's first read: what is read whole before windows are allocated
+SMALL = 64 << 10
 
 
 def _batch(searcher, files, want: str, opts: Options, max_size: int, flag: bytearray):
@@ -89,7 +92,11 @@ def search_file(searcher, file, status: int, want: str, opts: Options) -> Any:
         try:
             if status == BIG and st.st_size:
                 return run(searcher._core, FileRange(f.fileno(), 0, st.st_size), want, opts)
-            _, gen = windows(searcher, f, want, opts, STREAM_WINDOW)
+            first = f.read(SMALL)  # most are empty, or small (/proc): searched as they are
+            if not first or len(first) < SMALL and not f.read(1):
+                return run(searcher._core, memoryview(first), want, opts)
+            reader = ChunkReader(itertools.chain([first], iter(lambda: f.read(SMALL), b"")), memoryview)
+            _, gen = windows(searcher, reader, want, opts, STREAM_WINDOW)
             return merge([w.found for w in gen], want, searcher._nwords)
         except OSError as exc:
             raise with_path(exc, file.label) from None
