@@ -39,6 +39,7 @@ BIG_FILE = 1 << 20
 SMALL = 64 << 10
 
 
+
 def _batch(searcher, files, want: str, opts: Options, max_size: int, flag: bytearray):
     batch = FileBatch(tuple(os.fsencode(f.path) for f in files), max_size)
     return searcher._core.search(batch, want, opts._replace(cancel=flag))

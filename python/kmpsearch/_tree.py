@@ -171,41 +171,55 @@ def expand(operands, *, recursive: bool = True, follow_links: bool = False, glob
 
 
 def _walk(top: str, label: str, rel: str, follow: bool, filters: Filters, error, seen: set) -> Iterator[File]:
-    """Depth first below ``top`` (shown as ``label``, ``rel`` below the operand), names sorted."""
-    try:
-        with os.scandir(top) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        error(label or ".", exc)
-        return
+    """Depth first below ``top`` (shown as ``label``, ``rel`` below the operand), names sorted
+    (an explicit stack of files and directories still to visit: no nested generators)."""
     check = filters.any
-    for entry in entries:
-        name = entry.name
-        child = os.path.join(label, name) if label else name
-        child_rel = rel + "/" + name if rel else name
+    stack: list = [(top, label, rel, seen)]
+    while stack:
+        item = stack.pop()
+        if type(item) is File:
+            yield item
+            continue
+        top, label, rel, seen = item
         try:
-            if entry.is_symlink():
-                if not follow:
-                    continue
-                try:
-                    st = os.stat(entry.path)
-                except OSError as exc:  # a dangling link
-                    error(child, exc)
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    if (st.st_dev, st.st_ino) in seen:  # a loop
-                        error(child, OSError(errno.ELOOP, "recursive directory loop", child))
-                        continue
-                    if not check or filters.dir_ok(name, child_rel):
-                        yield from _walk(entry.path, child, child_rel, follow, filters, error,
-                                         seen | {(st.st_dev, st.st_ino)})
-                elif stat.S_ISREG(st.st_mode) and (not check or filters.file_ok(name, child_rel)):
-                    yield File(child, entry.path)
-            elif entry.is_dir(follow_symlinks=False):
-                if not check or filters.dir_ok(name, child_rel):
-                    yield from _walk(entry.path, child, child_rel, follow, filters, error, seen)
-            elif entry.is_file(follow_symlinks=False):
-                if not check or filters.file_ok(name, child_rel):
-                    yield File(child, entry.path)
+            with os.scandir(top) as it:
+                entries = sorted(it, key=_name)
         except OSError as exc:
-            error(child, exc)
+            error(label or ".", exc)
+            continue
+        prefix = label if not label or label.endswith("/") else label + "/"
+        rel_prefix = rel + "/" if rel else ""
+        children: list = []
+        for entry in entries:
+            name = entry.name
+            child = prefix + name
+            try:
+                if entry.is_symlink():
+                    if not follow:
+                        continue
+                    try:
+                        st = os.stat(entry.path)
+                    except OSError as exc:  # a dangling link
+                        error(child, exc)
+                        continue
+                    if stat.S_ISDIR(st.st_mode):
+                        if (st.st_dev, st.st_ino) in seen:  # a loop
+                            error(child, OSError(errno.ELOOP, "recursive directory loop", child))
+                        elif not check or filters.dir_ok(name, rel_prefix + name):
+                            children.append((entry.path, child, rel_prefix + name, seen | {(st.st_dev, st.st_ino)}))
+                    elif stat.S_ISREG(st.st_mode) and (not check or filters.file_ok(name, rel_prefix + name)):
+                        children.append(File(child, entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    if not check or filters.dir_ok(name, rel_prefix + name):
+                        children.append((entry.path, child, rel_prefix + name, seen))
+                elif entry.is_file(follow_symlinks=False):
+                    if not check or filters.file_ok(name, rel_prefix + name):
+                        children.append(File(child, entry.path))
+            except OSError as exc:
+                error(child, exc)
+        children.reverse()
+        stack.extend(children)
+
+
+def _name(entry) -> str:
+    return entry.name

@@ -260,3 +260,40 @@ class LineScan:
         if self.numbers:
             self._count_to(data, base, size)
         return self.after_left > 0
+
+
+def plain_lines(data: bytes, offsets, prefix: bytes, numbers: bool, byte_offset: bool, binary_at: int):
+    """The common case in one loop: the lines of ``data`` (a whole file) that hold a match
+    at ``offsets`` (ascending), each once, as grep prints them without context, color or
+    filters: ``(output, selected lines, matches, binary)``; a line from ``binary_at`` on
+    stops it (``binary``)."""
+    out = []
+    append = out.append
+    size = len(data)
+    end = -1      # where the last selected line ends (a match before it: the same line)
+    lineno = 0    # lines before `counted`
+    counted = 0
+    selected = matches = 0
+    for off in offsets:
+        if off >= size:
+            break  # the file is shorter by now: what was read
+        matches += 1
+        if off < end:
+            continue
+        ls = data.rfind(b"\n", 0, off) + 1
+        if ls >= binary_at:
+            return b"".join(out), selected, matches, True
+        le = data.find(b"\n", off)
+        if le < 0:
+            le = size
+        head = prefix
+        if numbers:
+            lineno += data.count(b"\n", counted, ls)
+            counted = ls
+            head += b"%d:" % (lineno + 1)
+        if byte_offset:
+            head += b"%d:" % ls
+        append(head + data[ls:le] + b"\n")
+        selected += 1
+        end = le + 1
+    return b"".join(out), selected, matches, False

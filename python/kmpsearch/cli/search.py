@@ -25,7 +25,8 @@ from .._calls import run
 from .._contract import BIG, STREAM, FileRange
 from .._files import open_file, with_path
 from .._many import results
-from .lines import LineScan
+from .lines import LineScan, plain_lines
+from .printers import StandardPrinter
 
 __all__ = ["BIG_FILE", "BLOCK", "BINARY_GRAIN", "Searcher"]
 
@@ -39,6 +40,8 @@ BIG_FILE = _many.BIG_FILE
 #: a binary file's output stops at the start of the 32 KiB piece holding its first NUL byte
 #: (where grep, which reads in such pieces, notices it)
 BINARY_GRAIN = 32 << 10
+#: how a file is opened to read its lines
+_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
 #: what one file's search may raise without ending the run (a write error is the output's)
 FILE_ERRORS = (OSError, MemoryError, ValueError, RuntimeError)
 
@@ -79,7 +82,11 @@ class Searcher:
         searched on a worker thread (``kmpsearch._many``) while this one walks and prints."""
         max_size = BIG_FILE if self.stream_from is None else min(BIG_FILE, self.stream_from + 1)
         count = self.want == "count"
-        invert, without = self.cfg.invert, self.cfg.binary_files == "without-match"
+        cfg = self.cfg
+        invert, without = cfg.invert, cfg.binary_files == "without-match"
+        plain = (not self.counts_only and isinstance(self.printer, StandardPrinter) and not self.printer.color
+                 and not (cfg.before_lines or cfg.after_lines or invert or cfg.word or cfg.line or cfg.only_matching
+                          or cfg.max_count is not None or cfg.line_buffered) and cfg.binary_files != "without-match")
         for file, st, found in results(self.searcher, files, self.want, self.opts, max_size):
             label = file.label
             try:
@@ -96,12 +103,38 @@ class Searcher:
                     else:
                         self._answer(label, 1 if found else 0, found)
                 elif not len(found[0]) and not invert:
-                    self.stats["searches"] += 1
-                    self._answer(label, 0, 0)
+                    if not plain:  # (lines without a match: nothing to print, nothing to count)
+                        self.stats["searches"] += 1
+                        self._answer(label, 0, 0)
+                elif plain:
+                    self._plain(file.path, label, found[0])
                 else:
                     self.known(label, file.path, found)
             except FILE_ERRORS as exc:
                 self._failed(label, exc)
+
+    def _plain(self, path: str, label: str, offsets) -> None:
+        """A small file's lines, in the common case (no context, color or filter): read
+        whole, printed in one loop (``plain_lines``)."""
+        fd = os.open(path, _READ)
+        try:
+            data = os.pread(fd, BIG_FILE, 0)
+        finally:
+            os.close(fd)
+        self.stats["searches"] += 1
+        self.stats["bytes_searched"] += len(data)
+        nul = data.find(b"\0") if self.cfg.binary_files == "binary" else -1
+        printer = self.printer
+        printer.begin(label)
+        text, selected, matches, binary = plain_lines(data, offsets, printer.prefix[":"], printer.line_number,
+                                                      printer.byte_offset, nul - nul % BINARY_GRAIN if nul >= 0
+                                                      else len(data) + 1)
+        if text:
+            printer.printed_any = True
+            printer.write(text)
+        if binary:
+            self.binary_message(label)
+        self._answer(label, selected, matches, len(data))
 
     def big(self, path: str, label: str) -> None:
         """A file too big for a batch: searched by the core with every thread (or read as a
