@@ -139,6 +139,24 @@ def test_empty_files_are_no_task(client, tree):
     assert kd.count([], WORDS, client=client).tolist() == []
 
 
+def test_small_files_are_packed_into_tasks(client, tmp_path):
+    """Small files go many to a task of about blocksize bytes (each searched whole, local
+    ones by the core in one call); a file bigger than blocksize is cut into blocks."""
+    for k in range(300):
+        (tmp_path / f"f{k:03d}").write_bytes(b"xab" * (k % 5))
+    (tmp_path / "g_big").write_bytes(b"ab" * 5000)
+    files = [str(p) for p in sorted(tmp_path.iterdir())]
+    tasks = kd._tasks(kd._expand(files), 2, 1000)
+    packed = [t for t, _, _, own in tasks if not own]
+    assert sum(len(t) for t in packed) == sum(1 for k in range(300) if k % 5)  # empty files: no task
+    assert len(packed) <= 10 and len(tasks) - len(packed) == 10  # the big file: 10 blocks
+    ws = kmpsearch.WordSet([b"ab", b"b"])
+    assert kd.count(files, ws, blocksize=1000, client=client).tolist() == [ws.count_in_file(p) for p in files]
+    assert rows(kd.find(files, ws, blocksize=1000, client=client)) == local_rows(files, ws)
+    each = kd.count_each(files, ws, blocksize=1000, client=client)
+    assert each.values.tolist() == [ws.count_each_in_file(p) for p in files]
+
+
 def test_plan_owns_every_start_once():
     """The blocks of a file cover its start positions exactly once, each at most blocksize."""
     for size in (1, 2, 5, 6, 7, 100, 1001):
@@ -185,7 +203,7 @@ def test_a_task_reads_only_its_block_plus_the_overlap():
     assert len(blocks) == 3
     for i, start, end, own in blocks:
         fetched.clear()
-        offsets, index, _ = kd._block_matches(words, files[i], start, end, own, window=256 << 10)
+        [(offsets, index)] = kd._block_matches(words, [files[i]], start, end, own, window=256 << 10)
         assert sum(b - a for a, b in fetched) == end - start
         assert min(a for a, _ in fetched) == start and max(b for _, b in fetched) == end
         want = [(p, j) for p, j in words.find_all(data) if start <= p < own]
@@ -346,7 +364,7 @@ def test_the_pattern_is_pickled_once_per_computation(client, tree, monkeypatch):
 
     monkeypatch.setattr(cls, "__reduce__", counting)
     files = files_of(tree)
-    n_tasks = len(kd._blocks(kd._expand(files), ws._longest, 5))
+    n_tasks = len(kd._tasks(kd._expand(files), ws._longest, 5))
     assert n_tasks > 100
     assert kd.count(files, ws, blocksize=5, client=client).tolist() == [ws.count_in_file(p) for p in files]
     assert len(calls) == 1

@@ -73,6 +73,7 @@ except ImportError as exc:  # pragma: no cover - the extra is not installed
 import kmpsearch
 
 from ._api import Pattern, WordSet
+from ._contract import FileBatch
 from ._args import default_threads, search_options
 from ._plan import plan_word_chunks
 from ._results import merge
@@ -272,6 +273,39 @@ def _blocks(files: list[_File], longest: int, blocksize: int) -> list[tuple[int,
             for start, end, own in plan_word_chunks(f.size, longest, k, 1)]
 
 
+def _tasks(files: list[_File], longest: int, blocksize: int) -> list[tuple[tuple[int, ...], int, int, int]]:
+    """The computation's tasks, in file order: ``((i,), scan_start, scan_end, own_end)`` for
+    each block of a file bigger than ``blocksize`` (``_blocks``), and ``((i, j, ...), 0, 0,
+    0)`` for consecutive small files packed together up to about ``blocksize`` bytes, each
+    searched whole (thousands of small files are not thousands of tasks). An empty file is
+    in no task."""
+    tasks: list = []
+    group: list[int] = []
+    held = 0
+    for i, f in enumerate(files):
+        if not f.size:
+            continue
+        if f.size <= blocksize:
+            if group and held + f.size > blocksize:
+                tasks.append((tuple(group), 0, 0, 0))
+                group, held = [], 0
+            group.append(i)
+            held += f.size
+            continue
+        if group:
+            tasks.append((tuple(group), 0, 0, 0))
+            group, held = [], 0
+        tasks.extend(((i,), start, end, own) for _, start, end, own in _blocks([f], longest, blocksize))
+        if len(tasks) > MAX_TASKS:
+            break
+    if group:
+        tasks.append((tuple(group), 0, 0, 0))
+    if len(tasks) > MAX_TASKS:
+        raise ValueError(f"blocksize {blocksize} cuts these files into more than {MAX_TASKS:,} tasks: "
+                         "use a larger blocksize")
+    return tasks
+
+
 # --------------------------------------------------------------------------- on the workers
 
 class _Range(io.RawIOBase):
@@ -327,12 +361,69 @@ def _scan(searcher, f: _File, start: int, end: int, own_end: int, want: str, thr
         raise _with_path(exc, f.label) from None
 
 
-def _block_matches(searcher, f: _File, start: int, end: int, own_end: int, threads: int = 1,
-                   window: int = WINDOW):
-    """The block's matches: ``(offsets int64, word indices int32)``."""
-    parts = [got for _, _, got in _scan(searcher, f, start, end, own_end, "pairs", threads, window)]
-    offsets, words = merge(parts, "pairs", len(_words_of(searcher)))
+def _whole(searcher, fs: list[_File], want: str, threads: int, window: int) -> list:
+    """Each of the files ``fs`` searched whole: a result of the core contract's ``want`` per
+    file, or the OSError (naming it) of one that cannot be read. Local files in one core call
+    (``FileBatch``: opened, read and searched by the core); others through fsspec."""
+    if all(isinstance(f.fs, LocalFileSystem) for f in fs):
+        opts = search_options(backend_info(searcher.backend), threads)
+        status, found = searcher._core.search(FileBatch(tuple(os.fsencode(f.path) for f in fs), 1 << 62), want, opts)
+        n = len(_words_of(searcher))
+        out: list = []
+        for k, f in enumerate(fs):
+            st = status[k]
+            if st > 0:
+                out.append(OSError(st, os.strerror(st), f.label))
+            elif st != 0:  # not a regular file any more, or empty now: no match
+                out.append(merge([], want, n))
+            elif want == "count":
+                out.append(found[k])
+            elif want == "each":
+                out.append(found[k * n:(k + 1) * n])
+            else:
+                lo, hi = found[0][k], found[0][k + 1]
+                out.append((found[1][lo:hi], found[2][lo:hi]))
+        return out
+    out = []
+    for f in fs:
+        try:
+            parts = [got for _, _, got in _scan(searcher, f, 0, f.size, f.size, want, threads, window)]
+        except OSError as exc:
+            out.append(exc)
+            continue
+        out.append(merge(parts, want, len(_words_of(searcher))))
+    return out
+
+
+def _task_results(searcher, fs: list[_File], start: int, end: int, own_end: int, want: str, threads: int,
+                  window: int) -> list:
+    """A task's results, one per file of it (an OSError for one that cannot be read)."""
+    if not own_end:
+        return _whole(searcher, fs, want, threads, window)
+    try:
+        parts = [got for _, _, got in _scan(searcher, fs[0], start, end, own_end, want, threads, window)]
+    except OSError as exc:
+        return [exc]
+    return [merge(parts, want, len(_words_of(searcher)))]
+
+
+def _raised(values: list) -> list:
+    for v in values:
+        if isinstance(v, BaseException):
+            raise v
+    return values
+
+
+def _np_pairs(got) -> tuple:
+    offsets, words = got
     return np.frombuffer(offsets, dtype=np.int64).copy(), np.frombuffer(words, dtype=np.int32).copy()
+
+
+def _block_matches(searcher, fs: list[_File], start: int, end: int, own_end: int, threads: int = 1,
+                   window: int = WINDOW) -> list:
+    """A task's matches per file: ``(offsets int64, word indices int32)``, or an OSError."""
+    return [v if isinstance(v, BaseException) else _np_pairs(v)
+            for v in _task_results(searcher, fs, start, end, own_end, "pairs", threads, window)]
 
 
 def _frame(label: str, offsets, words) -> pd.DataFrame:
@@ -341,21 +432,18 @@ def _frame(label: str, offsets, words) -> pd.DataFrame:
                          "word": np.asarray(words, dtype=np.int32)})
 
 
-def _find_part(searcher, f: _File, start: int, end: int, own_end: int, window: int) -> pd.DataFrame:
-    offsets, words = _block_matches(searcher, f, start, end, own_end, 1, window)
-    return _frame(f.label, offsets, words)
+def _find_part(searcher, fs: list[_File], start: int, end: int, own_end: int, window: int) -> pd.DataFrame:
+    got = _raised(_block_matches(searcher, fs, start, end, own_end, 1, window))
+    frames = [_frame(f.label, *pairs) for f, pairs in zip(fs, got)]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def _count_part(searcher, f: _File, start: int, end: int, own_end: int, want: str, threads: int = 1,
-                window: int = WINDOW):
-    """The block's count (``want`` "count") or counts per word (``"each"``, an int64 array)."""
-    parts = [got for _, _, got in _scan(searcher, f, start, end, own_end, want, threads, window)]
-    n = merge(parts, want, len(_words_of(searcher)))
-    return np.array(n, dtype=np.int64) if want == "each" else n
-
-
-def _add(*parts):
-    return sum(parts[1:], parts[0])
+def _count_part(searcher, fs: list[_File], start: int, end: int, own_end: int, want: str, threads: int = 1,
+                window: int = WINDOW) -> list:
+    """A task's count (``want`` "count") or counts per word (``"each"``, int64 arrays) per
+    file of it (an OSError for one that cannot be read)."""
+    got = _task_results(searcher, fs, start, end, own_end, want, threads, window)
+    return [v if isinstance(v, BaseException) or want != "each" else np.array(v, dtype=np.int64) for v in got]
 
 
 # --------------------------------------------------------------------------- the cluster
@@ -415,7 +503,7 @@ def _prepare(paths, pattern_or_words, blocksize, client, ignore_case, window):
     window = WINDOW if window is None else _blocksize(window)  # private: the tests' small windows
     client = _check_client(client)
     files = _expand(paths)
-    return searcher, files, _blocks(files, searcher._longest, size), client, window
+    return searcher, files, _tasks(files, searcher._longest, size), client, window
 
 
 def find(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAULT_BLOCKSIZE,
@@ -435,33 +523,31 @@ def find(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAUL
     read until the frame is computed. With a client (given or current) the pattern is
     scattered to its workers now; otherwise it travels in the graph, once.
     """
-    searcher, files, blocks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
-                                                       _window)
+    searcher, files, tasks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
+                                                      _window)
     meta = _frame("", [], [])
-    if not blocks:
+    if not tasks:
         return dd.from_pandas(meta, npartitions=1)
     ref = _ship(searcher, client or _current_client())
     part = dask.delayed(_find_part, pure=False)
-    return dd.from_delayed([part(ref, files[i], start, end, own, window) for i, start, end, own in blocks],
-                           meta=meta, verify_meta=False)
+    return dd.from_delayed([part(ref, [files[i] for i in task], start, end, own, window)
+                            for task, start, end, own in tasks], meta=meta, verify_meta=False)
 
 
 def _totals(paths, pattern_or_words, kind, blocksize, client, ignore_case, window):
-    searcher, files, blocks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
-                                                       window)
+    searcher, files, tasks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
+                                                      window)
     zero = np.zeros(len(_words_of(searcher)), dtype=np.int64) if kind == "each" else 0
     totals = [zero] * len(files)
-    if blocks:
+    if tasks:
         with _running(client, files) as c:
             ref = _ship(searcher, c)
             part = dask.delayed(_count_part, pure=False)
-            per_file: dict[int, list] = {}
-            for i, start, end, own in blocks:
-                per_file.setdefault(i, []).append(part(ref, files[i], start, end, own, kind, 1, window))
-            add = dask.delayed(_add, pure=False)
-            got = c.compute([parts[0] if len(parts) == 1 else add(*parts) for parts in per_file.values()], sync=True)
-            for i, value in zip(per_file, got):
-                totals[i] = value
+            got = c.compute([part(ref, [files[i] for i in task], start, end, own, kind, 1, window)
+                             for task, start, end, own in tasks], sync=True)
+            for (task, *_), values in zip(tasks, got):
+                for i, value in zip(task, _raised(values)):
+                    totals[i] = totals[i] + value
             del ref
     return searcher, files, totals
 
@@ -515,10 +601,10 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
     for op in operands:
         planner.add(op)
     files = planner.files
-    blocks = _blocks(files, searcher._longest, blocksize) if searcher is not None else []
+    tasks = _tasks(files, searcher._longest, blocksize) if searcher is not None else []
     with contextlib.ExitStack() as stack:
         futures: list = []
-        if blocks:
+        if tasks:
             try:
                 if scheduler == "local":
                     client = stack.enter_context(_local_client(quiet=True))
@@ -527,25 +613,29 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ConnectionError(f"--dask {scheduler}: cannot reach the scheduler: {exc}") from exc
             ref = _ship(searcher, client)
-            if lines:
-                task = dask.delayed(_block_matches, pure=False)
-                tasks = [task(ref, files[i], s, e, o, threads, window) for i, s, e, o in blocks]
-            else:
-                task = dask.delayed(_count_part, pure=False)
-                tasks = [task(ref, files[i], s, e, o, "count", threads, window) for i, s, e, o in blocks]
-            futures = client.compute(tasks)  # results are fetched in file order, then let go
-        by_file: dict[int, list] = {}
-        for (i, *_), fut in zip(blocks, futures):
-            by_file.setdefault(i, []).append(fut)
+            task = dask.delayed(_block_matches if lines else _count_part, pure=False)
+            extra = () if lines else ("count",)
+            futures = client.compute([task(ref, [files[i] for i in t], s, e, o, *extra, threads, window)
+                                      for t, s, e, o in tasks])  # fetched in file order, then let go
+        by_file: dict[int, list] = {}  # file index -> (future, position of the file in its task)
+        for (t, *_), fut in zip(tasks, futures):
+            for k, i in enumerate(t):
+                by_file.setdefault(i, []).append((fut, k))
+        fetched: dict[int, list] = {}  # a task's results, until its last file is used
         for i, f in enumerate(files):
             parts = []
             try:
-                for fut in by_file.pop(i, ()):
-                    parts.append(fut.result())
-                    fut.release()
+                for fut, k in by_file.pop(i, ()):
+                    values = fetched.get(id(fut))
+                    if values is None:
+                        values = fetched[id(fut)] = fut.result()
+                    if k == len(values) - 1:
+                        del fetched[id(fut)]
+                        fut.release()
+                    if isinstance(values[k], BaseException):
+                        raise values[k]
+                    parts.append(values[k])
             except (OSError, MemoryError, ValueError, RuntimeError) as exc:
-                for fut in by_file.pop(i, ()):
-                    fut.release()
                 yield f.label, f.path, exc
                 continue
             if not lines:
