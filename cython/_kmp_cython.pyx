@@ -20,13 +20,14 @@ The core contract (``kmpsearch._contract``), what the Python layer calls:
 * ``compile_pattern(needle) -> Pattern`` and ``compile_words(words, ignore_case) ->
   WordSet``: immutable compiled objects (the failure table, the automaton and the filters
   are built once), safe to share between threads, free-threaded builds included;
-* one entry on each, ``search(source, want, options)``: ``source`` a byte buffer or a
-  ``FileRange(fd, start, size)``, ``want`` "count" (an int), "each" (``array('q')`` per
-  word), "offsets" (``array('q')``) or "pairs" (with ``array('i')`` word indices);
-  ``options`` the ``Options`` of ``kmpsearch._contract`` (threads, min_chunk, scan
-  "fast"/"textbook", simd "auto" or a level forced for tests -- "scalar", "sse2", "avx2",
-  capped at the CPU's --, block, cancel), read by attribute name. Results are arrays,
-  never lists;
+* one entry on each, ``search(source, want, options)``: ``source`` a byte buffer, a
+  ``FileRange(fd, start, size)`` or a ``FileBatch(paths, max_size)``, ``want`` "count" (an
+  int), "each" (``array('q')`` per word), "offsets" (``array('q')``) or "pairs" (with
+  ``array('i')`` word indices) -- for a batch ``(status, found)``, ``found`` file by file
+  (CSR bounds for the offsets); ``options`` the ``Options`` of ``kmpsearch._contract``
+  (threads, min_chunk, scan "fast"/"textbook", simd "auto" or a level forced for tests --
+  "scalar", "sse2", "avx2", capped at the CPU's --, block, cancel), read by attribute
+  name. Results are arrays, never lists;
 * ``memory_bytes``; ``plan(n, m, threads, min_chunk)``: the chunk plan the searches use.
 
 How a search runs:
@@ -41,6 +42,10 @@ How a search runs:
   carried across -- and a set flag ends the search with KeyboardInterrupt;
 * files: ``pread`` into a bounded per-chunk buffer, never mmap; a file that turns out
   shorter than the size given gives the matches in what could be read;
+* a ``FileBatch``: ``threads`` workers take the files one at a time (an atomic counter),
+  each opening, fstat'ing, reading (pread into one buffer it keeps for all its files) and
+  searching them with the file kernels above, one window per file; results land at each
+  file's index, the matches copied out in path order at the end;
 * result arrays are filled in place (``array.clone``, advised for huge pages);
 * no module-level mutable state: everything is per call or inside the compiled objects.
 """
@@ -48,10 +53,13 @@ How a search runs:
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t, uint64_t, int32_t, INT64_MAX
 from libc.stdlib cimport malloc, calloc, realloc, free, qsort
 from libc.string cimport memchr, memcmp, memcpy, memmove, memset, strerror
-from libc.errno cimport errno, EINTR, ENOMEM
-from posix.unistd cimport pread
+from libc.errno cimport errno, EINTR, ENOMEM, EISDIR, EIO
+from posix.unistd cimport pread, close
+from posix.fcntl cimport open as c_open, O_RDONLY, O_CLOEXEC, O_NOCTTY, O_NONBLOCK
+from posix.stat cimport struct_stat, fstat, S_ISDIR, S_ISREG
 from posix.types cimport off_t
 from cpython.number cimport PyNumber_Index
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython cimport array as carray
 
 include "_tuning.pxi"

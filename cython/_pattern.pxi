@@ -1,6 +1,6 @@
 # One pattern: the KMP automaton (failure function built once, in the compiled object), the
-# textbook scan, the fast scan (SIMD pair search while no match is pending), and the memory
-# and file kernels.
+# textbook scan, the fast scan (SIMD pair search while no match is pending), the memory
+# and file kernels, and a FileBatch's file (pattern_file).
 
 cdef enum:
     # first capacity of a chunk's offset array (doubles as it fills)
@@ -201,14 +201,39 @@ cdef inline Py_ssize_t scan_block(PJob *job, const uint8_t *s, Py_ssize_t n, int
     return scan_fast(job, s, n, base, k, final)
 
 
-cdef void pjob_run(void *arg) noexcept nogil:
-    """Search one chunk's window, from memory or from a file (pread in blocks, the
-    automaton's state carried from block to block)."""
-    cdef PJob *job = <PJob *> arg
+cdef void pjob_read(PJob *job, uint8_t *block) noexcept nogil:
+    """Search the job's window of its file: pread in blocks of ``job.block`` bytes into
+    ``block`` (room for ``min(job.block, window)`` bytes), the automaton's state carried
+    from block to block."""
     cdef int64_t pos, step, got
     cdef Py_ssize_t k = 0
-    cdef uint8_t *block
     cdef int err = 0
+    pos = job.start
+    while pos < job.end:
+        step = job.end - pos
+        if step > job.block:
+            step = job.block
+        if kmpc_cancelled(job.cancel):
+            job.err = CANCELLED
+            break
+        got = read_full(job.fd, block, step, pos, &err)
+        if got < 0:
+            job.err = err
+            break
+        # a short read: the file ended (it shrank since its size was taken): the last block
+        k = scan_block(job, block, <Py_ssize_t> got, pos, k, got < step or pos + got == job.end)
+        if k < 0 or got < step:
+            break
+        pos += got
+
+
+cdef void pjob_run(void *arg) noexcept nogil:
+    """Search one chunk's window, from memory or from a file (``pjob_read`` into a block
+    buffer of its own)."""
+    cdef PJob *job = <PJob *> arg
+    cdef int64_t pos, step
+    cdef Py_ssize_t k = 0
+    cdef uint8_t *block
     if job.data != NULL:
         if job.cancel == NULL:
             scan_block(job, job.data + job.start, <Py_ssize_t> (job.end - job.start), job.start, 0, True)
@@ -232,24 +257,48 @@ cdef void pjob_run(void *arg) noexcept nogil:
     if block == NULL:
         job.err = ENOMEM
         return
-    pos = job.start
-    while pos < job.end:
-        step = job.end - pos
-        if step > job.block:
-            step = job.block
-        if kmpc_cancelled(job.cancel):
-            job.err = CANCELLED
-            break
-        got = read_full(job.fd, block, step, pos, &err)
-        if got < 0:
-            job.err = err
-            break
-        # a short read: the file ended (it shrank since its size was taken): the last block
-        k = scan_block(job, block, <Py_ssize_t> got, pos, k, got < step or pos + got == job.end)
-        if k < 0 or got < step:
-            break
-        pos += got
+    pjob_read(job, block)
     free(block)
+
+
+ctypedef struct PBatch:
+    # one worker of a pattern's FileBatch search (batch_main): its job, the template of every
+    # file's, keeps the offsets of all its files
+    Worker w
+    PJob job
+
+
+cdef int pattern_file(void *arg, Py_ssize_t i, int fd, int64_t size) noexcept nogil:
+    """File ``i`` of a batch (a batch_file_fn): its one window read with ``pjob_read`` into
+    the worker's buffer; a file shorter than the needle is not read."""
+    cdef PBatch *pb = <PBatch *> arg
+    cdef PJob *job = &pb.job
+    cdef Batch *b = pb.w.b
+    cdef Py_ssize_t first = job.noffs
+    cdef uint8_t *buf
+    if size >= job.m:
+        buf = worker_buffer(&pb.w, size if size < job.block else job.block)
+        if buf == NULL:
+            return 0
+        job.fd = fd
+        job.start = 0
+        job.end = size
+        job.count = 0
+        job.err = 0
+        pjob_read(job, buf)
+        if job.err == CANCELLED or job.err == ENOMEM:
+            pb.w.err = job.err
+            return 0
+        if job.err:
+            job.noffs = first
+            return job.err
+        if b.counts != NULL:
+            b.counts[i] = job.count
+    if b.counts == NULL:
+        b.nfound[i] = job.noffs - first
+        b.first[i] = first
+        b.owner[i] = pb.w.me
+    return 0
 
 
 cdef class Pattern:
@@ -332,12 +381,74 @@ cdef class Pattern:
                 free(jobs[i].offs)
             free(jobs)
 
+    cdef object batch(self, object source, int want, object options):
+        """Search a ``FileBatch`` (``source``, checked here) for ``want`` with ``options``:
+        ``(status, found)`` as the core contract says."""
+        cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
+        cdef Settings s
+        cdef Batch b
+        cdef PBatch *ws = NULL
+        cdef Py_ssize_t k = 0, i
+        cdef int err = 0
+        cdef int64_t total
+        read_options(options, &s)
+        if s.level < 0:
+            s.level = self.level
+        memset(&b, 0, sizeof(Batch))
+        try:
+            paths, status, found = batch_start(source, want, 1, &b)
+            b.search_file = pattern_file
+            b.cancel = &keep[0] if keep is not None else NULL
+            k = b.n if b.n < s.threads else <Py_ssize_t> s.threads
+            if k == 0:
+                return status, (found if want <= WANT_EACH else pattern_batch_found(want, found, 0, NULL, &b))
+            ws = <PBatch *> calloc(<size_t> k, sizeof(PBatch))
+            if ws == NULL:
+                raise MemoryError()
+            for i in range(k):
+                ws[i].w.b = &b
+                ws[i].w.me = <int32_t> i
+                ws[i].w.limit = s.block if s.block < b.max_size - 1 else b.max_size - 1
+                ws[i].job.block = s.block
+                ws[i].job.pat = <const uint8_t *> (<char *> self.needle)
+                ws[i].job.m = self.m
+                ws[i].job.d = self.d
+                ws[i].job.fail = self.fail
+                ws[i].job.level = s.level
+                ws[i].job.fast = s.fast
+                ws[i].job.want = want
+                ws[i].job.cancel = b.cancel
+            with nogil:
+                run_jobs(batch_main, <char *> ws, sizeof(PBatch), k)
+            for i in range(k):
+                if ws[i].w.err:
+                    err = ws[i].w.err
+                    if err != ENOMEM:
+                        break
+            if err:
+                raise_err(err)
+            if want <= WANT_EACH:
+                return status, found
+            with nogil:
+                total = batch_bounds(b.nfound - 1, b.n)
+            return status, pattern_batch_found(want, found, total, ws, &b)
+        finally:
+            if ws != NULL:
+                for i in range(k):
+                    free(ws[i].w.buf)
+                    free(ws[i].job.offs)
+                free(ws)
+            batch_free(&b)
+
     def search(self, source, want, options):
         """The matches of the needle in ``source`` as ``want`` says, searched with
         ``options`` (kmpsearch._contract): ``"count"`` an int, ``"each"`` array('q') of one
-        count, ``"offsets"`` array('q') ascending, ``"pairs"`` those with array('i') of 0s."""
+        count, ``"offsets"`` array('q') ascending, ``"pairs"`` those with array('i') of 0s;
+        for a ``FileBatch``, ``(status, found)``."""
         cdef Source src
         cdef int w = check_want(want)
+        if is_batch(source):
+            return self.batch(source, w, options)
         cdef const unsigned char[::1] view = read_source(source, &src)   # alive until the end
         return self.run(&src, w, options)
 
@@ -370,6 +481,35 @@ cdef object pattern_result(int want, int64_t total, const PJob *jobs, Py_ssize_t
         with nogil:
             memset(ids.data.as_voidptr, 0, <size_t> total * sizeof(int))
     return offs, ids
+
+
+cdef object pattern_batch_found(int want, carray.array bounds, int64_t total, const PBatch *ws,
+                                const Batch *b):
+    """A pattern batch's matches (``total``, ``bounds`` summed): ``(bounds, offsets)`` or
+    ``(bounds, offsets, word indices)``, each file's offsets copied from its worker's array
+    in path order."""
+    cdef carray.array offs, ids
+    cdef Py_ssize_t i
+    cdef const PJob *job
+    cdef int64_t *at
+    offs = carray.clone(carray.array("q"), <Py_ssize_t> total, False)
+    kmpc_advise_huge(offs.data.as_voidptr, <size_t> total * sizeof(int64_t))
+    if total:
+        at = <int64_t *> offs.data.as_longlongs
+        with nogil:
+            for i in range(b.n):
+                if b.nfound[i] > b.nfound[i - 1]:
+                    job = &ws[b.owner[i]].job
+                    memcpy(at + b.nfound[i - 1], job.offs + b.first[i],
+                           <size_t> (b.nfound[i] - b.nfound[i - 1]) * sizeof(int64_t))
+    if want == WANT_OFFSETS:
+        return bounds, offs
+    ids = carray.clone(carray.array("i"), <Py_ssize_t> total, False)
+    kmpc_advise_huge(ids.data.as_voidptr, <size_t> total * sizeof(int))
+    if total:
+        with nogil:
+            memset(ids.data.as_voidptr, 0, <size_t> total * sizeof(int))
+    return bounds, offs, ids
 
 
 def compile_pattern(needle):

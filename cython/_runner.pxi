@@ -1,6 +1,6 @@
 # The chunk plan, the POSIX-threads runner, pread, and what the compiled pattern and the
 # compiled word set share of ``search(source, want, options)``: the wants, the checks of
-# the source and the options, the errors.
+# the source and the options, the errors, and the workers of a FileBatch.
 
 cdef extern from "<pthread.h>" nogil:
     ctypedef struct pthread_t:
@@ -343,3 +343,220 @@ cdef object raise_err(int err):
     if err == ENOMEM:
         raise MemoryError()
     raise OSError(err, strerror(err).decode("utf-8", "replace"))
+
+
+# --- FileBatch: many small files in one call ------------------------------------------------
+#
+# ``options.threads`` workers (run_jobs: a worker whose thread cannot start runs on the
+# caller) take the files' indices one at a time from an atomic counter. Each opens its file,
+# fstats it, and when it is a regular file of 1..max_size - 1 bytes reads it with pread into
+# one buffer the worker keeps for all its files, and searches it with the compiled object's
+# file kernel (pjob_read, wjob_read: one window, the scan's state carried across blocks).
+# Results land in place: the status and count arrays at the file's index; matches in the
+# worker's own growing array, the file's share of it (worker, first, number) noted at its
+# index and copied out in path order when every worker is done.
+
+cdef extern from *:
+    """
+    /* the next file index of a batch: a relaxed atomic fetch-and-add (each index is handed
+     * out once; run_jobs's join orders the results before they are read) */
+    static inline int64_t kmpc_take(int64_t *next)
+    {
+        return __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+    }
+    /* raise a flag another thread reads with kmpc_cancelled */
+    static inline void kmpc_raise(unsigned char *flag)
+    {
+        __atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+    }
+    """
+    int64_t kmpc_take(int64_t *next) noexcept nogil
+    void kmpc_raise(unsigned char *flag) noexcept nogil
+
+
+cdef enum:
+    # a FileBatch file's status (kmpsearch._contract STREAM and BIG; errno values are positive)
+    BATCH_STREAM = -1    # not a regular file, or its size reads as 0
+    BATCH_BIG = -2       # max_size bytes or more
+    # the first read buffer of a batch worker (it doubles as bigger files need more)
+    BATCH_FIRST_BUFFER = 64 << 10
+
+
+# searches file i of the batch, open on fd (size bytes, 0 < size < max_size), with the worker
+# ``worker`` (a PBatch or a WBatch): returns 0 (results noted at i) or the errno of a failed
+# read (no results); sets the worker's err (CANCELLED, ENOMEM) when the batch must stop
+ctypedef int (*batch_file_fn)(void *worker, Py_ssize_t i, int fd, int64_t size) noexcept nogil
+
+
+ctypedef struct Batch:
+    # one FileBatch search, shared by its workers
+    const char **paths           # n NUL-terminated paths (the bytes objects' own storage)
+    Py_ssize_t n
+    int64_t max_size
+    batch_file_fn search_file
+    const unsigned char *cancel  # the caller's flag (NULL: none)
+    # results, filled in place at each file's index (arrays zeroed beforehand)
+    int64_t *status              # n
+    int64_t *counts              # WANT_COUNT: n counts; WANT_EACH: n x nwords; else NULL
+    int64_t *nfound              # WANT_OFFSETS and up: the file's matches (bounds + 1)
+    int64_t *first               # ... where they start in its worker's array
+    int32_t *owner               # ... and which worker has them
+    # shared state
+    int64_t next                 # the next file index to take (kmpc_take)
+    unsigned char stop           # a worker stopped the batch (CANCELLED, ENOMEM)
+
+
+ctypedef struct Worker:
+    # one worker of a batch: the first member of PBatch (_pattern.pxi) and WBatch (_words.pxi)
+    Batch *b
+    int32_t me                   # its index among the workers
+    uint8_t *buf                 # the read buffer it reuses for all its files
+    int64_t cap                  # its bytes
+    int64_t limit                # the most a file of the batch can need
+    int err                      # CANCELLED or ENOMEM: it stopped, and the batch with it
+
+
+cdef int batch_open(const char *path, int64_t max_size, int *fd, int64_t *size) noexcept nogil:
+    """Open a batch's file (read-only, not waiting for a FIFO's writer) and classify it: 0
+    for a regular file of 1..max_size - 1 bytes, left open on ``*fd`` with its size in
+    ``*size``; else its status (an errno, EISDIR, BATCH_STREAM or BATCH_BIG), nothing open."""
+    cdef struct_stat st
+    cdef int f, e
+    while True:
+        f = c_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        if f >= 0:
+            break
+        e = errno
+        if e != EINTR:
+            return e if e > 0 else EIO
+    if fstat(f, &st) != 0:
+        e = errno if errno > 0 else EIO
+    elif S_ISDIR(st.st_mode):
+        e = EISDIR
+    elif not S_ISREG(st.st_mode) or st.st_size <= 0:
+        e = BATCH_STREAM
+    elif st.st_size >= max_size:
+        e = BATCH_BIG
+    else:
+        fd[0] = f
+        size[0] = st.st_size
+        return 0
+    close(f)
+    return e
+
+
+cdef uint8_t *worker_buffer(Worker *w, int64_t need) noexcept nogil:
+    """The worker's read buffer with room for ``need`` bytes, grown when it has less (to
+    twice its size at least, at most ``w.limit``; its bytes are not kept); NULL with
+    ``w.err`` ENOMEM when memory runs out."""
+    cdef int64_t cap
+    if need <= w.cap:
+        return w.buf
+    cap = w.cap * 2 if w.cap else BATCH_FIRST_BUFFER
+    if cap > w.limit:
+        cap = w.limit
+    if cap < need:
+        cap = need
+    free(w.buf)
+    w.buf = <uint8_t *> malloc(<size_t> cap)
+    if w.buf == NULL:
+        w.cap = 0
+        w.err = ENOMEM
+        return NULL
+    w.cap = cap
+    return w.buf
+
+
+cdef void batch_main(void *arg) noexcept nogil:
+    """One worker: take the next file index until none is left or the batch stops; the
+    cancel flag is looked at before each file (and by the file kernels before each block)."""
+    cdef Worker *w = <Worker *> arg
+    cdef Batch *b = w.b
+    cdef int64_t i, size = 0
+    cdef int st, fd = -1
+    while not kmpc_cancelled(&b.stop):
+        if kmpc_cancelled(b.cancel):
+            w.err = CANCELLED
+            break
+        i = kmpc_take(&b.next)
+        if i >= b.n:
+            break
+        st = batch_open(b.paths[i], b.max_size, &fd, &size)
+        if st == 0:
+            st = b.search_file(arg, <Py_ssize_t> i, fd, size)
+            close(fd)
+        b.status[i] = st
+        if w.err:
+            break
+    if w.err:
+        kmpc_raise(&b.stop)
+
+
+cdef bint is_batch(object source):
+    """Whether a search's source is a ``FileBatch(paths, max_size)``: a 2-tuple (a
+    ``FileRange`` has three items)."""
+    return isinstance(source, tuple) and len(<tuple> source) == 2
+
+
+cdef tuple batch_start(object source, int want, Py_ssize_t nwords, Batch *b):
+    """Check a ``FileBatch(paths, max_size)`` into ``b``: its paths (bytes without NUL) as C
+    strings (``b.paths``, and for the matches ``b.first`` and ``b.owner``: malloc'd, freed
+    by the caller, NULL on entry), and the result arrays the workers fill in place, zeroed.
+    Returns ``(paths, status, found)`` (``found`` for the matches: the bounds only); the
+    caller keeps ``paths`` alive while ``b.paths`` is read."""
+    cdef object paths, max_size
+    cdef Py_ssize_t n, i, ln
+    cdef carray.array status, found
+    cdef const char *c
+    paths, max_size = source
+    if not isinstance(paths, tuple):
+        paths = tuple(paths)
+    n = len(<tuple> paths)
+    b.n = n
+    b.max_size = check_size(max_size)
+    b.next = 0
+    b.stop = 0
+    b.paths = <const char **> malloc(<size_t> (n + 1) * sizeof(char *))
+    if b.paths == NULL:
+        raise MemoryError()
+    for i in range(n):
+        p = (<tuple> paths)[i]
+        if not isinstance(p, bytes):
+            raise TypeError(f"FileBatch paths must be bytes, got {type(p).__name__}")
+        c = PyBytes_AS_STRING(p)
+        ln = PyBytes_GET_SIZE(p)
+        if memchr(c, 0, <size_t> ln) != NULL:
+            raise ValueError("FileBatch paths must not contain NUL bytes")
+        b.paths[i] = c
+    status = carray.clone(carray.array("q"), n, False)
+    b.status = <int64_t *> status.data.as_longlongs
+    if want <= WANT_EACH:
+        ln = n * nwords if want == WANT_EACH else n
+        found = carray.clone(carray.array("q"), ln, False)
+        memset(found.data.as_voidptr, 0, <size_t> ln * sizeof(int64_t))
+        b.counts = <int64_t *> found.data.as_longlongs
+        return paths, status, found
+    found = carray.clone(carray.array("q"), n + 1, False)
+    memset(found.data.as_voidptr, 0, <size_t> (n + 1) * sizeof(int64_t))
+    b.counts = NULL
+    b.nfound = (<int64_t *> found.data.as_longlongs) + 1
+    b.first = <int64_t *> malloc(<size_t> (n + 1) * sizeof(int64_t))
+    b.owner = <int32_t *> malloc(<size_t> (n + 1) * sizeof(int32_t))
+    if b.first == NULL or b.owner == NULL:
+        raise MemoryError()
+    return paths, status, found
+
+
+cdef int64_t batch_bounds(int64_t *bounds, Py_ssize_t n) noexcept nogil:
+    """``bounds[1:]`` (each file's number of matches) summed in place into the CSR bounds
+    (``bounds[0]`` is 0); returns the matches of the batch."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        bounds[i + 1] += bounds[i]
+    return bounds[n]
+
+
+cdef void batch_free(Batch *b) noexcept nogil:
+    free(b.paths)
+    free(b.first)
+    free(b.owner)

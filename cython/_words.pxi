@@ -1,6 +1,51 @@
 # The compiled word set as a Python object (WordSet, made by compile_words) and its search:
 # the chunk plan over the source, the jobs (_words_scan.pxi) on the runner's threads, the
-# result as the search's Want says. The set itself: _words_build.pxi.
+# result as the search's Want says; a FileBatch's file (words_file) and results. The set
+# itself: _words_build.pxi.
+
+ctypedef struct WBatch:
+    # one worker of a word set's FileBatch search (batch_main): its job, the template of
+    # every file's, keeps the matches of all its files
+    Worker w
+    WJob job
+
+
+cdef int words_file(void *arg, Py_ssize_t i, int fd, int64_t size) noexcept nogil:
+    """File ``i`` of a batch (a batch_file_fn): its one window (every start owned) read with
+    ``wjob_read`` into the worker's buffer; "each" counts straight into the file's row."""
+    cdef WBatch *wb = <WBatch *> arg
+    cdef WJob *job = &wb.job
+    cdef Batch *b = wb.w.b
+    cdef size_t first = job.nm
+    cdef uint8_t *buf
+    job.fd = fd
+    job.wstart = 0
+    job.oend = size
+    job.wend = size
+    job.count = 0
+    job.err = 0
+    if job.want == WANT_EACH:
+        job.counts = b.counts + <size_t> i * <size_t> job.w.nwords
+    buf = worker_buffer(&wb.w, wjob_buffer(job))
+    if buf == NULL:
+        return 0
+    wjob_read(job, buf)
+    if job.err == CANCELLED or job.err == ENOMEM:
+        wb.w.err = job.err
+        return 0
+    if job.err:
+        job.nm = first
+        if job.want == WANT_EACH:
+            memset(job.counts, 0, <size_t> job.w.nwords * sizeof(int64_t))
+        return job.err
+    if job.want == WANT_COUNT:
+        b.counts[i] = job.count
+    elif job.want >= WANT_OFFSETS:
+        b.nfound[i] = <int64_t> (job.nm - first)
+        b.first[i] = <int64_t> first
+        b.owner[i] = wb.w.me
+    return 0
+
 
 cdef class WordSet:
     """A compiled set of words: Aho-Corasick automaton and start filter, built once;
@@ -94,13 +139,78 @@ cdef class WordSet:
                 free(jobs[i].counts)
             free(jobs)
 
+    cdef object batch(self, object source, int want, object options):
+        """Search a ``FileBatch`` (``source``, checked here) for ``want`` with ``options``:
+        ``(status, found)`` as the core contract says."""
+        cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
+        cdef Settings s
+        cdef Batch b
+        cdef WBatch *ws = NULL
+        cdef Py_ssize_t k = 0, i
+        cdef int err = 0
+        cdef int64_t total, limit
+        cdef bint teddy
+        read_options(options, &s)
+        s.level = ws_level(&self.w, self.w.level if s.level < 0 else s.level)
+        teddy = ws_teddy(&self.w, s.level)
+        memset(&b, 0, sizeof(Batch))
+        try:
+            paths, status, found = batch_start(source, want, self.w.nwords, &b)
+            b.search_file = words_file
+            b.cancel = &keep[0] if keep is not None else NULL
+            k = b.n if b.n < s.threads else <Py_ssize_t> s.threads
+            if k == 0:
+                return status, (found if want <= WANT_EACH else words_batch_found(want, found, 0, NULL, &b))
+            ws = <WBatch *> calloc(<size_t> k, sizeof(WBatch))
+            if ws == NULL:
+                raise MemoryError()
+            # the most a file's window needs: min(block + L - 1, max_size - 1)
+            limit = s.block + self.w.L - 1
+            if limit > b.max_size - 1:
+                limit = b.max_size - 1
+            for i in range(k):
+                ws[i].w.b = &b
+                ws[i].w.me = <int32_t> i
+                ws[i].w.limit = limit
+                ws[i].job.w = &self.w
+                ws[i].job.block = s.block
+                ws[i].job.want = want
+                ws[i].job.fast = s.fast
+                ws[i].job.level = s.level
+                ws[i].job.teddy = teddy
+                ws[i].job.cancel = b.cancel
+            with nogil:
+                run_jobs(batch_main, <char *> ws, sizeof(WBatch), k)
+            for i in range(k):
+                if ws[i].w.err:
+                    err = ws[i].w.err
+                    if err != ENOMEM:
+                        break
+            if err:
+                raise_err(err)
+            if want <= WANT_EACH:
+                return status, found
+            with nogil:
+                total = batch_bounds(b.nfound - 1, b.n)
+            return status, words_batch_found(want, found, total, ws, &b)
+        finally:
+            if ws != NULL:
+                for i in range(k):
+                    free(ws[i].w.buf)
+                    free(ws[i].job.ms)
+                free(ws)
+            batch_free(&b)
+
     def search(self, source, want, options):
         """The matches of the words in ``source`` as ``want`` says, searched with ``options``
         (kmpsearch._contract): ``"count"`` an int, ``"each"`` array('q') of the matches of
         each word, ``"offsets"`` array('q') of their starts, ``"pairs"`` those with
-        array('i') of the word indices, sorted by start, then word index."""
+        array('i') of the word indices, sorted by start, then word index; for a
+        ``FileBatch``, ``(status, found)``."""
         cdef Source src
         cdef int w = check_want(want)
+        if is_batch(source):
+            return self.batch(source, w, options)
         cdef const unsigned char[::1] view = read_source(source, &src)   # alive until the end
         return self.run(&src, w, options)
 
@@ -146,6 +256,37 @@ cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize
                 ids.data.as_ints[nall] = <int> jobs[i].ms[x].id
                 nall += 1
     return offs, ids
+
+
+cdef object words_batch_found(int want, carray.array bounds, int64_t total, const WBatch *ws,
+                              const Batch *b):
+    """A word-set batch's matches (``total``, ``bounds`` summed): ``(bounds, offsets)`` or
+    ``(bounds, offsets, word indices)``, each file's copied from its worker's array in path
+    order."""
+    cdef carray.array offs, ids
+    cdef Py_ssize_t i
+    cdef int64_t x, lo
+    cdef const Match *ms
+    cdef bint pairs = want == WANT_PAIRS
+    offs = carray.clone(carray.array("q"), <Py_ssize_t> total, False)
+    kmpc_advise_huge(offs.data.as_voidptr, <size_t> total * sizeof(int64_t))
+    ids = carray.clone(carray.array("i"), <Py_ssize_t> (total if pairs else 0), False)
+    if pairs:
+        kmpc_advise_huge(ids.data.as_voidptr, <size_t> total * sizeof(int))
+    if total:
+        with nogil:
+            for i in range(b.n):
+                lo = b.nfound[i - 1]
+                if b.nfound[i] > lo:
+                    ms = ws[b.owner[i]].job.ms + b.first[i]
+                    for x in range(b.nfound[i] - lo):
+                        offs.data.as_longlongs[lo + x] = ms[x].start
+                    if pairs:
+                        for x in range(b.nfound[i] - lo):
+                            ids.data.as_ints[lo + x] = <int> ms[x].id
+    if not pairs:
+        return bounds, offs
+    return bounds, offs, ids
 
 
 def compile_words(words, ignore_case, *, _form="auto", _rows=0, _segment=SEGMENT, _budget=4,

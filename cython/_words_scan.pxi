@@ -602,47 +602,13 @@ cdef int scan_window(WJob *job, const uint8_t *buf, int64_t buflen, int64_t own,
     return ac_run(job, buf, 0, stop, own, base)
 
 
-cdef void wjob_run(void *arg) noexcept nogil:
-    """One chunk: its window from memory, or from the file in blocks of owned starts (each
-    block read with the L - 1 bytes after it, which the next block keeps)."""
-    cdef WJob *job = <WJob *> arg
+cdef void wjob_read(WJob *job, uint8_t *buf) noexcept nogil:
+    """The job's window of its file, in blocks of owned starts, each read (pread into
+    ``buf``, room for ``min(job.block + L - 1, window)`` bytes) with the L - 1 bytes after
+    it, which the next block keeps."""
     cdef int64_t L = job.w.L
-    cdef int64_t cap, pos, own, need, got, have, keep, buflen
-    cdef uint8_t *buf
+    cdef int64_t pos, own, need, got, have, keep, buflen
     cdef int err = 0
-    if job.want == WANT_EACH:
-        job.counts = <int64_t *> calloc(<size_t> job.w.nwords, sizeof(int64_t))
-        if job.counts == NULL:
-            job.err = ENOMEM
-            return
-    if job.data != NULL:
-        if job.cancel == NULL:
-            scan_window(job, job.data + job.wstart, job.wend - job.wstart, job.oend - job.wstart,
-                        job.wstart)
-            return
-        # the owned starts in blocks of job.block, each with the L - 1 bytes after it
-        pos = job.wstart
-        while pos < job.oend:
-            if kmpc_cancelled(job.cancel):
-                job.err = CANCELLED
-                return
-            own = job.oend - pos
-            if own > job.block:
-                own = job.block
-            need = own + L - 1
-            if need > job.wend - pos:
-                need = job.wend - pos
-            if scan_window(job, job.data + pos, need, own, pos) < 0:
-                return
-            pos += own
-        return
-    cap = job.block + L - 1
-    if cap > job.wend - job.wstart:
-        cap = job.wend - job.wstart
-    buf = <uint8_t *> malloc(<size_t> cap)
-    if buf == NULL:
-        job.err = ENOMEM
-        return
     pos = job.wstart
     have = 0
     while pos < job.oend:
@@ -673,4 +639,50 @@ cdef void wjob_run(void *arg) noexcept nogil:
             memmove(buf, buf + own, <size_t> keep)
         have = keep
         pos += own
+
+
+cdef inline int64_t wjob_buffer(const WJob *job) noexcept nogil:
+    """The bytes ``wjob_read`` needs in its buffer."""
+    cdef int64_t cap = job.block + job.w.L - 1
+    return cap if cap < job.wend - job.wstart else job.wend - job.wstart
+
+
+cdef void wjob_run(void *arg) noexcept nogil:
+    """One chunk: its window from memory, or from the file (``wjob_read`` into a buffer of
+    its own)."""
+    cdef WJob *job = <WJob *> arg
+    cdef int64_t L = job.w.L
+    cdef int64_t pos, own, need
+    cdef uint8_t *buf
+    if job.want == WANT_EACH:
+        job.counts = <int64_t *> calloc(<size_t> job.w.nwords, sizeof(int64_t))
+        if job.counts == NULL:
+            job.err = ENOMEM
+            return
+    if job.data != NULL:
+        if job.cancel == NULL:
+            scan_window(job, job.data + job.wstart, job.wend - job.wstart, job.oend - job.wstart,
+                        job.wstart)
+            return
+        # the owned starts in blocks of job.block, each with the L - 1 bytes after it
+        pos = job.wstart
+        while pos < job.oend:
+            if kmpc_cancelled(job.cancel):
+                job.err = CANCELLED
+                return
+            own = job.oend - pos
+            if own > job.block:
+                own = job.block
+            need = own + L - 1
+            if need > job.wend - pos:
+                need = job.wend - pos
+            if scan_window(job, job.data + pos, need, own, pos) < 0:
+                return
+            pos += own
+        return
+    buf = <uint8_t *> malloc(<size_t> wjob_buffer(job))
+    if buf == NULL:
+        job.err = ENOMEM
+        return
+    wjob_read(job, buf)
     free(buf)

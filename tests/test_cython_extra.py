@@ -22,7 +22,12 @@ The core contract:
   sharing a prefix), 100,000 words, files read in blocks of any size;
 * ``simd``: "auto" and the forced levels, str subclasses accepted (their answers, the
   immutability of compiled objects, sharing them between threads, a file shorter than the
-  size given and threads that cannot start: test_native.py and test_words.py).
+  size given and threads that cannot start: test_native.py and test_words.py);
+* ``FileBatch`` (beyond test_contract.py): every SIMD level and scan, read blocks from one
+  byte up, 1 to MAX_THREADS threads over thousands of paths, files bigger than a read block
+  and than the workers' first buffer, symlinks, FIFOs, directories, the paths checked,
+  cancelling while the workers run, workers whose threads cannot start, one compiled object
+  searching batches from several Python threads at once.
 
 Skipped when the Cython backend is not built, unless KMPSEARCH_REQUIRE names it.
 """
@@ -30,8 +35,13 @@ Skipped when the Cython backend is not built, unless KMPSEARCH_REQUIRE names it.
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import random
+import subprocess
+import sys
+import threading
+import time
 from array import array
 
 import pytest
@@ -40,7 +50,7 @@ from hypothesis import strategies as st
 
 import kmpsearch
 from conftest import load_backend, ref_find_all
-from kmpsearch._contract import DEFAULT_MIN_CHUNK, MAX_THREADS, FileRange, Options
+from kmpsearch._contract import BIG, DEFAULT_MIN_CHUNK, MAX_THREADS, STREAM, FileBatch, FileRange, Options
 
 BLOCK = 1 << 20  # the file kernel's read block (DEFAULT_BLOCK, cython/_runner.pxi)
 SCANS = ("fast", "textbook")
@@ -559,3 +569,244 @@ def test_arguments_str_subclasses_and_simd(core):
     assert pairs(ws.search(view, "pairs", Options(threads=1, min_chunk=1))) == [(1, 0), (2, 1), (3, 0), (4, 1)]
     assert isinstance(ws.memory_bytes, int) and ws.memory_bytes > 0
     assert isinstance(pat.memory_bytes, int) and pat.memory_bytes > 0
+
+
+# --- FileBatch ----------------------------------------------------------------------------
+
+WANTS = ("count", "each", "offsets", "pairs")
+
+
+def batch_plain(result, want):
+    """A batch's ``(status, found)`` as lists, after checking their types:
+    ``(status, [per-file result])`` (a file's count, counts, offsets or pairs)."""
+    status, found = result
+    assert isinstance(status, array) and status.typecode == "q"
+    n = len(status)
+    if want in ("count", "each"):
+        assert isinstance(found, array) and found.typecode == "q"
+        per = len(found) // n if n else 0
+        assert len(found) == n * per
+        got = [found[i] if want == "count" else found[i * per:(i + 1) * per].tolist() for i in range(n)]
+        return status.tolist(), got
+    bounds, offs, *ids = found
+    assert [a.typecode for a in found] == ["q", "q"] + (["i"] if want == "pairs" else [])
+    assert len(bounds) == n + 1 and bounds[0] == 0 and bounds[n] == len(offs)
+    if ids:
+        assert len(ids[0]) == len(offs)
+    got = []
+    for i in range(n):
+        lo, hi = bounds[i], bounds[i + 1]
+        got.append(offs[lo:hi].tolist() if want == "offsets" else list(zip(offs[lo:hi], ids[0][lo:hi])))
+    return status.tolist(), got
+
+
+def batch_expected(hays, statuses, words, ignore_case, want):
+    """The reference ``batch_plain`` of files ``hays`` of the given statuses (0: searched)."""
+    out = []
+    for hay, st in zip(hays, statuses):
+        found = ref_words(words, hay, ignore_case) if st == 0 else []
+        if want == "count":
+            out.append(len(found))
+        elif want == "each":
+            out.append(each_of(found, len(words)))
+        elif want == "offsets":
+            out.append([p for p, _ in found])
+        else:
+            out.append(found)
+    return statuses, out
+
+
+def make_tree(tmp_path, rnd, sizes, alphabet=b"abcab"):
+    """Files of the given sizes (random bytes of ``alphabet``); returns (paths, hays)."""
+    paths, hays = [], []
+    for k, size in enumerate(sizes):
+        hay = bytes(rnd.choice(alphabet) for _ in range(size))
+        path = tmp_path / f"f{k}"
+        path.write_bytes(hay)
+        paths.append(os.fsencode(path))
+        hays.append(hay)
+    return paths, hays
+
+
+def test_batch_every_level_scan_block_and_thread_count(core, tmp_path):
+    rnd = random.Random(20261208)
+    max_size = 3000
+    sizes = [1, 2, 3, 5, 40, 41, 200, 999, 1000, 1001, 2999, 3000, 3001, 0, 17, 2500] \
+        + [rnd.randrange(1, 2800) for _ in range(24)]
+    paths, hays = make_tree(tmp_path, rnd, sizes)
+    statuses = [STREAM if not n else BIG if n >= max_size else 0 for n in sizes]
+    (tmp_path / "d").mkdir()
+    os.symlink(paths[6], tmp_path / "link")                  # followed: the file's answers
+    os.symlink(tmp_path / "d", tmp_path / "dlink")
+    os.symlink(tmp_path / "nowhere", tmp_path / "dangling")
+    os.mkfifo(tmp_path / "fifo")
+    extra = [("link", 0, hays[6]), ("d", errno.EISDIR, b""), ("dlink", errno.EISDIR, b""),
+             ("dangling", errno.ENOENT, b""), ("fifo", STREAM, b""), ("missing", errno.ENOENT, b""),
+             ("f0/x", errno.ENOTDIR, b"")]
+    for name, st_, hay in extra:
+        at = rnd.randrange(len(paths) + 1)
+        paths.insert(at, os.fsencode(tmp_path / name))
+        statuses.insert(at, st_)
+        hays.insert(at, hay)
+    batch = FileBatch(tuple(paths), max_size)
+    cases = [([b"ab"], False, True), ([b"a"], False, True), ([b"cab" * 20], False, True),
+             ([b"ab", b"b", b"cabca", b"a" * 9], False, False), ([b"AB", b"bc", b"Cab" * 30], True, False)]
+    for words, ignore_case, one in cases:
+        obj = core.compile_pattern(words[0]) if one else core.compile_words(words, ignore_case)
+        expected = {want: batch_expected(hays, statuses, words, ignore_case, want) for want in WANTS}
+        for level in ("auto", "scalar", "sse2", "avx2"):
+            for scan in SCANS:
+                runs = [(0, 1), (7, 3), (1000, 17), (1, 2)] if level == "auto" else [(0, 2), (5, 3)]
+                for block, threads in runs:
+                    o = Options(threads=threads, scan=scan, simd=level, block=block)
+                    for want in WANTS:
+                        got = batch_plain(obj.search(batch, want, o), want)
+                        assert got == expected[want], (words, level, scan, block, threads, want)
+
+
+def test_batch_many_paths_many_threads_and_big_files(core, tmp_path):
+    rnd = random.Random(5)
+    paths, hays = make_tree(tmp_path, rnd, [rnd.randrange(1, 4000) for _ in range(60)], b"abcab\n")
+    # files bigger than the workers' first buffer (64 KiB) and than a read block (1 MiB),
+    # among the small ones, so that the buffers grow while the workers run
+    for k, size in enumerate((70_000, 200_000, 1_500_000, 3 << 20)):
+        hay = bytearray(rnd.randbytes(size))
+        for _ in range(size // 5000):
+            at = rnd.randrange(size - 20)
+            hay[at:at + 12] = rnd.choice((b"abc", b"b\nabc", b"cabcacabca"))
+        (tmp_path / f"big{k}").write_bytes(hay)
+        paths.append(os.fsencode(tmp_path / f"big{k}"))
+        hays.append(bytes(hay))
+    order = list(range(60)) * 40 + list(range(60, len(paths)))
+    rnd.shuffle(order)
+    batch = FileBatch(tuple(paths[i] for i in order), 4 << 20)
+    for words in ([b"abc"], [b"abc", b"b\na", b"cabca" * 2]):
+        obj = core.compile_pattern(words[0]) if len(words) == 1 else core.compile_words(words, False)
+        pairs_of = [sorted((o, i) for i, w in enumerate(words) for o in ref_find_all(hay, w)) for hay in hays]
+        per_file = {"count": [len(p) for p in pairs_of], "each": [each_of(p, len(words)) for p in pairs_of],
+                    "offsets": [[o for o, _ in p] for p in pairs_of], "pairs": pairs_of}
+        for threads in (1, 2, 64, MAX_THREADS):
+            for want in WANTS:
+                status, got = batch_plain(obj.search(batch, want, Options(threads=threads)), want)
+                assert status == [0] * len(order)
+                assert got == [per_file[want][i] for i in order], (words, threads, want)
+
+
+def test_batch_paths_and_arguments(core, tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"xabab")
+    pat = core.compile_pattern(b"ab")
+    ws = core.compile_words([b"ab", b"b"], False)
+    p = os.fsencode(path)
+    # a list of paths is taken as well as a tuple; a 2-tuple is a batch, a 3-tuple a FileRange
+    assert batch_plain(pat.search(FileBatch([p, p], 100), "offsets", Options()), "offsets") == ([0, 0], [[1, 3], [1, 3]])
+    assert batch_plain(ws.search((((p,)), 6), "pairs", Options()), "pairs") == ([0], [[(1, 0), (2, 1), (3, 0), (4, 1)]])
+    assert batch_plain(ws.search(FileBatch((p,), 5), "count", Options()), "count") == ([BIG], [0])
+    assert batch_plain(ws.search(FileBatch((p,), 0), "each", Options()), "each") == ([BIG], [[0, 0]])
+    assert batch_plain(pat.search(FileBatch((p,), 6), "each", Options()), "each") == ([0], [[2]])
+    for obj in (pat, ws):
+        with pytest.raises(TypeError):
+            obj.search(FileBatch((os.fsdecode(p),), 100), "count", Options())
+        with pytest.raises(ValueError):
+            obj.search(FileBatch((p + b"\0x",), 100), "count", Options())
+        with pytest.raises(ValueError):
+            obj.search(FileBatch((p,), -1), "count", Options())
+        with pytest.raises(ValueError):
+            obj.search(FileBatch((p,), 100), "count", Options(threads=0))
+        with pytest.raises(ValueError):
+            obj.search(FileBatch((p,), 100), "lines", Options())
+        with pytest.raises(TypeError):
+            obj.search(FileBatch(None, 100), "count", Options())
+        # nothing is left open: as many descriptors after a batch as before
+        before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+        obj.search(FileBatch((p, os.fsencode(tmp_path), b"/nonexistent") * 100, 100), "pairs", Options(threads=3))
+        if before is not None:
+            assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("one", [True, False], ids=["pattern", "words"])
+def test_batch_cancelled_while_the_workers_run(core, tmp_path, one):
+    path = tmp_path / "f"
+    path.write_bytes(b"ab" * (1 << 19))          # 1 MiB read a byte at a time: ~1 s a file
+    obj = core.compile_pattern(b"ab") if one else core.compile_words([b"ab", b"b"], False)
+    cancel = bytearray(1)
+    timer = threading.Timer(0.2, lambda: cancel.__setitem__(0, 1))
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            obj.search(FileBatch((os.fsencode(path),) * 1000, 4 << 20), "offsets",
+                       Options(threads=3, block=1, cancel=cancel))
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 30
+
+
+def test_batch_from_several_python_threads(core, tmp_path):
+    rnd = random.Random(11)
+    paths, hays = make_tree(tmp_path, rnd, [rnd.randrange(1, 3000) for _ in range(50)])
+    ws = core.compile_words([b"ab", b"cab", b"bca"], False)
+    want = batch_expected(hays, [0] * len(hays), [b"ab", b"cab", b"bca"], False, "pairs")
+    errors = []
+
+    def worker(i):
+        try:
+            for _ in range(20):
+                got = batch_plain(ws.search(FileBatch(tuple(paths), 1 << 20), "pairs", Options(threads=1 + i % 3)),
+                                  "pairs")
+                assert got == want
+        except BaseException as exc:   # noqa: BLE001 -- reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+# Run in a child (python -c, argv[1]: a directory of files): an address space with room for
+# a little more heap but none for a worker's stack (256 KiB), so no worker thread starts;
+# their share must run on the calling thread, with the answers of a one-thread batch.
+CHILD_BATCH_WITHOUT_THREADS = r"""
+import os, resource, sys, threading
+from kmpsearch._contract import FileBatch, Options
+import kmpsearch._kmp_cython as core
+d = sys.argv[1]
+paths = tuple(os.fsencode(os.path.join(d, n)) for n in sorted(os.listdir(d))) * 2
+ws = core.compile_words([b"ab", b"ca", b"b"], False)
+pat = core.compile_pattern(b"cab")
+def searches(threads):
+    o = Options(threads=threads)
+    out = []
+    for obj in (ws, pat):
+        for want in ("count", "each", "offsets", "pairs"):
+            status, found = obj.search(FileBatch(paths, 1 << 20), want, o)
+            out.append((status.tolist(), [a.tolist() for a in found] if isinstance(found, tuple) else found.tolist()))
+    return out
+want = searches(1)
+with open("/proc/self/statm") as f:
+    vm = int(f.read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (vm + (160 << 10), resource.RLIM_INFINITY))
+try:
+    threading.Thread(target=lambda: None).start()
+    sys.exit(3)
+except RuntimeError:
+    pass
+got = {threads: searches(threads) for threads in (2, 8)}
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+assert got == {2: want, 8: want}, (got, want)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc and RLIMIT_AS")
+def test_batch_workers_whose_thread_cannot_start_run_on_the_caller(core, tmp_path):
+    rnd = random.Random(3)
+    make_tree(tmp_path, rnd, [rnd.randrange(1, 300) for _ in range(12)])   # small results
+    proc = subprocess.run([sys.executable, "-c", CHILD_BATCH_WITHOUT_THREADS, str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    if proc.returncode == 3:
+        pytest.skip("threads still start under the address-space limit here")
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
