@@ -423,27 +423,27 @@ def _search(cfg, api, wordset, opts, operands, implicit_dot: bool, out, reporter
     searcher = Searcher(cfg, wordset, [len(w) for w in wordset.words] if wordset is not None else [], opts,
                         printer, counts_only=counts_only, emit=emit, binary_message=binary_message,
                         error=reporter.error)
-    if cfg.dask is not None:
-        from .dask import run_dask
+    try:
+        if cfg.dask is not None:
+            from .dask import run_dask
 
-        run_dask(cfg, api, wordset, searcher, operands, reporter)
-    else:
-        progress = Progress(not cfg.no_progress and not cfg.quiet and _isatty(sys.stderr)
-                            and not (not counts_only and _isatty(sys.stdout)),
-                            _env_int("KMPSEARCH_CLI_PROGRESS_MIN", DEFAULT_PROGRESS_MIN))
-        searcher.stream_from = progress.threshold if progress.enabled else None
-        searcher.progress = progress
-        filters = Filters(cfg.include, cfg.exclude, cfg.exclude_dir, cfg.globs)
-        try:
+            run_dask(cfg, api, wordset, searcher, operands, reporter)
+        else:
+            progress = Progress(not cfg.no_progress and not cfg.quiet and _isatty(sys.stderr)
+                                and not (not counts_only and _isatty(sys.stdout)),
+                                _env_int("KMPSEARCH_CLI_PROGRESS_MIN", DEFAULT_PROGRESS_MIN))
+            searcher.stream_from = progress.threshold if progress.enabled else None
+            searcher.progress = progress
+            filters = Filters(cfg.include, cfg.exclude, cfg.exclude_dir, cfg.globs)
             for op in operands:
                 if op == "-":
                     _stdin(searcher, cfg, reporter, out, progress)
                     continue
                 searcher.run(expand([op], recursive=cfg.recursive, follow_links=cfg.dereference, filters=filters,
                                     on_error=reporter.error, implicit_dot=implicit_dot))
-        except _Quit:
-            out.flush()
-            return EXIT_MATCH  # -q: a selected line wins over earlier errors, as in grep
+    except _Quit:
+        out.flush()
+        return EXIT_MATCH  # -q: a selected line wins over earlier errors, as in grep
     printer.finish(dict(searcher.stats))
     out.flush()
     if reporter.errors and not (cfg.quiet and searcher.matched):

@@ -105,6 +105,8 @@ class Searcher:
                 elif not len(found[0]) and not invert:
                     if not plain:  # (lines without a match: nothing to print, nothing to count)
                         self.stats["searches"] += 1
+                        if cfg.json:  # its stats say how many bytes were searched
+                            self.stats["bytes_searched"] += os.stat(file.path).st_size
                         self._answer(label, 0, 0)
                 elif plain:
                     self._plain(file.path, label, found[0])
