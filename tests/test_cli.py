@@ -737,8 +737,8 @@ def test_unexpected_errors_are_one_line_and_status_2(tmp_path, capsysbinary, mon
 
     (tmp_path / "x.txt").write_bytes(b"abc")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli.search.Searcher, "known", fail)
-    monkeypatch.setattr(cli.search.Searcher, "regular", fail)
+    for method in ("known", "regular", "_plain", "_answer"):  # whichever way a file's answer goes
+        monkeypatch.setattr(cli.search.Searcher, method, fail)
     for args in (["abc", "x.txt"], ["-c", "abc", "x.txt"]):
         assert cli.main(["--no-progress", *args]) == status
         out = capsysbinary.readouterr()
