@@ -216,3 +216,18 @@ def test_ctrl_c_in_a_tree_exits_130_and_leaves_nothing(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and b"Traceback" not in err, err[-500:]
+
+
+OVERLAPPING = [["-e", "key", "-e", "keys"], ["-e", "api_key", "-e", "key"], ["-e", "to", "-e", "token", "-e", "ok"]]
+
+
+@pytest.mark.skipif(RG is None, reason="ripgrep is not installed (ci/setup.sh installs it)")
+def test_leftmost_and_replace_are_ripgreps(tree):
+    """Words inside words: --leftmost gives ripgrep's non-overlapping choice (leftmost-first,
+    as its alternation), for counts, -o and --replace."""
+    for pats in OVERLAPPING:
+        for mine, theirs in ((["--count-matches"], ["--count-matches"]), (["-o"], ["-o"]),
+                             (["-n", "--replace=<X>"], ["-n", "-r", "<X>"])):
+            want = tool(RG, "-uuu", "-F", "-g", "!*.bin", *theirs, *pats, ".", cwd=tree)
+            got = kmp("-r", "--leftmost", "--exclude=*.bin", *mine, *pats, ".", cwd=tree)
+            assert _sorted(got.stdout) == _sorted(want.stdout), (pats, mine)

@@ -20,7 +20,7 @@ never a silent fallback), otherwise the fastest one available; ``kmpsearch.backe
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from . import _api
 from . import backends as _backends
@@ -32,7 +32,7 @@ from .backends import KNOWN_BACKENDS, PREFERENCE
 __all__ = [
     "DEFAULT_MIN_CHUNK", "KNOWN_BACKENDS", "PREFERENCE", "Pattern", "WordSet", "available_backends", "backend",
     "compile", "count", "count_in_file", "default_threads", "find_all", "find_all_in_file", "finditer", "get_backend",
-    "plan_chunks", "plan_word_chunks",
+    "plan_chunks", "plan_word_chunks", "replace",
 ]
 __version__ = "0.1.0"
 
@@ -71,7 +71,7 @@ def _default_backend() -> ModuleType:
 
 _api.set_default(lambda: _default_backend()._api)
 
-_LAZY = ("backend", "compile", "find_all", "count", "find_all_in_file", "count_in_file", "finditer")
+_LAZY = ("backend", "compile", "find_all", "count", "find_all_in_file", "count_in_file", "finditer", "replace")
 
 
 def __dir__() -> list[str]:
@@ -105,3 +105,4 @@ count: Callable[..., int]
 find_all_in_file: Callable[..., list[int]]
 count_in_file: Callable[..., int]
 finditer: Callable[..., Iterator[int]]
+replace: Callable[..., Any]

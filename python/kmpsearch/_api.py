@@ -23,11 +23,12 @@ import copyreg
 import sys
 from typing import Any, Iterable, Iterator
 
-from ._args import check_bool, encode_text, word_bytes
+from ._args import check_bool, check_choice, encode_text, word_bytes
 from ._contract import Options
 from ._files import StrPath
 from ._results import empty
 from ._search import _Api, _Search, api_of, public, set_default
+from ._semantics import KINDS
 
 __all__ = ["Pattern", "WordSet", "make_api", "set_default"]
 
@@ -45,16 +46,18 @@ class Pattern(_Search):
     __slots__ = ("_needle", "_pat")
     _what = "needle"
 
-    def __new__(cls, needle: object) -> "Pattern":
-        return cls._make(needle, None)
+    def __new__(cls, needle: object, *, whole_words: bool = False, matches: str = "overlapping") -> "Pattern":
+        return cls._make(needle, None, whole_words, matches)
 
     @classmethod
-    def _make(cls, needle: object, haystack: object) -> "Pattern":
+    def _make(cls, needle: object, haystack: object, whole_words: object = False,
+              matches: object = "overlapping") -> "Pattern":
         """The Pattern of ``needle``; given the ``haystack`` of a one-shot search (the
         top-level functions), its table is built only if the needle can fit in it: the
         cheap check first (a 64 MiB needle against 3 bytes builds no 64 MiB table)."""
         api = api_of(cls)
         self = object.__new__(api.Pattern)
+        whole, kind = check_bool(whole_words, "whole_words"), check_choice(matches, "matches", KINDS)
         if isinstance(needle, str):
             if not needle:
                 raise ValueError("needle must not be empty")
@@ -65,7 +68,7 @@ class Pattern(_Search):
         object.__setattr__(self, "_needle", needle)
         object.__setattr__(self, "_pat", pat)
         shorter = haystack is not None and _length(haystack, text) < (len(needle) if text else len(pat))
-        self._init(text, len(pat), 1, _NO_MATCH if shorter else api.core.compile_pattern(pat))
+        self._init(text, [len(pat)], _NO_MATCH if shorter else api.core.compile_pattern(pat), whole, kind)
         return self
 
     @property
@@ -73,20 +76,29 @@ class Pattern(_Search):
         """The needle: a ``str``, or ``bytes`` for a bytes-like one."""
         return self._needle
 
+    @property
+    def whole_words(self) -> bool:
+        return self._whole
+
+    @property
+    def matches(self) -> str:
+        return self._kind
+
     def __repr__(self) -> str:
-        return f"<kmpsearch.Pattern {self._needle!r} backend={self._api.name!r}>"
+        return f"<kmpsearch.Pattern {self._needle!r}{_semantics_repr(self)} backend={self._api.name!r}>"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Pattern):
             return NotImplemented
-        return (self._api.name, self._text, self._pat) == (other._api.name, other._text, other._pat)
+        return (self._api.name, self._text, self._pat, self._whole, self._kind) == \
+            (other._api.name, other._text, other._pat, other._whole, other._kind)
 
     def __hash__(self) -> int:
-        return hash((Pattern, self._api.name, self._text, self._pat))
+        return hash((Pattern, self._api.name, self._text, self._pat, self._whole, self._kind))
 
     def __reduce__(self):
         # unpickled by the same backend's class (its module is imported by name)
-        return copyreg.__newobj_ex__, (type(self), (self._needle,), {})
+        return copyreg.__newobj_ex__, (type(self), (self._needle,), self._semantics())
 
     @public
     def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
@@ -152,6 +164,26 @@ class Pattern(_Search):
                                    _window)
 
     @public
+    def replace(self, haystack: Any, replacement: Any, *, threads: int | None = None, scan: str | None = None,
+                _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with each match replaced: non-overlapping matches, chosen by
+        ``matches`` (leftmost-longest when it is ``"overlapping"``), whole words only with
+        ``whole_words``. ``replacement``: one ``str`` (a ``str`` haystack) or bytes-like (a
+        bytes-like one) for every word, a sequence with one per word, or a callable
+        ``(word index, matched) -> str / bytes``. A ``str`` for ``str``, else ``bytes``."""
+        return self._replace(haystack, replacement, self._api.options(threads, scan, _min_chunk, _simd))
+
+    @public
+    def replace_stream(self, source: Any, destination: Any, replacement: Any, *, threads: int | None = None,
+                       scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None,
+                       _window: int | None = None) -> int:
+        """``replace`` from ``source`` (as ``redact_stream``'s) to ``destination`` (a
+        writable binary file object) window by window, in bounded memory; ``replacement``
+        bytes-like (or a sequence, or a callable given bytes). Returns the number replaced."""
+        return self._replace_stream(source, destination, replacement,
+                                    self._api.options(threads, scan, _min_chunk, _simd), _window)
+
+    @public
     def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                          as_array: bool = False, _min_chunk: int | None = None,
                          _simd: str | None = None, _block: int | None = None) -> list[int]:
@@ -204,13 +236,15 @@ class WordSet(_Search):
     _what = "words"
     _pairs = True
 
-    def __new__(cls, words: Iterable[Any], *, ignore_case: bool = False) -> "WordSet":
+    def __new__(cls, words: Iterable[Any], *, ignore_case: bool = False, whole_words: bool = False,
+                matches: str = "overlapping") -> "WordSet":
         api = api_of(cls)
         self = object.__new__(api.WordSet)
         if isinstance(words, (str, bytes, bytearray, memoryview)):
             raise TypeError("words must be an iterable of words, not a single "
                             f"{type(words).__name__} (write [word])")
         check_bool(ignore_case, "ignore_case")
+        whole, kind = check_bool(whole_words, "whole_words"), check_choice(matches, "matches", KINDS)
         try:
             items = list(words)
         except TypeError:
@@ -245,7 +279,7 @@ class WordSet(_Search):
             core = api.core.compile_pattern(encoded[0])
         else:
             core = api.core.compile_words(encoded, ignore_case)
-        self._init(text, max(map(len, encoded)), len(encoded), core)
+        self._init(text, [len(e) for e in encoded], core, whole, kind)
         return self
 
     @property
@@ -258,6 +292,19 @@ class WordSet(_Search):
         return self._ignore_case
 
     @property
+    def whole_words(self) -> bool:
+        """Whether only whole words match (neither the character before a match nor the one
+        after it is a word character: ``grep -w``'s rule)."""
+        return self._whole
+
+    @property
+    def matches(self) -> str:
+        """The match kind: ``"overlapping"`` (every occurrence), ``"leftmost-longest"`` or
+        ``"leftmost-first"`` (non-overlapping, the longest word / the first listed among
+        those that start leftmost)."""
+        return self._kind
+
+    @property
     def memory_bytes(self) -> int:
         """Bytes the compiled set holds in the backend (0 where it is not measured)."""
         return self._core.memory_bytes
@@ -268,19 +315,21 @@ class WordSet(_Search):
     def __repr__(self) -> str:
         shown = ", ".join(map(repr, self._words[:3])) + (", ..." if len(self._words) > 3 else "")
         return (f"<kmpsearch.WordSet of {len(self._words)} word{'s' if len(self._words) != 1 else ''} "
-                f"[{shown}]{' ignore_case' if self._ignore_case else ''} backend={self._api.name!r}>")
+                f"[{shown}]{' ignore_case' if self._ignore_case else ''}{_semantics_repr(self)} "
+                f"backend={self._api.name!r}>")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WordSet):
             return NotImplemented
-        return (self._api.name, self._text, self._words, self._ignore_case) == \
-            (other._api.name, other._text, other._words, other._ignore_case)
+        return (self._api.name, self._text, self._words, self._ignore_case, self._whole, self._kind) == \
+            (other._api.name, other._text, other._words, other._ignore_case, other._whole, other._kind)
 
     def __hash__(self) -> int:
-        return hash((WordSet, self._api.name, self._words, self._ignore_case))
+        return hash((WordSet, self._api.name, self._words, self._ignore_case, self._whole, self._kind))
 
     def __reduce__(self):
-        return copyreg.__newobj_ex__, (type(self), (self._words,), {"ignore_case": self._ignore_case})
+        return copyreg.__newobj_ex__, (type(self), (self._words,),
+                                       {"ignore_case": self._ignore_case, **self._semantics()})
 
     @public
     def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
@@ -332,6 +381,26 @@ class WordSet(_Search):
                                    _window)
 
     @public
+    def replace(self, haystack: Any, replacement: Any, *, threads: int | None = None, scan: str | None = None,
+                _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with each match replaced: non-overlapping matches, chosen by
+        ``matches`` (leftmost-longest when it is ``"overlapping"``), whole words only with
+        ``whole_words``. ``replacement``: one ``str`` (a ``str`` haystack) or bytes-like (a
+        bytes-like one) for every word, a sequence with one per word, or a callable
+        ``(word index, matched) -> str / bytes``. A ``str`` for ``str``, else ``bytes``."""
+        return self._replace(haystack, replacement, self._api.options(threads, scan, _min_chunk, _simd))
+
+    @public
+    def replace_stream(self, source: Any, destination: Any, replacement: Any, *, threads: int | None = None,
+                       scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None,
+                       _window: int | None = None) -> int:
+        """``replace`` from ``source`` (as ``redact_stream``'s) to ``destination`` (a
+        writable binary file object) window by window, in bounded memory; ``replacement``
+        bytes-like (or a sequence, or a callable given bytes). Returns the number replaced."""
+        return self._replace_stream(source, destination, replacement,
+                                    self._api.options(threads, scan, _min_chunk, _simd), _window)
+
+    @public
     def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
                          as_array: bool = False, _min_chunk: int | None = None,
                          _simd: str | None = None, _block: int | None = None) -> list[tuple[int, int]]:
@@ -365,6 +434,10 @@ class WordSet(_Search):
         """``count_each`` over the file at ``path``."""
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._file(path, "each", opts), "each", False)
+
+
+def _semantics_repr(obj) -> str:
+    return (" whole_words" if obj._whole else "") + (f" matches={obj._kind!r}" if obj._kind != "overlapping" else "")
 
 
 def _length(haystack: object, text: bool) -> int:
@@ -412,39 +485,49 @@ def make_api(row: Any, core: Any) -> dict[str, Any]:
     api.WordSet = type("WordSet", (WordSet,), dict(ns, __doc__=WordSet.__doc__, __qualname__="WordSet"))
     cls = api.Pattern
 
-    def compile(needle: Any) -> Pattern:
-        return cls(needle)
+    def compile(needle: Any, *, whole_words: bool = False, matches: str = "overlapping") -> Pattern:
+        return cls(needle, whole_words=whole_words, matches=matches)
 
     def find_all(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                 as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
-                 _block: int | None = None) -> list[int]:
-        return cls._make(needle, haystack).find_all(haystack, threads=threads, scan=scan, as_array=as_array,
-                                                    _min_chunk=_min_chunk, _simd=_simd, _block=_block)
+                 as_array: bool = False, whole_words: bool = False, matches: str = "overlapping",
+                 _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> list[int]:
+        return cls._make(needle, haystack, whole_words, matches).find_all(
+            haystack, threads=threads, scan=scan, as_array=as_array, _min_chunk=_min_chunk, _simd=_simd,
+            _block=_block)
 
     def count(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
-              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
-        return cls._make(needle, haystack).count(haystack, threads=threads, scan=scan, _min_chunk=_min_chunk,
-                                                 _simd=_simd, _block=_block)
+              whole_words: bool = False, matches: str = "overlapping", _min_chunk: int | None = None,
+              _simd: str | None = None, _block: int | None = None) -> int:
+        return cls._make(needle, haystack, whole_words, matches).count(
+            haystack, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd, _block=_block)
 
     def find_all_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                         as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
+                         as_array: bool = False, whole_words: bool = False, matches: str = "overlapping",
+                         _min_chunk: int | None = None, _simd: str | None = None,
                          _block: int | None = None) -> list[int]:
-        return cls(needle).find_all_in_file(path, threads=threads, scan=scan, as_array=as_array,
-                                            _min_chunk=_min_chunk, _simd=_simd, _block=_block)
+        return cls(needle, whole_words=whole_words, matches=matches).find_all_in_file(
+            path, threads=threads, scan=scan, as_array=as_array, _min_chunk=_min_chunk, _simd=_simd, _block=_block)
 
     def count_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
-        return cls(needle).count_in_file(path, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd,
-                                         _block=_block)
+                      whole_words: bool = False, matches: str = "overlapping", _min_chunk: int | None = None,
+                      _simd: str | None = None, _block: int | None = None) -> int:
+        return cls(needle, whole_words=whole_words, matches=matches).count_in_file(
+            path, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd, _block=_block)
 
     def finditer(source: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                 _min_chunk: int | None = None, _simd: str | None = None,
-                 _window: int | None = None) -> Iterator[int]:
-        return cls(needle).finditer(source, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd,
-                                    _window=_window)
+                 whole_words: bool = False, matches: str = "overlapping", _min_chunk: int | None = None,
+                 _simd: str | None = None, _window: int | None = None) -> Iterator[int]:
+        return cls(needle, whole_words=whole_words, matches=matches).finditer(
+            source, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd, _window=_window)
 
-    funcs = {"compile": compile, "find_all": find_all, "count": count,
-             "find_all_in_file": find_all_in_file, "count_in_file": count_in_file, "finditer": finditer}
+    def replace(haystack: Any, needle: Any, replacement: Any, *, threads: int | None = None,
+                scan: str | None = None, whole_words: bool = False, matches: str = "leftmost-longest",
+                _min_chunk: int | None = None, _simd: str | None = None) -> Any:
+        return cls._make(needle, haystack, whole_words, matches).replace(
+            haystack, replacement, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd)
+
+    funcs = {"compile": compile, "find_all": find_all, "count": count, "find_all_in_file": find_all_in_file,
+             "count_in_file": count_in_file, "finditer": finditer, "replace": replace}
     for public_name, fn in funcs.items():
         fn.__name__ = fn.__qualname__ = public_name
         fn.__module__ = module
@@ -497,4 +580,8 @@ _DOCS = {
                 "    Memory is bounded by the window (1 MiB); closing the generator stops reading. Same as\n"
                 "    ``compile(needle).finditer(source)``. Backend: ``{backend}``.\n",
     "count_in_file": "Number of occurrences of ``needle`` in the file at ``path`` (overlaps included).\n" + _FILE,
+    "replace": "A copy of ``haystack`` with each non-overlapping occurrence of ``needle`` (leftmost first,\n"
+               "    as ``str.replace``) replaced by ``replacement`` (bytes/str, or a callable\n"
+               "    ``(word_index, matched) -> bytes/str``). Same as ``compile(needle).replace(...)``.\n"
+               "    Backend: ``{backend}``.\n",
 }

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from ._args import encode_text
 from ._windows import write_all
 
-__all__ = ["mask_found", "mask_windows"]
+__all__ = ["mask_found", "mask_windows", "replacer", "replace_found", "replace_windows"]
 
 
 def _lengths(searcher, text: bool):
@@ -152,4 +152,78 @@ def mask_windows(searcher, windows, destination, fill: bytes) -> int:
                           fill, carry)
         carry = max(carry, end)
         write_all(destination, data)
+    return count
+
+
+# --------------------------------------------------------------------------- replacement
+
+def replacer(replacement: object, words: tuple, text: bool):
+    """``(word index, matched bytes) -> bytes`` for ``replace``'s ``replacement``: one
+    ``str`` (for ``str`` text) or bytes-like (for bytes) for every word, a sequence of them
+    with one per word, or a callable ``(word index, matched) -> str / bytes`` (``matched`` a
+    ``str`` for ``str`` text). TypeError / ValueError now for what cannot be one."""
+    kind = "str" if text else "bytes-like"
+
+    def encoded(value: object, what: str) -> bytes:
+        if text:
+            if not isinstance(value, str):
+                raise TypeError(f"{what} must be a str for str text, not {type(value).__name__}")
+            return encode_text(value)
+        if isinstance(value, str):
+            raise TypeError(f"{what} must be bytes-like for bytes text, not str")
+        try:
+            with memoryview(value) as mv:  # type: ignore[arg-type]
+                return mv.tobytes()
+        except TypeError:
+            raise TypeError(f"{what} must be {kind}, not {type(value).__name__}") from None
+
+    if callable(replacement):
+        def call(i: int, matched: bytes) -> bytes:
+            got = replacement(i, matched.decode("utf-8", "surrogatepass") if text else matched)
+            return encoded(got, "the replacement's result")
+        return call
+    if isinstance(replacement, (str, bytes, bytearray, memoryview)) or not hasattr(replacement, "__iter__"):
+        one = encoded(replacement, "replacement")
+        return lambda i, matched: one
+    each = [encoded(r, "each replacement") for r in replacement]
+    if len(each) != len(words):
+        raise ValueError(f"replacement holds {len(each)} replacements for {len(words)} words: give one per word")
+    return lambda i, matched: each[i]
+
+
+def replace_found(data, found, lengths, replace) -> bytes:
+    """``data`` (bytes-like) with each match of ``found`` (``(offsets, word indices)``,
+    ascending, not overlapping) replaced by ``replace(word, matched)``."""
+    pieces = []
+    prev = 0
+    for off, i in zip(*found):
+        end = off + lengths[i]
+        pieces.append(data[prev:off])
+        pieces.append(replace(i, bytes(data[off:end])))
+        prev = end
+    pieces.append(data[prev:])
+    return b"".join(pieces)
+
+
+def replace_windows(searcher, windows, destination, replace) -> int:
+    """Write each window's own bytes to ``destination`` with each chosen match (``"pairs"``,
+    not overlapping) replaced; a match may go on past the window: ``skip`` is where the
+    bytes still to write start. Returns the number replaced."""
+    lengths = searcher._lengths
+    count = 0
+    skip = 0
+    for base, view, own, found in windows:
+        pieces = []
+        prev = max(skip, base) - base
+        for off, i in zip(*found):
+            off -= base
+            end = off + lengths[i]
+            pieces.append(view[prev:off])
+            pieces.append(replace(i, bytes(view[off:end])))
+            prev = end
+            count += 1
+        if prev < own:
+            pieces.append(view[prev:own])
+        skip = max(skip, base + prev)
+        write_all(destination, b"".join(pieces))
     return count

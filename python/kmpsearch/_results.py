@@ -13,7 +13,7 @@ from array import array
 
 from ._windows import UTF8_CONTINUATION
 
-__all__ = ["LIST_SLICE", "as_list", "char_offsets", "empty", "merge", "pairs_list", "to_chars"]
+__all__ = ["LIST_SLICE", "as_list", "char_offsets", "empty", "from_pairs", "merge", "pairs_list", "to_chars"]
 
 #: entries per slice when a result becomes a list: Ctrl-C is seen between slices (see docs/tuning.md)
 LIST_SLICE = 1 << 20
@@ -73,6 +73,20 @@ def merge(parts: list, want: str, nwords: int):
         offsets.extend(o)
         words.extend(w)
     return offsets, words
+
+
+def from_pairs(pairs, want: str, nwords: int):
+    """The result of ``want`` from matches as ``(offsets, word indices)`` arrays (those a
+    ``kmpsearch._semantics.Chooser`` kept)."""
+    offsets, words = pairs
+    if want == "count":
+        return len(offsets)
+    if want == "each":
+        counts = array("q", bytes(8 * nwords))
+        for w in words:
+            counts[w] += 1
+        return counts
+    return offsets if want == "offsets" else pairs
 
 
 def char_offsets(data: bytes, offsets) -> list[int]:

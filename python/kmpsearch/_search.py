@@ -18,10 +18,11 @@ from . import _results
 from ._args import byte_view, check_bool, check_mask, check_positive, encode_text, is_buffer, search_options
 from ._calls import run
 from ._contract import Options
-from ._files import StrPath, open_file
-from ._masking import mask_found, mask_windows
+from ._files import StrPath, open_file, with_path
+from ._masking import mask_found, mask_windows, replace_found, replace_windows, replacer
 from ._many import results, search_file
-from ._streams import ITER_WINDOW, iterate, search_fd, windows
+from ._semantics import Chooser
+from ._streams import ITER_WINDOW, STREAM_WINDOW, iterate, search_fd, windows, windows_of
 from ._tree import expand
 
 __all__ = ["api_of", "public", "set_default"]
@@ -76,7 +77,7 @@ class _Search:
     ``_longest`` its longest word in bytes, ``_nwords`` how many words; ``_pairs``: its
     matches are ``(offset, word index)`` pairs (a word set) rather than offsets."""
 
-    __slots__ = ("_core", "_text", "_longest", "_nwords")
+    __slots__ = ("_core", "_text", "_longest", "_nwords", "_whole", "_kind", "_lengths")
     _api: _Api | None = None
     _what = "haystack"
     _pairs = False
@@ -87,12 +88,38 @@ class _Search:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} objects are immutable")
 
-    def _init(self, text: bool, longest: int, nwords: int, core: Any) -> None:
+    def _init(self, text: bool, lengths: list[int], core: Any, whole: bool = False, kind: str = "overlapping") -> None:
         put = object.__setattr__
         put(self, "_text", text)
-        put(self, "_longest", longest)
-        put(self, "_nwords", nwords)
+        put(self, "_lengths", lengths)
+        put(self, "_longest", max(lengths))
+        put(self, "_nwords", len(lengths))
         put(self, "_core", core)
+        put(self, "_whole", whole)
+        put(self, "_kind", kind)
+
+    @property
+    def _plain(self) -> bool:
+        """Every occurrence the core finds is a match (no whole-word test, no match kind)."""
+        return not self._whole and self._kind == "overlapping"
+
+    @property
+    def _reach(self) -> int:
+        """Bytes a window must hold past a start it owns: the longest word, and the character
+        after it when whole words are asked for."""
+        return self._longest + 4 if self._whole else self._longest
+
+    def _chooser(self) -> Chooser:
+        return Chooser(self._lengths, self._whole, self._kind)
+
+    def _semantics(self) -> dict:
+        """The keyword arguments that made this object's match semantics (for pickling)."""
+        out: dict = {}
+        if self._whole:
+            out["whole_words"] = True
+        if self._kind != "overlapping":
+            out["matches"] = self._kind
+        return out
 
     @property
     def backend(self) -> str:
@@ -122,13 +149,27 @@ class _Search:
         """The core's result (arrays) for ``haystack``; code point offsets for a str."""
         view, utf8 = self._view(haystack)
         with view:
-            found = run(self._core, view, want, opts)
+            found = self._search_view(view, want, opts)
         return _results.to_chars(found, want, utf8)
+
+    def _search_view(self, view: memoryview, want: str, opts: Options):
+        """The matches in ``view`` (byte offsets): the core's, or those whole words or a match
+        kind keep of them."""
+        if self._plain:
+            return run(self._core, view, want, opts)
+        kept = self._chooser().keep(view, 0, *run(self._core, view, "pairs", opts))
+        return _results.from_pairs(kept, want, self._nwords)
 
     def _file(self, path: StrPath, want: str, opts: Options):
         f, st = open_file(path, regular=True)
         with f:
-            return search_fd(self, f.fileno(), st.st_size, want, opts, f.name)
+            if self._plain:
+                return search_fd(self, f.fileno(), st.st_size, want, opts, f.name)
+            try:  # whole words, a match kind: in windows, each chosen in order
+                parts = [w.found for w in windows_of(self, f, want, opts, STREAM_WINDOW, True)]
+            except OSError as exc:
+                raise with_path(exc, f.name) from None
+            return _results.merge(parts, want, self._nwords)
 
     def _shaped(self, found, want: str, as_array: object):
         """A result as the public functions give it: lists, or the arrays (``as_array``)."""
@@ -159,6 +200,17 @@ class _Search:
 
         def generate():
             files = expand(paths, recursive=True, globs=True, on_error=on_error)
+            if not self._plain:  # each file in windows, its matches chosen in order
+                for file in files:
+                    try:
+                        found = self._file(file.path, want, opts)
+                    except OSError as exc:
+                        if on_error is None:
+                            raise
+                        on_error(file.label, exc)
+                        continue
+                    yield file.label, self._shaped(found, want, as_array)
+                return
             for file, st, found in results(self, files, want, opts):
                 if st != 0:
                     try:
@@ -185,14 +237,40 @@ class _Search:
             return mask_found(self, haystack, self._memory(haystack, self._want, opts), True, fill)
         view, _ = self._view(haystack)
         with view:
-            return mask_found(self, view, run(self._core, view, self._want, opts), False, fill)
+            return mask_found(self, view, self._search_view(view, self._want, opts), False, fill)
+
+    # ---- replacement
+
+    def _replace_chooser(self) -> Chooser:
+        """What ``replace`` replaces: non-overlapping matches, by the match kind (leftmost-
+        longest for an overlapping set)."""
+        return Chooser(self._lengths, self._whole, "leftmost-longest" if self._kind == "overlapping" else self._kind)
+
+    def _replace(self, haystack: object, replacement: object, opts: Options):
+        text = isinstance(haystack, str)
+        words = self._words if self._pairs else (self._needle,)
+        replace = replacer(replacement, words, text)
+        view, _ = self._view(haystack)
+        with view:
+            found = self._replace_chooser().keep(view, 0, *run(self._core, view, "pairs", opts))
+            out = replace_found(view, found, self._lengths, replace)
+        return out.decode("utf-8", "surrogatepass") if text else out
+
+    def _replace_stream(self, source: object, destination: object, replacement: object, opts: Options,
+                        window) -> int:
+        words = self._words if self._pairs else (self._needle,)
+        replace = replacer(replacement, words, False)
+        _check_destination(destination)
+        window = check_positive(window, "_window", ITER_WINDOW)
+        if isinstance(source, str) or is_buffer(source):
+            view, _ = self._view(source)
+            source = [view]
+        _, gen = windows(self, source, "pairs", opts, window, text=False, chooser=self._replace_chooser())
+        return replace_windows(self, gen, destination, replace)
 
     def _redact_stream(self, source: object, destination: object, mask: object, opts: Options, window) -> int:
         fill = check_mask(mask, False)
-        if not callable(getattr(destination, "write", None)):
-            raise TypeError(f"destination must be a writable binary file object, not {type(destination).__name__}")
-        if isinstance(destination, io.TextIOBase):
-            raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")
+        _check_destination(destination)
         window = check_positive(window, "_window", ITER_WINDOW)
         if isinstance(source, str) or is_buffer(source):
             view, _ = self._view(source)
@@ -201,4 +279,8 @@ class _Search:
         return mask_windows(self, gen, destination, fill)
 
 
-
+def _check_destination(destination: object) -> None:
+    if not callable(getattr(destination, "write", None)):
+        raise TypeError(f"destination must be a writable binary file object, not {type(destination).__name__}")
+    if isinstance(destination, io.TextIOBase):
+        raise TypeError("destination must be a binary file object (open it with 'wb'), not a text stream")

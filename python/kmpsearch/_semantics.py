@@ -9,7 +9,7 @@ UTF-8 is not a word character, so ``str`` and its UTF-8 bytes agree.
 
 from __future__ import annotations
 
-__all__ = ["is_word_char", "whole_word"]
+__all__ = ["KINDS", "Chooser", "is_word_char", "whole_word"]
 
 #: ASCII word characters, by byte (the common case needs no decoding)
 _ASCII_WORD = bytes(1 if (chr(b).isalnum() or b == 0x5F) else 0 for b in range(128))
@@ -60,3 +60,67 @@ def _after(data, pos: int) -> bool:
 def whole_word(data, start: int, end: int) -> bool:
     """Whether ``data[start:end]`` (bytes-like, UTF-8) is a whole word of ``data``."""
     return not _before(data, start) and not _after(data, end)
+
+
+#: the match kinds (the aho-corasick crate's MatchKind): every occurrence, or non-overlapping
+#: matches chosen leftmost, then the longest word / the word listed first
+KINDS = ("overlapping", "leftmost-longest", "leftmost-first")
+
+
+def _word_before(before: bytes) -> bool:
+    """Whether the character that ends ``before`` (its last 1-4 bytes) is a word character."""
+    return _before(before, len(before))
+
+
+def _word_after(after: bytes) -> bool:
+    return _after(after, 0)
+
+
+class Chooser:
+    """The matches a search keeps of the core's candidates (every occurrence of every word,
+    sorted by offset then word index): whole words first, then the match kind's choice.
+
+    ``keep`` is called for consecutive pieces of one input (the whole of it, or windows):
+    ``data`` the piece's bytes from offset ``base``, holding every candidate and the 4 bytes
+    after it where the input goes on; ``before`` the (up to 4) bytes before ``data``. The
+    end of the last chosen match carries from piece to piece, so a choice never depends on
+    where pieces start."""
+
+    __slots__ = ("lengths", "whole", "kind", "end")
+
+    def __init__(self, lengths, whole: bool, kind: str) -> None:
+        self.lengths = lengths
+        self.whole = whole
+        self.kind = kind
+        self.end = -1
+
+    def keep(self, data, base: int, offsets, words, before: bytes = b""):
+        """``(offsets array('q'), word indices array('i'))`` kept, in order."""
+        from array import array
+
+        lengths, whole, kind = self.lengths, self.whole, self.kind
+        out_o, out_w = array("q"), array("i")
+        n = len(offsets)
+        i = 0
+        while i < n:
+            off = offsets[i]
+            best = -1
+            while i < n and offsets[i] == off:  # the candidates that start here
+                w = words[i]
+                i += 1
+                if whole:
+                    s = off - base
+                    e = s + lengths[w]
+                    prev = bytes(data[s - 4:s]) if s >= 4 else (before + bytes(data[:s]))[-4:]
+                    if _word_before(prev) or _word_after(bytes(data[e:e + 4])):
+                        continue
+                if kind == "overlapping":
+                    out_o.append(off)
+                    out_w.append(w)
+                elif best < 0 or (kind == "leftmost-longest" and lengths[w] > lengths[best]):
+                    best = w  # leftmost-first: the first kept here (lowest index)
+            if best >= 0 and off >= self.end:
+                out_o.append(off)
+                out_w.append(best)
+                self.end = off + lengths[best]
+        return out_o, out_w

@@ -38,10 +38,11 @@ from ._args import byte_view, is_buffer
 from ._calls import run, shutdown, submit
 from ._contract import FileRange, Options
 from ._files import is_path, is_regular, open_file, with_path
-from ._results import merge
+from ._results import from_pairs, merge
 from ._windows import UTF8_CONTINUATION, ChunkReader, TextReader, read_windows
 
-__all__ = ["FILE_RANGE", "ITER_WINDOW", "STREAM_WINDOW", "Window", "iterate", "owned", "search_fd", "windows"]
+__all__ = ["FILE_RANGE", "ITER_WINDOW", "STREAM_WINDOW", "Window", "iterate", "owned", "search_fd", "windows",
+           "windows_of"]
 
 #: bytes read per window for files whose size reads as 0 (``/proc``)
 STREAM_WINDOW = 16 << 20
@@ -88,20 +89,39 @@ def owned(searcher, view: memoryview, own: int, want: str, opts: Options, base: 
     return _shift(offsets[:cut] if cut < len(offsets) else offsets, base)
 
 
-def _windows_of(searcher, f, want: str, opts: Options, window: int, regular: bool,
-                on_read=None) -> Iterator[Window]:
+def windows_of(searcher, f, want: str, opts: Options, window: int, regular: bool,
+               on_read=None, chooser=None) -> Iterator[Window]:
     """Search ``f`` (anything with ``readinto``) in overlapping windows of ``window`` bytes.
-    Memory: one window."""
-    for base, view, own in read_windows(f, searcher._longest, window, regular, on_read):
+    Memory: one window. ``chooser``: the matches to keep (default: the searcher's)."""
+    raw = read_windows(f, searcher._reach, window, regular, on_read)
+    if chooser is not None or not searcher._plain:
+        yield from _chosen(searcher, raw, want, opts, chooser)
+        return
+    for base, view, own in raw:
         yield Window(base, view, own, owned(searcher, view, own, want, opts, base))
+
+
+def _chosen(searcher, raw, want: str, opts: Options, chooser=None) -> Iterator[Window]:
+    """The windows ``raw`` (``(base, view, own)``) with the matches a searcher with whole
+    words or a match kind keeps (``kmpsearch._semantics.Chooser``), chosen in order."""
+    chooser = chooser or searcher._chooser()
+    before = b""  # the bytes before the window
+    for base, view, own in raw:
+        kept = chooser.keep(view, base, *owned(searcher, view, own, "pairs", opts, base), before)
+        before = (before + bytes(view[max(0, own - 4):own]))[-4:]
+        yield Window(base, view, own, from_pairs(kept, want, searcher._nwords))
 
 
 def _memory_windows(searcher, view: memoryview, want: str, opts: Options, window: int) -> Iterator[Window]:
     """The windows of bytes already in memory: slices of ``view``, never copied."""
     n = len(view)
-    for base in range(0, n, window):
-        own = min(window, n - base)
-        part = view[base:base + own + searcher._longest - 1]
+    reach = searcher._reach
+    raw = ((base, view[base:base + min(window, n - base) + reach - 1], min(window, n - base))
+           for base in range(0, n, window))
+    if not searcher._plain:
+        yield from _chosen(searcher, raw, want, opts)
+        return
+    for base, part, own in raw:
         yield Window(base, part, own, owned(searcher, part, own, want, opts, base))
 
 
@@ -142,8 +162,9 @@ def _chunk_view(chunk: object) -> memoryview:
     return byte_view(chunk, "each chunk")
 
 
-def windows(searcher, source: object, want: str, opts: Options, window: int, on_read=None, text: bool = True):
-    """See the module docstring."""
+def windows(searcher, source: object, want: str, opts: Options, window: int, on_read=None, text: bool = True,
+            chooser=None):
+    """See the module docstring (``chooser``: the matches to keep, default the searcher's)."""
     if is_path(source):
         os.fspath(source)  # type: ignore[arg-type]
         reader = None
@@ -152,12 +173,12 @@ def windows(searcher, source: object, want: str, opts: Options, window: int, on_
 
     def generate():
         if reader is not None:
-            yield from _windows_of(searcher, reader, want, opts, window, regular, on_read)
+            yield from windows_of(searcher, reader, want, opts, window, regular, on_read, chooser)
             return
         f, st = open_file(source, regular=False)
         with f:
             try:
-                yield from _windows_of(searcher, f, want, opts, window, stat.S_ISREG(st.st_mode), on_read)
+                yield from windows_of(searcher, f, want, opts, window, stat.S_ISREG(st.st_mode), on_read, chooser)
             except OSError as exc:
                 raise with_path(exc, f.name) from None
 
@@ -171,7 +192,7 @@ def search_fd(searcher, fd: int, size: int, want: str, opts: Options, shown: obj
             return run(searcher._core, FileRange(fd, 0, size), want, opts)
         # empty, or a /proc-style file whose size says nothing: read it to its end
         with open(fd, "rb", buffering=0, closefd=False) as f:
-            parts = [w.found for w in _windows_of(searcher, f, want, opts, STREAM_WINDOW, True)]
+            parts = [w.found for w in windows_of(searcher, f, want, opts, STREAM_WINDOW, True)]
         return merge(parts, want, searcher._nwords)
     except OSError as exc:
         raise with_path(exc, shown) from None
@@ -185,7 +206,7 @@ def iterate(searcher, source: object, opts: Options, window: int | None) -> Iter
     want = "pairs" if searcher._pairs else "offsets"
     if is_path(source):
         os.fspath(source)  # type: ignore[arg-type]  # TypeError now
-        if searcher._api.row.native:
+        if searcher._api.row.native and searcher._plain:
             return _iterate_path(searcher, source, opts, window or FILE_RANGE)
         _, gen = windows(searcher, source, want, opts, window or ITER_WINDOW)
         return _matches(searcher, gen, lambda: False)
@@ -245,7 +266,7 @@ def _iterate_path(searcher, path, opts: Options, width: int) -> Iterator[Any]:
                 yield from _ranges(searcher, f.fileno(), size, opts, width)
             else:
                 want = "pairs" if searcher._pairs else "offsets"
-                yield from _matches(searcher, _windows_of(searcher, f, want, opts, ITER_WINDOW, regular),
+                yield from _matches(searcher, windows_of(searcher, f, want, opts, ITER_WINDOW, regular),
                                     lambda: False)
         except OSError as exc:
             raise with_path(exc, f.name) from None

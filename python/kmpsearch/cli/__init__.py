@@ -391,7 +391,9 @@ def _search(cfg, api, wordset, opts, operands, implicit_dot: bool, out, reporter
         printer = StandardPrinter(out, with_filename=cfg.with_filename, line_number=cfg.line_number,
                                   byte_offset=cfg.byte_offset, null=cfg.null, color=color,
                                   separator=None if cfg.group_separator is None else os.fsencode(cfg.group_separator),
-                                  line_buffered=line_buffered)
+                                  line_buffered=line_buffered,
+                                  replace=None if cfg.replace is None else os.fsencode(cfg.replace))
+        printer.leftmost_first = cfg.leftmost
     name_end = b"\0" if cfg.null else b"\n"
     name_sep = b"\0" if cfg.null else b":"
 

@@ -55,6 +55,7 @@ class LineScan:
         self.tail: deque = deque(maxlen=self.before or 1)  # (lineno, offset, text) not yet printed
         self.done = False
         self._resume = 0    # with -m: where the trailing context goes on in the last block
+        self.chooser = None  # --leftmost: the matches kept of the candidates
         self.origin = 0     # what the offsets of the block being fed count from
 
     # ---- matches

@@ -61,6 +61,9 @@ OPTIONS: tuple[Opt, ...] = (
         "do not ignore case distinctions (default)", const=False),
     Opt("w", "word-regexp", "word", "flag", G_PATTERN, "match only whole words"),
     Opt("x", "line-regexp", "line", "flag", G_PATTERN, "match only whole lines"),
+    Opt("", "leftmost", "leftmost", "flag", G_PATTERN,
+        "non-overlapping matches, the leftmost first (the first pattern listed among those starting "
+        "there): counts and -o as ripgrep's"),
     Opt("s", "no-messages", "no_messages", "flag", G_MISC, "suppress error messages"),
     Opt("v", "invert-match", "invert", "flag", G_MISC, "select non-matching lines"),
     Opt("V", "version", "version", "flag", G_MISC, "display version information and exit"),
@@ -96,6 +99,8 @@ OPTIONS: tuple[Opt, ...] = (
         "use markers to highlight the matching strings; WHEN is 'always', 'never', or 'auto'", "WHEN",
         const="auto", aliases=("colour",)),
     Opt("", "json", "json", "flag", G_OUTPUT, "print results as JSON Lines, in ripgrep's --json format"),
+    Opt("", "replace", "replace", "value", G_OUTPUT,
+        "print each match replaced by TEXT (non-overlapping, leftmost-longest; ripgrep's -r)", "TEXT"),
     Opt("", "redact", "redact", "optional", G_OUTPUT,
         "write the input with every byte of every match replaced by MASK (one byte; default '*')", "MASK",
         const="*"),
@@ -158,6 +163,8 @@ class Config:
     null: bool = False
     color: str = "never"
     json: bool = False
+    replace: str | None = None
+    leftmost: bool = False
     redact: str | None = None
     before: int | None = None
     after: int | None = None

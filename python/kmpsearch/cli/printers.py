@@ -41,7 +41,7 @@ class StandardPrinter:
     lines, a separator line between non-adjacent groups, ``--color``'s markers."""
 
     def __init__(self, out, *, with_filename: bool, line_number: bool, byte_offset: bool, null: bool,
-                 color: bool, separator: bytes | None, line_buffered: bool) -> None:
+                 color: bool, separator: bytes | None, line_buffered: bool, replace: bytes | None = None) -> None:
         self.write = out.write
         self.flush_out = out.flush
         self.with_filename = with_filename
@@ -54,7 +54,9 @@ class StandardPrinter:
         self.line_buffered = line_buffered
         self.prefix = {}  # kind -> the file name part of the prefix
         self.printed_any = False  # a separator goes between groups, also of different files
-        self.wants_spans = color  # the matches' places, to color them
+        self.replace = replace
+        self.leftmost_first = False  # --leftmost: --replace replaces leftmost-first
+        self.wants_spans = color or replace is not None  # the matches' places, to color or replace them
 
     def begin(self, label: str) -> None:
         name = os.fsencode(label)
@@ -84,7 +86,16 @@ class StandardPrinter:
 
     def line(self, kind: str, lineno: int, offset: int, text: bytes, spans, newline: bool = True) -> None:
         self.printed_any = True
-        if self.color and kind == ":" and spans:
+        if self.replace is not None and kind == ":" and spans:
+            pieces = []
+            prev = 0
+            for start, end in _chosen(spans, self.leftmost_first):
+                pieces.append(text[prev:start])
+                pieces.append(_colored("01;31", self.replace) if self.color else self.replace)
+                prev = end
+            pieces.append(text[prev:])
+            text = b"".join(pieces)
+        elif self.color and kind == ":" and spans:
             pieces = []
             prev = 0
             for start, end in _merged(spans):
@@ -99,6 +110,8 @@ class StandardPrinter:
 
     def match(self, lineno: int, offset: int, text: bytes) -> None:
         self.printed_any = True
+        if self.replace is not None:
+            text = self.replace
         self.write(self._head(":", lineno, offset) + (_colored("01;31", text) if self.color else text) + b"\n")
         if self.line_buffered:
             self.flush_out()
@@ -111,6 +124,25 @@ class StandardPrinter:
 
     def finish(self, stats: dict) -> None:
         pass
+
+
+def _chosen(spans, first: bool = False):
+    """Non-overlapping spans (what ``--replace`` replaces): leftmost-longest, or with
+    ``first`` leftmost-first (the spans of one start come in the words' order)."""
+    out = []
+    end = -1
+    k = 0
+    while k < len(spans):
+        start = spans[k][0]
+        best = spans[k][1]
+        while k < len(spans) and spans[k][0] == start:
+            if not first:
+                best = max(best, spans[k][1])
+            k += 1
+        if start >= end:
+            out.append((start, best))
+            end = best
+    return out
 
 
 def _merged(spans):

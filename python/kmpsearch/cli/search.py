@@ -25,6 +25,7 @@ from .._calls import run
 from .._contract import BIG, STREAM, FileRange
 from .._files import open_file, with_path
 from .._many import results
+from .._semantics import Chooser
 from .lines import LineScan, plain_lines
 from .printers import StandardPrinter
 
@@ -68,7 +69,7 @@ class Searcher:
         self.error = error
         self.matched = False
         # a file's answer needs its lines (not only the core's count of matches)
-        filtered = cfg.word or cfg.line or cfg.invert
+        filtered = cfg.word or cfg.line or cfg.invert or cfg.leftmost
         self.want = "count" if counts_only and not filtered and cfg.count != "lines" else "pairs"
         self.stats = collections.Counter()
         self.stream_from = None  # a regular file bigger than this is read as a stream (a progress bar moves)
@@ -86,7 +87,8 @@ class Searcher:
         invert, without = cfg.invert, cfg.binary_files == "without-match"
         plain = (not self.counts_only and isinstance(self.printer, StandardPrinter) and not self.printer.color
                  and not (cfg.before_lines or cfg.after_lines or invert or cfg.word or cfg.line or cfg.only_matching
-                          or cfg.max_count is not None or cfg.line_buffered) and cfg.binary_files != "without-match")
+                          or cfg.max_count is not None or cfg.line_buffered or cfg.leftmost or cfg.replace)
+                 and cfg.binary_files != "without-match")
         for file, st, found in results(self.searcher, files, self.want, self.opts, max_size):
             label = file.label
             try:
@@ -185,7 +187,7 @@ class Searcher:
         for base, block in _line_blocks(lambda pos: os.pread(fd, BLOCK, pos) if pos < size else b""):
             lo, hi = bisect_left(offsets, base), bisect_left(offsets, base + len(block))
             self._binary(scan, base, block)
-            if not scan.feed(base, block, offsets[lo:hi], words[lo:hi]):
+            if not scan.feed(base, block, *self._chosen(scan, base, block, offsets[lo:hi], words[lo:hi], base)):
                 break
         self._close(scan, label, size)
 
@@ -259,7 +261,7 @@ class Searcher:
             first = False
             offsets, words = self._search_block(block)
             self._binary(scan, base, block)
-            if not scan.feed(base, block, offsets, words, 0):
+            if not scan.feed(base, block, *self._chosen(scan, base, block, offsets, words, 0)):
                 break
             if not regular and scan.printer is not None:
                 scan.printer.flush_out()  # a pipe's lines as they come, not when it ends
@@ -278,10 +280,21 @@ class Searcher:
         printing = not self.counts_only
         if printing:
             self.printer.begin(label)
-        return LineScan(self.lengths, self.printer if printing else None, invert=cfg.invert, word=cfg.word,
+        scan = LineScan(self.lengths, self.printer if printing else None, invert=cfg.invert, word=cfg.word,
                         line=cfg.line, before=cfg.before_lines, after=cfg.after_lines, max_count=cfg.max_count,
                         only=cfg.only_matching, numbers=cfg.line_number or cfg.json,
                         stop_at_first=cfg.quiet or cfg.files is not None)
+        scan.chooser = Chooser(self.lengths, False, "leftmost-first") if cfg.leftmost else None
+        return scan
+
+    def _chosen(self, scan: LineScan, base: int, block: bytes, offsets, words, origin: int):
+        """``(offsets, words, origin)`` to feed: with ``--leftmost`` the non-overlapping
+        matches (``kmpsearch._semantics.Chooser``, leftmost-first), offsets then absolute."""
+        if scan.chooser is None:
+            return offsets, words, origin
+        if origin == 0 and base:
+            offsets = array("q", (o + base for o in offsets))
+        return (*scan.chooser.keep(block, base, offsets, words, b"\n"), base)
 
     def _binary(self, scan: LineScan, base: int, block: bytes) -> None:
         if scan.binary_at is None and self.cfg.binary_files == "binary" and not self.counts_only \
