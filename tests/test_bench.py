@@ -238,3 +238,31 @@ def test_reference_offsets():
         words = list({bytes(rng.choice(b"abc") for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(1, 5))})
         want = sorted(i for w in words for i in range(len(hay)) if hay.startswith(w, i))
         assert sorted(wordgen.reference_offsets(hay, words, block=rng.randint(1, 9))) == want
+
+
+def test_tree_checks_fail_on_a_disagreement():
+    import tree  # bench/tree.py
+
+    a, b = b"t/a.py", b"t/b.py"
+    ref = tree.Reference([a, b], word={a: 2, b: 1}, word_lines={a: 2, b: 1}, words={a: 5, b: 1})
+
+    def cmd(group, tool, counts, per_file=None, listing=None, default=False):
+        c = tree.Cmd(group, tool, f"{tool} {group}", [], "1", counts, backend="rust" if tool == "kmpsearch" else None,
+                     default=default)
+        c.per_file, c.listing = per_file, listing
+        return c
+
+    good = [cmd("count", "kmpsearch", "matches", {a: 2, b: 1}, default=True),
+            cmd("count", "rg", "leftmost", {a: 2, b: 1}),
+            cmd("words", "kmpsearch", "matches", {a: 5, b: 1}, default=True), cmd("words", "rg", "leftmost", {a: 3}),
+            cmd("lines", "kmpsearch", "listing", listing=[b"t/a.py:1:x", b"t/a.py:2:y", b"t/b.py:7:z"], default=True),
+            cmd("lines", "grep", "listing", listing=[b"t/b.py:7:z", b"t/a.py:2:y", b"t/a.py:1:x"])]
+    checks, failed = tree.check(good, ref, {}, word_overlaps=False, words_overlap=True)
+    assert not failed and len(checks) == 6 and all(c["ok"] for c in checks)
+    # the words cannot overlap: rg must then find them all; the listings must hold the same lines
+    bad = good[:3] + [cmd("words", "rg", "leftmost", {a: 3})] + good[4:5] + \
+        [cmd("lines", "rg", "listing", listing=[b"t/a.py:1:x", b"t/b.py:7:z"])]
+    checks, failed = tree.check(bad, ref, {}, word_overlaps=False, words_overlap=False)
+    assert len(failed) == 2 and "rg words" in failed[0] and "only kmpsearch" in failed[1]
+    wrong = [cmd("count", "kmpsearch", "matches", {a: 2, b: 2}, default=True)]
+    assert tree.check(wrong, ref, {}, False, False)[1]
