@@ -3,6 +3,8 @@
 #
 #   make bench [SIZE=1GiB] [PATTERN=3J1] [THREADS=N] [BACKENDS=a,b] [FULL=1] [REPEATS=3] [SCENARIO=default]
 #              [WORDS=10,1000,10000,100000]   (SCENARIO=words: the numbers of words)
+#              [TREE=/path] [WORD=import]     (SCENARIO=tree: the directory searched, default a generated
+#                                              tree of SIZE, 600MiB; the word)
 #   make test                 C tests, Rust tests, the conformance suite (native backends required)
 #   make tox                  the suite on Python 3.11-3.15 (+ 3.14t/3.15t where available)
 #   make c-sanitize           the C tests under ASan+UBSan and under TSan
@@ -24,7 +26,7 @@ test:
 
 bench:
 	@SIZE="$(SIZE)" PATTERN="$(PATTERN)" THREADS="$(THREADS)" BACKENDS="$(BACKENDS)" FULL="$(FULL)" \
-	 REPEATS="$(REPEATS)" SCENARIO="$(SCENARIO)" WORDS="$(WORDS)" bash ci/bench.sh
+	 REPEATS="$(REPEATS)" SCENARIO="$(SCENARIO)" WORDS="$(WORDS)" TREE="$(TREE)" WORD="$(WORD)" bash ci/bench.sh
 
 tox:
 	@bash ci/tox.sh

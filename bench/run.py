@@ -12,9 +12,11 @@ against an independent count over the same bytes; any disagreement fails the run
 
 Knobs (environment variables, or the options of the same name; empty means default):
 SIZE (1GiB), PATTERN (3J1), THREADS (all usable CPUs), BACKENDS (comma list), FULL=1,
-REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words|streams|dask), PREFIX (16MiB), SEED,
+REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words|streams|dask|tree), PREFIX (16MiB), SEED,
 WORDS (SCENARIO=words: the numbers of words, default 10,1000,10000,100000; see bench/words.py).
-SCENARIO=streams: finditer, as_array and redact (bench/streams.py); SCENARIO=dask: bench/dask_bench.py.
+SCENARIO=streams: finditer, as_array and redact (bench/streams.py); SCENARIO=dask: bench/dask_bench.py;
+SCENARIO=tree: ``kmpsearch -r`` against rg and grep over a tree (bench/tree.py): TREE (a directory;
+default: a generated tree of SIZE, 600MiB by default), WORD (default import).
 
 Results: a table on the terminal, and bench/results/latest.{json,md,png}.
 """
@@ -37,7 +39,7 @@ from harness import (  # noqa: E402  (bench/harness.py)
     machine_line, pure_backends, resolve_backends, save_and_report, single_threaded,
 )
 
-SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words", "streams", "dask")
+SCENARIOS = ("default", "byte", "long", "adversarial", "file", "words", "streams", "dask", "tree")
 #: SCENARIO=adversarial's haystacks, one after the other: (label, the unit repeated to SIZE).
 #: The needle `a`x999 + `b` occurs in neither; in the second every `b` is a near miss.
 ADVERSARIAL_INPUTS = (("a×n", b"a"), ("(a×998+b)×n", b"a" * 998 + b"b"))
@@ -58,7 +60,9 @@ def _env(name: str) -> str | None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 epilog="Each option defaults to the environment variable of the same name.")
-    p.add_argument("--size", default=_env("SIZE") or "1GiB", help="corpus size, e.g. 64MiB, 1GiB, 1000000")
+    p.add_argument("--size", default=_env("SIZE"),
+                   help="corpus size, e.g. 64MiB, 1GiB, 1000000 (default 1GiB; SCENARIO=tree: 600MiB, the "
+                        "generated tree)")
     p.add_argument("--pattern", default=_env("PATTERN"), help="needle (UTF-8); default 3J1, or the scenario's")
     p.add_argument("--threads", default=_env("THREADS"), help="what threads=all means (default: usable CPUs)")
     p.add_argument("--backends", default=_env("BACKENDS"), help="comma list of backends (default: all available)")
@@ -70,9 +74,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="prefix for the pure-Python rungs (default 16MiB; 4MiB for the adversarial and words scenarios)")
     p.add_argument("--words", default=_env("WORDS"),
                    help="SCENARIO=words: the numbers of words, e.g. 10,1000 or 10,1k,10k,100k (default)")
+    p.add_argument("--tree", default=_env("TREE"),
+                   help="SCENARIO=tree: search this directory instead of the generated tree")
+    p.add_argument("--word", default=_env("WORD"), help="SCENARIO=tree: the word (default import)")
     p.add_argument("--seed", type=int, default=int(_env("SEED") or corpora.DEFAULT_SEED))
     p.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.{json,md,png} go")
     args = p.parse_args(argv)
+    args.size = args.size or ("600MiB" if args.scenario == "tree" else "1GiB")
     try:
         args.size_bytes = corpora.parse_size(args.size)
         args.prefix_bytes = corpora.parse_size(args.prefix or ("4MiB" if args.scenario in ("adversarial", "words")
@@ -379,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
         import streams  # bench/streams.py
 
         return streams.run(args, km, console, backends, missing, machine, threads_all)
+    if args.scenario == "tree":
+        import tree  # bench/tree.py
+
+        return tree.run(args, km, console, backends, missing, machine, threads_all)
 
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console)

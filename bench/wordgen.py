@@ -123,6 +123,19 @@ def reference_count(buf, words: Iterable[bytes], block: int = 4 << 20) -> int:
     Words shorter than 4 bytes are counted with a plain find loop. Memory: a few times
     ``block`` at a time.
     """
+    return _reference(buf, words, block, None)
+
+
+def reference_offsets(buf, words: Iterable[bytes], block: int = 4 << 20) -> list[int]:
+    """The start offset of every occurrence of every word in ``buf``, overlaps included (an
+    offset repeated when several words start there; not sorted): ``reference_count``'s
+    occurrences, each one's offset."""
+    offsets: list[int] = []
+    _reference(buf, words, block, offsets)
+    return offsets
+
+
+def _reference(buf, words: Iterable[bytes], block: int, offsets: list[int] | None) -> int:
     import numpy as np
 
     words = set(words)
@@ -133,7 +146,18 @@ def reference_count(buf, words: Iterable[bytes], block: int = 4 << 20) -> int:
             by_len[len(w)].add(w)
     view = memoryview(buf).cast("B") if not isinstance(buf, (bytes, bytearray)) else memoryview(buf)
     n = len(view)
-    total = naive_count(view, short) if short else 0
+    if offsets is None:
+        total = naive_count(view, short) if short else 0
+    else:
+        total = 0
+        data = bytes(view) if short else b""
+        for w in short:
+            i = data.find(w)
+            while i >= 0:
+                offsets.append(i)
+                total += 1
+                i = data.find(w, i + 1)
+        del data
     if not by_len or n < 4:
         return total
     longest = max(by_len)
@@ -166,9 +190,18 @@ def reference_count(buf, words: Iterable[bytes], block: int = 4 << 20) -> int:
         np.multiply(k, mul, out=k)
         np.right_shift(k, shift, out=k)
         get, startswith = by_first.get, data.startswith
-        for i in np.flatnonzero(table[k]).tolist():
-            ws = get(data[i:i + 4])
-            if ws:
-                total += sum(startswith(w, i) for w in ws)
+        if offsets is None:
+            for i in np.flatnonzero(table[k]).tolist():
+                ws = get(data[i:i + 4])
+                if ws:
+                    total += sum(startswith(w, i) for w in ws)
+        else:
+            for i in np.flatnonzero(table[k]).tolist():
+                ws = get(data[i:i + 4])
+                if ws:
+                    for w in ws:
+                        if startswith(w, i):
+                            offsets.append(start + i)
+                            total += 1
         start = stop
     return total

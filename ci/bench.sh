@@ -4,12 +4,17 @@
 #
 # Knobs (environment or make variables; empty = the harness's default):
 #   SIZE=1GiB  PATTERN=3J1  THREADS=<usable CPUs>  BACKENDS=python,rust,...  FULL=1
-#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words|streams|dask  PREFIX=16MiB  SEED=...
+#   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words|streams|dask|tree  PREFIX=16MiB  SEED=...
 #   WORDS=10,1000,10000,100000 (SCENARIO=words: the numbers of words)
+#   TREE=/path  WORD=import (SCENARIO=tree: `kmpsearch -r` against `rg -uuu` and `grep -r` over a
+#   directory tree, bench/tree.py; without TREE a generated tree of SIZE, default 600MiB and
+#   50,000 files, kept in bench/corpus/; e.g. TREE=/root/.pyenv/versions/3.11.7/lib/python3.11)
 # SCENARIO=words also installs its peers when they are missing, each on its own and best effort
 # (a peer that cannot be installed is reported and its rows are left out, never a failure):
 # ahocorasick-rs, pyahocorasick and hyperscan from PyPI into the venv, ripgrep with apt-get
-# when running as root (BENCH_INSTALL=0: install nothing).
+# when running as root (BENCH_INSTALL=0: install nothing). SCENARIO=tree installs ripgrep the
+# same way, and GNU time (Debian's `time`: the commands' peak RSS; without it that column is
+# empty).
 # BENCH_PYTHON=/path/to/python runs the harness with that interpreter instead, without set-up
 # (kmpsearch must import there); BENCH_SETUP=0 skips set-up and uses .venv as it is.
 # Results: bench/results/latest.{json,md,png}; corpora: bench/corpus/ (both git-ignored).
@@ -37,8 +42,20 @@ if [ "${SCENARIO:-}" = dask ] && ! "$PY" -c 'import dask.dataframe, distributed,
     echo "ci/bench.sh: installing the dask extra's packages for SCENARIO=dask" >&2
     "$PY" -m pip install --quiet --disable-pip-version-check 'dask[dataframe]>=2025.1' 'distributed>=2025.1' 'fsspec>=2024.6'
 fi
+not_installed=()
+# a Debian package, best effort: installed with apt-get when running as root, else reported
+apt_install() {  # COMMAND PACKAGE WHY (type -P: a file on PATH; `time` is also a shell keyword)
+    if ! type -P "$1" >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "ci/bench.sh: installing $2 (apt-get) for $3" >&2
+            mkdir -p build
+            { apt-get install -y -qq "$2" || { apt-get update -qq && apt-get install -y -qq "$2"; }; } \
+                >"build/bench-apt-$2.log" 2>&1 || true
+        fi
+        type -P "$1" >/dev/null || not_installed+=("$2: not installed and could not be (needs root and apt-get)")
+    fi
+}
 if [ "${SCENARIO:-}" = words ] && [ "${BENCH_INSTALL:-1}" != 0 ]; then
-    not_installed=()
     mkdir -p build
     # Python peers: module name, then what pip installs (binary wheels only for hyperscan: its
     # source build needs libhs, which the wheel bundles)
@@ -54,24 +71,21 @@ if [ "${SCENARIO:-}" = words ] && [ "${BENCH_INSTALL:-1}" != 0 ]; then
             fi
         fi
     done
-    if ! command -v rg >/dev/null; then
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-            echo "ci/bench.sh: installing ripgrep (apt-get) for the words scenario" >&2
-            { apt-get install -y -qq ripgrep || { apt-get update -qq && apt-get install -y -qq ripgrep; }; } \
-                >build/bench-apt-ripgrep.log 2>&1 || true
-        fi
-        command -v rg >/dev/null || not_installed+=("ripgrep: not installed and could not be (needs root and apt-get)")
-    fi
-    for line in "${not_installed[@]}"; do
-        printf '\033[1;33m[bench] not available, its rows are left out: %s\033[0m\n' "$line" >&2
-    done
+    apt_install rg ripgrep "the words scenario"
 fi
+if [ "${SCENARIO:-}" = tree ] && [ "${BENCH_INSTALL:-1}" != 0 ]; then
+    apt_install rg ripgrep "the tree scenario"
+    apt_install time time "the tree scenario's peak RSS"
+fi
+for line in ${not_installed[@]+"${not_installed[@]}"}; do
+    printf '\033[1;33m[bench] not available, its rows are left out: %s\033[0m\n' "$line" >&2
+done
 
 export SIZE="${SIZE:-}" PATTERN="${PATTERN:-}" THREADS="${THREADS:-}" BACKENDS="${BACKENDS:-}" \
        FULL="${FULL:-}" REPEATS="${REPEATS:-}" SCENARIO="${SCENARIO:-}" PREFIX="${PREFIX:-}" SEED="${SEED:-}" \
-       WORDS="${WORDS:-}"
+       WORDS="${WORDS:-}" TREE="${TREE:-}" WORD="${WORD:-}"
 export MPLBACKEND=Agg
 echo "[bench] $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')" \
-     "SIZE=${SIZE:-1GiB} PATTERN=${PATTERN:-default} THREADS=${THREADS:-all} BACKENDS=${BACKENDS:-all}" \
-     "FULL=${FULL:-0} REPEATS=${REPEATS:-3} SCENARIO=${SCENARIO:-default}${WORDS:+ WORDS=$WORDS}"
+     "SIZE=${SIZE:-$([ "${SCENARIO:-}" = tree ] && echo 600MiB || echo 1GiB)} PATTERN=${PATTERN:-default} THREADS=${THREADS:-all} BACKENDS=${BACKENDS:-all}" \
+     "FULL=${FULL:-0} REPEATS=${REPEATS:-3} SCENARIO=${SCENARIO:-default}${WORDS:+ WORDS=$WORDS}${TREE:+ TREE=$TREE}${WORD:+ WORD=$WORD}"
 exec "$PY" bench/run.py "$@"

@@ -1,10 +1,14 @@
-"""The benchmark's pure helpers (bench/wordgen.py, bench/corpus.py): the words of
-SCENARIO=words are the same on every run and machine, the reference count the benchmark
-checks every row against is right, and SCENARIO=adversarial's haystacks are what they say."""
+"""The benchmark's pure helpers (bench/wordgen.py, bench/corpus.py, bench/treegen.py,
+bench/tree.py): the words of SCENARIO=words are the same on every run and machine, the
+reference count the benchmark checks every row against is right, SCENARIO=adversarial's
+haystacks are what they say, and SCENARIO=tree's generated trees are deterministic, of the
+size asked and reused, its arguments read, its reference and its reading of the commands'
+outputs right."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import sys
 from pathlib import Path
@@ -114,3 +118,151 @@ def test_adversarial_haystacks_hold_near_misses_only():
         assert needle not in text
         near += text.count(needle[1:])  # a^998 b: one byte short of a match
     assert near > 0
+
+
+# --------------------------------------------------------------------------- SCENARIO=tree
+
+def _digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        h.update(str(p.relative_to(root)).encode() + b"\0")
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_tree_generator_small(tmp_path):
+    require_extra("numpy")
+    import treegen  # bench/treegen.py
+
+    size = 2 << 20
+    root, info, made = treegen.ensure_tree(size, 11, directory=tmp_path / "a")
+    assert made and root.name == "tree-2MiB-11" and (root.parent / "tree-2MiB-11.json").exists()
+    files = [p for p in root.rglob("*") if p.is_file()]
+    # 50,000 files in 600 MiB: SIZE scales the number of files; sizes add up to about SIZE
+    assert len(files) == info["files"] == treegen.tree_files(size) == round(50_000 * size / (600 << 20))
+    total = sum(p.stat().st_size for p in files)
+    assert total == info["total_bytes"] and 0.9 * size <= total <= 1.15 * size
+    sizes = sorted(p.stat().st_size for p in files)
+    assert sizes[0] >= 100 and sizes[len(sizes) // 2] < 8 << 10 < sizes[-1]  # mostly small, a long tail
+    assert max(len(p.relative_to(root).parts) for p in files) > 3  # nested directories
+    assert all(p.read_bytes().endswith(b"\n") for p in files)
+    text = b"".join(p.read_bytes() for p in files)
+    chars = set(text.decode("utf-8"))  # lines of printable ASCII and some UTF-8
+    assert b"import" in text and all(ch.isprintable() or ch in "\n\t" for ch in chars)
+    assert any(ord(ch) > 127 for ch in chars)
+    # deterministic: the same seed gives the same tree elsewhere; another seed another one
+    other, _, _ = treegen.ensure_tree(size, 11, directory=tmp_path / "b")
+    assert _digest(other) == _digest(root)
+    third, _, _ = treegen.ensure_tree(size, 12, directory=tmp_path / "b")
+    assert _digest(third) != _digest(root)
+    # reused when present and complete (the stamp, the count and the bytes)
+    before = (root / files[0].relative_to(root)).stat().st_mtime_ns
+    again, info2, made = treegen.ensure_tree(size, 11, directory=tmp_path / "a")
+    assert (again, info2, made) == (root, info, False)
+    assert files[0].stat().st_mtime_ns == before
+    files[0].unlink()  # incomplete: made again
+    again, _, made = treegen.ensure_tree(size, 11, directory=tmp_path / "a")
+    assert made and _digest(again) == _digest(other)
+
+
+def test_tiny_files(tmp_path):
+    require_extra("numpy")
+    import treegen
+
+    root, info, made = treegen.ensure_tiny(300, 5, directory=tmp_path)
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert made and len(files) == info["files"] == 300
+    assert all(1 <= p.read_bytes().count(b"\n") <= 5 and p.stat().st_size < 2000 for p in files)
+    assert treegen.ensure_tiny(300, 5, directory=tmp_path)[2] is False
+    assert treegen.tiny_files(600 << 20) == 50_000 and treegen.tiny_files(64 << 20) == 5333
+
+
+def test_tree_arguments(monkeypatch):
+    import run  # bench/run.py
+
+    for name in ("SIZE", "SCENARIO", "TREE", "WORD", "REPEATS"):
+        monkeypatch.delenv(name, raising=False)
+    args = run.parse_args(["--scenario", "tree"])
+    assert args.size_bytes == 600 << 20 and args.tree is None and args.word is None
+    assert run.parse_args([]).size_bytes == 1 << 30  # the other scenarios keep 1GiB
+    monkeypatch.setenv("SCENARIO", "tree")
+    monkeypatch.setenv("SIZE", "64MiB")
+    monkeypatch.setenv("TREE", "/some/dir")
+    monkeypatch.setenv("WORD", "def")
+    args = run.parse_args([])
+    assert (args.scenario, args.size_bytes, args.tree, args.word) == ("tree", 64 << 20, "/some/dir", "def")
+    assert run.parse_args(["--tree", "/x", "--word", "self"]).tree == "/x"
+
+
+def test_tree_helpers(tmp_path):
+    require_extra("numpy")
+    import tree  # bench/tree.py
+
+    assert not tree.can_overlap([b"import"])
+    assert tree.can_overlap([b"abab"]) and tree.can_overlap([b"he", b"she"]) and tree.can_overlap([b"ab", b"ba"])
+    assert not tree.can_overlap([b"ab", b"cd", b"key"])
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.py").write_bytes(b"import os\nimport sys; import re\nx\n")
+    (tmp_path / "b.txt").write_bytes(b"no match\nreimport importimport")  # no final newline
+    (tmp_path / "c.bin").write_bytes(b"\0import\n")
+    (tmp_path / "link").symlink_to(tmp_path / "b.txt")  # skipped, as by the commands
+    top = str(tmp_path)
+    files = tree.walk_files(top)
+    assert files == sorted(os.fsencode(f"{top}/{n}") for n in ("b.txt", "c.bin", "d/a.py"))
+    ref = tree.reference(files, b"import", [b"import", b"mpo", b"ys"])
+    a, b, c = (os.fsencode(f"{top}/{n}") for n in ("d/a.py", "b.txt", "c.bin"))
+    assert ref.word == {a: 3, b: 3, c: 1} and ref.word_lines == {a: 2, b: 1, c: 1}
+    assert ref.words == {a: 7, b: 6, c: 2}
+    # the commands' outputs: counts, listings, binary-file notes (grep's under its full path)
+    cmd = tree.Cmd("count", "rg", "rg", [], "auto", "leftmost")
+    tree.parse_output(cmd, b"%s:3\n%s:0\nnoise\n" % (a, b), b"", set(files))
+    assert cmd.per_file == {a: 3} and cmd.unparsed == 1 and cmd.total == 3
+    listing = tree.Cmd("lines", "grep", "grep", [], "1", "listing")
+    tree.parse_output(listing, b"%s:1:import os\n%s: binary file matches (found \"\\0\" byte around offset 0)\n"
+                      % (a, c), b"/usr/bin/grep: %s: binary file matches\n" % c, set(files))
+    assert listing.listing == [b"%s:1:import os" % a] and listing.binary == {c}
+    assert tree.compare_counts("x", {a: 3}, {a: 3}) is None
+    assert "1 file(s) differ" in tree.compare_counts("x", {a: 2}, {a: 3})
+    assert tree.compare_counts("x", {a: 2}, {a: 3}, at_most=True) is None
+    wall, cpu, rss, code = tree.run_once([sys.executable, "-c", "print(1)"], tmp_path / "out", tmp_path / "err",
+                                         dict(os.environ))
+    assert code == 0 and wall > 0 and cpu >= 0 and (tmp_path / "out").read_bytes().strip() == b"1"
+
+
+def test_reference_offsets():
+    require_extra("numpy")
+    rng = random.Random(9)
+    for _ in range(200):
+        hay = bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 50)))
+        words = list({bytes(rng.choice(b"abc") for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(1, 5))})
+        want = sorted(i for w in words for i in range(len(hay)) if hay.startswith(w, i))
+        assert sorted(wordgen.reference_offsets(hay, words, block=rng.randint(1, 9))) == want
+
+
+def test_tree_checks_fail_on_a_disagreement():
+    import tree  # bench/tree.py
+
+    a, b = b"t/a.py", b"t/b.py"
+    ref = tree.Reference([a, b], word={a: 2, b: 1}, word_lines={a: 2, b: 1}, words={a: 5, b: 1})
+
+    def cmd(group, tool, counts, per_file=None, listing=None, default=False):
+        c = tree.Cmd(group, tool, f"{tool} {group}", [], "1", counts, backend="rust" if tool == "kmpsearch" else None,
+                     default=default)
+        c.per_file, c.listing = per_file, listing
+        return c
+
+    good = [cmd("count", "kmpsearch", "matches", {a: 2, b: 1}, default=True),
+            cmd("count", "rg", "leftmost", {a: 2, b: 1}),
+            cmd("words", "kmpsearch", "matches", {a: 5, b: 1}, default=True), cmd("words", "rg", "leftmost", {a: 3}),
+            cmd("lines", "kmpsearch", "listing", listing=[b"t/a.py:1:x", b"t/a.py:2:y", b"t/b.py:7:z"], default=True),
+            cmd("lines", "grep", "listing", listing=[b"t/b.py:7:z", b"t/a.py:2:y", b"t/a.py:1:x"])]
+    checks, failed = tree.check(good, ref, {}, word_overlaps=False, words_overlap=True)
+    assert not failed and len(checks) == 6 and all(c["ok"] for c in checks)
+    # the words cannot overlap: rg must then find them all; the listings must hold the same lines
+    bad = good[:3] + [cmd("words", "rg", "leftmost", {a: 3})] + good[4:5] + \
+        [cmd("lines", "rg", "listing", listing=[b"t/a.py:1:x", b"t/b.py:7:z"])]
+    checks, failed = tree.check(bad, ref, {}, word_overlaps=False, words_overlap=False)
+    assert len(failed) == 2 and "rg words" in failed[0] and "only kmpsearch" in failed[1]
+    wrong = [cmd("count", "kmpsearch", "matches", {a: 2, b: 2}, default=True)]
+    assert tree.check(wrong, ref, {}, False, False)[1]
