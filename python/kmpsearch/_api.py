@@ -41,6 +41,8 @@ class Pattern(_Search):
     may be used by any number of threads at once. It pickles (to the same backend), so it
     can be sent to worker processes. A ``str`` needle searches ``str`` haystacks (offsets in
     code points) and files (as UTF-8); a bytes-like one searches bytes-like haystacks.
+    ``whole_words`` and ``matches`` (``"overlapping"``, ``"leftmost-longest"``,
+    ``"leftmost-first"``) choose the matches kept, as for a ``WordSet``.
     """
 
     __slots__ = ("_needle", "_pat")
@@ -100,133 +102,19 @@ class Pattern(_Search):
         # unpickled by the same backend's class (its module is imported by name)
         return copyreg.__newobj_ex__, (type(self), (self._needle,), self._semantics())
 
-    @public
-    def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
-                 as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
-                 _block: int | None = None) -> list[int]:
-        """Start offsets of every occurrence in ``haystack``, ascending (overlaps included).
-
-        ``as_array=True``: an ``array.array('q')`` instead of a list (8 bytes an offset, no
-        Python ints; ``numpy.frombuffer(a, dtype=numpy.int64)`` views it without a copy)."""
-        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
-        return self._shaped(self._memory(haystack, "offsets", opts), "offsets", as_array)
-
-    @public
-    def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
-              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
-        """Number of occurrences in ``haystack`` (overlaps included)."""
-        return self._memory(haystack, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
-
-    @public
-    def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
-                 _min_chunk: int | None = None, _simd: str | None = None,
-                 _window: int | None = None) -> Iterator[int]:
-        """Yield the start offset of every occurrence in ``source``, ascending, as it is read.
-
-        ``source``: data in memory, as ``find_all`` takes it (``str`` or bytes-like: the
-        offsets of ``find_all``, in windows); a path (``os.PathLike`` such as
-        ``pathlib.Path``; any readable file but a directory: a FIFO is read as a stream); a
-        binary file object (``open(p, "rb")``, ``gzip.open``, ``bz2``, ``lzma``,
-        ``sys.stdin.buffer``, ``socket.makefile("rb")``, ``io.BytesIO``); an iterable of
-        bytes-like chunks; or -- for a str needle -- a text stream (``open(p, "r")``,
-        ``io.StringIO``) or an iterable of str chunks, whose offsets are code points.
-        Otherwise offsets are bytes (a str needle searches the UTF-8).
-
-        Read in overlapping windows of 1 MiB: memory stays bounded whatever the size of the
-        input; a match split across reads is found once; the matches of a window are yielded
-        as soon as it is searched (a pipe or socket: as soon as a read would wait). A regular
-        file with a native backend is searched by the core in ranges of 4 MiB, ``threads``
-        of them at once, to the size it had when opened. Closing the generator (or leaving a
-        ``for`` loop over it and dropping it) stops reading; a file it opened is closed, a
-        file object given is left open. Arguments and the kind of source are checked at the
-        call (TypeError, ValueError); a path is opened when the iteration starts, so
-        FileNotFoundError and other OSErrors (naming the path) come from the first ``next``."""
-        return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
-
-    @public
-    def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
-               scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
-        """A copy of ``haystack`` with every byte (str: every character) that an occurrence
-        covers replaced by ``mask``, the same length: ``bytes`` for a bytes-like haystack
-        (``mask`` one byte: ``b"#"``, or one ASCII character), ``str`` for a str (``mask``
-        one character). Overlapping occurrences cover their union."""
-        return self._redact(haystack, mask, self._api.options(threads, scan, _min_chunk, _simd))
-
-    @public
-    def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
-                      threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
-                      _simd: str | None = None, _window: int | None = None) -> int:
-        """``redact`` from ``source`` (data in memory, a path, a binary file object or an
-        iterable of bytes-like chunks, as ``finditer``) to ``destination`` (a writable binary
-        file object), window by window in bounded memory; returns the number of occurrences.
-        Never writes to ``source``."""
-        return self._redact_stream(source, destination, mask, self._api.options(threads, scan, _min_chunk, _simd),
-                                   _window)
-
-    @public
-    def replace(self, haystack: Any, replacement: Any, *, threads: int | None = None, scan: str | None = None,
-                _min_chunk: int | None = None, _simd: str | None = None):
-        """A copy of ``haystack`` with each match replaced: non-overlapping matches, chosen by
-        ``matches`` (leftmost-longest when it is ``"overlapping"``), whole words only with
-        ``whole_words``. ``replacement``: one ``str`` (a ``str`` haystack) or bytes-like (a
-        bytes-like one) for every word, a sequence with one per word, or a callable
-        ``(word index, matched) -> str / bytes``. A ``str`` for ``str``, else ``bytes``."""
-        return self._replace(haystack, replacement, self._api.options(threads, scan, _min_chunk, _simd))
-
-    @public
-    def replace_stream(self, source: Any, destination: Any, replacement: Any, *, threads: int | None = None,
-                       scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None,
-                       _window: int | None = None) -> int:
-        """``replace`` from ``source`` (as ``redact_stream``'s) to ``destination`` (a
-        writable binary file object) window by window, in bounded memory; ``replacement``
-        bytes-like (or a sequence, or a callable given bytes). Returns the number replaced."""
-        return self._replace_stream(source, destination, replacement,
-                                    self._api.options(threads, scan, _min_chunk, _simd), _window)
-
-    @public
-    def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
-                         as_array: bool = False, _min_chunk: int | None = None,
-                         _simd: str | None = None, _block: int | None = None) -> list[int]:
-        """Byte offsets of every occurrence in the file at ``path``, ascending
-        (``as_array=True``: an ``array.array('q')``)."""
-        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
-        return self._shaped(self._file(path, "offsets", opts), "offsets", as_array)
-
-    @public
-    def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
-                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
-        """Number of occurrences in the file at ``path``."""
-        return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
-
-    @public
-    def count_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
-                       on_error: Any = None) -> Iterator[tuple[str, int]]:
-        """``(path, count)`` for every file of ``paths``: a path, a glob (``*``, ``?``,
-        ``[``, ``**``), a directory (every file below it, recursively, in name order; symbolic
-        links met inside skipped, as ``grep -r``), or a list of them -- the expansion of
-        ``kmpsearch.dask`` -- in that order, as they are searched: small files many at a
-        time, each by one of ``threads`` native threads, a big one with all of them.
-        ``on_error``: None raises the OSError of a file that cannot be read (ending the
-        iteration); a callable ``on_error(path, exc)`` is told, and the search goes on."""
-        return self._in_files(paths, "count", self._api.options(threads, scan), on_error)
-
-    @public
-    def find_all_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
-                          as_array: bool = False, on_error: Any = None) -> Iterator[tuple[str, list[int]]]:
-        """``(path, offsets)`` for every file of ``paths`` (byte offsets, ascending; with
-        ``as_array=True`` an ``array('q')``); ``paths`` and the rest as ``count_in_files``."""
-        return self._in_files(paths, "offsets", self._api.options(threads, scan), on_error, as_array)
-
 
 class WordSet(_Search):
     """Many words, searched in one pass (Aho-Corasick: KMP's failure function over a trie).
 
-    ``WordSet(words, *, ignore_case=False)``: ``words`` is an iterable of ``str``, or of
-    bytes-like objects (not mixed). Duplicates are kept once, at their first position (with
-    ``ignore_case``, words equal after ASCII case folding are duplicates); ``.words`` is the
-    tuple of distinct words, and a match's word index refers to it. ``ignore_case`` folds the
-    ASCII letters only (A-Z == a-z, as ``grep -i`` in the C locale); every other byte and
-    every non-ASCII character compares exactly.
+    ``WordSet(words, *, ignore_case=False, whole_words=False, matches="overlapping")``:
+    ``words`` is an iterable of ``str``, or of bytes-like objects (not mixed). Duplicates are
+    kept once, at their first position (with ``ignore_case``, words equal after ASCII case
+    folding are duplicates); ``.words`` is the tuple of distinct words, and a match's word
+    index refers to it. ``ignore_case`` folds the ASCII letters only (A-Z == a-z, as ``grep
+    -i`` in the C locale); every other byte and every non-ASCII character compares exactly.
+    ``whole_words`` keeps the matches that are whole words (``grep -w``); ``matches``
+    ``"leftmost-longest"`` or ``"leftmost-first"`` keeps non-overlapping ones, chosen as the
+    aho-corasick crate's ``MatchKind`` does.
 
     ``kmpsearch.WordSet`` uses the default backend; ``kmpsearch.get_backend(name).WordSet``
     a given one. Immutable, thread-safe, picklable (to the same backend).
@@ -332,100 +220,12 @@ class WordSet(_Search):
                                        {"ignore_case": self._ignore_case, **self._semantics()})
 
     @public
-    def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
-                 as_array: bool = False, _min_chunk: int | None = None,
-                 _simd: str | None = None, _block: int | None = None) -> list[tuple[int, int]]:
-        """Every occurrence of every word, overlapping ones included, as ``(offset, word
-        index)`` sorted by offset then word index: ``he``, ``she``, ``hers`` in ``ushers``
-        give ``[(1, 1), (2, 0), (2, 2)]``. ``as_array=True``: two arrays instead,
-        ``(array('q') offsets, array('i') word indices)``."""
-        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
-        return self._shaped(self._memory(haystack, "pairs", opts), "pairs", as_array)
-
-    @public
-    def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
-              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
-        """Number of occurrences of all the words (overlaps included)."""
-        return self._memory(haystack, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
-
-    @public
     def count_each(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
                    _min_chunk: int | None = None, _simd: str | None = None,
                    _block: int | None = None) -> list[int]:
         """Number of occurrences of each word, in the order of ``words``."""
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._memory(haystack, "each", opts), "each", False)
-
-    @public
-    def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
-                 _min_chunk: int | None = None, _simd: str | None = None,
-                 _window: int | None = None) -> Iterator[tuple[int, int]]:
-        """Yield ``(offset, word index)`` for every occurrence in ``source`` in ``find_all``'s
-        order, as it is read; sources, offsets and memory as for ``Pattern.finditer``."""
-        return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
-
-    @public
-    def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
-               scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
-        """A copy of ``haystack`` with every byte (str: character) that an occurrence of any
-        word covers replaced by ``mask``; as ``Pattern.redact``."""
-        return self._redact(haystack, mask, self._api.options(threads, scan, _min_chunk, _simd))
-
-    @public
-    def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
-                      threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
-                      _simd: str | None = None, _window: int | None = None) -> int:
-        """``redact`` from a source to a writable binary file object in bounded memory;
-        returns the number of occurrences. As ``Pattern.redact_stream``."""
-        return self._redact_stream(source, destination, mask, self._api.options(threads, scan, _min_chunk, _simd),
-                                   _window)
-
-    @public
-    def replace(self, haystack: Any, replacement: Any, *, threads: int | None = None, scan: str | None = None,
-                _min_chunk: int | None = None, _simd: str | None = None):
-        """A copy of ``haystack`` with each match replaced: non-overlapping matches, chosen by
-        ``matches`` (leftmost-longest when it is ``"overlapping"``), whole words only with
-        ``whole_words``. ``replacement``: one ``str`` (a ``str`` haystack) or bytes-like (a
-        bytes-like one) for every word, a sequence with one per word, or a callable
-        ``(word index, matched) -> str / bytes``. A ``str`` for ``str``, else ``bytes``."""
-        return self._replace(haystack, replacement, self._api.options(threads, scan, _min_chunk, _simd))
-
-    @public
-    def replace_stream(self, source: Any, destination: Any, replacement: Any, *, threads: int | None = None,
-                       scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None,
-                       _window: int | None = None) -> int:
-        """``replace`` from ``source`` (as ``redact_stream``'s) to ``destination`` (a
-        writable binary file object) window by window, in bounded memory; ``replacement``
-        bytes-like (or a sequence, or a callable given bytes). Returns the number replaced."""
-        return self._replace_stream(source, destination, replacement,
-                                    self._api.options(threads, scan, _min_chunk, _simd), _window)
-
-    @public
-    def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
-                         as_array: bool = False, _min_chunk: int | None = None,
-                         _simd: str | None = None, _block: int | None = None) -> list[tuple[int, int]]:
-        """``find_all`` over the file at ``path`` (byte offsets; str words as UTF-8)."""
-        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
-        return self._shaped(self._file(path, "pairs", opts), "pairs", as_array)
-
-    @public
-    def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
-                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
-        """``count`` over the file at ``path``."""
-        return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
-
-    @public
-    def count_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
-                       on_error: Any = None) -> Iterator[tuple[str, int]]:
-        """``(path, count)`` for every file of ``paths``; as ``Pattern.count_in_files``."""
-        return self._in_files(paths, "count", self._api.options(threads, scan), on_error)
-
-    @public
-    def find_all_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
-                          as_array: bool = False, on_error: Any = None) -> Iterator[tuple[str, list]]:
-        """``(path, [(offset, word index), ...])`` for every file of ``paths`` (``as_array``:
-        the two arrays); as ``Pattern.count_in_files``."""
-        return self._in_files(paths, "pairs", self._api.options(threads, scan), on_error, as_array)
 
     @public
     def count_each_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,

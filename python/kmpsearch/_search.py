@@ -278,6 +278,134 @@ class _Search:
         _, gen = windows(self, source, self._want, opts, window, text=False)
         return mask_windows(self, gen, destination, fill)
 
+    # ---- the public searches: one definition for Pattern and WordSet. A match is a start
+    # offset for a Pattern and an (offset, word index) pair for a WordSet (``_want``).
+
+    @public
+    def find_all(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+                 as_array: bool = False, _min_chunk: int | None = None, _simd: str | None = None,
+                 _block: int | None = None) -> list:
+        """Every occurrence in ``haystack``, overlapping ones included: a ``Pattern`` gives
+        start offsets, ascending; a ``WordSet`` gives ``(offset, word index)`` sorted by
+        offset then word index (``he``, ``she``, ``hers`` in ``ushers``: ``[(1, 1), (2, 0),
+        (2, 2)]``). With ``whole_words`` or a ``matches`` kind, the matches those keep.
+
+        ``as_array=True``: an ``array.array('q')`` of offsets (a ``WordSet``: the pair
+        ``(array('q') offsets, array('i') word indices)``) instead of a list: 8 bytes an
+        offset, no Python ints; ``numpy.frombuffer(a, dtype=numpy.int64)`` views it without
+        a copy."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._memory(haystack, self._want, opts), self._want, as_array)
+
+    @public
+    def count(self, haystack: Any, *, threads: int | None = None, scan: str | None = None,
+              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        """Number of occurrences in ``haystack`` (of all the words; overlaps included): the
+        length of ``find_all``."""
+        return self._memory(haystack, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
+
+    @public
+    def finditer(self, source: Any, *, threads: int | None = None, scan: str | None = None,
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[Any]:
+        """Yield every occurrence in ``source`` in ``find_all``'s order (offsets, or
+        ``(offset, word index)``), as it is read.
+
+        ``source``: data in memory, as ``find_all`` takes it (``str`` or bytes-like: the
+        matches of ``find_all``, in windows); a path (``os.PathLike`` such as
+        ``pathlib.Path``; any readable file but a directory: a FIFO is read as a stream); a
+        binary file object (``open(p, "rb")``, ``gzip.open``, ``bz2``, ``lzma``,
+        ``sys.stdin.buffer``, ``socket.makefile("rb")``, ``io.BytesIO``); an iterable of
+        bytes-like chunks; or -- for ``str`` words -- a text stream (``open(p, "r")``,
+        ``io.StringIO``) or an iterable of str chunks, whose offsets are code points.
+        Otherwise offsets are bytes (``str`` words search the UTF-8).
+
+        Read in overlapping windows of 1 MiB: memory stays bounded whatever the size of the
+        input; a match split across reads is found once; the matches of a window are yielded
+        as soon as it is searched (a pipe or socket: as soon as a read would wait). A regular
+        file with a native backend is searched by the core in ranges of 4 MiB, ``threads``
+        of them at once, to the size it had when opened. Closing the generator (or leaving a
+        ``for`` loop over it and dropping it) stops reading; a file it opened is closed, a
+        file object given is left open. Arguments and the kind of source are checked at the
+        call (TypeError, ValueError); a path is opened when the iteration starts, so
+        FileNotFoundError and other OSErrors (naming the path) come from the first ``next``."""
+        return self._finditer(source, threads, scan, _min_chunk, _simd, _window)
+
+    @public
+    def redact(self, haystack: Any, mask: str | bytes = "*", *, threads: int | None = None,
+               scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with every byte (str: every character) that an occurrence
+        covers replaced by ``mask``, the same length: ``bytes`` for a bytes-like haystack
+        (``mask`` one byte: ``b"#"``, or one ASCII character), ``str`` for a str (``mask``
+        one character). Overlapping occurrences cover their union."""
+        return self._redact(haystack, mask, self._api.options(threads, scan, _min_chunk, _simd))
+
+    @public
+    def redact_stream(self, source: Any, destination: Any, mask: str | bytes = "*", *,
+                      threads: int | None = None, scan: str | None = None, _min_chunk: int | None = None,
+                      _simd: str | None = None, _window: int | None = None) -> int:
+        """``redact`` from ``source`` (data in memory, a path, a binary file object or an
+        iterable of bytes-like chunks, as ``finditer``) to ``destination`` (a writable binary
+        file object), window by window in bounded memory; returns the number of occurrences.
+        Never writes to ``source``."""
+        return self._redact_stream(source, destination, mask, self._api.options(threads, scan, _min_chunk, _simd),
+                                   _window)
+
+    @public
+    def replace(self, haystack: Any, replacement: Any, *, threads: int | None = None, scan: str | None = None,
+                _min_chunk: int | None = None, _simd: str | None = None):
+        """A copy of ``haystack`` with each match replaced: non-overlapping matches, chosen by
+        ``matches`` (leftmost-longest when it is ``"overlapping"``), whole words only with
+        ``whole_words``. ``replacement``: one ``str`` (a ``str`` haystack) or bytes-like (a
+        bytes-like one) for every word, a sequence with one per word, or a callable
+        ``(word index, matched) -> str / bytes``. A ``str`` for ``str``, else ``bytes``."""
+        return self._replace(haystack, replacement, self._api.options(threads, scan, _min_chunk, _simd))
+
+    @public
+    def replace_stream(self, source: Any, destination: Any, replacement: Any, *, threads: int | None = None,
+                       scan: str | None = None, _min_chunk: int | None = None, _simd: str | None = None,
+                       _window: int | None = None) -> int:
+        """``replace`` from ``source`` (as ``redact_stream``'s) to ``destination`` (a
+        writable binary file object) window by window, in bounded memory; ``replacement``
+        bytes-like (or a sequence, or a callable given bytes). Returns the number replaced."""
+        return self._replace_stream(source, destination, replacement,
+                                    self._api.options(threads, scan, _min_chunk, _simd), _window)
+
+    @public
+    def find_all_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                         as_array: bool = False, _min_chunk: int | None = None,
+                         _simd: str | None = None, _block: int | None = None) -> list:
+        """``find_all`` over the file at ``path``: byte offsets (``str`` words search the
+        UTF-8)."""
+        opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
+        return self._shaped(self._file(path, self._want, opts), self._want, as_array)
+
+    @public
+    def count_in_file(self, path: StrPath, *, threads: int | None = None, scan: str | None = None,
+                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        """``count`` over the file at ``path``."""
+        return self._file(path, "count", self._api.options(threads, scan, _min_chunk, _simd, _block))
+
+    @public
+    def count_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
+                       on_error: Any = None) -> Iterator[tuple[str, int]]:
+        """``(path, count)`` for every file of ``paths``: a path, a glob (``*``, ``?``,
+        ``[``, ``**``), a directory (every file below it, recursively, in name order; symbolic
+        links met inside skipped, as ``grep -r``), or a list of them -- the expansion of
+        ``kmpsearch.dask`` -- in that order, as they are searched: small files many at a
+        time, each by one of ``threads`` native threads, a big one with all of them.
+        ``on_error``: None raises the OSError of a file that cannot be read (ending the
+        iteration); a callable ``on_error(path, exc)`` is told, and the search goes on."""
+        return self._in_files(paths, "count", self._api.options(threads, scan), on_error)
+
+    @public
+    def find_all_in_files(self, paths: Any, *, threads: int | None = None, scan: str | None = None,
+                          as_array: bool = False, on_error: Any = None) -> Iterator[tuple[str, Any]]:
+        """``(path, matches)`` for every file of ``paths``, the matches as
+        ``find_all_in_file`` gives them (``as_array``: arrays); ``paths`` and the rest as
+        ``count_in_files``."""
+        return self._in_files(paths, self._want, self._api.options(threads, scan), on_error, as_array)
+
 
 def _check_destination(destination: object) -> None:
     if not callable(getattr(destination, "write", None)):
