@@ -7,7 +7,6 @@
 #define _FILE_OFFSET_BITS 64
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,19 +14,10 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "reader.h"
 #include "searcher.h"
 #include "tuning.h"
 #include "wordset.h"
-
-#ifndef O_CLOEXEC
-#  define O_CLOEXEC 0
-#endif
-#ifndef O_NOCTTY
-#  define O_NOCTTY 0
-#endif
-#ifndef O_NONBLOCK
-#  define O_NONBLOCK 0
-#endif
 
 /* one search: one matcher (s or ws), its options, exactly one output */
 typedef struct request {
@@ -166,11 +156,7 @@ static kmp_status in_path(const request *rq, const char *path)
         return st;
     if (path == NULL)
         return KMP_ERR_INVALID;
-    int fd;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer (fstat rejects it next) */
-    do {
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
+    int fd = kmp__open_read(path);
     if (fd < 0) {
         if (rq->os_errno != NULL)
             *rq->os_errno = errno;

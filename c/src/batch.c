@@ -10,7 +10,6 @@
 #define _FILE_OFFSET_BITS 64
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +18,7 @@
 #include <unistd.h>
 
 #include "batch.h"
-
-#ifndef O_CLOEXEC
-#  define O_CLOEXEC 0
-#endif
-#ifndef O_NOCTTY
-#  define O_NOCTTY 0
-#endif
-#ifndef O_NONBLOCK
-#  define O_NONBLOCK 0
-#endif
+#include "reader.h"
 
 typedef struct batch {
     const kmp__matcher *mt;
@@ -106,10 +96,7 @@ static int64_t search_file(worker *w, size_t i, int fd, uint64_t size)
  * its status */
 static int64_t one_file(worker *w, size_t i)
 {
-    int fd;
-    do {
-        fd = open(w->b->paths[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    } while (fd < 0 && errno == EINTR);
+    int fd = kmp__open_read(w->b->paths[i]);
     if (fd < 0)
         return errno > 0 ? errno : EIO;
     struct stat sb;

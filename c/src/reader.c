@@ -7,12 +7,23 @@
 #define _FILE_OFFSET_BITS 64
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "reader.h"
+
+#ifndef O_CLOEXEC
+#  define O_CLOEXEC 0
+#endif
+#ifndef O_NOCTTY
+#  define O_NOCTTY 0
+#endif
+#ifndef O_NONBLOCK
+#  define O_NONBLOCK 0
+#endif
 
 /*
  * The buffer holds the file's bytes [base, base + len), read block_size bytes at a time.
@@ -133,4 +144,13 @@ void kmp__reader_close(kmp__reader *r)
     if (r->scratch == NULL)
         free(r->buf);
     r->buf = NULL;
+}
+
+int kmp__open_read(const char *path)
+{
+    int fd;
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    } while (fd < 0 && errno == EINTR);
+    return fd;
 }

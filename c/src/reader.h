@@ -53,4 +53,9 @@ int kmp__reader_next(kmp__reader *r, int *os_errno);
 
 void kmp__reader_close(kmp__reader *r);
 
+/* path opened read-only, close-on-exec, never as a controlling terminal, and without waiting
+ * for a FIFO's writer (O_NONBLOCK; callers fstat it next); retried on EINTR. The descriptor,
+ * or -1 with errno set. */
+int kmp__open_read(const char *path);
+
 #endif /* KMP_READER_H */
