@@ -200,21 +200,14 @@ class _Search:
 
         def generate():
             files = expand(paths, recursive=True, globs=True, on_error=on_error)
-            if not self._plain:  # each file in windows, its matches chosen in order
-                for file in files:
-                    try:
-                        found = self._file(file.path, want, opts)
-                    except OSError as exc:
-                        if on_error is None:
-                            raise
-                        on_error(file.label, exc)
-                        continue
-                    yield file.label, self._shaped(found, want, as_array)
-                return
-            for file, st, found in results(self, files, want, opts):
+            # the core's candidates are the matches: small files in batches; otherwise (whole
+            # words, a match kind) each file on its own, its matches chosen in order
+            found_by = results(self, files, want, opts) if self._plain else ((f, None, None) for f in files)
+            for file, st, found in found_by:
                 if st != 0:
                     try:
-                        found = search_file(self, file, st, want, opts)
+                        found = search_file(self, file, st, want, opts) if st is not None else \
+                            self._file(file.path, want, opts)
                     except OSError as exc:
                         if on_error is None:
                             raise
