@@ -18,7 +18,8 @@
 #        (default 3.14,3.15,3.14t,3.15t; empty: no chroot), KMPSEARCH_TOX_MUST_RUN (default
 #        3.11,3.12,3.13,3.14,3.15: envs whose SKIP counts as a failure, since this machine has
 #        their interpreters), KMPSEARCH_CACHE (caches, default ~/.cache/kmpsearch),
-#        KMPSEARCH_REQUIRE (default in tox.ini: native = the native rows of kmpsearch.backends.TABLE)
+#        KMPSEARCH_REQUIRE (default in tox.ini: native = the native rows of kmpsearch.backends.TABLE),
+#        KMPSEARCH_TOX_SERIAL=1 (the host's envs, then the chroot's; default: both at once)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -109,33 +110,53 @@ for extra, why in s["extras_missing"].items():
 PYEOF
 }
 
-status=0
-if [[ -n $HOST_ENVS ]]; then
-    if host_tools; then
-        (host_env; cd "$REPO" && exec tox run -e "$HOST_ENVS" --workdir "$HOST_WORKDIR" "$@") \
-            2>&1 | tee "$LOGS/host.log"
-        rc=${PIPESTATUS[0]}
-        # tox's own exit code is not used: it is 1 when every env was skipped; the per-env
-        # lines below decide (an env without a line counts as failed)
-        log "host tox exited $rc after $((SECONDS - t_start)) s"
-        collect "$LOGS/host.log"
-    else
-        log "could not install tox on the host"
-        status=1
-    fi
-fi
+run_host() {  # tox on the host, to host.log; its exit code: 3 when tox could not be installed
+    host_tools || { log "could not install tox on the host"; return 3; }
+    local t=$SECONDS rc
+    (host_env; cd "$REPO" && exec tox run -e "$HOST_ENVS" --workdir "$HOST_WORKDIR" "$@") >"$LOGS/host.log" 2>&1
+    rc=$?
+    log "host tox exited $rc after $((SECONDS - t)) s"
+    return $rc
+}
 
-t_sid=$SECONDS
-if [[ -n $SID_ENVS ]]; then
-    # the chroot's tox: same tox.ini, its own work dir, caches inside the cached chroot
+run_sid() {  # the chroot's tox: same tox.ini, its own work dir, caches inside the cached chroot
+    local t=$SECONDS rc
     "$REPO/ci/sid-chroot.sh" run env PATH="/opt/kmpsearch-tools/bin:/usr/local/bin:/usr/bin:/bin" \
         UV_PYTHON_DOWNLOADS=never UV_PYTHON_PREFERENCE=only-system \
         PY_COLORS=0 NO_COLOR=1 \
         tox run -e "$SID_ENVS" --workdir "$SID_WORKDIR" "$@" 2>&1 | tee "$LOGS/sid.log"
     rc=${PIPESTATUS[0]}
-    log "sid chroot tox exited $rc after $((SECONDS - t_sid)) s"
-    collect "$LOGS/sid.log"
+    log "sid chroot tox exited $rc after $((SECONDS - t)) s"
+}
+
+# The host's envs and the chroot's run at the same time (each suite is mostly one busy core;
+# KMPSEARCH_TOX_SERIAL=1: one after the other); the chroot's output shows as it comes, the
+# host's log follows it. tox's own exit codes are not used: they are 1 when every env was
+# skipped; the per-env lines decide (an env without a line counts as failed).
+status=0
+rm -f "$LOGS/host.log" "$LOGS/sid.log"
+host_pid=""
+if [[ -n $HOST_ENVS ]]; then
+    log "host envs $HOST_ENVS: output in $LOGS/host.log, shown when they are done"
+    if [[ ${KMPSEARCH_TOX_SERIAL:-0} == 1 ]]; then
+        run_host "$@"; host_rc=$?
+    else
+        run_host "$@" & host_pid=$!
+    fi
 fi
+if [[ -n $SID_ENVS ]]; then
+    run_sid "$@"
+fi
+if [[ -n $host_pid ]]; then
+    wait "$host_pid"; host_rc=$?
+fi
+if [[ -n $HOST_ENVS ]]; then
+    echo "---------------- host tox log ($LOGS/host.log) ----------------"
+    cat "$LOGS/host.log" 2>/dev/null
+    [[ $host_rc == 3 ]] && status=1
+    collect "$LOGS/host.log"
+fi
+[[ -n $SID_ENVS ]] && collect "$LOGS/sid.log"
 
 # --- merged summary, in env_list order ----------------------------------------------------------
 passed=0 failed=0 skipped=0
