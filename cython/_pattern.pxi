@@ -2,11 +2,6 @@
 # textbook scan, the fast scan (SIMD pair search while no match is pending), the memory
 # and file kernels, and a FileBatch's file (pattern_file).
 
-cdef enum:
-    # first capacity of a chunk's offset array (doubles as it fills)
-    FIRST_CAPACITY = 1024
-
-
 ctypedef struct PJob:
     # input: the window [start, end) of one chunk, from memory (data) or from a file (fd)
     const uint8_t *data          # the whole haystack (memory kernels), NULL for files
@@ -58,7 +53,7 @@ cdef int push(PJob *job, int64_t off) noexcept nogil:
     cdef Py_ssize_t cap
     cdef int64_t *grown
     if job.noffs == job.cap:
-        cap = FIRST_CAPACITY if job.cap == 0 else job.cap * 2
+        cap = FIRST_MATCHES if job.cap == 0 else job.cap * 2
         grown = <int64_t *> kmpc_regrow(job.offs, <size_t> job.noffs * sizeof(int64_t),
                                         <size_t> cap * sizeof(int64_t), HUGE_FROM)
         if grown == NULL:

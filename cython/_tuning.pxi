@@ -15,6 +15,8 @@ cdef enum:
     DENSE_MAX_BYTES = 4 << 20
     # result arrays of at least this many bytes grow into 2 MiB blocks advised for huge pages
     HUGE_FROM = 16 << 20
+    # a chunk's first match buffer holds this many matches, then doubles (as the C core's)
+    FIRST_MATCHES = 64
 
 # Teddy is chosen while the estimated share of starts that pass its masks is at most this
 cdef const double TEDDY_MAX_PASS = 0.003

@@ -48,7 +48,7 @@ ctypedef struct WJob:
 # --- reporting ----------------------------------------------------------------------------
 
 cdef int ms_grow(WJob *job) noexcept nogil:
-    cdef size_t cap = 1024 if job.cap == 0 else job.cap * 2
+    cdef size_t cap = FIRST_MATCHES if job.cap == 0 else job.cap * 2
     cdef Match *grown = <Match *> kmpc_regrow(job.ms, job.nm * sizeof(Match), cap * sizeof(Match),
                                               HUGE_FROM)
     if grown == NULL:
