@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copyreg
 import sys
+from array import array
 from typing import Any, Iterable, Iterator
 
 from ._args import check_bool, check_choice, encode_text, word_bytes
@@ -108,10 +109,13 @@ class WordSet(_Search):
 
     ``WordSet(words, *, ignore_case=False, whole_words=False, matches="overlapping")``:
     ``words`` is an iterable of ``str``, or of bytes-like objects (not mixed). Duplicates are
-    kept once, at their first position (with ``ignore_case``, words equal after ASCII case
-    folding are duplicates); ``.words`` is the tuple of distinct words, and a match's word
-    index refers to it. ``ignore_case`` folds the ASCII letters only (A-Z == a-z, as ``grep
-    -i`` in the C locale); every other byte and every non-ASCII character compares exactly.
+    kept once, at their first position (with ``ignore_case``, words equal ignoring case are
+    duplicates); ``.words`` is the tuple of distinct words, and a match's word index refers
+    to it. ``ignore_case=True`` folds the ASCII letters only (A-Z == a-z, as ``grep -i`` in
+    the C locale); every other byte compares exactly. ``ignore_case="unicode"`` compares
+    characters by their simple case folding (``K``, ``k`` and the Kelvin sign ``K``; ``ß``
+    and ``ẞ``; ``σ``, ``ς`` and ``Σ``), text read as UTF-8; a match is the text's own
+    characters, at its own offsets (``kmpsearch._casefold``).
     ``whole_words`` keeps the matches that are whole words (``grep -w``); ``matches``
     ``"leftmost-longest"`` or ``"leftmost-first"`` keeps non-overlapping ones, chosen as the
     aho-corasick crate's ``MatchKind`` does.
@@ -131,7 +135,7 @@ class WordSet(_Search):
         if isinstance(words, (str, bytes, bytearray, memoryview)):
             raise TypeError("words must be an iterable of words, not a single "
                             f"{type(words).__name__} (write [word])")
-        check_bool(ignore_case, "ignore_case")
+        case = _check_case(ignore_case)
         whole, kind = check_bool(whole_words, "whole_words"), check_choice(matches, "matches", KINDS)
         try:
             items = list(words)
@@ -143,7 +147,7 @@ class WordSet(_Search):
         text = isinstance(items[0], str)
         kept: list[Any] = []
         encoded: list[bytes] = []
-        seen: set[bytes] = set()
+        seen: set = set()
         for word in items:
             if isinstance(word, str) != text:
                 raise TypeError("words must be all str or all bytes-like, not a mix")
@@ -153,21 +157,25 @@ class WordSet(_Search):
                 data = encode_text(word)
             else:
                 data = word = word_bytes(word, "each word")
-            key = data.lower() if ignore_case else data  # bytes.lower folds ASCII letters only
+            # duplicates: equal bytes, or equal once folded (bytes.lower: ASCII letters only)
+            key = data.lower() if case is True else _fold(_as_text(word)) if case else data
             if key in seen:
                 continue
             seen.add(key)
             kept.append(word)
             encoded.append(data)
         object.__setattr__(self, "_words", tuple(kept))
-        object.__setattr__(self, "_ignore_case", ignore_case)
+        object.__setattr__(self, "_ignore_case", case)
+        group = None
+        if case == "unicode":  # the core searches every spelling; ``group`` maps one to its word
+            encoded, group = _spellings(kept, text)
         # one word: the core's single-pattern scan (the SIMD skip of KMP is faster than any
         # many-words filter); the core contract gives its matches the word-set shapes
-        if len(encoded) == 1 and not ignore_case:
+        if len(encoded) == 1 and not case:
             core = api.core.compile_pattern(encoded[0])
         else:
-            core = api.core.compile_words(encoded, ignore_case)
-        self._init(text, [len(e) for e in encoded], core, whole, kind)
+            core = api.core.compile_words(encoded, bool(case))
+        self._init(text, [len(e) for e in encoded], core, whole, kind, group)
         return self
 
     @property
@@ -176,7 +184,8 @@ class WordSet(_Search):
         return self._words
 
     @property
-    def ignore_case(self) -> bool:
+    def ignore_case(self) -> bool | str:
+        """``False``, ``True`` (ASCII letters) or ``"unicode"`` (simple case folding)."""
         return self._ignore_case
 
     @property
@@ -203,7 +212,7 @@ class WordSet(_Search):
     def __repr__(self) -> str:
         shown = ", ".join(map(repr, self._words[:3])) + (", ..." if len(self._words) > 3 else "")
         return (f"<kmpsearch.WordSet of {len(self._words)} word{'s' if len(self._words) != 1 else ''} "
-                f"[{shown}]{' ignore_case' if self._ignore_case else ''}{_semantics_repr(self)} "
+                f"[{shown}]{_case_repr(self._ignore_case)}{_semantics_repr(self)} "
                 f"backend={self._api.name!r}>")
 
     def __eq__(self, other: object) -> bool:
@@ -234,6 +243,46 @@ class WordSet(_Search):
         """``count_each`` over the file at ``path``."""
         opts = self._api.options(threads, scan, _min_chunk, _simd, _block)
         return self._shaped(self._file(path, "each", opts), "each", False)
+
+
+def _check_case(value: object) -> bool | str:
+    if value == "unicode" and isinstance(value, str):
+        return "unicode"
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        raise ValueError(f"ignore_case must be False, True or 'unicode', got {value!r}")
+    raise TypeError(f"ignore_case must be a bool or 'unicode', not {type(value).__name__}")
+
+
+def _case_repr(case: bool | str) -> str:
+    return " ignore_case='unicode'" if case == "unicode" else " ignore_case" if case else ""
+
+
+def _as_text(word: str | bytes) -> str:
+    """A word as characters: bytes read as UTF-8, a byte that is not part of valid UTF-8 kept
+    as itself (``surrogateescape``: it has no case)."""
+    return word if isinstance(word, str) else word.decode("utf-8", "surrogateescape")
+
+
+def _fold(text: str) -> str:
+    from ._casefold import fold  # its table is built on first use
+
+    return fold(text)
+
+
+def _spellings(words: list, text: bool) -> tuple[list[bytes], array]:
+    """The case variants of ``words`` (``kmpsearch._casefold``), encoded as the core searches
+    them, and the word index of each, in order (every variant of word 0 first)."""
+    from ._casefold import variants  # its table is built on first use
+
+    encoded: list[bytes] = []
+    group = array("i")
+    for index, word in enumerate(words):
+        for spelling in variants(_as_text(word)):
+            encoded.append(encode_text(spelling) if text else spelling.encode("utf-8", "surrogateescape"))
+            group.append(index)
+    return encoded, group
 
 
 def _semantics_repr(obj) -> str:

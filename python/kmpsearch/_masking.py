@@ -20,9 +20,11 @@ def _lengths(searcher, text: bool):
     """Length of each word in what the offsets count: code points for str, else bytes (a
     list indexed by word index for a word set, an int for a Pattern)."""
     if searcher._pairs:
-        if text or not searcher._text:
-            return [len(w) for w in searcher._words]
-        return [len(encode_text(w)) for w in searcher._words]
+        if not text:
+            return searcher._lengths
+        group = searcher._group
+        chars = [len(w) for w in searcher._words]  # a spelling has its word's length in characters
+        return chars if group is None else [chars[g] for g in group]
     return len(searcher._needle) if text else searcher._longest
 
 

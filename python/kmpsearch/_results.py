@@ -13,7 +13,8 @@ from array import array
 
 from ._windows import UTF8_CONTINUATION
 
-__all__ = ["LIST_SLICE", "as_list", "char_offsets", "empty", "from_pairs", "merge", "pairs_list", "to_chars"]
+__all__ = ["LIST_SLICE", "as_list", "char_offsets", "empty", "from_pairs", "merge", "pairs_list", "regroup",
+           "to_chars"]
 
 #: entries per slice when a result becomes a list: Ctrl-C is seen between slices (see docs/tuning.md)
 LIST_SLICE = 1 << 20
@@ -49,6 +50,25 @@ def pairs_list(offsets: array, words: array) -> list[tuple[int, int]]:
             stop = start + LIST_SLICE
             out.extend(zip(o[start:stop], w[start:stop]))
     return out
+
+
+def regroup(found, want: str, group: array, nwords: int):
+    """A result over a word set's spellings (``WordSet(..., ignore_case="unicode")``) as one
+    over its ``nwords`` words: ``group[i]`` is the word of spelling ``i``."""
+    if want == "each":
+        out = array("q", bytes(8 * nwords))
+        for i, n in enumerate(found):
+            out[group[i]] += n
+        return out
+    if want != "pairs":
+        return found
+    offsets, words = found
+    out_w = array("i")
+    lookup = group.__getitem__
+    with memoryview(words) as w:
+        for start in range(0, len(w), LIST_SLICE):
+            out_w.extend(map(lookup, w[start:start + LIST_SLICE]))
+    return offsets, out_w
 
 
 def merge(parts: list, want: str, nwords: int):

@@ -25,7 +25,7 @@ from ._semantics import Chooser
 from ._streams import ITER_WINDOW, STREAM_WINDOW, iterate, search_fd, windows, windows_of
 from ._tree import expand
 
-__all__ = ["api_of", "public", "set_default"]
+__all__ = ["api_of", "match_lengths", "public", "set_default"]
 
 #: how the base classes find the default backend's API when called directly
 #: (``kmpsearch.WordSet(words)``): set once by the package (``set_default``)
@@ -74,10 +74,14 @@ class _Search:
     """What Pattern and WordSet share; subclasses set the slots below.
 
     ``_core`` the compiled object of the core, ``_text`` whether it searches ``str``,
-    ``_longest`` its longest word in bytes, ``_nwords`` how many words; ``_pairs``: its
-    matches are ``(offset, word index)`` pairs (a word set) rather than offsets."""
+    ``_longest`` its longest word in bytes, ``_nwords`` how many words the core has and
+    ``_lengths`` the length in bytes of each; ``_pairs``: its matches are ``(offset, word
+    index)`` pairs (a word set) rather than offsets. ``_group``: None, or for a word set
+    whose core searches several spellings of a word (``ignore_case="unicode"``) the public
+    word index of each of the core's; results are in the core's indices until ``_public``
+    (or ``_shaped``) gives them out."""
 
-    __slots__ = ("_core", "_text", "_longest", "_nwords", "_whole", "_kind", "_lengths")
+    __slots__ = ("_core", "_text", "_longest", "_nwords", "_whole", "_kind", "_lengths", "_group")
     _api: _Api | None = None
     _what = "haystack"
     _pairs = False
@@ -88,8 +92,10 @@ class _Search:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"{type(self).__name__} objects are immutable")
 
-    def _init(self, text: bool, lengths: list[int], core: Any, whole: bool = False, kind: str = "overlapping") -> None:
+    def _init(self, text: bool, lengths: list[int], core: Any, whole: bool = False, kind: str = "overlapping",
+              group: Any = None) -> None:
         put = object.__setattr__
+        put(self, "_group", group)
         put(self, "_text", text)
         put(self, "_lengths", lengths)
         put(self, "_longest", max(lengths))
@@ -171,10 +177,17 @@ class _Search:
                 raise with_path(exc, f.name) from None
             return _results.merge(parts, want, self._nwords)
 
+    def _public(self, found, want: str):
+        """A result in the public word indices (see ``_group``)."""
+        if self._group is None:
+            return found
+        return _results.regroup(found, want, self._group, len(self._words))
+
     def _shaped(self, found, want: str, as_array: object):
         """A result as the public functions give it: lists, or the arrays (``as_array``)."""
         if want == "count":
             return found
+        found = self._public(found, want)
         if want == "each":
             return _results.as_list(found)
         if check_bool(as_array, "as_array"):
@@ -219,7 +232,11 @@ class _Search:
 
     def _finditer(self, source, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
         opts = self._api.options(threads, scan, min_chunk, simd)
-        return iterate(self, source, opts, check_positive(window, "_window", 0))
+        found = iterate(self, source, opts, check_positive(window, "_window", 0))
+        if self._group is None:
+            return found
+        group = self._group
+        return ((off, group[i]) for off, i in found)
 
     # ---- redaction
 
@@ -239,10 +256,18 @@ class _Search:
         longest for an overlapping set)."""
         return Chooser(self._lengths, self._whole, "leftmost-longest" if self._kind == "overlapping" else self._kind)
 
+    def _replacer(self, replacement: object, text: bool):
+        """``replace(core's word index, matched) -> bytes`` for ``replacement`` (see
+        ``kmpsearch._masking.replacer``, which is given the public word index)."""
+        replace = replacer(replacement, self._words if self._pairs else (self._needle,), text)
+        group = self._group
+        if group is None:
+            return replace
+        return lambda i, matched: replace(group[i], matched)
+
     def _replace(self, haystack: object, replacement: object, opts: Options):
         text = isinstance(haystack, str)
-        words = self._words if self._pairs else (self._needle,)
-        replace = replacer(replacement, words, text)
+        replace = self._replacer(replacement, text)
         view, _ = self._view(haystack)
         with view:
             found = self._replace_chooser().keep(view, 0, *run(self._core, view, "pairs", opts))
@@ -251,8 +276,7 @@ class _Search:
 
     def _replace_stream(self, source: object, destination: object, replacement: object, opts: Options,
                         window) -> int:
-        words = self._words if self._pairs else (self._needle,)
-        replace = replacer(replacement, words, False)
+        replace = self._replacer(replacement, False)
         _check_destination(destination)
         window = check_positive(window, "_window", ITER_WINDOW)
         if isinstance(source, str) or is_buffer(source):
@@ -398,6 +422,12 @@ class _Search:
         ``find_all_in_file`` gives them (``as_array``: arrays); ``paths`` and the rest as
         ``count_in_files``."""
         return self._in_files(paths, self._want, self._api.options(threads, scan), on_error, as_array)
+
+
+def match_lengths(searcher: _Search) -> list[int]:
+    """The length in bytes of what each word index of the core's matches matches (the
+    indices ``windows`` and the core give: a word set's spellings, see ``_Search._group``)."""
+    return list(searcher._lengths)
 
 
 def _check_destination(destination: object) -> None:

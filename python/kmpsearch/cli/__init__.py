@@ -35,6 +35,7 @@ import kmpsearch
 from .._args import search_options
 from .._files import open_file
 from .._masking import mask_windows
+from .._search import match_lengths
 from .._streams import windows
 from .._tree import Filters, expand
 from .._windows import write_all
@@ -315,7 +316,8 @@ def _main(argv: list[str]) -> int:
         _stderr_line(f"{PROG}: {exc}")
         return EXIT_ERROR
     # every word in one pass, compiled once per run (no words: an empty patterns file)
-    wordset = api.WordSet(words, ignore_case=cfg.ignore_case) if words else None
+    # -i: Unicode case, as grep in a UTF-8 locale and rg
+    wordset = api.WordSet(words, ignore_case="unicode" if cfg.ignore_case else False) if words else None
     opts = search_options(info(api.__name__.rsplit(".", 1)[1]), cfg.threads)
 
     operands = list(cfg.operands)
@@ -422,7 +424,7 @@ def _search(cfg, api, wordset, opts, operands, implicit_dot: bool, out, reporter
         out.flush()
         _stderr_line(f"{PROG}: {label}: binary file matches")
 
-    searcher = Searcher(cfg, wordset, [len(w) for w in wordset.words] if wordset is not None else [], opts,
+    searcher = Searcher(cfg, wordset, match_lengths(wordset) if wordset is not None else [], opts,
                         printer, counts_only=counts_only, emit=emit, binary_message=binary_message,
                         error=reporter.error)
     try:

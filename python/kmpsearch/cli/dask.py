@@ -30,7 +30,7 @@ def run_dask(cfg, api, wordset, searcher, operands, reporter) -> None:
     lines = searcher.want == "pairs"
     results = kdask.command_results(
         files, list(wordset.words) if wordset is not None else [], scheduler=cfg.dask, recursive=cfg.recursive,
-        ignore_case=cfg.ignore_case, lines=lines, threads=cfg.threads or 1,
+        ignore_case="unicode" if cfg.ignore_case else False, lines=lines, threads=cfg.threads or 1,
         blocksize=os.environ.get("KMPSEARCH_DASK_BLOCKSIZE") or kdask.DEFAULT_BLOCKSIZE,
         window=_env_int("KMPSEARCH_CLI_CHUNK", kdask.WINDOW), backend=api.__name__.rsplit(".", 1)[1],
         on_error=reporter.error)

@@ -56,7 +56,7 @@ OPTIONS: tuple[Opt, ...] = (
     Opt("f", "file", "pattern_files", "append", G_PATTERN, "take PATTERNS from FILE, one per line ('-': stdin)",
         "FILE"),
     Opt("i", "ignore-case", "ignore_case", "flag", G_PATTERN,
-        "ignore case distinctions in patterns and data (ASCII letters)", aliases=("y",)),
+        "ignore case distinctions in patterns and data (Unicode case folding; UTF-8)", aliases=("y",)),
     Opt("", "no-ignore-case", "ignore_case", "const", G_PATTERN,
         "do not ignore case distinctions (default)", const=False),
     Opt("w", "word-regexp", "word", "flag", G_PATTERN, "match only whole words"),
