@@ -35,7 +35,7 @@ def _simple_fold(ch: str) -> str:
     return low if len(low) == 1 else ch
 
 
-def _every_char() -> str:
+def every_char() -> str:
     """Every code point, in order, as one string (UTF-32 made plane by plane)."""
     plane = bytearray(4 << 16)
     plane[0::4] = bytes(range(256)) * 256
@@ -53,7 +53,7 @@ def _build() -> tuple[dict[int, int], dict[str, tuple[str, ...]]]:
     that folds to it, but with ASCII letters only as lowercase (the cores fold those)."""
     table: dict[int, int] = {}
     step = 1024
-    everything = _every_char()
+    everything = every_char()
     for block in range(0, 0x110000, step):
         chars = everything[block:block + step]
         if chars.casefold() == chars and chars.lower() == chars:

@@ -63,8 +63,34 @@ entry and one attribute::
   (the only place that makes one). Another thread sets ``cancel[0] = 1`` to stop the
   search: every thread of the core looks at it before each block, and the search raises
   KeyboardInterrupt.
+* ``whole``, ``kind`` and ``word_chars``: the match semantics. With the defaults (``False``,
+  ``"overlapping"``) every occurrence is a match. Otherwise the source is memory (a
+  ``FileRange`` or ``FileBatch`` is a ValueError) and the result is that of the matches
+  chosen from the *candidates* -- every occurrence, sorted by offset then word index -- in
+  two steps, exactly as ``kmpsearch._semantics.Chooser(lengths, whole, kind).keep(data, 0,
+  offsets, words)`` does (the reference the tests compare every core with):
 
-Every occurrence counts, overlapping ones included; results never depend on the options.
+  1. ``whole``: a candidate ``[s, e)`` is dropped when the character that ends at ``s`` or
+     the one that starts at ``e`` is a word character, ``word_chars[cp] == 1`` for its code
+     point (``word_chars`` is ``kmpsearch._wordchars.TABLE``, ``bytes`` of 0x110000: the
+     same object every call). A character is read as strict UTF-8 (RFC 3629: no overlong
+     form, no surrogate, nothing above U+10FFFF). The one ending at ``s``: from ``s - 1``
+     step back over continuation bytes (0x80-0xBF) while the position is above 0 and above
+     ``s - 4``; the bytes from there to ``s`` must be exactly one character. The one
+     starting at ``e``: its length from the lead byte (0xC2-0xDF: 2, 0xE0-0xEF: 3,
+     0xF0-0xF4: 4, other non-ASCII bytes: none). A sequence that is not valid, is cut by
+     the end of the data, or is missing (``s == 0``, ``e == len``) is not a word character.
+  2. ``kind``: ``"overlapping"`` keeps every candidate left. ``"leftmost-longest"`` and
+     ``"leftmost-first"``: offset by offset, in order, of the candidates left at an offset
+     the one with the longest word (the lowest word index among equal lengths) or the one
+     with the lowest word index is kept when its offset is at or after the end of the last
+     match kept (none yet: always), whose end it then becomes.
+
+  The candidates are found as usual (chunks in parallel); the choice is one pass over them
+  in order, so the result never depends on ``threads`` or chunk edges.
+
+Every occurrence counts, overlapping ones included (unless ``whole`` or ``kind`` choose);
+results never depend on the options.
 Errors: MemoryError when memory runs out; OSError(errno, strerror) for a failed read --
 without a file name: the Python layer adds the path; ValueError for an option the core
 does not know. A chunk whose thread cannot start runs on the caller. The pure-Python cores
@@ -100,6 +126,9 @@ class Options(NamedTuple):
     simd: str = "auto"
     block: int = 0
     cancel: bytearray | None = None
+    whole: bool = False
+    kind: str = "overlapping"
+    word_chars: bytes | None = None
 
 
 class FileRange(NamedTuple):

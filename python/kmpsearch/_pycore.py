@@ -32,6 +32,7 @@ from typing import Any, Callable
 from ._calls import submit
 from ._contract import BIG, STREAM, WANTS, FileBatch, FileRange, Options
 from ._plan import plan_chunks, plan_word_chunks
+from ._semantics import choose
 
 __all__ = ["BLOCK", "KMP", "SCANS", "AhoCorasick", "PyCore", "check", "failure", "finish", "merge", "plan",
            "run_chunks", "scan_window", "search_batch", "source_of"]
@@ -129,6 +130,7 @@ class KMP:
         self.needle = needle
         self.fail = failure(needle)
         self.longest = len(needle)
+        self.lengths = [len(needle)]
 
     def plan(self, n: int, threads: int, min_chunk: int) -> list[tuple[int, int, int]]:
         m = self.longest
@@ -157,6 +159,7 @@ class AhoCorasick:
         self.ignore_case = ignore_case
         keys = [w.lower() for w in words] if ignore_case else words  # bytes.lower: ASCII only
         self.longest = max(map(len, keys))
+        self.lengths = [len(w) for w in words]
         goto: list[dict[int, int]] = [{}]
         own: list[list[tuple[int, int]]] = [[]]
         for index, word in enumerate(keys):
@@ -453,6 +456,8 @@ class Compiled:
 
     def search(self, source, want: str, opts: Options):
         fast = check(want, opts)
+        if opts.whole or opts.kind != "overlapping":
+            return choose(self.search, source, want, opts, self.algo.lengths)
         if isinstance(source, FileBatch):
             return search_batch(source, want, opts, self.search, self.algo.words)
         read, n, base = source_of(source)

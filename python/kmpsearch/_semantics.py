@@ -9,7 +9,10 @@ UTF-8 is not a word character, so ``str`` and its UTF-8 bytes agree.
 
 from __future__ import annotations
 
-__all__ = ["KINDS", "Chooser", "is_word_char", "whole_word"]
+from ._contract import FileBatch, FileRange
+from ._results import from_pairs
+
+__all__ = ["KINDS", "Chooser", "choose", "is_word_char", "whole_word"]
 
 #: ASCII word characters, by byte (the common case needs no decoding)
 _ASCII_WORD = bytes(1 if (chr(b).isalnum() or b == 0x5F) else 0 for b in range(128))
@@ -124,3 +127,13 @@ class Chooser:
                 out_w.append(best)
                 self.end = off + lengths[best]
         return out_o, out_w
+
+
+def choose(search, source, want: str, opts, lengths):
+    """The core contract's search with match semantics (``options.whole``, ``options.kind``)
+    for a core that chooses in Python: the candidates of ``search(source, "pairs", ...)``
+    (every occurrence), kept by a ``Chooser``; ``lengths`` the words' lengths in bytes."""
+    if isinstance(source, (FileRange, FileBatch)):
+        raise ValueError("whole words and match kinds are chosen in memory only (not a FileRange or FileBatch)")
+    found = search(source, "pairs", opts._replace(whole=False, kind="overlapping"))
+    return from_pairs(Chooser(lengths, opts.whole, opts.kind).keep(source, 0, *found), want, len(lengths))

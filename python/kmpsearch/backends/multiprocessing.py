@@ -41,6 +41,7 @@ from .._contract import FileBatch, FileRange, Options
 from .._pycore import (BLOCK, KMP, AhoCorasick, check, finish, plan, read_fd, run_chunks, scan_window, search_batch,
                        source_of)
 from .._results import merge
+from .._semantics import choose
 from . import info
 
 _GUARD = ("the multiprocessing backend starts worker processes that import the main module, "
@@ -264,6 +265,8 @@ class _Compiled:
 
     def search(self, source, want: str, opts: Options):
         fast = check(want, opts)
+        if opts.whole or opts.kind != "overlapping":
+            return choose(self.search, source, want, opts, self.algo.lengths)
         if isinstance(source, FileBatch):  # small files: each searched here, whole
             return search_batch(source, want, opts, self.search, self.algo.words)
         _check_main_guard()

@@ -89,6 +89,8 @@ class Searcher:
                  and not (cfg.before_lines or cfg.after_lines or invert or cfg.word or cfg.line or cfg.only_matching
                           or cfg.max_count is not None or cfg.line_buffered or cfg.leftmost or cfg.replace)
                  and cfg.binary_files != "without-match")
+        lines_counted = self.counts_only and cfg.count == "lines" and not (
+            invert or cfg.word or cfg.line or cfg.leftmost or without)
         for file, st, found in results(self.searcher, files, self.want, self.opts, max_size):
             label = file.label
             try:
@@ -112,10 +114,38 @@ class Searcher:
                         self._answer(label, 0, 0)
                 elif plain:
                     self._plain(file.path, label, found[0])
+                elif lines_counted:
+                    self._count_lines(file.path, label, found[0])
                 else:
                     self.known(label, file.path, found)
             except FILE_ERRORS as exc:
                 self._failed(label, exc)
+
+    def _count_lines(self, path: str, label: str, offsets) -> None:
+        """``-c`` of a small file with a match: its lines that hold one (a file read again
+        only when it has more than one match)."""
+        self.stats["searches"] += 1
+        if len(offsets) == 1:
+            self._answer(label, 1, 1)
+            return
+        fd = os.open(path, _READ)
+        try:
+            data = os.pread(fd, BIG_FILE, 0)
+        finally:
+            os.close(fd)
+        self.stats["bytes_searched"] += len(data)
+        selected = matches = 0
+        end = -1  # where the line of the last counted match ends
+        for off in offsets:
+            if off >= len(data):
+                break  # the file is shorter by now: what was read
+            matches += 1
+            if off > end:
+                selected += 1
+                end = data.find(b"\n", off)
+                if end < 0:
+                    end = len(data)
+        self._answer(label, selected, matches)
 
     def _plain(self, path: str, label: str, offsets) -> None:
         """A small file's lines, in the common case (no context, color or filter): read
