@@ -135,3 +135,26 @@ def test_arguments_and_pickles(backend):
         ws.replace(b"ab", [b"#"])
     with pytest.raises(TypeError):
         backend.WordSet(["a"]).replace("a", lambda i, m: b"#")
+
+
+def test_replace_is_flashtext_on_whole_words(backend):
+    """flashtext's ``replace_keywords`` (case-sensitive) replaces whole words, the longest
+    leftmost, where word characters are ASCII letters, digits and ``_``: on ASCII text it is
+    ``replace`` with ``whole_words=True, matches="leftmost-longest"``."""
+    flashtext = pytest.importorskip("flashtext", reason="flashtext (a peer the tests compare with) is not installed")
+    ascii_words = st.lists(st.lists(st.sampled_from(["a", "b", "ab", "_", "1", " ", "-"]), min_size=1, max_size=4)
+                           .map("".join).filter(lambda w: w.strip(" -") == w and w.strip()),
+                           min_size=1, max_size=5).map(lambda ws: list(dict.fromkeys(ws)))
+    ascii_text = st.lists(st.sampled_from(["a", "b", "ab", "_", "1", " ", "-", ", "]), max_size=40).map("".join)
+
+    @examples(backend, 60)
+    @given(text=ascii_text, words=ascii_words)
+    def prop(text, words):
+        kp = flashtext.KeywordProcessor(case_sensitive=True)
+        labels = [f"<{i}>" for i in range(len(words))]
+        for w, label in zip(words, labels):
+            kp.add_keyword(w, label)
+        ws = backend.WordSet(words, whole_words=True, matches="leftmost-longest")
+        assert ws.replace(text, labels) == kp.replace_keywords(text)
+
+    prop()
