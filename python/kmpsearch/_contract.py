@@ -73,7 +73,7 @@ entry and one attribute::
   1. ``whole``: a candidate ``[s, e)`` is dropped when the character that ends at ``s`` or
      the one that starts at ``e`` is a word character, ``word_chars[cp] == 1`` for its code
      point (``word_chars`` is ``kmpsearch._wordchars.TABLE``, ``bytes`` of 0x110000: the
-     same object every call). A character is read as strict UTF-8 (RFC 3629: no overlong
+     same object every call; a core that reads it may raise ValueError when it is None). A character is read as strict UTF-8 (RFC 3629: no overlong
      form, no surrogate, nothing above U+10FFFF). The one ending at ``s``: from ``s - 1``
      step back over continuation bytes (0x80-0xBF) while the position is above 0 and above
      ``s - 4``; the bytes from there to ``s`` must be exactly one character. The one
@@ -86,7 +86,8 @@ entry and one attribute::
      with the lowest word index is kept when its offset is at or after the end of the last
      match kept (none yet: always), whose end it then becomes.
 
-  The candidates are found as usual (chunks in parallel); the choice is one pass over them
+  A ``kind`` not in ``kmpsearch._semantics.KINDS`` is a ValueError. The candidates are
+  found as usual (chunks in parallel); the choice is one pass over them
   in order, so the result never depends on ``threads`` or chunk edges.
 
 Every occurrence counts, overlapping ones included (unless ``whole`` or ``kind`` choose);

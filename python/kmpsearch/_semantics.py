@@ -133,6 +133,8 @@ def choose(search, source, want: str, opts, lengths):
     """The core contract's search with match semantics (``options.whole``, ``options.kind``)
     for a core that chooses in Python: the candidates of ``search(source, "pairs", ...)``
     (every occurrence), kept by a ``Chooser``; ``lengths`` the words' lengths in bytes."""
+    if opts.kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {opts.kind!r}")
     if isinstance(source, (FileRange, FileBatch)):
         raise ValueError("whole words and match kinds are chosen in memory only (not a FileRange or FileBatch)")
     found = search(source, "pairs", opts._replace(whole=False, kind="overlapping"))
