@@ -105,7 +105,9 @@ kmp_status kmp_choose(const void *haystack, size_t n, const size_t *lengths, siz
             break;
         }
         size_t s = (size_t)off, best = nwords; /* best: none yet */
-        int left = !whole || !word_before(h, s, word_chars);
+        /* whether candidates here can be kept: not inside the last match kept (leftmost
+         * kinds), not after a word character (whole words) */
+        int left = (kind == KMP_KIND_OVERLAPPING || s >= end) && (!whole || !word_before(h, s, word_chars));
         for (; i < total && offsets[i] == off; i++) { /* the candidates that start at s */
             size_t w = words != NULL ? words[i] : 0;
             if (w >= nwords || lengths[w] > n - s) {
