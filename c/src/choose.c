@@ -129,7 +129,7 @@ kmp_status kmp_choose(const void *haystack, size_t n, const size_t *lengths, siz
         }
         if (st != KMP_OK)
             break;
-        if (best < nwords && s >= end) {
+        if (best < nwords) { /* (left: at or after the end of the last match kept) */
             offsets[kept] = off;
             if (words != NULL)
                 words[kept] = (uint32_t)best;
