@@ -267,6 +267,49 @@ KMP_API kmp_status kmp_wordset_count_each_fd(const kmp_wordset *ws, int fd, cons
 KMP_API kmp_status kmp_wordset_find_all_fd(const kmp_wordset *ws, int fd, const kmp_options *opt,
                                            kmp_word_matches *out, int *os_errno);
 
+/* --- chosen matches: whole words, match kinds ------------------------------------------------- */
+
+/* which of the matches left at each offset kmp_choose keeps (the aho-corasick crate's MatchKind) */
+typedef enum kmp_kind {
+    KMP_KIND_OVERLAPPING = 0,       /* every one */
+    KMP_KIND_LEFTMOST_LONGEST = 1,  /* offset by offset: the longest word (the lowest index among
+                                       equal lengths), kept when it starts at or after the end
+                                       of the last match kept */
+    KMP_KIND_LEFTMOST_FIRST = 2     /* the same with the lowest word index */
+} kmp_kind;
+
+/*
+ * The matches chosen from the candidates of a search of haystack[0..n): offsets[0..*len)
+ * and words[0..*len) as kmp_wordset_find_all gives them (ordered by offset, then word;
+ * words NULL: every candidate is word 0, as kmp_find_all gives them), word w being
+ * lengths[w] bytes long (nwords words). Two steps, in one pass:
+ *
+ *  1. whole (nonzero): a candidate [s, e) is dropped when the character that ends at s or
+ *     the one that starts at e is a word character, word_chars[cp] != 0 for its code point
+ *     (word_chars: 0x110000 bytes). Characters are read as strict UTF-8 (RFC 3629: no
+ *     overlong form, no surrogate, nothing above U+10FFFF). The one ending at s: from s - 1
+ *     back over continuation bytes (0x80-0xBF) while the position is above 0 and above
+ *     s - 4; the bytes from there to s must be exactly one character. The one starting at
+ *     e: its length from the lead byte (0xC2-0xDF: 2, 0xE0-0xEF: 3, 0xF0-0xF4: 4). A
+ *     sequence that is not valid, is cut by the edge of the haystack, or is missing (s == 0,
+ *     e == n) is not a word character.
+ *  2. kind (a kmp_kind): of the candidates left, which are kept.
+ *
+ * The kept matches are moved to the front of offsets and words, in order, and *len becomes
+ * their number; counts (NULL, or nwords counters, zeroed first) receives each word's. Only
+ * opt's cancel flag is used (opt may be NULL); it is looked at every 2^20 candidates. No
+ * memory is allocated.
+ *
+ * KMP_OK; KMP_ERR_INVALID for a NULL argument (word_chars may be NULL when whole is 0;
+ * haystack when n is 0; offsets when *len is 0), nwords 0, an unknown kind, or a candidate
+ * whose word is not below nwords or that does not lie within the haystack;
+ * KMP_ERR_CANCELLED. On an error *len and counts hold the matches kept before it (each one
+ * chosen, ordered).
+ */
+KMP_API kmp_status kmp_choose(const void *haystack, size_t n, const size_t *lengths, size_t nwords, int whole,
+                              int kind, const unsigned char *word_chars, const kmp_options *opt, int64_t *offsets,
+                              uint32_t *words, size_t *len, uint64_t *counts);
+
 /* --- many small files ------------------------------------------------------------------------ */
 
 /* what a batch search collects for each file (kmp_batch_search) */

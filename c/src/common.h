@@ -12,6 +12,8 @@
  *   searcher.c, wordset_build.c,         the single-pattern KMP matcher; the word set
  *   wordset_scan.c                         (Aho-Corasick + prefilter) and its matcher
  *   api.c                                public search entry points (memory, fd, path)
+ *   choose.c                             kmp_choose: whole words and match kinds over a
+ *                                          search's results (uses nothing but this file)
  */
 #ifndef KMP_COMMON_H
 #define KMP_COMMON_H

@@ -55,7 +55,7 @@ static void init_tmpdir(void)
 }
 
 /* a new file holding data[0..n) (its path in path), open read-write */
-static int temp_file(const uint8_t *data, size_t n, char *path, size_t cap)
+static inline int temp_file(const uint8_t *data, size_t n, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/kmp-test-XXXXXX", tmpdir);
     int fd = mkstemp(path);

@@ -14,7 +14,10 @@ freed. Files are read by the
 library with ``pread`` into bounded per-thread buffers; a file that turns out shorter
 gives the matches in what could be read (KMP_ERR_TRUNCATED is not an error here, as in
 grep). A ``FileBatch`` is one library call (``kmp_batch_search_packed``): the files are
-opened, read and searched in C, ``options.threads`` at once, without the GIL.
+opened, read and searched in C, ``options.threads`` at once, without the GIL. Whole words
+and match kinds (``options.whole``, ``options.kind``) are chosen by the library too: the
+candidates of a memory search (``kmp_find_all`` / ``kmp_wordset_find_all``), then
+``kmp_choose`` over its arrays in place, in the same call without the GIL.
 
 No mutable state: a compiled pattern or word set is an immutable C object (freed by
 ``ffi.gc`` when its Python object goes), and every call makes its own options and result
@@ -103,6 +106,60 @@ def _run(call_memory, call_fd, source, opts, result):
     return status, 0, False
 
 
+_KIND = {"overlapping": lib.KMP_KIND_OVERLAPPING, "leftmost-longest": lib.KMP_KIND_LEFTMOST_LONGEST,
+         "leftmost-first": lib.KMP_KIND_LEFTMOST_FIRST}
+_WORD_CHARS = 0x110000  # code points: the length of options.word_chars
+
+
+def _semantics(source, opts):
+    """``None`` when every occurrence is a match (the defaults), else ``(whole, kind,
+    word_chars)`` for ``kmp_choose``; ValueError for what cannot be chosen (a file, an unknown
+    kind, whole words without the table)."""
+    whole, kind = bool(opts.whole), opts.kind
+    if not whole and kind == "overlapping":
+        return None
+    if kind not in _KIND:
+        raise ValueError(f"kmpsearch (cffi): kind must be one of {', '.join(_KIND)}, got {kind!r}")
+    if isinstance(source, (FileRange, FileBatch)):
+        raise ValueError("kmpsearch (cffi): whole words and match kinds are chosen in memory only "
+                         "(not a FileRange or FileBatch)")
+    table = ffi.NULL
+    if whole:
+        if opts.word_chars is None or len(opts.word_chars) != _WORD_CHARS:
+            raise ValueError(f"kmpsearch (cffi): whole words need word_chars of {_WORD_CHARS} bytes")
+        table = ffi.from_buffer("unsigned char[]", opts.word_chars)
+    return whole, _KIND[kind], table
+
+
+def _chosen(find, matches, words: bool, lengths, nwords: int, source, want: str, opts, semantics):
+    """The matches chosen in memory: ``find(data, n, opt, matches)`` gives the candidates, then
+    ``kmp_choose`` keeps the chosen ones at the front of ``matches``' arrays (``words``: they
+    have word indices, else every match is word 0), then the result for ``want``."""
+    whole, kind, table = semantics
+    opt, keep = _options(opts)
+    counts = ffi.new("uint64_t[]", nwords) if want == "each" else ffi.NULL
+    try:
+        with ffi.from_buffer("char[]", source) as data:  # no copy; read-only buffers too
+            status = find(data, len(data), opt, matches)
+            if status == lib.KMP_OK:
+                status = lib.kmp_choose(data, len(data), lengths, nwords, whole, kind, table, opt, matches.offsets,
+                                        matches.words if words else ffi.NULL, ffi.addressof(matches, "len"),
+                                        counts)
+        _check(status)
+        if want == "count":
+            return int(matches.len)
+        if want == "each":
+            return _array("q", counts, nwords, 8)  # counts < 2**63: the same bytes
+        offsets = _array("q", matches.offsets, matches.len, 8)
+        if want == "offsets":
+            return offsets
+        if words:
+            return offsets, _array("i", matches.words, matches.len, 4)  # uint32 < 2**31: the same bytes
+        return offsets, array("i", bytes(4 * len(offsets)))
+    finally:
+        (lib.kmp_word_matches_free if words else lib.kmp_matches_free)(matches)
+
+
 def _check_want(want: str) -> None:
     if want not in WANTS:
         raise ValueError(f"kmpsearch (cffi): want must be one of {', '.join(WANTS)}, got {want!r}")
@@ -152,7 +209,7 @@ class _Immutable:
 class _CPattern(_Immutable):
     """A compiled pattern (kmp_searcher): the core contract's object."""
 
-    __slots__ = ("_s", "needle")
+    __slots__ = ("_s", "_lens", "needle")
     memory_bytes = 0
 
     def __init__(self, needle: bytes):
@@ -161,6 +218,7 @@ class _CPattern(_Immutable):
         if status != lib.KMP_OK:
             raise _error(status)
         object.__setattr__(self, "_s", ffi.gc(out[0], lib.kmp_searcher_free))
+        object.__setattr__(self, "_lens", ffi.new("size_t[]", [len(needle)]))  # for kmp_choose
         object.__setattr__(self, "needle", bytes(needle))
 
     def __len__(self) -> int:
@@ -170,6 +228,10 @@ class _CPattern(_Immutable):
         """The core contract's search (``kmpsearch._contract``)."""
         _check_want(want)
         s = self._s
+        semantics = _semantics(source, opts)
+        if semantics is not None:
+            return _chosen(lambda d, n, o, r: lib.kmp_find_all(s, d, n, o, r), ffi.new("kmp_matches *"), False,
+                           self._lens, 1, source, want, opts, semantics)
         if isinstance(source, FileBatch):
             return _batch(s, ffi.NULL, source, want, opts)
         if want in ("count", "each"):
@@ -195,10 +257,10 @@ class _CWordSet(_Immutable):
     """A compiled set of words (kmp_wordset, Aho-Corasick + prefilter): the core contract's
     object."""
 
-    __slots__ = ("_ws", "_n")
+    __slots__ = ("_ws", "_n", "_lens")
 
     def __init__(self, words: list[bytes], ignore_case: bool):
-        lens = ffi.new("size_t[]", [len(w) for w in words])
+        lens = ffi.new("size_t[]", [len(w) for w in words])  # kept for kmp_choose
         out = ffi.new("kmp_wordset **")
         blob = b"".join(words)  # one buffer, no per-word pointers to make in Python
         status = lib.kmp_wordset_new_packed(blob, lens, len(words), lib.KMP_IGNORE_CASE if ignore_case else 0,
@@ -207,6 +269,7 @@ class _CWordSet(_Immutable):
             raise _error(status)
         object.__setattr__(self, "_ws", ffi.gc(out[0], lib.kmp_wordset_free))
         object.__setattr__(self, "_n", len(words))
+        object.__setattr__(self, "_lens", lens)
 
     def __len__(self) -> int:
         return self._n
@@ -220,6 +283,10 @@ class _CWordSet(_Immutable):
         """The core contract's search (``kmpsearch._contract``)."""
         _check_want(want)
         ws = self._ws
+        semantics = _semantics(source, opts)
+        if semantics is not None:
+            return _chosen(lambda d, n, o, r: lib.kmp_wordset_find_all(ws, d, n, o, r), ffi.new("kmp_word_matches *"),
+                           True, self._lens, self._n, source, want, opts, semantics)
         if isinstance(source, FileBatch):
             return _batch(ffi.NULL, ws, source, want, opts)
         if want == "count":
