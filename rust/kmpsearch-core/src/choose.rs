@@ -26,17 +26,6 @@ pub enum Kind {
     LeftmostFirst,
 }
 
-impl Kind {
-    /// The name kmpsearch uses for this kind.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Overlapping => "overlapping",
-            Kind::LeftmostLongest => "leftmost-longest",
-            Kind::LeftmostFirst => "leftmost-first",
-        }
-    }
-}
-
 impl std::str::FromStr for Kind {
     type Err = Error;
 
