@@ -25,8 +25,9 @@ after the other, each opening, ``fstat``-ing, reading (into a buffer it reuses) 
 searching a file whole, then closing it.
 
 Errors: ValueError for arguments the Python layer never passes (``threads`` outside
-1..256, ``min_chunk`` < 1, an unknown ``scan``, ``simd`` or ``want``, empty needle or
-word), TypeError for a non-contiguous buffer, MemoryError (never an abort),
+1..256, ``min_chunk`` < 1, an unknown ``scan``, ``simd``, ``kind`` or ``want``, empty needle or
+word, ``whole`` without a ``word_chars`` table, ``whole`` or a ``kind`` with a file range or
+a batch), TypeError for a non-contiguous buffer, MemoryError (never an abort),
 OSError(errno, strerror) for a bad descriptor or a failed read in the file searches (no
 file name; a batch gives each file's errno in its status instead), and KeyboardInterrupt
 when the cancel flag stopped a search.
@@ -70,6 +71,12 @@ class _Options(Protocol):
     def block(self) -> int: ...
     @property
     def cancel(self) -> bytearray | None: ...
+    @property
+    def whole(self) -> bool: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def word_chars(self) -> bytes | None: ...
 
 #: what a search reads: a buffer, or a file range ``(fd, start, size)``
 #: (``kmpsearch._contract.FileRange``, or any tuple of three ints)
@@ -110,7 +117,12 @@ class Pattern:
         ``(array('q') offsets, array('i') word indices)``, the indices all 0.
         ``options``: ``threads``, ``min_chunk``, ``scan``, ``simd``, ``block`` (bytes between
         two looks at ``cancel``; 0: 1 MiB), ``cancel`` (``None`` or a ``bytearray(1)``:
-        another thread sets byte 0 to stop the search, which raises KeyboardInterrupt).
+        another thread sets byte 0 to stop the search, which raises KeyboardInterrupt);
+        ``whole``, ``kind`` (``"overlapping"``, ``"leftmost-longest"``, ``"leftmost-first"``)
+        and ``word_chars`` (``bytes`` of 0x110000, 1 = word character; read when ``whole``,
+        borrowed): a buffer's result is that of the matches chosen from every occurrence
+        as ``kmpsearch._semantics.Chooser`` chooses them (whole words, then the kind), in
+        one pass after the search; with a file range or a batch, a ValueError.
 
         ``source`` may also be ``(paths, max_size)``: each path (bytes) opened read-only and
         non-blocking, ``fstat``-ed and, when a regular file of 1 to ``max_size - 1`` bytes,

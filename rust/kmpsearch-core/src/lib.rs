@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod choose;
 pub mod filter_rule;
 mod lazy;
 mod plan;
@@ -54,6 +55,7 @@ use lazy::Lazy;
 use skip::{Skip, Tuning};
 
 pub use batch::{Batch, BatchFound, BatchWant};
+pub use choose::{choose, Candidate, Choice, Kind};
 pub use plan::{plan_chunks, DEFAULT_MIN_CHUNK};
 pub use pool::{pool_threads, MAX_POOL_THREADS};
 pub use read::ReadAt;

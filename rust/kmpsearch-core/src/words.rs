@@ -834,6 +834,14 @@ impl WordSet {
         self.offs.len().saturating_sub(1)
     }
 
+    /// The words' lengths in bytes, by word index.
+    pub fn lengths(&self) -> Result<Vec<usize>, Error> {
+        let mut out = Vec::new();
+        out.try_reserve_exact(self.len())?;
+        out.extend(self.offs.windows(2).map(|w| w[1] - w[0]));
+        Ok(out)
+    }
+
     /// Always `false`: a word set has at least one word.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -9,8 +9,10 @@
 //! (other Python threads run meanwhile; the module declares `gil_used = false`, so it
 //! loads on free-threaded builds without re-enabling the GIL), turns the core's errors
 //! into Python exceptions, and writes the results into `array.array`s with fallible
-//! allocations (MemoryError). Lists, argument policy (str handling, `threads=None`,
-//! de-duplication, ...) and Ctrl-C live in the Python layer.
+//! allocations (MemoryError). Whole words and match kinds (`options.whole`, `.kind`) are
+//! chosen here too, from a buffer's candidates ([`kmpsearch_core::choose`]). Lists,
+//! argument policy (str handling, `threads=None`, de-duplication, ...) and Ctrl-C live in
+//! the Python layer.
 
 use pyo3::prelude::*;
 
@@ -32,8 +34,8 @@ mod kmpsearch_rust {
     use std::sync::atomic::{AtomicU8, Ordering};
 
     use kmpsearch_core::{
-        advise_huge, Batch, BatchFound, BatchWant, Error, Options, Pattern as CorePattern, Scan, Simd,
-        WordSet as CoreWordSet, HUGE_FROM,
+        advise_huge, choose, Batch, BatchFound, BatchWant, Candidate, Choice, Error, Kind, Options,
+        Pattern as CorePattern, Scan, Simd, WordSet as CoreWordSet, HUGE_FROM,
     };
     use pyo3::buffer::PyBuffer;
     use pyo3::exceptions::{
@@ -154,12 +156,17 @@ mod kmpsearch_rust {
         block: u64,
         /// the cancel flag's export, held for the search (see [`cancel_flag`])
         cancel: Option<PyBuffer<u8>>,
+        kind: Kind,
+        /// the table of word characters (borrowed) when only whole words are kept
+        whole: Option<PyBackedBytes>,
     }
 
     impl SearchOptions {
         fn extract(options: &Bound<'_, PyAny>) -> PyResult<SearchOptions> {
             let py = options.py();
             let cancel = options.getattr(intern!(py, "cancel"))?;
+            let kind = str_option(options, intern!(py, "kind"))?.parse().map_err(to_pyerr)?;
+            let whole = options.getattr(intern!(py, "whole"))?.extract::<bool>()?;
             Ok(SearchOptions {
                 threads: int_option(options, intern!(py, "threads"))?,
                 min_chunk: int_option(options, intern!(py, "min_chunk"))?,
@@ -167,7 +174,14 @@ mod kmpsearch_rust {
                 simd: str_option(options, intern!(py, "simd"))?,
                 block: int_option(options, intern!(py, "block"))?,
                 cancel: if cancel.is_none() { None } else { Some(PyBuffer::get(&cancel)?) },
+                kind,
+                whole: if whole { Some(word_chars(options)?) } else { None },
             })
+        }
+
+        /// The matches to keep of the candidates.
+        fn choice(&self) -> Choice<'_> {
+            Choice { whole: self.whole.as_deref(), kind: self.kind }
         }
 
         /// The core's options, borrowing the cancel flag.
@@ -181,6 +195,20 @@ mod kmpsearch_rust {
             }
             opts.cancel = cancel_flag(&self.cancel)?;
             Ok(opts)
+        }
+    }
+
+    /// Code points in the table of word characters (``kmpsearch._wordchars.TABLE``).
+    const WORD_CHARS: usize = 0x11_0000;
+
+    /// ``options.word_chars``: ``bytes`` of one byte per code point, borrowed (no copy).
+    fn word_chars(options: &Bound<'_, PyAny>) -> PyResult<PyBackedBytes> {
+        let table = options.getattr(intern!(options.py(), "word_chars"))?;
+        match table.cast_into::<PyBytes>() {
+            Ok(table) if table.as_bytes().len() == WORD_CHARS => Ok(PyBackedBytes::from(table)),
+            _ => Err(PyValueError::new_err(
+                "whole words need word_chars: bytes of 0x110000 (kmpsearch._wordchars.TABLE)",
+            )),
         }
     }
 
@@ -304,40 +332,16 @@ mod kmpsearch_rust {
 
     // --- the searches, written once for both compiled objects -------------------------------
 
-    /// A match as the core gives it: an offset (from the hay's start) and a word index.
-    trait Match: Copy + Send + Sync {
-        fn offset(self) -> u64;
-        fn index(self) -> u32;
-    }
-
-    /// A pattern's match: its offset (word index 0).
-    impl Match for u64 {
-        fn offset(self) -> u64 {
-            self
-        }
-        fn index(self) -> u32 {
-            0
-        }
-    }
-
-    /// A word set's match: (offset, word index).
-    impl Match for (u64, u32) {
-        fn offset(self) -> u64 {
-            self.0
-        }
-        fn index(self) -> u32 {
-            self.1
-        }
-    }
-
     /// The searches of a core object over a [`Hay`].
     trait Searches: Sync {
-        type Match: Match;
+        type Match: Candidate + Send + Sync;
         fn count(&self, hay: &Hay, opts: &Options) -> Result<u64, Error>;
         /// The number of matches of each word (a pattern: one).
         fn each(&self, hay: &Hay, opts: &Options) -> Result<Vec<u64>, Error>;
         /// Every match, sorted, as one vector per chunk of the plan (in order).
         fn matches(&self, hay: &Hay, opts: &Options) -> Result<Vec<Vec<Self::Match>>, Error>;
+        /// The words' lengths in bytes, by word index.
+        fn lengths(&self) -> Result<Vec<usize>, Error>;
         /// A batch of whole files (see [`FileBatch`]).
         fn files(
             &self,
@@ -358,6 +362,9 @@ mod kmpsearch_rust {
         }
         fn each(&self, hay: &Hay, opts: &Options) -> Result<Vec<u64>, Error> {
             Ok(vec![Searches::count(self, hay, opts)?])
+        }
+        fn lengths(&self) -> Result<Vec<usize>, Error> {
+            Ok(vec![self.needle().len()])
         }
         fn matches(&self, hay: &Hay, opts: &Options) -> Result<Vec<Vec<u64>>, Error> {
             match hay {
@@ -389,6 +396,9 @@ mod kmpsearch_rust {
                 Hay::Memory(bytes) => self.count_each(bytes, opts),
                 Hay::File(range) => self.count_each_read_at(range, range.size, opts),
             }
+        }
+        fn lengths(&self) -> Result<Vec<usize>, Error> {
+            CoreWordSet::lengths(self)
         }
         fn matches(&self, hay: &Hay, opts: &Options) -> Result<Vec<Vec<(u64, u32)>>, Error> {
             match hay {
@@ -427,7 +437,13 @@ mod kmpsearch_rust {
         let want = Want::extract(want)?;
         let options = SearchOptions::extract(options)?;
         let opts = options.core()?;
+        let choice = options.choice();
         if let Ok(batch) = source.cast::<PyTuple>() {
+            if !choice.keeps_all() {
+                return Err(PyValueError::new_err(
+                    "whole words and match kinds are chosen in memory only (not a FileRange or FileBatch)",
+                ));
+            }
             if batch.len() == 2 {
                 return search_files(py, core, &FileBatch::extract(batch)?, want, &opts);
             }
@@ -436,6 +452,9 @@ mod kmpsearch_rust {
         let (found, base) = {
             let hay = source.hay()?;
             let found = detached(py, || {
+                if !choice.keeps_all() {
+                    return chosen(core, &hay, &opts, choice, want);
+                }
                 Ok(match want {
                     Want::Count => Found::Count(Searches::count(core, &hay, &opts)?),
                     Want::Each => Found::Each(core.each(&hay, &opts)?),
@@ -460,6 +479,29 @@ mod kmpsearch_rust {
                 Ok(PyTuple::new(py, [offsets, index])?.into_any())
             }
         }
+    }
+
+    /// The search with match semantics (``options.whole``, ``options.kind``) of memory: the
+    /// candidates (every match, as for ``"pairs"``), then the chosen ones of them
+    /// ([`choose`]: one pass in order, compacting the chunks' lists in place).
+    fn chosen<C: Searches>(
+        core: &C,
+        hay: &Hay,
+        opts: &Options,
+        choice: Choice,
+        want: Want,
+    ) -> Result<Found<C::Match>, Error> {
+        let Hay::Memory(data) = hay else {
+            return Err(Error::InvalidArgument("whole words and match kinds are chosen in memory only"));
+        };
+        let lengths = core.lengths()?;
+        let mut parts = core.matches(hay, opts)?;
+        let kept = choose(data, &lengths, choice, &mut parts, opts.cancel)?;
+        Ok(match want {
+            Want::Count => Found::Count(kept),
+            Want::Each => Found::Each(kmpsearch_core::choose::count_each(&parts, lengths.len())?),
+            Want::Offsets | Want::Pairs => Found::Matches(parts),
+        })
     }
 
     /// A ``FileBatch(paths, max_size)`` (any pair of an iterable of bytes and an int): the
