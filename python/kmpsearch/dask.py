@@ -26,10 +26,10 @@ longest word); a task reads its block plus ``m - 1`` bytes (fsspec ``open``, ``s
 reads of ``WINDOW`` bytes into one buffer) and keeps the matches that *start* in its block -- the chunk
 plan's ownership rule (``kmpsearch._streams.owned``, shared with the command's windows) -- so every match
 is found exactly once at any block size. An empty file is no task. The compiled pattern is
-shipped once per computation: scattered to every worker (``client.scatter(...,
-broadcast=True)``) when a distributed client is at hand, else one ``delayed`` object that every
-task depends on; each task scans with the pattern's own backend, one thread (``threads=1``:
-the cluster's parallelism is the tasks), the GIL released by the native cores.
+shipped once per computation, one ``delayed`` object that every task depends on (a node of
+the graph, not scattered data: recomputed if every worker that held it dies); each task
+scans with the pattern's own backend, one thread (``threads=1``: the cluster's parallelism
+is the tasks), the GIL released by the native cores.
 
 ``client``: a ``distributed.Client``; ``None`` uses the current one (``distributed.
 default_client()``) if any. ``count`` and ``count_each`` compute: without a client they start
@@ -41,7 +41,10 @@ in-process (threads) when a path is ``memory://``; with a cluster of your own, u
 in-process one (``Client(processes=False)``) for them.
 
 A file that cannot be read when its task runs (removed, unreadable) fails the computation
-with an OSError naming the file (``FileNotFoundError``, ``PermissionError`` ...).
+with an OSError naming the file (``FileNotFoundError``, ``PermissionError`` ...). A task
+only reads: one whose worker dies runs again on another (the scheduler's ``allowed-failures``
+times, 3 by default), then the call fails with ``kmpsearch.dask.KilledWorker`` (a
+``distributed.KilledWorker``) naming its files.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ from ._streams import owned
 from ._windows import read_windows
 from .backends import info as backend_info
 
-__all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "count", "count_each", "find"]
+__all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "KilledWorker", "count", "count_each", "find"]
 
 #: start positions per task: large enough that reading and scanning a block dwarf the task's fixed cost
 #: (see docs/tuning.md)
@@ -487,12 +490,48 @@ def _running(client: distributed.Client | None, files: list[_File]) -> Iterator[
         yield client
 
 
-def _ship(searcher, client: distributed.Client | None):
-    """What the tasks take as their pattern: one copy on every worker (scattered, broadcast)
-    with a client, else one delayed object every task depends on. Pickled once either way."""
-    if client is not None:
-        return client.scatter(searcher, broadcast=True, hash=False)
+def _ship(searcher):
+    """What the tasks take as their pattern: one delayed object every task depends on,
+    pickled once with the graph. A node of the graph rather than scattered data: a worker
+    that dies holding it (the last one that did, included) costs recomputing the node, not
+    the computation, which scattered data cannot be."""
     return dask.delayed(searcher, name=f"kmpsearch-{type(searcher).__name__}-{uuid.uuid4().hex}", traverse=False)
+
+
+class KilledWorker(distributed.KilledWorker, RuntimeError):
+    """``distributed.KilledWorker`` naming the files of the task: every worker that ran it
+    died while running it, as many times as the scheduler's ``allowed-failures`` allows
+    (a lost task runs again elsewhere until then). Also a RuntimeError."""
+
+    def __init__(self, files: str, killed: distributed.KilledWorker) -> None:
+        super().__init__(*killed.args)
+        self.files = files
+
+    def __str__(self) -> str:
+        return f"{self.files}: {super().__str__()}"
+
+
+def _what(fs: list[_File], start: int, own_end: int) -> str:
+    """A task's files as errors name them: the labels, and the bytes of a block."""
+    if own_end:
+        return f"{fs[0].label} (bytes {start}-{own_end})"
+    return ", ".join(f.label for f in fs[:5]) + (f" and {len(fs) - 5} more" if len(fs) > 5 else "")
+
+
+def _named(exc: BaseException, named: dict) -> BaseException:
+    """``exc``, or for a KilledWorker of a task of ``named`` (key -> what ``_what`` gives)
+    the same naming the task's files."""
+    if isinstance(exc, distributed.KilledWorker) and not isinstance(exc, KilledWorker) and exc.task in named:
+        return KilledWorker(named[exc.task], exc)
+    return exc
+
+
+def _compute(client: distributed.Client, parts: list, named: dict) -> list:
+    """The results of the delayed ``parts``, computed on ``client``."""
+    try:
+        return client.compute(parts, sync=True)
+    except distributed.KilledWorker as exc:
+        raise _named(exc, named) from None
 
 
 # --------------------------------------------------------------------------- the API
@@ -520,15 +559,14 @@ def find(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAUL
     partition's index starts at 0.
 
     The files are expanded and sized now (FileNotFoundError for a missing one); nothing is
-    read until the frame is computed. With a client (given or current) the pattern is
-    scattered to its workers now; otherwise it travels in the graph, once.
+    read until the frame is computed. The pattern travels in the graph, once.
     """
     searcher, files, tasks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
                                                       _window)
     meta = _frame("", [], [])
     if not tasks:
         return dd.from_pandas(meta, npartitions=1)
-    ref = _ship(searcher, client or _current_client())
+    ref = _ship(searcher)
     part = dask.delayed(_find_part, pure=False)
     return dd.from_delayed([part(ref, [files[i] for i in task], start, end, own, window)
                             for task, start, end, own in tasks], meta=meta, verify_meta=False)
@@ -541,10 +579,14 @@ def _totals(paths, pattern_or_words, kind, blocksize, client, ignore_case, windo
     totals = [zero] * len(files)
     if tasks:
         with _running(client, files) as c:
-            ref = _ship(searcher, c)
+            ref = _ship(searcher)
             part = dask.delayed(_count_part, pure=False)
-            got = c.compute([part(ref, [files[i] for i in task], start, end, own, kind, 1, window)
-                             for task, start, end, own in tasks], sync=True)
+            parts, named = [], {}
+            for task, start, end, own in tasks:
+                fs = [files[i] for i in task]
+                parts.append(part(ref, fs, start, end, own, kind, 1, window))
+                named[parts[-1].key] = _what(fs, start, own)
+            got = _compute(c, parts, named)
             for (task, *_), values in zip(tasks, got):
                 for i, value in zip(task, _raised(values)):
                     totals[i] = totals[i] + value
@@ -604,6 +646,7 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
     tasks = _tasks(files, searcher._longest, blocksize) if searcher is not None else []
     with contextlib.ExitStack() as stack:
         futures: list = []
+        named: dict = {}  # a task's key -> its files, as errors name them
         if tasks:
             try:
                 if scheduler == "local":
@@ -612,11 +655,12 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
                     client = stack.enter_context(distributed.Client(scheduler, set_as_default=False))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ConnectionError(f"--dask {scheduler}: cannot reach the scheduler: {exc}") from exc
-            ref = _ship(searcher, client)
+            ref = _ship(searcher)
             task = dask.delayed(_block_matches if lines else _count_part, pure=False)
             extra = () if lines else ("count",)
             futures = client.compute([task(ref, [files[i] for i in t], s, e, o, *extra, threads, window)
                                       for t, s, e, o in tasks])  # fetched in file order, then let go
+            named = {fut.key: _what([files[i] for i in t], s, o) for (t, s, _, o), fut in zip(tasks, futures)}
         by_file: dict[int, list] = {}  # file index -> (future, position of the file in its task)
         for (t, *_), fut in zip(tasks, futures):
             for k, i in enumerate(t):
@@ -628,7 +672,10 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
                 for fut, k in by_file.pop(i, ()):
                     values = fetched.get(id(fut))
                     if values is None:
-                        values = fetched[id(fut)] = fut.result()
+                        try:
+                            values = fetched[id(fut)] = fut.result()
+                        except distributed.KilledWorker as exc:  # this task's, or the pattern's
+                            raise KilledWorker(named[fut.key], exc) from None
                     if k == len(values) - 1:
                         del fetched[id(fut)]
                         fut.release()
