@@ -8,6 +8,8 @@ when the ``dask`` extra is not installed (tox); ``make test`` installs it.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import random
@@ -24,6 +26,7 @@ require_extra("dask", "dask", "dask.dataframe", "distributed", "fsspec", "pandas
 
 import distributed  # noqa: E402
 import fsspec  # noqa: E402
+from fsspec.implementations.memory import MemoryFileSystem  # noqa: E402
 
 import kmpsearch  # noqa: E402
 import kmpsearch.dask as kd  # noqa: E402
@@ -65,6 +68,21 @@ def files_of(tree: Path) -> list[str]:
 def local_rows(files, ws) -> list[tuple[str, int, int]]:
     """The reference: the local file search of each file, in order."""
     return [(str(p), off, j) for p in files for off, j in ws.find_all_in_file(p)]
+
+
+def _in_process() -> distributed.Client:
+    """A cluster in this process (threads), for memory:// files: they live in one process."""
+    return distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0",
+                              set_as_default=False)
+
+
+def _memory_files(fs, sizes: dict, seed: int) -> dict:
+    """Files of random a and b of the given sizes written to ``fs``: path -> content."""
+    rng = random.Random(seed)
+    data = {path: bytes(rng.choice(b"ab") for _ in range(size)) for path, size in sizes.items()}
+    for path, content in data.items():
+        fs.pipe_file(path, content)
+    return data
 
 
 def rows(df, client=None) -> list[tuple[str, int, int]]:
@@ -211,6 +229,199 @@ def test_a_task_reads_only_its_block_plus_the_overlap():
         assert list(zip(offsets.tolist(), index.tolist())) == want
 
 
+# --- cleaned copies: redact, replace ----------------------------------------------------------
+
+def _stamps(top: Path) -> dict:
+    """Every file below ``top``: its bytes and modification time."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(top.rglob("*")) if p.is_file()}
+
+
+def _copies(dest: Path) -> list[str]:
+    """Every file below ``dest`` (partial copies included), relative."""
+    return sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+
+
+def _reference(obj, path, how: str, arg) -> tuple[bytes, int]:
+    """The one-machine result: ``redact_stream`` / ``replace_stream`` of the whole file."""
+    out = io.BytesIO()
+    n = (obj.redact_stream if how == "redact" else obj.replace_stream)(Path(path), out, arg)
+    return out.getvalue(), n
+
+
+def _check_copies(got, dest: Path, top: Path, names: list[str], obj, how: str, arg) -> None:
+    """``got`` (what redact / replace returned) and the copies below ``dest`` are the
+    references of the files ``top/name``, and nothing else is there."""
+    assert got.index.tolist() == [str(top / n) for n in names] and list(got.columns) == ["output", "count"]
+    assert _copies(dest) == sorted(names)  # and no partial copy
+    for name, (output, count) in zip(names, got.itertuples(index=False)):
+        data, n = _reference(obj, top / name, how, arg)
+        assert (dest / name).read_bytes() == data, name
+        assert count == n and output.endswith(name), (name, output, count, n)
+
+
+@pytest.mark.parametrize(("words", "kw", "mask", "blocksize", "window", "names"), [
+    (WORDS, {}, "*", 7, None, None),               # overlapping words: block edges inside matches
+    (WORDS, {}, b"#", 5, 3, None),                 # windows smaller than a block
+    (kmpsearch.compile(b"abab"), {}, "x", 3, None, ["c.txt", "d/f.txt"]),  # a word longer than a block
+    (["AB", "bbA"], {"ignore_case": True}, "*", 4, None, ["d/g/h.txt", "b.txt"]),  # str words: UTF-8
+    (WORDS, {"url": True}, "*", 64, None, None),   # a file:// destination: written in place too
+], ids=["bytes", "windows", "pattern", "str-ignore-case", "file-url"])
+def test_redact_equals_redact_stream(client, tree, tmp_path, words, kw, mask, blocksize, window, names):
+    """Every file's copy, at the same place below the destination as below the operands'
+    common directory, is what ``redact_stream`` writes for the whole file, at block sizes
+    that cut matches; the files are untouched."""
+    kw = dict(kw)
+    dest = tmp_path / "out"
+    before = _stamps(tree)
+    got = kd.redact([tree / n for n in names] if names else tree, words,
+                    f"file://{dest}" if kw.pop("url", False) else dest, mask=mask, blocksize=blocksize,
+                    client=client, _window=window, **kw)
+    obj = words if isinstance(words, kmpsearch.Pattern) else kmpsearch.WordSet(words, **kw)
+    _check_copies(got, dest, tree, names or ORDER, obj, "redact", mask)
+    assert got["count"].sum() > 10
+    assert _stamps(tree) == before
+
+
+@pytest.fixture(scope="module")
+def prose(tmp_path_factory) -> Path:
+    """Files of words, spaces, underscores and a two-byte letter: whole words to find."""
+    top = tmp_path_factory.mktemp("prose")
+    rng = random.Random(23)
+    tokens = [b"ab", b"b", b"a", b"ba", "bé".encode(), "é".encode(), b"_"]
+    for name, n in {"p.txt": 250, "q/r.txt": 30, "q/s.txt": 1}.items():
+        p = top / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"".join(rng.choice(tokens) + rng.choice([b" ", b" ", b""]) for _ in range(n)))
+    return top
+
+
+@pytest.mark.parametrize("kw", [{"whole_words": True}, {"matches": "leftmost-longest"},
+                                {"whole_words": True, "matches": "leftmost-first"}], ids=str)
+def test_redact_with_match_semantics_equals_redact_stream(client, prose, tmp_path, kw):
+    """Whole words are masked in place, each block read with the characters around its
+    matches; a match kind's choice depends on the matches before: whole files."""
+    ws = kmpsearch.WordSet([b"ab", b"ab a", "bé".encode(), b"b"], **kw)
+    got = kd.redact(prose, ws, tmp_path, blocksize=4, client=client)
+    _check_copies(got, tmp_path, prose, ["p.txt", "q/r.txt", "q/s.txt"], ws, "redact", "*")
+    assert got["count"].iloc[0] > 40
+
+
+def test_replace_equals_replace_stream(client, tree, tmp_path):
+    """Lengths change: each file is written whole, as ``replace_stream`` writes it."""
+    before = _stamps(tree)
+    ws = kmpsearch.WordSet(WORDS)
+    for k, replacement in enumerate([b"<>", [b"1", b"", b"333", b"4444"], lambda i, m: m.upper() * (i + 1)]):
+        dest = tmp_path / str(k)
+        got = kd.replace(tree, ws, dest, replacement, blocksize=16, client=client)
+        _check_copies(got, dest, tree, ORDER, ws, "replace", replacement)
+    assert _stamps(tree) == before
+
+
+def test_redact_and_replace_to_an_fsspec_url():
+    """memory:// files and copies (an in-process cluster): whole files per task, renamed
+    into place; the copies are named below the operands' common directory."""
+    fs = fsspec.filesystem("memory")
+    data = _memory_files(fs, {f"/kd-src/{d}{i}.txt": 60 * i for d in ("", "x/") for i in range(3)}, 4)
+    ws = kmpsearch.WordSet(WORDS)
+    try:
+        with _in_process() as local:
+            got = kd.redact(["memory://kd-src/x/", "memory://kd-src/2.txt"], ws, "memory://kd-out/", client=local,
+                            blocksize=64)
+            replaced = kd.replace("memory://kd-src/*.txt", ws, "memory://kd-rep", b"-", client=local)
+        assert sorted(fs.find("/kd-out")) == ["/kd-out/2.txt", "/kd-out/x/0.txt", "/kd-out/x/1.txt", "/kd-out/x/2.txt"]
+        assert got.output.tolist() == ["memory://kd-out/x/0.txt", "memory://kd-out/x/1.txt",
+                                       "memory://kd-out/x/2.txt", "memory://kd-out/2.txt"]
+        for url, output, count in zip(got.index, got.output, got["count"]):
+            assert fs.cat_file(output) == ws.redact(data[fs._strip_protocol(url)])
+            assert count == ws.count(data[fs._strip_protocol(url)])
+        assert sorted(fs.find("/kd-rep")) == ["/kd-rep/0.txt", "/kd-rep/1.txt", "/kd-rep/2.txt"]
+        for url, output in zip(replaced.index, replaced.output):
+            assert fs.cat_file(output) == ws.replace(data[fs._strip_protocol(url)], b"-")
+    finally:
+        for top in ("/kd-src", "/kd-out", "/kd-rep"):
+            if fs.exists(top):
+                fs.rm(top, recursive=True)
+
+
+def test_a_copy_that_cannot_be_put_in_place_is_not_there(client, tmp_path):
+    """The final names of a big file (written in place, renamed by the caller) and of a
+    small one (written whole by its task) are directories: neither copy is there, nor any
+    partial copy; the other file's copy is complete; the error names the first copy."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "big.txt").write_bytes(b"aab" * 100)
+    (src / "small.txt").write_bytes(b"ab")
+    (src / "ok.txt").write_bytes(b"babba" * 30)
+    dest = tmp_path / "dest"
+    for name in ("big.txt", "small.txt"):
+        (dest / name / "inside").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match=re.escape(str(dest / "big.txt"))):
+        kd.redact(src, WORDS, dest, blocksize=64, client=client)
+    assert _copies(dest) == ["ok.txt"]
+    assert (dest / "ok.txt").read_bytes() == kmpsearch.WordSet(WORDS).redact(b"babba" * 30)
+    assert sorted(p.name for p in dest.iterdir()) == ["big.txt", "ok.txt", "small.txt"]
+
+
+class _Vanishing(MemoryFileSystem):
+    """In memory; its files named ``*gone*`` can be listed and sized, not opened."""
+
+    protocol = "kmpsearch-vanishing"
+    store: dict = {}
+    pseudo_dirs = [""]
+
+    @classmethod
+    def _strip_protocol(cls, path):
+        return super()._strip_protocol(path.removeprefix(f"{cls.protocol}://"))
+
+    def _open(self, path, mode="rb", **kwargs):
+        if "gone" in path and "r" in mode:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", path)
+        return super()._open(path, mode, **kwargs)
+
+
+def test_a_file_gone_when_its_task_runs_has_no_copy(tmp_path):
+    """A file that cannot be read when its tasks run (two of them, sized when the call
+    began) fails the call naming the first; neither has a copy, in place (big) or whole
+    (small), nor a partial one; the others' copies are complete."""
+    fsspec.register_implementation(_Vanishing.protocol, _Vanishing, clobber=True)
+    fs = _Vanishing()
+    content = {"/v/a.txt": b"aab" * 10, "/v/b-gone.txt": b"ab" * 200, "/v/c-gone.txt": b"ab", "/v/d.txt": b"abba" * 90}
+    for path, data in content.items():
+        fs.pipe_file(path, data)
+    ws = kmpsearch.WordSet(WORDS)
+    with _in_process() as local:
+        with pytest.raises(FileNotFoundError, match="b-gone.txt") as info:
+            kd.redact("kmpsearch-vanishing://v/", ws, tmp_path, blocksize=64, client=local)
+    assert info.value.filename.startswith("kmpsearch-vanishing://") and info.value.filename.endswith("/v/b-gone.txt")
+    assert _copies(tmp_path) == ["a.txt", "d.txt"]
+    assert (tmp_path / "d.txt").read_bytes() == ws.redact(content["/v/d.txt"])
+
+
+def test_redact_refuses_before_writing(client, tree, tmp_path):
+    before = _stamps(tree)
+    with pytest.raises(ValueError, match="would replace a file being read"):
+        kd.redact(tree, WORDS, tree, client=client)
+    with pytest.raises(ValueError, match="would replace a file being read"):
+        kd.redact([tree / "z.txt", tree / "c.txt"], WORDS, f"file://{tree}", client=client)
+    with pytest.raises(ValueError, match="given twice"):
+        kd.redact([tree / "c.txt", tree / "c.txt"], WORDS, tmp_path, client=client)
+    fsspec.filesystem("memory").pipe_file("/kd-one/x.txt", b"ab")
+    try:
+        with pytest.raises(ValueError, match="several file systems"):
+            kd.redact([tree / "c.txt", "memory://kd-one/x.txt"], WORDS, tmp_path, client=client)
+    finally:
+        fsspec.filesystem("memory").rm("/kd-one", recursive=True)
+    with pytest.raises(ValueError, match="mask"):
+        kd.redact(tree, WORDS, tmp_path, mask="**", client=client)
+    with pytest.raises(ValueError, match="one per word"):
+        kd.replace(tree, WORDS, tmp_path, [b"x"], client=client)
+    with pytest.raises(TypeError):
+        kd.replace(tree, WORDS, tmp_path, "x", client=client)
+    with pytest.raises(FileNotFoundError):
+        kd.redact(tree / "nope.txt", WORDS, tmp_path, client=client)
+    assert _stamps(tree) == before and _copies(tmp_path) == []
+
+
 # --- paths: glob, directory, URLs -----------------------------------------------------------
 
 def test_directory_and_glob(client, tree):
@@ -233,14 +444,10 @@ def test_directory_and_glob(client, tree):
 def test_memory_urls_on_an_in_process_cluster():
     """memory:// lives in one process: searched by an in-process cluster (threads)."""
     fs = fsspec.filesystem("memory")
-    rng = random.Random(3)
-    data = {f"/kd-test/{i}.txt": bytes(rng.choice(b"ab") for _ in range(40 * i)) for i in range(4)}
-    for path, content in data.items():
-        fs.pipe_file(path, content)
+    data = _memory_files(fs, {f"/kd-test/{i}.txt": 40 * i for i in range(4)}, 3)
     ws = kmpsearch.WordSet(WORDS)
     try:
-        with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0",
-                                set_as_default=False) as local:
+        with _in_process() as local:
             got = rows(kd.find("memory://kd-test/", ws, blocksize=6, client=local), local)
             counts = kd.count(["memory://kd-test/1.txt", "memory://kd-test/3.txt"], ws, blocksize=5, client=local)
         expected = [(f"memory://{p}", o, j) for p, content in sorted(data.items()) for o, j in ws.find_all(content)]
@@ -297,6 +504,109 @@ if __name__ == "__main__":
     assert proc.returncode == 0, proc.stderr[-2000:]
     files, children = map(int, proc.stdout.split())
     assert files == len(files_of(tree)) and children == 0
+
+
+# --- a worker killed mid-computation ---------------------------------------------------------
+
+_KILL_SCRIPT = """
+import os, pathlib, signal, sys, threading, time
+import distributed, kmpsearch, kmpsearch.dask as kd
+
+FLAGS, COPIES = map(pathlib.Path, sys.argv[1:3])
+FILES = sys.argv[3:]
+WORDS = [b"ab", b"aab", b"babba", b"b"]
+
+
+def hold(flags):
+    # on a worker: its first task of the computation waits for flags/go, after saying so
+    import os, time
+    import kmpsearch.dask as kd
+
+    def holding(original):
+        def held(*args, **kwargs):
+            if not os.path.exists(os.path.join(flags, "go")):
+                open(os.path.join(flags, f"started-{os.getpid()}"), "w").close()
+                while not os.path.exists(os.path.join(flags, "go")):
+                    time.sleep(0.01)
+            return original(*args, **kwargs)
+        return held
+
+    for name in ("_task_results", "_redact_block"):  # what count's tasks call; redact's tasks
+        original = kd.__dict__.setdefault("_unheld" + name, getattr(kd, name))
+        setattr(kd, name, holding(original))
+
+
+def kill(n):
+    # SIGKILL the first n workers whose task started (it is waiting), then let the others go on
+    deadline = time.monotonic() + 60
+    while len(started := sorted(FLAGS.glob("started-*"))) < n:
+        assert time.monotonic() < deadline, "no task started"
+        time.sleep(0.01)
+    for flag in started[:n]:
+        os.kill(int(flag.name.split("-")[1]), signal.SIGKILL)
+    (FLAGS / "go").touch()
+
+
+def killed_during(n, call):
+    # call() while n workers are killed, each in the middle of a task
+    for p in FLAGS.iterdir():
+        p.unlink()
+    client.wait_for_workers(n, timeout=60)  # those killed before may be back
+    client.run(hold, str(FLAGS))
+    killer = threading.Thread(target=kill, args=(n,))
+    killer.start()
+    try:
+        return call()
+    finally:
+        killer.join()
+
+
+if __name__ == "__main__":
+    ws = kmpsearch.WordSet(WORDS)
+    expected = [ws.count_in_file(p) for p in FILES]
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        # a scheduler that allows no failure: the call fails naming the file of the lost task
+        allowed = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
+        client.run_on_scheduler(lambda dask_scheduler: setattr(dask_scheduler, "allowed_failures", 0))
+        try:
+            killed_during(1, lambda: kd.count(FILES, ws, blocksize=64, client=client))
+        except distributed.KilledWorker as exc:
+            assert isinstance(exc, RuntimeError), type(exc)
+            assert any(str(exc).startswith(p + " (bytes ") for p in FILES), str(exc)
+        else:
+            raise SystemExit("no error")
+        client.run_on_scheduler(lambda dask_scheduler: setattr(dask_scheduler, "allowed_failures", allowed))
+        # every worker killed, the pattern with them: the lost tasks run again on the workers
+        # their nannies start, the pattern's node recomputed; the result is complete
+        got = killed_during(2, lambda: kd.count(FILES, ws, blocksize=64, client=client))
+        assert got.tolist() == expected, (got.tolist(), expected)
+        # a block of a copy written again by another worker: the same bytes at the same offsets
+        copies = killed_during(1, lambda: kd.redact(FILES, ws, COPIES, blocksize=64, client=client))
+        for path, output in zip(FILES, copies.output):
+            with open(output, "rb") as fh:
+                assert fh.read() == ws.redact(open(path, "rb").read()), path
+        assert sorted(p.name for p in COPIES.rglob("*") if p.is_file()) == ["f.txt", "h.txt", "z.txt"]
+    kids = [p for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/stat").read().split()[3] == str(os.getpid())]
+    # multiprocessing's resource tracker stays (it ends with this process): not a worker
+    workers = [p for p in kids if b"resource_tracker" not in open(f"/proc/{p}/cmdline", "rb").read()]
+    print(len(workers))
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_a_worker_killed_mid_computation(tree, tmp_path):
+    """Worker processes SIGKILLed while they run a task (each worker's first task waits until
+    the kill): their nannies start new workers, the scheduler runs the lost tasks again and
+    ``count`` is complete -- the pattern too was on the workers killed -- and so are
+    ``redact``'s copies; when the scheduler allows no more failures the call raises
+    KilledWorker naming the file. Afterwards no worker process is left."""
+    files = [str(tree / name) for name in ("d/f.txt", "d/g/h.txt", "z.txt")]
+    (tmp_path / "flags").mkdir()
+    proc = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(tmp_path / "flags"), str(tmp_path / "copies"),
+                           *files], capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["0"]
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -356,6 +666,9 @@ def test_bad_arguments(client, tree):
 # --- shipped once -----------------------------------------------------------------------------
 
 def test_the_pattern_is_pickled_once_per_computation(client, tree, monkeypatch):
+    """Once into the graph; the LocalCluster's scheduler, in this process, pickles it once
+    more to hand it to the first worker that needs it (the others fetch it from there):
+    never once per task."""
     ws = kmpsearch.WordSet(WORDS)
     cls = type(ws)
     calls = []
@@ -370,11 +683,12 @@ def test_the_pattern_is_pickled_once_per_computation(client, tree, monkeypatch):
     n_tasks = len(kd._tasks(kd._expand(files), ws._longest, 5))
     assert n_tasks > 100
     assert kd.count(files, ws, blocksize=5, client=client).tolist() == [ws.count_in_file(p) for p in files]
-    assert len(calls) == 1
+    assert 1 <= len(calls) <= 2
+    calls.clear()
     df = kd.find(files, ws, blocksize=5, client=client)
     assert df.npartitions == n_tasks
     assert len(df.compute()) == sum(ws.count_in_file(p) for p in files)
-    assert len(calls) == 2
+    assert 1 <= len(calls) <= 2
 
 
 # --- the command ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
     hits = kd.find("logs/**/*.log", ["password", "token"])      # lazy dask DataFrame
     per_file = kd.count("s3://bucket/logs/", b"3J1")            # pandas Series, computed
     table = kd.count_each(["a.txt", "b.txt"], kmpsearch.WordSet([b"he", b"she"]))
+    copies = kd.redact("logs/", ["password", "token"], "clean/")   # clean/... masked, computed
 
 ``paths``: a path, a glob (``*``, ``?``, ``[``, ``**``: the files it matches), a directory
 (searched recursively, in name order; symbolic links met inside are skipped, as ``grep -r``),
@@ -26,10 +27,10 @@ longest word); a task reads its block plus ``m - 1`` bytes (fsspec ``open``, ``s
 reads of ``WINDOW`` bytes into one buffer) and keeps the matches that *start* in its block -- the chunk
 plan's ownership rule (``kmpsearch._streams.owned``, shared with the command's windows) -- so every match
 is found exactly once at any block size. An empty file is no task. The compiled pattern is
-shipped once per computation: scattered to every worker (``client.scatter(...,
-broadcast=True)``) when a distributed client is at hand, else one ``delayed`` object that every
-task depends on; each task scans with the pattern's own backend, one thread (``threads=1``:
-the cluster's parallelism is the tasks), the GIL released by the native cores.
+shipped once per computation, one ``delayed`` object that every task depends on (a node of
+the graph, not scattered data: recomputed if every worker that held it dies); each task
+scans with the pattern's own backend, one thread (``threads=1``: the cluster's parallelism
+is the tasks), the GIL released by the native cores.
 
 ``client``: a ``distributed.Client``; ``None`` uses the current one (``distributed.
 default_client()``) if any. ``count`` and ``count_each`` compute: without a client they start
@@ -40,8 +41,17 @@ process: a cluster of worker processes cannot see the caller's, so the embedded 
 in-process (threads) when a path is ``memory://``; with a cluster of your own, use an
 in-process one (``Client(processes=False)``) for them.
 
+``redact`` and ``replace`` write a cleaned copy of every file under a destination directory
+or URL, in the same tasks: a big file's blocks masked in place at their own offsets (each
+read with the longest word's reach on either side, so that every byte is masked as
+``redact_stream`` masks the whole file), or whole files; each copy renamed into place once
+complete (see ``redact``).
+
 A file that cannot be read when its task runs (removed, unreadable) fails the computation
-with an OSError naming the file (``FileNotFoundError``, ``PermissionError`` ...).
+with an OSError naming the file (``FileNotFoundError``, ``PermissionError`` ...). A task
+only reads: one whose worker dies runs again on another (the scheduler's ``allowed-failures``
+times, 3 by default), then the call fails with ``kmpsearch.dask.KilledWorker`` (a
+``distributed.KilledWorker``) naming its files.
 """
 
 from __future__ import annotations
@@ -52,8 +62,10 @@ import glob as _glob
 import io
 import logging
 import os
+import posixpath
 import stat
 import uuid
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -74,14 +86,16 @@ import kmpsearch
 
 from ._api import Pattern, WordSet
 from ._contract import FileBatch
-from ._args import default_threads, search_options
+from ._args import check_mask, default_threads, search_options
 from ._plan import plan_word_chunks
 from ._results import merge
-from ._streams import owned
+from ._masking import mask_windows, replacer
+from ._streams import owned, windows_of
 from ._windows import read_windows
 from .backends import info as backend_info
 
-__all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "count", "count_each", "find"]
+__all__ = ["DEFAULT_BLOCKSIZE", "MAX_TASKS", "PARTIAL", "KilledWorker", "count", "count_each", "find", "redact",
+           "replace"]
 
 #: start positions per task: large enough that reading and scanning a block dwarf the task's fixed cost
 #: (see docs/tuning.md)
@@ -244,15 +258,19 @@ class _Planner:
             self.error(url, exc)
 
 
-def _expand(paths: PathArg) -> list[_File]:
+def _operands(paths: PathArg) -> list:
+    """``paths`` as a list of operands."""
     if isinstance(paths, (str, bytes, os.PathLike)):
-        paths = [paths]
+        return [paths]
     try:
-        items = list(paths)
+        return list(paths)
     except TypeError:
         raise TypeError(f"paths must be a path, a glob, a URL or a list of them, not {type(paths).__name__}") from None
+
+
+def _expand(paths: PathArg) -> list[_File]:
     planner = _Planner()
-    for p in items:
+    for p in _operands(paths):
         planner.add(p)
     return planner.files
 
@@ -487,12 +505,48 @@ def _running(client: distributed.Client | None, files: list[_File]) -> Iterator[
         yield client
 
 
-def _ship(searcher, client: distributed.Client | None):
-    """What the tasks take as their pattern: one copy on every worker (scattered, broadcast)
-    with a client, else one delayed object every task depends on. Pickled once either way."""
-    if client is not None:
-        return client.scatter(searcher, broadcast=True, hash=False)
+def _ship(searcher):
+    """What the tasks take as their pattern: one delayed object every task depends on,
+    pickled once with the graph. A node of the graph rather than scattered data: a worker
+    that dies holding it (the last one that did, included) costs recomputing the node, not
+    the computation, which scattered data cannot be."""
     return dask.delayed(searcher, name=f"kmpsearch-{type(searcher).__name__}-{uuid.uuid4().hex}", traverse=False)
+
+
+class KilledWorker(distributed.KilledWorker, RuntimeError):
+    """``distributed.KilledWorker`` naming the files of the task: every worker that ran it
+    died while running it, as many times as the scheduler's ``allowed-failures`` allows
+    (a lost task runs again elsewhere until then). Also a RuntimeError."""
+
+    def __init__(self, files: str, killed: distributed.KilledWorker) -> None:
+        super().__init__(*killed.args)
+        self.files = files
+
+    def __str__(self) -> str:
+        return f"{self.files}: {super().__str__()}"
+
+
+def _what(fs: list[_File], start: int, own_end: int) -> str:
+    """A task's files as errors name them: the labels, and the bytes of a block."""
+    if own_end:
+        return f"{fs[0].label} (bytes {start}-{own_end})"
+    return ", ".join(f.label for f in fs[:5]) + (f" and {len(fs) - 5} more" if len(fs) > 5 else "")
+
+
+def _named(exc: BaseException, named: dict) -> BaseException:
+    """``exc``, or for a KilledWorker of a task of ``named`` (key -> what ``_what`` gives)
+    the same naming the task's files."""
+    if isinstance(exc, distributed.KilledWorker) and not isinstance(exc, KilledWorker) and exc.task in named:
+        return KilledWorker(named[exc.task], exc)
+    return exc
+
+
+def _compute(client: distributed.Client, parts: list, named: dict) -> list:
+    """The results of the delayed ``parts``, computed on ``client``."""
+    try:
+        return client.compute(parts, sync=True)
+    except distributed.KilledWorker as exc:
+        raise _named(exc, named) from None
 
 
 # --------------------------------------------------------------------------- the API
@@ -520,15 +574,14 @@ def find(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAUL
     partition's index starts at 0.
 
     The files are expanded and sized now (FileNotFoundError for a missing one); nothing is
-    read until the frame is computed. With a client (given or current) the pattern is
-    scattered to its workers now; otherwise it travels in the graph, once.
+    read until the frame is computed. The pattern travels in the graph, once.
     """
     searcher, files, tasks, client, window = _prepare(paths, pattern_or_words, blocksize, client, ignore_case,
                                                       _window)
     meta = _frame("", [], [])
     if not tasks:
         return dd.from_pandas(meta, npartitions=1)
-    ref = _ship(searcher, client or _current_client())
+    ref = _ship(searcher)
     part = dask.delayed(_find_part, pure=False)
     return dd.from_delayed([part(ref, [files[i] for i in task], start, end, own, window)
                             for task, start, end, own in tasks], meta=meta, verify_meta=False)
@@ -541,10 +594,14 @@ def _totals(paths, pattern_or_words, kind, blocksize, client, ignore_case, windo
     totals = [zero] * len(files)
     if tasks:
         with _running(client, files) as c:
-            ref = _ship(searcher, c)
+            ref = _ship(searcher)
             part = dask.delayed(_count_part, pure=False)
-            got = c.compute([part(ref, [files[i] for i in task], start, end, own, kind, 1, window)
-                             for task, start, end, own in tasks], sync=True)
+            parts, named = [], {}
+            for task, start, end, own in tasks:
+                fs = [files[i] for i in task]
+                parts.append(part(ref, fs, start, end, own, kind, 1, window))
+                named[parts[-1].key] = _what(fs, start, own)
+            got = _compute(c, parts, named)
             for (task, *_), values in zip(tasks, got):
                 for i, value in zip(task, _raised(values)):
                     totals[i] = totals[i] + value
@@ -573,6 +630,351 @@ def count_each(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = 
     data = np.stack(totals) if totals else np.zeros((0, len(words)), dtype=np.int64)
     return pd.DataFrame(data, index=pd.Index([f.label for f in files], name="path", dtype=object),
                         columns=pd.Index(words, name="word", dtype=object))
+
+
+# --------------------------------------------------------------------------- cleaned copies
+
+#: how the name of a copy being written ends (``.NAME.TOKEN.kmpsearch-partial``, beside its
+#: final name): never a complete copy
+PARTIAL = ".kmpsearch-partial"
+
+
+@dataclass(frozen=True)
+class _Out:
+    final: str    # its path on the destination's file system
+    partial: str  # where it is written until complete: ``.NAME.TOKEN.kmpsearch-partial``, beside it
+    shown: str    # what results and errors show: the destination as given joined with the name
+
+
+class _WriteFailed(Exception):
+    """An OSError (naming the output) raised while writing a copy, not reading its source."""
+
+
+def _root(p: str) -> tuple[object, str]:
+    """``(file system, directory)`` the copies of the files of operand ``p`` are named
+    relative to: a directory itself, the directory of a file, the directory before a glob's
+    first wildcard. ``"local"`` for local paths and ``file://`` URLs alike."""
+    if fsspec.core.split_protocol(p)[0] is None:
+        fs, path, isdir, magic = "local", os.path.abspath(p), os.path.isdir, not os.path.lexists(p)
+    else:
+        fs, path = fsspec.core.url_to_fs(p)
+        isdir, magic = fs.isdir, True
+        fs = "local" if isinstance(fs, LocalFileSystem) else fs
+    mod = os.path if fs == "local" else posixpath
+    if magic and _has_magic(path):
+        return fs, mod.dirname(path[:min(path.index(c) for c in "*?[" if c in path)])
+    return fs, path if isdir(path) else mod.dirname(path)
+
+
+def _outputs(items: list, files: list[_File], destination: object, token: str) -> tuple[Any, list[_Out]]:
+    """The destination's file system and each file's copy: ``destination`` joined with the
+    file's path relative to the common directory of the operands (``_root``). ValueError for
+    operands on several file systems, a file given twice, or a copy that would replace a
+    source."""
+    roots = [_root(os.fsdecode(os.fspath(p))) for p in items]
+    if len({fs for fs, _ in roots}) > 1:
+        raise ValueError("the paths are on several file systems: call redact or replace once for each")
+    local = not roots or roots[0][0] == "local"
+    mod = os.path if local else posixpath
+    common = mod.commonpath([r for _, r in roots]) if roots else ""
+    dest = os.fsdecode(os.fspath(destination))
+    if fsspec.core.split_protocol(dest)[0] is None:
+        dfs, droot, dmod = LocalFileSystem(), os.path.abspath(dest), os.path
+    else:
+        dfs, droot = fsspec.core.url_to_fs(dest)
+        dmod = os.path if isinstance(dfs, LocalFileSystem) else posixpath
+    to_local = isinstance(dfs, LocalFileSystem)
+    if to_local and local:
+        sources = {os.path.realpath(f.path) for f in files}
+    elif not to_local and roots and roots[0][0] == dfs:
+        sources = {f.path for f in files}
+    else:  # another file system: no copy can replace a file
+        sources = set()
+    outs, seen = [], set()
+    for f in files:
+        rel = mod.relpath(f.path, common).split(mod.sep)
+        final = dmod.join(droot, *rel)
+        shown = (posixpath if "://" in dest else os.path).join(dest, *rel)
+        key = os.path.realpath(final) if to_local else final
+        if key in sources:
+            raise ValueError(f"{f.label}: its copy {shown} would replace a file being read: "
+                             "give a destination outside the files")
+        if key in seen:
+            raise ValueError(f"{f.label}: given twice (its copy would be {shown})")
+        seen.add(key)
+        outs.append(_Out(final, dmod.join(dmod.dirname(final), f".{dmod.basename(final)}.{token}{PARTIAL}"), shown))
+    return dfs, outs
+
+
+class _Slice:
+    """A writer of what ``mask_windows`` gives for bytes ``[base, ...)`` of a file that keeps
+    the bytes ``[start, stop)`` of it, written at their own offsets of the open file ``fd``."""
+
+    def __init__(self, fd: int, base: int, start: int, stop: int, shown: str) -> None:
+        self.fd, self.pos, self.start, self.stop, self.shown = fd, base, start, stop, shown
+
+    def write(self, data) -> int:
+        n = len(data)
+        a, b = max(self.pos, self.start), min(self.pos + n, self.stop)
+        view = memoryview(data)[a - self.pos:max(a, b) - self.pos]
+        try:
+            while view:
+                done = os.pwrite(self.fd, view, a)
+                view, a = view[done:], a + done
+        except OSError as exc:
+            raise _WriteFailed(_with_path(exc, self.shown)) from None
+        self.pos += n
+        return n
+
+
+class _Writer:
+    """A destination file object whose write errors name the copy."""
+
+    def __init__(self, out, shown: str) -> None:
+        self.out, self.shown = out, shown
+
+    def write(self, data) -> int:
+        try:
+            self.out.write(data)
+        except OSError as exc:
+            raise _WriteFailed(_with_path(exc, self.shown)) from None
+        return len(data)
+
+
+def _counted(windows, start: int, stop: int, pairs: bool, box: list):
+    """The windows, counting in ``box[0]`` their matches that start in ``[start, stop)``."""
+    for w in windows:
+        offsets = w.found[0] if pairs else w.found
+        box[0] += bisect_left(offsets, stop) - bisect_left(offsets, start)
+        yield w
+
+
+def _redact_block(searcher, f: _File, out: _Out, start: int, stop: int, fill: bytes, window: int) -> list:
+    """Mask the bytes ``[start, stop)`` of ``f`` into its partial copy (created by the
+    caller, as long as ``f``), at their own offsets; ``[count of the matches that start
+    there]``, or ``[the OSError]`` naming the file or its copy. The block is read with the
+    ``reach - 1`` bytes before it (the matches that start there and cover some of it, with
+    the characters before them that whole words look at) and after it (the ends of its own
+    matches and the characters after them): each byte is masked as ``redact_stream`` masks
+    it in the whole file. Run again, it writes the same bytes."""
+    reach = searcher._reach
+    lo, hi = max(0, start - reach + 1), min(f.size, stop + reach - 1)
+    opts = search_options(backend_info(searcher.backend), 1)
+    box = [0]
+    try:
+        try:
+            fd = os.open(out.partial, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise _WriteFailed(_with_path(exc, out.shown)) from None
+        try:
+            writer = _Slice(fd, lo, start, stop, out.shown)
+            with f.fs.open(f.path, "rb", cache_type="none") as fh:
+                windows = windows_of(searcher, _Range(fh, lo, hi), searcher._want, opts, min(window, hi - lo), True)
+                mask_windows(searcher, _counted(windows, start - lo, stop - lo, searcher._pairs, box), writer, fill)
+        finally:
+            os.close(fd)
+    except _WriteFailed as exc:
+        return [exc.args[0]]
+    except OSError as exc:
+        return [_with_path(exc, f.label)]
+    if writer.pos < stop:
+        return [OSError(errno.EIO, f"shorter than the {f.size} bytes it had when the copy was planned", f.label)]
+    return [box[0]]
+
+
+def _remove(dfs, path: str) -> None:
+    """Remove ``path`` if it is there (a partial copy that will not be completed)."""
+    try:
+        if isinstance(dfs, LocalFileSystem):
+            os.unlink(path)
+        elif dfs.exists(path):
+            dfs.rm_file(path)
+    except OSError:
+        pass
+
+
+def _publish(dfs, out: _Out) -> None:
+    """Rename the complete copy ``out.partial`` to its final name (replacing a file there)."""
+    try:
+        if isinstance(dfs, LocalFileSystem):
+            os.replace(out.partial, out.final)
+        else:
+            dfs.mv(out.partial, out.final)
+    except OSError as exc:
+        raise _WriteFailed(_with_path(exc, out.shown)) from None
+
+
+def _copy(searcher, f: _File, dfs, out: _Out, how: tuple, window: int) -> int:
+    """Write the cleaned copy of the whole of ``f`` to ``out.partial``, then rename it into
+    place; the number of matches masked or replaced. ``how``: ``("redact", mask)`` or
+    ``("replace", replacement)``. A failure removes the partial copy: an OSError naming the
+    file, or ``_WriteFailed`` naming the copy. Run again, it writes the same copy."""
+    try:
+        dst = open(out.partial, "wb") if isinstance(dfs, LocalFileSystem) else dfs.open(out.partial, "wb")
+    except OSError as exc:
+        raise _WriteFailed(_with_path(exc, out.shown)) from None
+    try:
+        try:
+            with f.fs.open(f.path, "rb", cache_type="none") as src:
+                kind, arg = how
+                stream = searcher.redact_stream if kind == "redact" else searcher.replace_stream
+                n = stream(src, _Writer(dst, out.shown), arg, threads=1, _window=window)
+        finally:
+            try:
+                dst.close()
+            except OSError as exc:
+                raise _WriteFailed(_with_path(exc, out.shown)) from None
+        _publish(dfs, out)
+    except BaseException:
+        _remove(dfs, out.partial)
+        raise
+    return n
+
+
+def _copy_files(searcher, fs: list[_File], dfs, outs: list[_Out], how: tuple, window: int) -> list:
+    """A task of whole files: each one's count, or the OSError naming it or its copy."""
+    got: list = []
+    for f, out in zip(fs, outs):
+        try:
+            got.append(_copy(searcher, f, dfs, out, how, window))
+        except _WriteFailed as exc:
+            got.append(exc.args[0])
+        except OSError as exc:
+            got.append(_with_path(exc, f.label))
+    return got
+
+
+def _copy_tasks(files: list[_File], longest: int, blocksize: int, in_place: bool) -> list:
+    """``_tasks``, with an empty file in a task too (its copy is an empty file); with
+    ``in_place`` False each file bigger than ``blocksize`` is one task of its own, whole."""
+    tasks = _tasks(files, longest, blocksize)
+    if not in_place:
+        whole, seen = [], set()
+        for task, _, _, own in tasks:
+            if not own or task[0] not in seen:
+                whole.append((task, 0, 0, 0))
+                seen.update(task)
+        tasks = whole
+    empty = tuple(i for i, f in enumerate(files) if not f.size)
+    return tasks + [(empty, 0, 0, 0)] if empty else tasks
+
+
+def _rewrite(paths, pattern_or_words, destination, how: tuple, blocksize, client, ignore_case,
+             window) -> pd.DataFrame:
+    """``redact`` and ``replace``: see ``redact``."""
+    searcher = _searcher(pattern_or_words, ignore_case)
+    if how[0] == "redact":
+        how = ("redact", check_mask(how[1], False))
+    else:
+        replacer(how[1], _words_of(searcher), False)  # TypeError, ValueError now
+    size = _blocksize(blocksize)
+    window = WINDOW if window is None else _blocksize(window)
+    client = _check_client(client)
+    items = _operands(paths)
+    files = _expand(items)
+    dfs, outs = _outputs(items, files, destination, uuid.uuid4().hex[:12])
+    # lengths kept and a file system with random-access writes: a big file's blocks are
+    # written in place; a match kind's choice depends on the matches before: whole files
+    in_place = how[0] == "redact" and isinstance(dfs, LocalFileSystem) and searcher._kind == "overlapping"
+    tasks = _copy_tasks(files, searcher._longest, size, in_place)
+    counts = np.zeros(len(files), dtype=np.int64)
+    errors: dict[int, BaseException] = {}
+    blocked = sorted({task[0] for task, _, _, own in tasks if own})  # files written in place
+    dmod = os.path if isinstance(dfs, LocalFileSystem) else posixpath
+    for d in sorted({dmod.dirname(out.final) for out in outs}):
+        dfs.makedirs(d, exist_ok=True)
+    created: list[int] = []
+    try:
+        for i in blocked:
+            try:
+                with open(outs[i].partial, "xb") as fh:  # pre-sized: the blocks write at their offsets
+                    created.append(i)
+                    fh.truncate(files[i].size)
+            except OSError as exc:
+                raise _with_path(exc, outs[i].shown) from None
+        if tasks:
+            with _running(client, [*files, _File(str(destination), dfs, "", 0)]) as c:
+                ref = _ship(searcher)
+                block, whole = dask.delayed(_redact_block, pure=False), dask.delayed(_copy_files, pure=False)
+                parts, named = [], {}
+                for task, start, _, own in tasks:
+                    fs = [files[i] for i in task]
+                    if own:
+                        parts.append(block(ref, fs[0], outs[task[0]], start, own, how[1], window))
+                    else:
+                        parts.append(whole(ref, fs, dfs, [outs[i] for i in task], how, window))
+                    named[parts[-1].key] = _what(fs, start, own)
+                futures = c.compute(parts)
+                for (task, *_), fut in zip(tasks, futures):  # every one waited for: none writes after
+                    try:                                        # the clean-up below
+                        values = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - the task's, whatever it is
+                        values = [_named(exc, named)] * len(task)
+                    for i, value in zip(task, values):
+                        if isinstance(value, BaseException):
+                            errors.setdefault(i, value)
+                        else:
+                            counts[i] += value
+                del ref, futures
+        for i in blocked:
+            if i not in errors:
+                try:
+                    _publish(dfs, outs[i])
+                except _WriteFailed as exc:
+                    errors[i] = exc.args[0]
+    finally:  # the partial copies that will not be completed
+        for i in sorted(set(errors) | set(created)):
+            _remove(dfs, outs[i].partial)
+    if errors:
+        raise errors[min(errors)]
+    return pd.DataFrame({"output": np.array([out.shown for out in outs], dtype=object), "count": counts},
+                        index=pd.Index([f.label for f in files], name="path", dtype=object))
+
+
+def redact(paths: PathArg, pattern_or_words: Any, destination: Any, *, mask: str | bytes = "*",
+           blocksize: int | str = DEFAULT_BLOCKSIZE, client: distributed.Client | None = None,
+           ignore_case: bool = False, _window: int | None = None) -> pd.DataFrame:
+    """Write a cleaned copy of every file under ``destination`` -- every byte a match covers
+    replaced by ``mask`` (one byte, as ``redact_stream``'s), the length kept -- in parallel
+    on the cluster; the files themselves are only read. Returns a pandas DataFrame indexed
+    by ``path`` (file order) with ``output`` (where its copy is) and ``count`` (int64, the
+    matches masked).
+
+    ``paths``, ``pattern_or_words``, ``blocksize``, ``client`` and ``ignore_case`` as for
+    ``count``. ``destination``: a directory (created if needed) or an fsspec URL; each file's
+    copy is ``destination`` joined with its path relative to the common directory of the
+    ``paths`` (a directory itself, a file's directory, a glob's directory before its first
+    wildcard). Each copy is written under a temporary name beside its final one
+    (``.NAME.TOKEN.kmpsearch-partial``) and renamed into place (replacing a file there) once
+    complete; a failed file leaves no partial copy. A local destination (or ``file://``)
+    gets a big file's blocks written in place at their own offsets by as many tasks (the
+    caller creates the copy at its size first: the destination must be the same directory on
+    the caller and every worker, a shared file system); other file systems, and patterns
+    with a match kind (``matches=``), get whole files per task. Each byte is masked exactly
+    as ``redact_stream`` masks the whole file: a block is read with ``longest - 1`` bytes
+    (plus 4 for whole words) on either side.
+
+    ValueError, before anything is written, for a copy that would replace one of the files,
+    a file given twice, or paths on several file systems. A file or copy that fails (the file
+    removed, the destination not writable, ...) has no copy under its final name; the others
+    are written; then the call raises the first failure in file order: an OSError naming the
+    file or its copy, or ``KilledWorker``.
+    """
+    return _rewrite(paths, pattern_or_words, destination, ("redact", mask), blocksize, client, ignore_case,
+                    _window)
+
+
+def replace(paths: PathArg, pattern_or_words: Any, destination: Any, replacement: Any, *,
+            blocksize: int | str = DEFAULT_BLOCKSIZE, client: distributed.Client | None = None,
+            ignore_case: bool = False, _window: int | None = None) -> pd.DataFrame:
+    """``redact``'s copies with each match replaced (``replace_stream``'s rule: non-overlapping
+    matches, leftmost-longest unless the pattern's ``matches=`` says otherwise) by
+    ``replacement``: bytes-like for every word, a sequence of one per word, or a callable
+    ``(word index, matched bytes) -> bytes`` (picklable: it runs on the workers). Lengths
+    change, so each file is one task, written whole. Returns ``output`` and ``count`` (the
+    matches replaced) per file, as ``redact``."""
+    return _rewrite(paths, pattern_or_words, destination, ("replace", replacement), blocksize, client,
+                    ignore_case, _window)
 
 
 # --------------------------------------------------------------------------- the command
@@ -604,6 +1006,7 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
     tasks = _tasks(files, searcher._longest, blocksize) if searcher is not None else []
     with contextlib.ExitStack() as stack:
         futures: list = []
+        named: dict = {}  # a task's key -> its files, as errors name them
         if tasks:
             try:
                 if scheduler == "local":
@@ -612,11 +1015,12 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
                     client = stack.enter_context(distributed.Client(scheduler, set_as_default=False))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ConnectionError(f"--dask {scheduler}: cannot reach the scheduler: {exc}") from exc
-            ref = _ship(searcher, client)
+            ref = _ship(searcher)
             task = dask.delayed(_block_matches if lines else _count_part, pure=False)
             extra = () if lines else ("count",)
             futures = client.compute([task(ref, [files[i] for i in t], s, e, o, *extra, threads, window)
                                       for t, s, e, o in tasks])  # fetched in file order, then let go
+            named = {fut.key: _what([files[i] for i in t], s, o) for (t, s, _, o), fut in zip(tasks, futures)}
         by_file: dict[int, list] = {}  # file index -> (future, position of the file in its task)
         for (t, *_), fut in zip(tasks, futures):
             for k, i in enumerate(t):
@@ -628,7 +1032,10 @@ def command_results(operands: list[str], words: list[bytes], *, scheduler: str, 
                 for fut, k in by_file.pop(i, ()):
                     values = fetched.get(id(fut))
                     if values is None:
-                        values = fetched[id(fut)] = fut.result()
+                        try:
+                            values = fetched[id(fut)] = fut.result()
+                        except distributed.KilledWorker as exc:  # this task's, or the pattern's
+                            raise KilledWorker(named[fut.key], exc) from None
                     if k == len(values) - 1:
                         del fetched[id(fut)]
                         fut.release()
