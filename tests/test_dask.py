@@ -148,6 +148,25 @@ def test_ignore_case(client, tmp_path):
     assert kd.count_each([p], ws, blocksize=8, client=client).values.tolist() == [ws.count_each_in_file(p)]
 
 
+def test_unicode_case_whole_words_and_match_kinds(client, tmp_path):
+    """The set's semantics on the cluster: what it finds in one file on one machine, whatever
+    the blocksize (a choice depends on the ones before it: such a file is one task)."""
+    big = tmp_path / "big.txt"
+    big.write_bytes("ab abc ab_ ab STRAẞE straße \u212aey key keys ".encode() * 60)
+    small = tmp_path / "small.txt"
+    small.write_bytes("ab, Straße! KEY".encode())
+    for ws in (kmpsearch.WordSet([b"ab", b"abc"], whole_words=True),
+               kmpsearch.WordSet([b"ab", b"abc", b"ab a"], matches="leftmost-longest"),
+               kmpsearch.WordSet(["straße", "key", "keys"], ignore_case="unicode", whole_words=True,
+                                 matches="leftmost-first"),
+               kmpsearch.WordSet(["straße", "key", "ab"], ignore_case="unicode")):
+        paths = [str(big), str(small)]
+        assert rows(kd.find(paths, ws, blocksize=64, client=client)) == local_rows(paths, ws)
+        assert kd.count(paths, ws, blocksize=64, client=client).tolist() == [ws.count_in_file(p) for p in paths]
+        assert kd.count_each(paths, ws, blocksize=64, client=client).values.tolist() == \
+            [ws.count_each_in_file(p) for p in paths]
+
+
 def test_empty_files_are_no_task(client, tree):
     empty = [str(tree / "a0.txt"), str(tree / "zz/empty.txt")]
     assert kd._blocks(kd._expand(empty), 5, 1) == []

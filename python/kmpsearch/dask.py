@@ -119,9 +119,9 @@ def _searcher(pattern_or_words: object, ignore_case: object) -> Pattern | WordSe
                              "a Pattern is case-sensitive: pass WordSet([word], ignore_case=True)")
         return pattern_or_words
     if isinstance(pattern_or_words, WordSet):
-        if ignore_case is not False and ignore_case is not pattern_or_words.ignore_case:
+        if ignore_case is not False and ignore_case != pattern_or_words.ignore_case:
             raise ValueError("ignore_case applies to words given as str, bytes or a list; "
-                             "this WordSet was compiled with ignore_case=False")
+                             f"this WordSet was compiled with ignore_case={pattern_or_words.ignore_case!r}")
         return pattern_or_words
     if isinstance(pattern_or_words, (str, bytes, bytearray, memoryview)):
         pattern_or_words = [pattern_or_words]
@@ -291,12 +291,14 @@ def _blocks(files: list[_File], longest: int, blocksize: int) -> list[tuple[int,
             for start, end, own in plan_word_chunks(f.size, longest, k, 1)]
 
 
-def _tasks(files: list[_File], longest: int, blocksize: int) -> list[tuple[tuple[int, ...], int, int, int]]:
+def _tasks(files: list[_File], longest: int, blocksize: int,
+           split: bool = True) -> list[tuple[tuple[int, ...], int, int, int]]:
     """The computation's tasks, in file order: ``((i,), scan_start, scan_end, own_end)`` for
     each block of a file bigger than ``blocksize`` (``_blocks``), and ``((i, j, ...), 0, 0,
     0)`` for consecutive small files packed together up to about ``blocksize`` bytes, each
     searched whole (thousands of small files are not thousands of tasks). An empty file is
-    in no task."""
+    in no task. ``split=False`` (whole words, a match kind: a choice depends on the ones
+    before it): a big file is one task, ``((i,), 0, 0, 0)``, searched whole."""
     tasks: list = []
     group: list[int] = []
     held = 0
@@ -313,6 +315,9 @@ def _tasks(files: list[_File], longest: int, blocksize: int) -> list[tuple[tuple
         if group:
             tasks.append((tuple(group), 0, 0, 0))
             group, held = [], 0
+        if not split:
+            tasks.append(((i,), 0, 0, 0))
+            continue
         tasks.extend(((i,), start, end, own) for _, start, end, own in _blocks([f], longest, blocksize))
         if len(tasks) > MAX_TASKS:
             break
@@ -383,10 +388,10 @@ def _whole(searcher, fs: list[_File], want: str, threads: int, window: int) -> l
     """Each of the files ``fs`` searched whole: a result of the core contract's ``want`` per
     file, or the OSError (naming it) of one that cannot be read. Local files in one core call
     (``FileBatch``: opened, read and searched by the core); others through fsspec."""
-    if all(isinstance(f.fs, LocalFileSystem) for f in fs):
+    if searcher._plain and all(isinstance(f.fs, LocalFileSystem) for f in fs):
         opts = search_options(backend_info(searcher.backend), threads)
         status, found = searcher._core.search(FileBatch(tuple(os.fsencode(f.path) for f in fs), 1 << 62), want, opts)
-        n = len(_words_of(searcher))
+        n = searcher._nwords
         out: list = []
         for k, f in enumerate(fs):
             st = status[k]
@@ -405,11 +410,16 @@ def _whole(searcher, fs: list[_File], want: str, threads: int, window: int) -> l
     out = []
     for f in fs:
         try:
-            parts = [got for _, _, got in _scan(searcher, f, 0, f.size, f.size, want, threads, window)]
+            if searcher._plain:
+                parts = [got for _, _, got in _scan(searcher, f, 0, f.size, f.size, want, threads, window)]
+            else:  # whole words, a match kind: chosen window after window, in order
+                opts = search_options(backend_info(searcher.backend), threads)
+                with f.fs.open(f.path, "rb", cache_type="none") as fh:
+                    parts = [w.found for w in windows_of(searcher, fh, want, opts, window, True)]
         except OSError as exc:
-            out.append(exc)
+            out.append(_with_path(exc, f.label))
             continue
-        out.append(merge(parts, want, len(_words_of(searcher))))
+        out.append(merge(parts, want, searcher._nwords))
     return out
 
 
@@ -422,7 +432,7 @@ def _task_results(searcher, fs: list[_File], start: int, end: int, own_end: int,
         parts = [got for _, _, got in _scan(searcher, fs[0], start, end, own_end, want, threads, window)]
     except OSError as exc:
         return [exc]
-    return [merge(parts, want, len(_words_of(searcher)))]
+    return [merge(parts, want, searcher._nwords)]
 
 
 def _raised(values: list) -> list:
@@ -452,7 +462,8 @@ def _frame(label: str, offsets, words) -> pd.DataFrame:
 
 def _find_part(searcher, fs: list[_File], start: int, end: int, own_end: int, window: int) -> pd.DataFrame:
     got = _raised(_block_matches(searcher, fs, start, end, own_end, 1, window))
-    frames = [_frame(f.label, *pairs) for f, pairs in zip(fs, got)]
+    group = None if searcher._group is None else np.asarray(searcher._group, dtype=np.int32)
+    frames = [_frame(f.label, offsets, words if group is None else group[words]) for f, (offsets, words) in zip(fs, got)]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
@@ -461,7 +472,8 @@ def _count_part(searcher, fs: list[_File], start: int, end: int, own_end: int, w
     """A task's count (``want`` "count") or counts per word (``"each"``, int64 arrays) per
     file of it (an OSError for one that cannot be read)."""
     got = _task_results(searcher, fs, start, end, own_end, want, threads, window)
-    return [v if isinstance(v, BaseException) or want != "each" else np.array(v, dtype=np.int64) for v in got]
+    return [v if isinstance(v, BaseException) or want != "each" else np.array(searcher._public(v, want), dtype=np.int64)
+            for v in got]
 
 
 # --------------------------------------------------------------------------- the cluster
@@ -557,7 +569,7 @@ def _prepare(paths, pattern_or_words, blocksize, client, ignore_case, window):
     window = WINDOW if window is None else _blocksize(window)  # private: the tests' small windows
     client = _check_client(client)
     files = _expand(paths)
-    return searcher, files, _tasks(files, searcher._longest, size), client, window
+    return searcher, files, _tasks(files, searcher._longest, size, split=searcher._plain), client, window
 
 
 def find(paths: PathArg, pattern_or_words: Any, *, blocksize: int | str = DEFAULT_BLOCKSIZE,
