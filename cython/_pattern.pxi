@@ -326,15 +326,17 @@ cdef class Pattern:
     def __repr__(self):
         return f"<kmpsearch._kmp_cython.Pattern of {self.m} bytes>"
 
-    cdef object run(self, const Source *src, int want, object options):
-        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``."""
+    cdef object run(self, const Source *src, int want, object options, const Semantics *sem):
+        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``; with
+        ``sem.on``, for the matches chosen (``choose``) of every occurrence."""
         cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef Settings s
-        cdef Py_ssize_t k, i
-        cdef int64_t n = src.n, total = 0
+        cdef Py_ssize_t k, i, got = 0
+        cdef int64_t n = src.n, total = 0, m = self.m
         cdef int err = 0
         cdef PJob *jobs
+        cdef Choice c
         read_options(options, &s)
         if s.level < 0:
             s.level = self.level
@@ -356,7 +358,7 @@ cdef class Pattern:
             jobs[i].fail = self.fail
             jobs[i].level = s.level
             jobs[i].fast = s.fast
-            jobs[i].want = want
+            jobs[i].want = WANT_PAIRS if sem.on else want
             jobs[i].cancel = flag
         try:
             with nogil:
@@ -368,6 +370,16 @@ cdef class Pattern:
                         break
             if err:
                 raise_err(err)
+            if sem.on:
+                choice_start(&c, sem, src, &m, flag, NULL)
+                with nogil:
+                    for i in range(k):
+                        got = choose(&c, jobs[i].offs, NULL, 1, <size_t> jobs[i].noffs)
+                        if got < 0:
+                            break
+                        jobs[i].noffs = jobs[i].count = got
+                if got < 0:
+                    raise_err(CANCELLED)
             for i in range(k):
                 total += jobs[i].count
             return pattern_result(want, total, jobs, k)
@@ -441,11 +453,13 @@ cdef class Pattern:
         count, ``"offsets"`` array('q') ascending, ``"pairs"`` those with array('i') of 0s;
         for a ``FileBatch``, ``(status, found)``."""
         cdef Source src
+        cdef Semantics sem
         cdef int w = check_want(want)
+        cdef const unsigned char[::1] chars = read_semantics(options, source, &sem)   # alive until the end
         if is_batch(source):
             return self.batch(source, w, options)
         cdef const unsigned char[::1] view = read_source(source, &src)   # alive until the end
-        return self.run(&src, w, options)
+        return self.run(&src, w, options, &sem)
 
 
 cdef object pattern_result(int want, int64_t total, const PJob *jobs, Py_ssize_t k):
