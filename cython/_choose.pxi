@@ -1,10 +1,14 @@
 # The match semantics of a memory search (options ``whole``, ``kind``, ``word_chars``;
 # kmpsearch._contract): the candidates -- every occurrence, sorted by (start, word index),
-# as the scans keep them for "pairs" -- go through one pass, in chunk order, that keeps the
-# chosen ones, exactly as kmpsearch._semantics.Chooser.keep does: whole words first (the
-# characters before and after a candidate read as strict UTF-8, looked up in word_chars),
-# then the kind's choice (leftmost-longest, leftmost-first). Each chunk's array is compacted
-# in place, so the result is shaped from it as for any search.
+# as the scans keep them for "pairs" -- are kept or dropped exactly as
+# kmpsearch._semantics.Chooser.keep does, in two passes. Each chunk's thread, block by
+# block as it scans (choose_chunk), keeps what does not depend on the chunks before: the
+# whole words (the characters before and after read as strict UTF-8, looked up in
+# word_chars), and of those at one offset the kind's one (leftmost-longest,
+# leftmost-first). Then one pass over the chunks in order (choose_order) keeps a kind's
+# match only where it starts at or after the end of the last one kept, which carries from
+# chunk to chunk. Each chunk's array is compacted in place, so the result is shaped from it
+# as for any search.
 
 cdef enum Kind:
     # kmpsearch._semantics.KINDS
@@ -16,7 +20,8 @@ cdef enum Kind:
 cdef enum:
     # word_chars: one byte per code point
     WORD_CHARS_SIZE = 0x110000
-    # the choose pass looks at the cancel flag once per this many candidates (a power of two)
+    # choose_chunk and choose_order look at the cancel flag once per this many candidates
+    # (a power of two)
     CHOOSE_LOOK = 1 << 22
 
 
@@ -29,7 +34,8 @@ ctypedef struct Semantics:
 
 
 ctypedef struct Choice:
-    # one choose pass over a search's candidates, chunk after chunk
+    # what choose_chunk and choose_order read: a search's semantics and memory; and the
+    # state of choose_order, chunk after chunk
     Semantics sem
     const uint8_t *data          # the searched memory
     int64_t n                    # its bytes
@@ -53,12 +59,14 @@ cdef const unsigned char[::1] read_semantics(object options, object source, Sema
     elif isinstance(kind, str) and kind == "leftmost-first":
         sem.kind = KIND_FIRST
     else:
-        raise ValueError(f"kind must be 'overlapping', 'leftmost-longest' or 'leftmost-first', got {kind!r}")
+        raise ValueError(f"kind must be 'overlapping', 'leftmost-longest' or 'leftmost-first', "
+                         f"got {kind!r}")
     sem.whole = bool(options.whole)
     sem.on = sem.whole or sem.kind != KIND_OVERLAPPING
     sem.word_chars = NULL
     if sem.on and isinstance(source, tuple):
-        raise ValueError("whole words and match kinds are chosen in memory only (not a FileRange or FileBatch)")
+        raise ValueError("whole words and match kinds are chosen in memory only "
+                         "(not a FileRange or FileBatch)")
     if not sem.whole:
         return None
     chars = options.word_chars
@@ -73,7 +81,7 @@ cdef const unsigned char[::1] read_semantics(object options, object source, Sema
 
 cdef void choice_start(Choice *c, const Semantics *sem, const Source *src, const int64_t *lengths,
                        const unsigned char *cancel, int64_t *each) noexcept nogil:
-    """A choose pass over the memory ``src`` (no match kept yet)."""
+    """``sem`` as choose passes over the memory ``src`` (no match kept yet)."""
     c.sem = sem[0]
     c.data = src.data
     c.n = src.n
@@ -156,22 +164,22 @@ cdef inline bint word_after(const Choice *c, int64_t e) noexcept nogil:
     return cp >= 0 and c.sem.word_chars[cp]
 
 
-cdef inline void put(Choice *c, int64_t *starts, int64_t *ids, size_t step, size_t at, int64_t off,
+cdef inline void put(int64_t *starts, int64_t *ids, size_t step, size_t at, int64_t off,
                      int64_t w) noexcept nogil:
-    """Candidate ``at`` of a chunk becomes (``off``, word ``w``), a kept match."""
+    """Candidate ``at`` becomes (``off``, word ``w``)."""
     starts[at * step] = off
     if ids != NULL:
         ids[at * step] = w
-    if c.each != NULL:
-        c.each[w] += 1
 
 
-cdef Py_ssize_t choose(Choice *c, int64_t *starts, int64_t *ids, size_t step, size_t n) noexcept nogil:
-    """Keep the chosen of one chunk's ``n`` candidates -- candidate ``i`` starts at
-    ``starts[i * step]`` and is word ``ids[i * step]`` (``ids`` NULL: every one word 0) --
-    sorted by (start, word index) and after the chunks already passed through ``c``. The
-    ones kept are moved to the front, in order; returns how many, -1 when the cancel flag
-    is set."""
+cdef Py_ssize_t choose_chunk(const Choice *c, int64_t *starts, int64_t *ids, size_t step,
+                             size_t n) noexcept nogil:
+    """What a chunk's thread keeps of ``n`` of its candidates -- candidate ``i`` starts at
+    ``starts[i * step]`` and is word ``ids[i * step]`` (``ids`` NULL: every one word 0),
+    sorted by start, those of one start together: the whole words (``whole``), and of
+    those at one start the kind's one (the longest, or the lowest word index; overlapping:
+    every one). The ones kept are moved to the front, in order; returns how many, -1 when
+    the cancel flag is set."""
     cdef size_t i = 0, kept = 0
     cdef int64_t off, w, best
     cdef bint whole = c.sem.whole, every = c.sem.kind == KIND_OVERLAPPING
@@ -189,12 +197,37 @@ cdef Py_ssize_t choose(Choice *c, int64_t *starts, int64_t *ids, size_t step, si
             if whole and (blocked or word_after(c, off + c.lengths[w])):
                 continue
             if every:
-                put(c, starts, ids, step, kept, off, w)
+                put(starts, ids, step, kept, off, w)
                 kept += 1
-            elif best < 0 or (longest and c.lengths[w] > c.lengths[best]):
-                best = w                               # leftmost-first: the lowest index here
-        if best >= 0 and off >= c.end:
-            put(c, starts, ids, step, kept, off, best)
+            elif best < 0 or (c.lengths[w] > c.lengths[best] if longest else w < best):
+                best = w
+        if best >= 0:
+            put(starts, ids, step, kept, off, best)
             kept += 1
-            c.end = off + c.lengths[best]
+    return <Py_ssize_t> kept
+
+
+cdef Py_ssize_t choose_order(Choice *c, int64_t *starts, int64_t *ids, size_t step,
+                             size_t n) noexcept nogil:
+    """The kind's rule over ``n`` candidates of a chunk that ``choose_chunk`` kept (laid out
+    as there), after the chunks already passed through ``c``: a match is kept when it starts
+    at or after the end of the last one kept (overlapping: every one). The ones kept are
+    moved to the front, in order, and counted in ``c.each``; returns how many, -1 when the
+    cancel flag is set."""
+    cdef size_t i, kept = 0
+    cdef int64_t off, w, e, end = c.end
+    cdef bint every = c.sem.kind == KIND_OVERLAPPING, keep
+    for i in range(n):
+        if (i & (CHOOSE_LOOK - 1)) == 0 and kmpc_cancelled(c.cancel):
+            return -1
+        off = starts[i * step]
+        w = ids[i * step] if ids != NULL else 0
+        keep = every or off >= end
+        e = off + c.lengths[w]
+        end = e if keep else end                  # written to be branch-free
+        put(starts, ids, step, kept, off, w)
+        if c.each != NULL:
+            c.each[w] += keep
+        kept += keep
+    c.end = end
     return <Py_ssize_t> kept

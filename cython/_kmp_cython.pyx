@@ -12,7 +12,7 @@ inside this module (``_simd.pxi``). The pieces, included in this order:
 * ``_simd.pxi``: the C kernels; ``_runner.pxi``: the chunk plan, the threads, pread, the
   checks of a search's source, want and options;
 * ``_choose.pxi``: the match semantics (whole words, match kinds): the matches chosen of a
-  memory search's candidates, in one pass;
+  memory search's candidates;
 * ``_pattern.pxi``: ``Pattern`` (one needle: KMP, the fast and textbook scans);
 * ``_words_build.pxi``, ``_words_scan.pxi``, ``_words.pxi``: ``WordSet`` (many words:
   compiling the automaton and the filters, the scans, the object and ``compile_words``).
@@ -49,9 +49,11 @@ How a search runs:
   each opening, fstat'ing, reading (pread into one buffer it keeps for all its files) and
   searching them with the file kernels above, one window per file; results land at each
   file's index, the matches copied out in path order at the end;
-* whole words and match kinds (memory only): the chunks keep every candidate, as for
-  "pairs"; then one pass on the calling thread, without the GIL, keeps the chosen ones,
-  compacting each chunk's array in place, and the result is made of those;
+* whole words and match kinds (memory only): the chunks keep their candidates as for
+  "pairs", each block's cut as it is scanned to what does not depend on the chunks before
+  (the whole words, the kind's one per offset); then one pass over the chunks in order,
+  on the calling thread without the GIL, applies the kind's rule that carries from chunk
+  to chunk, and the result is made of the matches left (``_choose.pxi``);
 * result arrays are filled in place (``array.clone``, advised for huge pages);
 * no module-level mutable state: everything is per call or inside the compiled objects.
 """

@@ -91,7 +91,7 @@ cdef class WordSet:
 
     cdef object run(self, const Source *src, int want, object options, const Semantics *sem):
         """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``; with
-        ``sem.on``, for the matches chosen (``choose``) of every occurrence."""
+        ``sem.on``, for the matches chosen of every occurrence (``_choose.pxi``)."""
         cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef Settings s
@@ -100,7 +100,9 @@ cdef class WordSet:
         cdef int64_t n = src.n, m
         cdef int err = 0
         cdef WJob *jobs
+        cdef Choice c
         read_options(options, &s)
+        choice_start(&c, sem, src, self.w.wlen, flag, NULL)
         if n == 0:
             return words_result(want, self.w.nwords, NULL, 0)
         s.level = ws_level(&self.w, self.w.level if s.level < 0 else s.level)
@@ -123,6 +125,7 @@ cdef class WordSet:
             jobs[i].level = s.level
             jobs[i].teddy = teddy
             jobs[i].cancel = flag
+            jobs[i].choice = &c if sem.on else NULL
         try:
             with nogil:
                 run_jobs(wjob_run, <char *> jobs, sizeof(WJob), k)
@@ -134,7 +137,7 @@ cdef class WordSet:
             if err:
                 raise_err(err)
             if sem.on:
-                return words_chosen(want, &self.w, src, sem, flag, jobs, k)
+                return words_chosen(want, &self.w, &c, jobs, k)
             return words_result(want, self.w.nwords, jobs, k)
         finally:
             for i in range(k):
@@ -263,21 +266,20 @@ cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize
     return offs, ids
 
 
-cdef object words_chosen(int want, const WS *w, const Source *src, const Semantics *sem,
-                         const unsigned char *flag, WJob *jobs, Py_ssize_t k):
-    """A word-set search's result of the matches chosen (``choose``) of its ``k`` jobs'
-    candidates, each job's compacted in place."""
+cdef object words_chosen(int want, const WS *w, Choice *c, WJob *jobs, Py_ssize_t k):
+    """A word-set search's result of the matches chosen of its ``k`` jobs' candidates, left
+    by each job's ``choose_chunk``: ``choose_order`` (``c``) over them, each job's compacted
+    in place."""
     cdef carray.array each = None
-    cdef Choice c
     cdef Py_ssize_t i, got = 0
     cdef int64_t total = 0
     if want == WANT_EACH:
         each = carray.clone(carray.array("q"), w.nwords, True)
-    choice_start(&c, sem, src, w.wlen, flag, <int64_t *> each.data.as_longlongs if each is not None else NULL)
+        c.each = <int64_t *> each.data.as_longlongs
     with nogil:
         for i in range(k):
-            got = choose(&c, &jobs[i].ms[0].start, &jobs[i].ms[0].id, sizeof(Match) // sizeof(int64_t),
-                         jobs[i].nm) if jobs[i].nm else 0
+            got = choose_order(c, &jobs[i].ms[0].start, &jobs[i].ms[0].id, MATCH_STEP,
+                               jobs[i].nm) if jobs[i].nm else 0
             if got < 0:
                 break
             jobs[i].nm = <size_t> got
