@@ -11,6 +11,8 @@ inside this module (``_simd.pxi``). The pieces, included in this order:
 * ``_tuning.pxi``: the tuning constants shared with the C and Rust cores;
 * ``_simd.pxi``: the C kernels; ``_runner.pxi``: the chunk plan, the threads, pread, the
   checks of a search's source, want and options;
+* ``_choose.pxi``: the match semantics (whole words, match kinds): the matches chosen of a
+  memory search's candidates;
 * ``_pattern.pxi``: ``Pattern`` (one needle: KMP, the fast and textbook scans);
 * ``_words_build.pxi``, ``_words_scan.pxi``, ``_words.pxi``: ``WordSet`` (many words:
   compiling the automaton and the filters, the scans, the object and ``compile_words``).
@@ -26,8 +28,9 @@ The core contract (``kmpsearch._contract``), what the Python layer calls:
   ``array('i')`` word indices) -- for a batch ``(status, found)``, ``found`` file by file
   (CSR bounds for the offsets); ``options`` the ``Options`` of ``kmpsearch._contract``
   (threads, min_chunk, scan "fast"/"textbook", simd "auto" or a level forced for tests --
-  "scalar", "sse2", "avx2", capped at the CPU's --, block, cancel), read by attribute
-  name. Results are arrays, never lists;
+  "scalar", "sse2", "avx2", capped at the CPU's --, block, cancel, and the match
+  semantics whole, kind, word_chars), read by attribute name. Results are arrays, never
+  lists;
 * ``memory_bytes``; ``plan(n, m, threads, min_chunk)``: the chunk plan the searches use.
 
 How a search runs:
@@ -46,6 +49,11 @@ How a search runs:
   each opening, fstat'ing, reading (pread into one buffer it keeps for all its files) and
   searching them with the file kernels above, one window per file; results land at each
   file's index, the matches copied out in path order at the end;
+* whole words and match kinds (memory only): the chunks keep their candidates as for
+  "pairs", each block's cut as it is scanned to what does not depend on the chunks before
+  (the whole words, the kind's one per offset); then one pass over the chunks in order,
+  on the calling thread without the GIL, applies the kind's rule that carries from chunk
+  to chunk, and the result is made of the matches left (``_choose.pxi``);
 * result arrays are filled in place (``array.clone``, advised for huge pages);
 * no module-level mutable state: everything is per call or inside the compiled objects.
 """
@@ -65,6 +73,7 @@ from cpython cimport array as carray
 include "_tuning.pxi"
 include "_simd.pxi"
 include "_runner.pxi"
+include "_choose.pxi"
 include "_pattern.pxi"
 include "_words_build.pxi"
 include "_words_scan.pxi"

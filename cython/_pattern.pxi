@@ -17,6 +17,8 @@ ctypedef struct PJob:
     bint fast
     int want                     # a Want: WANT_OFFSETS and up keep the offsets
     const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
+    const Choice *choice         # memory, with match semantics: each block's matches go
+                                 # through choose_chunk (NULL: none)
     # output
     int64_t count
     int64_t *offs
@@ -227,13 +229,14 @@ cdef void pjob_run(void *arg) noexcept nogil:
     buffer of its own)."""
     cdef PJob *job = <PJob *> arg
     cdef int64_t pos, step
-    cdef Py_ssize_t k = 0
+    cdef Py_ssize_t k = 0, first, got
     cdef uint8_t *block
     if job.data != NULL:
-        if job.cancel == NULL:
+        if job.cancel == NULL and job.choice == NULL:
             scan_block(job, job.data + job.start, <Py_ssize_t> (job.end - job.start), job.start, 0, True)
             return
-        # blocks of job.block bytes, the state carried across (as from a file)
+        # blocks of job.block bytes, the state carried across (as from a file); each block's
+        # matches through job.choice while its bytes are in the cache
         pos = job.start
         while pos < job.end:
             if kmpc_cancelled(job.cancel):
@@ -242,9 +245,16 @@ cdef void pjob_run(void *arg) noexcept nogil:
             step = job.end - pos
             if step > job.block:
                 step = job.block
+            first = job.noffs
             k = scan_block(job, job.data + pos, <Py_ssize_t> step, pos, k, pos + step == job.end)
             if k < 0:
                 return
+            if job.choice != NULL and job.noffs > first:
+                got = choose_chunk(job.choice, job.offs + first, NULL, 1, <size_t> (job.noffs - first))
+                if got < 0:
+                    job.err = CANCELLED
+                    return
+                job.noffs = first + got
             pos += step
         return
     step = job.end - job.start
@@ -326,16 +336,19 @@ cdef class Pattern:
     def __repr__(self):
         return f"<kmpsearch._kmp_cython.Pattern of {self.m} bytes>"
 
-    cdef object run(self, const Source *src, int want, object options):
-        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``."""
+    cdef object run(self, const Source *src, int want, object options, const Semantics *sem):
+        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``; with
+        ``sem.on``, for the matches chosen of every occurrence (``_choose.pxi``)."""
         cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef Settings s
-        cdef Py_ssize_t k, i
-        cdef int64_t n = src.n, total = 0
+        cdef Py_ssize_t k, i, got = 0
+        cdef int64_t n = src.n, total = 0, m = self.m
         cdef int err = 0
         cdef PJob *jobs
+        cdef Choice c
         read_options(options, &s)
+        choice_start(&c, sem, src, &m, flag, NULL)
         if s.level < 0:
             s.level = self.level
         k = plan_count(n, self.m, s.threads, s.min_chunk)
@@ -356,8 +369,9 @@ cdef class Pattern:
             jobs[i].fail = self.fail
             jobs[i].level = s.level
             jobs[i].fast = s.fast
-            jobs[i].want = want
+            jobs[i].want = WANT_PAIRS if sem.on else want
             jobs[i].cancel = flag
+            jobs[i].choice = &c if sem.on else NULL
         try:
             with nogil:
                 run_jobs(pjob_run, <char *> jobs, sizeof(PJob), k)
@@ -368,6 +382,15 @@ cdef class Pattern:
                         break
             if err:
                 raise_err(err)
+            if sem.on:
+                with nogil:
+                    for i in range(k):
+                        got = choose_order(&c, jobs[i].offs, NULL, 1, <size_t> jobs[i].noffs)
+                        if got < 0:
+                            break
+                        jobs[i].noffs = jobs[i].count = got
+                if got < 0:
+                    raise_err(CANCELLED)
             for i in range(k):
                 total += jobs[i].count
             return pattern_result(want, total, jobs, k)
@@ -441,11 +464,13 @@ cdef class Pattern:
         count, ``"offsets"`` array('q') ascending, ``"pairs"`` those with array('i') of 0s;
         for a ``FileBatch``, ``(status, found)``."""
         cdef Source src
+        cdef Semantics sem
         cdef int w = check_want(want)
+        cdef const unsigned char[::1] chars = read_semantics(options, source, &sem)   # alive until the end
         if is_batch(source):
             return self.batch(source, w, options)
         cdef const unsigned char[::1] view = read_source(source, &src)   # alive until the end
-        return self.run(&src, w, options)
+        return self.run(&src, w, options, &sem)
 
 
 cdef object pattern_result(int want, int64_t total, const PJob *jobs, Py_ssize_t k):

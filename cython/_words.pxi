@@ -89,8 +89,9 @@ cdef class WordSet:
         return (f"<kmpsearch._kmp_cython.WordSet of {self.w.nwords} words, "
                 f"{'dense' if self.w.dense else 'compact'} automaton of {self.w.nstates} states>")
 
-    cdef object run(self, const Source *src, int want, object options):
-        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``."""
+    cdef object run(self, const Source *src, int want, object options, const Semantics *sem):
+        """Search ``src`` (checked by ``search``) for ``want`` (a Want) with ``options``; with
+        ``sem.on``, for the matches chosen of every occurrence (``_choose.pxi``)."""
         cdef unsigned char[::1] keep = flag_view(options.cancel)   # alive until the search ends
         cdef const unsigned char *flag = &keep[0] if keep is not None else NULL
         cdef Settings s
@@ -99,7 +100,9 @@ cdef class WordSet:
         cdef int64_t n = src.n, m
         cdef int err = 0
         cdef WJob *jobs
+        cdef Choice c
         read_options(options, &s)
+        choice_start(&c, sem, src, self.w.wlen, flag, NULL)
         if n == 0:
             return words_result(want, self.w.nwords, NULL, 0)
         s.level = ws_level(&self.w, self.w.level if s.level < 0 else s.level)
@@ -117,11 +120,12 @@ cdef class WordSet:
             jobs[i].oend = src.base + (plan_start(n, m, k, i + 1) if i < k - 1 else n)
             jobs[i].wend = src.base + plan_start(n, m, k, i + 1) + (m - 1)
             jobs[i].block = s.block
-            jobs[i].want = want
+            jobs[i].want = WANT_PAIRS if sem.on else want
             jobs[i].fast = s.fast
             jobs[i].level = s.level
             jobs[i].teddy = teddy
             jobs[i].cancel = flag
+            jobs[i].choice = &c if sem.on else NULL
         try:
             with nogil:
                 run_jobs(wjob_run, <char *> jobs, sizeof(WJob), k)
@@ -132,6 +136,8 @@ cdef class WordSet:
                         break
             if err:
                 raise_err(err)
+            if sem.on:
+                return words_chosen(want, &self.w, &c, jobs, k)
             return words_result(want, self.w.nwords, jobs, k)
         finally:
             for i in range(k):
@@ -208,11 +214,13 @@ cdef class WordSet:
         array('i') of the word indices, sorted by start, then word index; for a
         ``FileBatch``, ``(status, found)``."""
         cdef Source src
+        cdef Semantics sem
         cdef int w = check_want(want)
+        cdef const unsigned char[::1] chars = read_semantics(options, source, &sem)   # alive until the end
         if is_batch(source):
             return self.batch(source, w, options)
         cdef const unsigned char[::1] view = read_source(source, &src)   # alive until the end
-        return self.run(&src, w, options)
+        return self.run(&src, w, options, &sem)
 
 
 cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize_t k):
@@ -256,6 +264,33 @@ cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize
                 ids.data.as_ints[nall] = <int> jobs[i].ms[x].id
                 nall += 1
     return offs, ids
+
+
+cdef object words_chosen(int want, const WS *w, Choice *c, WJob *jobs, Py_ssize_t k):
+    """A word-set search's result of the matches chosen of its ``k`` jobs' candidates, left
+    by each job's ``choose_chunk``: ``choose_order`` (``c``) over them, each job's compacted
+    in place."""
+    cdef carray.array each = None
+    cdef Py_ssize_t i, got = 0
+    cdef int64_t total = 0
+    if want == WANT_EACH:
+        each = carray.clone(carray.array("q"), w.nwords, True)
+        c.each = <int64_t *> each.data.as_longlongs
+    with nogil:
+        for i in range(k):
+            got = choose_order(c, &jobs[i].ms[0].start, &jobs[i].ms[0].id, MATCH_STEP,
+                               jobs[i].nm) if jobs[i].nm else 0
+            if got < 0:
+                break
+            jobs[i].nm = <size_t> got
+            total += got
+    if got < 0:
+        raise_err(CANCELLED)
+    if want == WANT_COUNT:
+        return total
+    if want == WANT_EACH:
+        return each
+    return words_result(want, w.nwords, jobs, k)
 
 
 cdef object words_batch_found(int want, carray.array bounds, int64_t total, const WBatch *ws,

@@ -23,6 +23,11 @@ ctypedef struct Match:
     int64_t id
 
 
+cdef enum:
+    # a Match in int64_t: the step from one start (or id) to the next (choose_chunk, choose_order)
+    MATCH_STEP = 2
+
+
 ctypedef struct WJob:
     const WS *w
     const uint8_t *data  # the haystack (memory), NULL for a file
@@ -36,6 +41,8 @@ ctypedef struct WJob:
     int level            # SIMD level of the filter (ws_level)
     bint teddy           # the Teddy filter at that level (ws_teddy), else the bitmap one
     const unsigned char *cancel  # the caller's flag (NULL: none); looked at before each block
+    const Choice *choice # memory, with match semantics: each block's matches go through
+                         # choose_chunk (NULL: none)
     # output
     int64_t count
     int64_t *counts      # WANT_EACH: one per word
@@ -647,12 +654,27 @@ cdef inline int64_t wjob_buffer(const WJob *job) noexcept nogil:
     return cap if cap < job.wend - job.wstart else job.wend - job.wstart
 
 
+cdef int keep_chosen(WJob *job, size_t first) noexcept nogil:
+    """The matches kept since ``first`` through ``choose_chunk``: those chosen moved to the
+    front of them; -1 (job.err) when the cancel flag is set."""
+    cdef Py_ssize_t got
+    if job.nm == first:
+        return 0
+    got = choose_chunk(job.choice, &job.ms[first].start, &job.ms[first].id, MATCH_STEP, job.nm - first)
+    if got < 0:
+        job.err = CANCELLED
+        return -1
+    job.nm = first + <size_t> got
+    return 0
+
+
 cdef void wjob_run(void *arg) noexcept nogil:
     """One chunk: its window from memory, or from the file (``wjob_read`` into a buffer of
     its own)."""
     cdef WJob *job = <WJob *> arg
     cdef int64_t L = job.w.L
     cdef int64_t pos, own, need
+    cdef size_t first
     cdef uint8_t *buf
     if job.want == WANT_EACH:
         job.counts = <int64_t *> calloc(<size_t> job.w.nwords, sizeof(int64_t))
@@ -660,11 +682,12 @@ cdef void wjob_run(void *arg) noexcept nogil:
             job.err = ENOMEM
             return
     if job.data != NULL:
-        if job.cancel == NULL:
+        if job.cancel == NULL and job.choice == NULL:
             scan_window(job, job.data + job.wstart, job.wend - job.wstart, job.oend - job.wstart,
                         job.wstart)
             return
-        # the owned starts in blocks of job.block, each with the L - 1 bytes after it
+        # the owned starts in blocks of job.block, each with the L - 1 bytes after it (and
+        # its matches through job.choice while those bytes are in the cache)
         pos = job.wstart
         while pos < job.oend:
             if kmpc_cancelled(job.cancel):
@@ -676,7 +699,10 @@ cdef void wjob_run(void *arg) noexcept nogil:
             need = own + L - 1
             if need > job.wend - pos:
                 need = job.wend - pos
+            first = job.nm
             if scan_window(job, job.data + pos, need, own, pos) < 0:
+                return
+            if job.choice != NULL and keep_chosen(job, first) < 0:
                 return
             pos += own
         return

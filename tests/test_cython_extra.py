@@ -810,3 +810,192 @@ def test_batch_workers_whose_thread_cannot_start_run_on_the_caller(core, tmp_pat
     if proc.returncode == 3:
         pytest.skip("threads still start under the address-space limit here")
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+
+
+# --- match semantics chosen in the core (Options.whole, .kind, .word_chars; _choose.pxi) ----
+
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from itertools import product  # noqa: E402
+
+from kmpsearch._contract import WANTS  # noqa: E402
+from kmpsearch._results import from_pairs  # noqa: E402
+from kmpsearch._semantics import KINDS, Chooser  # noqa: E402
+from kmpsearch._wordchars import TABLE  # noqa: E402
+
+
+def plain(result, want):
+    """A result as lists, after checking its types."""
+    if want == "count":
+        assert type(result) is int
+        return result
+    if want == "pairs":
+        return pairs(result)
+    return offsets(result)
+
+
+def chosen_by_reference(obj, hay, want, whole, kind, lengths, **kw):
+    """``want`` of the matches ``Chooser`` keeps of the core's own candidates."""
+    found = obj.search(memoryview(hay), "pairs", Options(**kw))
+    return plain(from_pairs(Chooser(lengths, whole, kind).keep(memoryview(hay), 0, *found), want, len(lengths)), want)
+
+
+def check_chosen(obj, hay, lengths, **kw):
+    """Every want, whole or not, every kind: the core's choice is the reference's."""
+    for whole, kind, want in product((False, True), KINDS, WANTS):
+        if whole or kind != "overlapping":
+            got = plain(obj.search(memoryview(hay), want, Options(whole=whole, kind=kind, word_chars=TABLE, **kw)),
+                        want)
+            assert got == chosen_by_reference(obj, hay, want, whole, kind, lengths, **kw), (hay, whole, kind, want)
+
+
+# (bytes before, bytes after, whole word?) around b"ab": word characters (ASCII, "_", é, 中,
+# 𝔘, an Arabic-Indic digit) and not (space, NBSP, em dash, an emoji, a combining acute), and
+# sequences that are not strict UTF-8 -- lone continuation bytes, leads cut short by the
+# match or the data's edge, C0/C1 and F5-FF, overlong forms, surrogates, above U+10FFFF --
+# which are not word characters whatever they would decode to
+UTF8_EDGES = [
+    (b"", b"", True), (b" ", b" ", True), (b"x", b"", False), (b"", b"x", False), (b"_", b"", False),
+    (b"1", b"", False), (b"\x00", b"\x00", True),
+    (b"\xc3\xa9", b"", False), (b"", b"\xc3\xa9", False), (b"\xe4\xb8\xad", b"", False),
+    (b"", b"\xe4\xb8\xad", False), (b"\xf0\x9d\x94\x98", b"", False), (b"", b"\xf0\x9d\x94\x98", False),
+    (b"\xcc\x81", b"", True), (b"", b"\xcc\x81", True), (b"\xd9\xa3", b"\xd9\xa3", False),
+    (b"\xc2\xa0", b"\xc2\xa0", True), (b"\xe2\x80\x94", b"\xe2\x80\x94", True),
+    (b"\xf0\x9f\x98\x80", b"\xf0\x9f\x98\x80", True),
+    # lone continuation bytes; one too many after a valid character; four or five of them
+    (b"\x80", b"\x80", True), (b"\xbf", b"\xbf", True), (b"\xc3\xa9\x80", b"", True),
+    (b"\xe4\x80\x80\x80", b"", True), (b"\x80\x80\x80\x80\x80", b"", True), (b"x\xa9", b"", True),
+    # leads cut short: by the match, by the end of the data
+    (b"\xc3", b"", True), (b"\xe4\xb8", b"", True), (b"\xf0\x9d\x94", b"", True), (b"", b"\xc3", True),
+    (b"", b"\xe4\xb8", True), (b"", b"\xf0\x9d\x94", True), (b"", b"\xe4\xb8" + b"x", True),
+    # a valid character whose lead is more than 4 bytes back is not looked for
+    (b"\xf0\x9d\x94\x98\x80", b"", True),
+    # bytes never in UTF-8, overlong forms, surrogates, above U+10FFFF
+    (b"\xc0\x80", b"\xc0\x80", True), (b"\xc1\xbf", b"\xc1\xbf", True), (b"\xe0\x80\x80", b"\xe0\x80\x80", True),
+    (b"\xe0\x9f\xbf", b"\xe0\x9f\xbf", True), (b"\xf0\x80\x80\x80", b"\xf0\x8f\xbf\xbf", True),
+    (b"\xc1\x81", b"\xc1\x81", True), (b"\xe0\x81\x81", b"\xe0\x81\x81", True),   # "A", overlong
+    (b"\xf0\x80\x81\x81", b"\xf0\x80\x81\x81", True), (b"\xf0\x80\xa0\x80", b"\xf0\x80\xa0\x80", True),
+    (b"\xed\xa0\x80", b"\xed\xbf\xbf", True), (b"\xf4\x90\x80\x80", b"\xf4\x90\x80\x80", True),
+    (b"\xf5\x80\x80\x80", b"\xf8", True), (b"\xff", b"\xfe", True),
+    # the valid neighbours of those: U+0800 (a Samaritan letter), U+FFFF (a noncharacter),
+    # U+D7FB (a Hangul letter), U+10000 (a Linear B letter), U+10FFFF (unassigned)
+    (b"\xe0\xa0\x80", b"", False), (b"\xef\xbf\xbf", b"", True), (b"\xed\x9f\xbb", b"", False),
+    (b"\xf0\x90\x80\x80", b"", False), (b"", b"\xf0\x90\x80\x80", False), (b"\xf4\x8f\xbf\xbf", b"", True),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "whole"), UTF8_EDGES)
+def test_whole_words_around_utf8_edges(core, before, after, whole):
+    hay = before + b"ab" + after
+    for obj, lengths in ((core.compile_pattern(b"ab"), [2]), (core.compile_words([b"ab", b"b"], False), [2, 1])):
+        got = obj.search(memoryview(hay), "offsets", Options(whole=True, word_chars=TABLE))
+        assert (len(before) in offsets(got)) == whole, (before, after)
+        check_chosen(obj, hay, lengths)
+
+
+def test_whole_words_every_byte_around(core):
+    """Every two bytes of interest on each side of a match, in one haystack and alone."""
+    edge = [0x00, 0x20, 0x41, 0x5F, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xC3, 0xDF, 0xE0,
+            0xE4, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF]
+    around = [bytes(p) for p in product(edge, repeat=2)]
+    obj = core.compile_words([b"ab", b"a"], False)
+    hay = b"".join(x + b"ab" + y for x, y in zip(around, reversed(around)))
+    check_chosen(obj, hay, [2, 1], threads=3, min_chunk=5)
+    rnd = random.Random(5)
+    for _ in range(300):
+        x, y = rnd.choice(around) + rnd.choice(around), rnd.choice(around)
+        check_chosen(obj, x[rnd.randrange(5):] + b"ab" + y[:rnd.randrange(3)], [2, 1])
+
+
+def test_kinds_leftmost_longest_and_first(core):
+    ws = core.compile_words([b"ab", b"abc", b"bc", b"c", b"bcd"], False)
+
+    def chosen(hay, kind, whole=False):
+        return pairs(ws.search(memoryview(hay), "pairs", Options(kind=kind, whole=whole, word_chars=TABLE)))
+
+    assert chosen(b"abcbcd", "leftmost-longest") == [(0, 1), (3, 4)]
+    assert chosen(b"abcbcd", "leftmost-first") == [(0, 0), (2, 3), (3, 2)]
+    assert chosen(b"abcbcd", "overlapping", whole=True) == []
+    assert chosen(b"abc ab bc,c", "leftmost-first", whole=True) == [(0, 1), (4, 0), (7, 2), (10, 3)]
+    # the shorter word listed first: longest takes the longer one, first the first one
+    ws2 = core.compile_words([b"x", b"xy", b"yz"], False)
+    assert pairs(ws2.search(memoryview(b"xyz"), "pairs", Options(kind="leftmost-longest"))) == [(0, 1)]
+    assert pairs(ws2.search(memoryview(b"xyz"), "pairs", Options(kind="leftmost-first"))) == [(0, 0), (1, 2)]
+    assert ws2.search(memoryview(b"xyz xz"), "each", Options(kind="leftmost-longest")).tolist() == [1, 1, 0]
+    # a pattern: non-overlapping runs
+    p = core.compile_pattern(b"aa")
+    for kind in ("leftmost-longest", "leftmost-first"):
+        assert offsets(p.search(memoryview(b"aaaaa"), "offsets", Options(kind=kind))) == [0, 2]
+        assert p.search(memoryview(b"aaaaa"), "each", Options(kind=kind)).tolist() == [2]
+    assert p.search(memoryview(b"aa aaa"), "count", Options(whole=True, word_chars=TABLE)) == 1
+
+
+def test_chosen_across_chunks_and_blocks(core):
+    """The choice is one pass over every chunk's candidates: whatever the plan and blocks."""
+    rnd = random.Random(9)
+    alphabet = [b"a", b"b", b"ab", b" ", b"\xc3\xa9", b"\x80", b"\xe4\xb8\xad", b"\xc3", b"_"]
+    hay = b"".join(rnd.choice(alphabet) for _ in range(5000))
+    words = [b"a", b"ab", b"aba", b"bab", b"b \xc3", b"\xa9a"]
+    ws = core.compile_words(words, False)
+    p = core.compile_pattern(b"aba")
+    for threads, min_chunk, block, scan in [(1, 1, 0, "fast"), (9, 1, 1, "textbook"), (4, 7, 3, "fast"),
+                                            (MAX_THREADS, 1, 64, "fast")]:
+        kw = dict(threads=threads, min_chunk=min_chunk, block=block, scan=scan)
+        check_chosen(ws, hay, [len(w) for w in words], **kw)
+        check_chosen(p, hay, [3], **kw)
+
+
+def test_semantics_options_checked(core, tmp_path):
+    p, ws = core.compile_pattern(b"a"), core.compile_words([b"a"], False)
+    view = memoryview(b"a a")
+    for obj in (p, ws):
+        for bad in ("longest", b"overlapping", None, "Leftmost-First"):
+            with pytest.raises(ValueError, match="kind"):
+                obj.search(view, "count", Options(kind=bad))
+        with pytest.raises(ValueError, match="word_chars"):
+            obj.search(view, "count", Options(whole=True))
+        with pytest.raises(ValueError, match="word_chars"):
+            obj.search(view, "count", Options(whole=True, word_chars=TABLE[:-1]))
+        with pytest.raises(TypeError):
+            obj.search(view, "count", Options(whole=True, word_chars=42))
+        # a str subclass for kind, any buffer of the right size for word_chars
+        assert obj.search(view, "count", Options(kind=Kind.FIRST, whole=1, word_chars=bytearray(TABLE))) == 2
+        assert obj.search(memoryview(b""), "pairs", Options(kind="leftmost-first")) == (array("q"), array("i"))
+        path = tmp_path / "f"
+        path.write_bytes(b"a a")
+        with open(path, "rb") as f:
+            for opt in (Options(whole=True, word_chars=TABLE), Options(kind="leftmost-first")):
+                with pytest.raises(ValueError, match="memory"):
+                    obj.search(FileRange(f.fileno(), 0, 3), "count", opt)
+                with pytest.raises(ValueError, match="memory"):
+                    obj.search(FileBatch((bytes(path),), 1 << 20), "count", opt)
+            # word_chars is not read unless whole
+            assert obj.search(FileRange(f.fileno(), 0, 3), "count", Options(word_chars=42)) == 2
+
+
+class Kind(enum.StrEnum):
+    FIRST = "leftmost-first"
+
+
+@pytest.mark.parametrize("one", [True, False], ids=["pattern", "words"])
+def test_semantics_cancelled(core, one):
+    obj = core.compile_pattern(b"a") if one else core.compile_words([b"a", b"aa"], False)
+    with pytest.raises(KeyboardInterrupt):
+        obj.search(memoryview(b"a" * 1000), "count", Options(whole=True, word_chars=TABLE, cancel=bytearray(b"\x01")))
+
+
+def test_semantics_from_several_python_threads(core):
+    """One compiled object, its choices made on several threads at once (no shared state)."""
+    rnd = random.Random(4)
+    hay = b"".join(rnd.choice([b"ab", b"a", b" ", b"\xc3\xa9", b"b"]) for _ in range(50000))
+    ws = core.compile_words([b"ab", b"a", b"bab"], False)
+    cases = [(whole, kind) for whole in (False, True) for kind in KINDS if whole or kind != "overlapping"]
+    want = {case: plain(ws.search(memoryview(hay), "pairs", Options(whole=case[0], kind=case[1], word_chars=TABLE)),
+                        "pairs") for case in cases}
+
+    def search(i):
+        case = cases[i % len(cases)]
+        opts = Options(threads=1 + i % 3, whole=case[0], kind=case[1], word_chars=TABLE)
+        return plain(ws.search(memoryview(hay), "pairs", opts), "pairs") == want[case]
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(search, range(40)))
