@@ -158,13 +158,15 @@ class _Search:
             found = self._search_view(view, want, opts)
         return _results.to_chars(found, want, utf8)
 
-    def _search_view(self, view: memoryview, want: str, opts: Options):
-        """The matches in ``view`` (byte offsets): the core's, or those whole words or a match
-        kind keep of them."""
-        if self._plain:
+    def _search_view(self, view: memoryview, want: str, opts: Options, kind: str | None = None):
+        """The matches in ``view`` (byte offsets): every occurrence, or those whole words and
+        the match kind (``kind``: another than the object's) keep, chosen by the core."""
+        kind = self._kind if kind is None else kind
+        if not self._whole and kind == "overlapping":
             return run(self._core, view, want, opts)
-        kept = self._chooser().keep(view, 0, *run(self._core, view, "pairs", opts))
-        return _results.from_pairs(kept, want, self._nwords)
+        from ._wordchars import TABLE  # built on first use
+
+        return run(self._core, view, want, opts._replace(whole=self._whole, kind=kind, word_chars=TABLE))
 
     def _file(self, path: StrPath, want: str, opts: Options):
         f, st = open_file(path, regular=True)
@@ -251,10 +253,11 @@ class _Search:
 
     # ---- replacement
 
-    def _replace_chooser(self) -> Chooser:
+    @property
+    def _replace_kind(self) -> str:
         """What ``replace`` replaces: non-overlapping matches, by the match kind (leftmost-
         longest for an overlapping set)."""
-        return Chooser(self._lengths, self._whole, "leftmost-longest" if self._kind == "overlapping" else self._kind)
+        return "leftmost-longest" if self._kind == "overlapping" else self._kind
 
     def _replacer(self, replacement: object, text: bool):
         """``replace(core's word index, matched) -> bytes`` for ``replacement`` (see
@@ -270,7 +273,7 @@ class _Search:
         replace = self._replacer(replacement, text)
         view, _ = self._view(haystack)
         with view:
-            found = self._replace_chooser().keep(view, 0, *run(self._core, view, "pairs", opts))
+            found = self._search_view(view, "pairs", opts, self._replace_kind)
             out = replace_found(view, found, self._lengths, replace)
         return out.decode("utf-8", "surrogatepass") if text else out
 
@@ -282,7 +285,7 @@ class _Search:
         if isinstance(source, str) or is_buffer(source):
             view, _ = self._view(source)
             source = [view]
-        _, gen = windows(self, source, "pairs", opts, window, text=False, chooser=self._replace_chooser())
+        _, gen = windows(self, source, "pairs", opts, window, text=False, chooser=Chooser(self._lengths, self._whole, self._replace_kind))
         return replace_windows(self, gen, destination, replace)
 
     def _redact_stream(self, source: object, destination: object, mask: object, opts: Options, window) -> int:
