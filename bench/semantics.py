@@ -1,0 +1,429 @@
+"""SCENARIO=words, the match-semantics rows: what ``whole_words``, ``matches`` and
+``ignore_case="unicode"`` cost, and ``replace`` (the match-semantics issue's speed goals).
+
+After the N groups of ``words.py`` (SEMANTICS=0 leaves these rows out), for each native
+backend with threads=all, over the whole corpus, medians of REPEATS warm runs:
+
+* 1,000 words (``wordgen.make_words(1000, corpus, whole=True)``: the even-numbered ones are
+  whole words cut from the corpus -- a run of letters and digits between whitespace -- so
+  that ``whole_words`` finds them; the odd-numbered ones random): ``count`` of
+  ``WordSet(words)`` (the baseline, measured here beside the others), of
+  ``WordSet(words, whole_words=True)``, ``WordSet(words, matches="leftmost-longest")`` and
+  ``WordSet(words, ignore_case="unicode")``; goal: each within 1.5x of the same core's
+  baseline;
+* 10 words (the first ten of those): ``WordSet(words).replace(haystack, b"*")`` against
+  ``count`` of the same set plus one copy of the corpus (``bytes(haystack)``); goal: within 2x.
+
+Beside them, one thread each (they have no threads): ahocorasick_rs
+``BytesAhoCorasick(words, matchkind=MATCHKIND_LEFTMOST_LONGEST).find_matches_as_indexes``
+(leftmost-longest; its time against the fastest kmpsearch leftmost-longest row); flashtext
+``KeywordProcessor(case_sensitive=True)`` -- whole words, leftmost-longest, pure Python --
+``extract_keywords`` (against ``whole_words``) and ``replace_keywords`` with the 10 words
+(against ``replace``; it replaces whole words only). flashtext is given the text line by line,
+decoded and split outside the timing (``replace_keywords`` builds its result by string
+concatenation: quadratic in the length of one call's input). A peer slower than
+PEER_RUN_BUDGET a run is measured on a prefix and extrapolated (``≈``).
+
+Every count is checked against an independent reference (``wordgen.reference_matches``:
+every occurrence, ASCII letters folded or not, numpy and a dict, no search library; then
+``wordgen.whole_matches`` and ``wordgen.leftmost_longest``), and every replaced copy piece
+by piece (``wordgen.is_replaced``); a difference fails the run. ``ignore_case="unicode"``
+is checked against the ASCII-folded reference: the corpus is ASCII, where the only other
+spellings of ASCII letters (the Kelvin sign, the long s) cannot occur.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import corpus as corpora
+import wordgen
+from harness import Row, fmt_ratio, fmt_seconds
+
+#: the issue's numbers of words: the semantics rows, and replace
+COUNT_WORDS = 1000
+REPLACE_WORDS = 10
+REPLACEMENT = b"*"
+#: (measures, WordSet keywords, the goal: at most this many times the same core's count)
+VARIANTS = (
+    ("count", {}, None),
+    ("whole_words", {"whole_words": True}, 1.5),
+    ("leftmost-longest", {"matches": "leftmost-longest"}, 1.5),
+    ("ignore_case='unicode'", {"ignore_case": "unicode"}, 1.5),
+)
+REPLACE_GOAL = 2.0
+HEADERS = ["N", "Implementation", "measures", "threads", "time (s)", "GB/s", "×", "× of", "matches"]
+
+
+@dataclass
+class Line:
+    """A row of the semantics table: the timed row, and what its × is relative to."""
+
+    row: Row
+    n: int
+    want: Callable[[int], int] | None = None   # the reference count over the row's span
+    against: list[Row] = field(default_factory=list)   # × = time / the sum of their times
+    against_label: str = ""
+    goal: float | None = None
+    ratio: float | None = None
+
+
+@dataclass
+class Semantics:
+    lines: list[Line] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)       # counts or copies that differ from the reference
+    errors: list[str] = field(default_factory=list)       # kmpsearch rows that could not run
+    peer_errors: list[str] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    words: list[bytes] = field(default_factory=list)
+    threads: int = 1
+    skipped: list[str] = field(default_factory=list)      # native backends without a word-set core
+
+
+class _Lines:
+    """flashtext's input for a span: the text decoded and split into lines once, outside the timing."""
+
+    def __init__(self, hay: memoryview) -> None:
+        self.hay, self.span, self.lines = hay, -1, []
+
+    def get(self, span: int) -> list[str]:
+        if span != self.span:
+            self.lines = []
+            self.lines = str(self.hay[:span], "ascii").splitlines(keepends=True)
+            self.span = span
+        return self.lines
+
+
+def _versions(mods: dict[str, Any]) -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name, dist in (("ahocorasick_rs", "ahocorasick-rs"), ("flashtext", "flashtext")):
+        if name in mods:
+            try:
+                out[name] = metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                out[name] = getattr(mods[name], "__version__", "?")
+    return out
+
+
+def load_peers() -> tuple[dict[str, Any], dict[str, str]]:
+    """({name: module} of the peers that import, {name: why not})."""
+    import importlib
+
+    mods, missing = {}, {}
+    for name, pip in (("ahocorasick_rs", "ahocorasick-rs"), ("flashtext", "flashtext")):
+        try:
+            mods[name] = importlib.import_module(name)
+        except Exception as exc:  # ImportError, or a broken wheel
+            missing[name] = f"cannot import {name} ({type(exc).__name__}: {exc}); pip install {pip}"
+    return mods, missing
+
+
+def measure(km, backends: list[str], threads: int, haystack: memoryview, runner, progress, console,
+            peer_budget: float, is_fallback: Callable[[Any], bool]) -> Semantics:
+    """The semantics rows of ``backends`` (native ones) over ``haystack``, timed by ``runner``."""
+    size = len(haystack)
+    sem = Semantics(threads=threads)
+    words = wordgen.make_words(COUNT_WORDS, haystack[:min(size, wordgen.CUT_FROM)], whole=True)
+    few = words[:REPLACE_WORDS]
+    sem.words = words
+    mods, sem.unavailable = load_peers()
+    sem.versions = _versions(mods)
+
+    # ---- the reference: every occurrence with ASCII letters folded; the exact ones among them
+    progress.update(runner.current, description=f"semantics: reference over {corpora.human_size(size)}",
+                    visible=True)
+    folded = wordgen.reference_matches(haystack, words, ignore_case=True)
+    exact_words, few_words = set(words), set(few)
+    exact = [m for m in folded if bytes(haystack[m[0]:m[0] + m[1]]) in exact_words]
+    exact_few = [m for m in exact if bytes(haystack[m[0]:m[0] + m[1]]) in few_words]
+    progress.update(runner.current, visible=False)
+
+    def inside(matches, span):
+        return matches if span == size else [m for m in matches if m[0] + m[1] <= span]
+
+    wants: dict[str, Callable[[int], int]] = {
+        "count": lambda span: len(inside(exact, span)),
+        "whole_words": lambda span: len(wordgen.whole_matches(haystack, inside(exact, span), span)),
+        "leftmost-longest": lambda span: len(wordgen.leftmost_longest(inside(exact, span))),
+        "ignore_case='unicode'": lambda span: len(inside(folded, span)),
+    }
+    console.log(f"semantics: {COUNT_WORDS:,} words ({', '.join(w.decode() for w in words[:4])}, …): "
+                f"{len(exact):,} occurrences, {wants['whole_words'](size):,} whole words, "
+                f"{len(folded):,} ignoring case")
+
+    def add(line: Line) -> Line:
+        runner.add_total(1)
+        runner.measure(line.row)
+        sem.lines.append(line)
+        return line
+
+    def row(name, label, kind, measures, run, n, **kw) -> Row:
+        return Row(name=name, label=label, kind=kind, measures=measures, threads=kw.pop("threads", threads),
+                   run=run, group=n, counts=kw.pop("counts", "semantics"), **kw)
+
+    # ---- kmpsearch, 1,000 words: the plain count and each semantics
+    best: dict[str, Line] = {}   # measures -> the fastest kmpsearch row
+    for name in backends:
+        cls = km.get_backend(name).WordSet
+        base: Line | None = None
+        for measures, options, goal in VARIANTS:
+            progress.update(runner.current, description=f"semantics: building {name} {measures}", visible=True)
+            try:
+                ws = cls(words, **options)
+            except Exception as exc:
+                sem.errors.append(f"{name} WordSet({COUNT_WORDS:,} words, {options}): {type(exc).__name__}: {exc}")
+                continue
+            if is_fallback(ws):
+                sem.skipped.append(name)
+                break
+
+            def run(span, ws=ws):
+                return ws.count(haystack[:span], threads=threads)
+            line = add(Line(row(f"{name} {measures}", f"kmpsearch {name}", "backend", measures, run, COUNT_WORDS,
+                                backend=name), COUNT_WORDS, wants[measures], goal=goal))
+            if measures == "count":
+                base = line
+            elif base is not None:
+                line.against, line.against_label = [base.row], f"{name} count"
+            _fastest(best, measures, line)
+            del ws
+            gc.collect()
+
+    # ---- kmpsearch, 10 words: replace against count + one copy
+    def copy(span):
+        bytes(haystack[:span])
+    copy_line = add(Line(row("copy", "one copy: bytes(haystack)", "floor", "copy", copy, REPLACE_WORDS,
+                             threads=1, counts="none"), REPLACE_WORDS))
+    replaced = wordgen.leftmost_longest(exact_few)
+    for name in backends:
+        if name in sem.skipped:
+            continue
+        try:
+            ws = km.get_backend(name).WordSet(few)
+        except Exception as exc:
+            sem.errors.append(f"{name} WordSet({REPLACE_WORDS} words): {type(exc).__name__}: {exc}")
+            continue
+
+        def count(span, ws=ws):
+            return ws.count(haystack[:span], threads=threads)
+
+        def replace(span, ws=ws):
+            ws.replace(haystack[:span], REPLACEMENT, threads=threads)
+        base = add(Line(row(f"{name} count {REPLACE_WORDS}", f"kmpsearch {name}", "backend", "count", count,
+                            REPLACE_WORDS, backend=name), REPLACE_WORDS, lambda span: len(inside(exact_few, span))))
+        line = add(Line(row(f"{name} replace {REPLACE_WORDS}", f"kmpsearch {name}", "backend", "replace", replace,
+                            REPLACE_WORDS, backend=name), REPLACE_WORDS,
+                        against=[base.row, copy_line.row], against_label=f"{name} count + copy", goal=REPLACE_GOAL))
+        if not line.row.error:  # the copy, checked once (untimed)
+            progress.update(runner.current, description=f"semantics: checking {name}'s replaced copy", visible=True)
+            out = ws.replace(haystack, REPLACEMENT, threads=threads)
+            if not wordgen.is_replaced(out, haystack, replaced, REPLACEMENT):
+                line.row.reference = len(replaced)
+                sem.failed.append(f"{name}: replace of {REPLACE_WORDS} words is not the corpus with its "
+                                  f"{len(replaced):,} leftmost-longest matches replaced")
+            line.row.matches = len(replaced)
+            del out
+            progress.update(runner.current, visible=False)
+        _fastest(best, "replace", line)
+        del ws
+        gc.collect()
+
+    # ---- peers, one thread each
+    if "ahocorasick_rs" in mods:
+        mod = mods["ahocorasick_rs"]
+        try:
+            ac = mod.BytesAhoCorasick(words, matchkind=mod.MATCHKIND_LEFTMOST_LONGEST)
+
+            def ac_run(span, ac=ac):
+                return len(ac.find_matches_as_indexes(haystack[:span]))
+            r = row("ahocorasick_rs leftmost-longest", "ahocorasick_rs (leftmost-longest)", "peer", "leftmost-longest",
+                    ac_run, COUNT_WORDS, threads=1, span_mode="adaptive", prefix=size, budget=peer_budget)
+            _peer(add(Line(r, COUNT_WORDS, wants["leftmost-longest"])), best, "leftmost-longest")
+        except Exception as exc:
+            sem.peer_errors.append(f"ahocorasick_rs: {type(exc).__name__}: {exc}")
+    if "flashtext" in mods:
+        mod = mods["flashtext"]
+        texts = _Lines(haystack)
+
+        def processor(ws: list[bytes], clean: str | None):
+            kp = mod.KeywordProcessor(case_sensitive=True)
+            for w in ws:
+                kp.add_keyword(w.decode("ascii"), clean)  # clean None: the keyword itself
+            return kp
+
+        try:
+            kp = processor(words, None)
+
+            def extract(span, kp=kp):
+                return sum(len(kp.extract_keywords(line)) for line in texts.get(span))
+            r = row("flashtext extract_keywords", "flashtext extract_keywords (by line)", "peer", "whole_words",
+                    extract, COUNT_WORDS, threads=1, span_mode="adaptive", prefix=size, budget=peer_budget,
+                    prepare=texts.get)
+            _peer(add(Line(r, COUNT_WORDS, wants["whole_words"])), best, "whole_words")
+            kp10 = processor(few, REPLACEMENT.decode())
+
+            def replace_keywords(span, kp=kp10):
+                for line in texts.get(span):
+                    kp.replace_keywords(line)
+            r = row("flashtext replace_keywords", "flashtext replace_keywords (by line)", "peer", "replace",
+                    replace_keywords, REPLACE_WORDS, threads=1, span_mode="adaptive", prefix=size,
+                    budget=peer_budget, prepare=texts.get)
+            line = _peer(add(Line(r, REPLACE_WORDS)), best, "replace")
+            if not r.error:  # whole words only: the copy it should make, checked once (untimed)
+                want = wordgen.whole_matches(haystack, inside(exact_few, r.span), r.span)
+                out = "".join([kp10.replace_keywords(t) for t in texts.get(r.span)]).encode("ascii")
+                r.matches = len(want)
+                if not wordgen.is_replaced(out, haystack[:r.span], want, REPLACEMENT):
+                    r.reference = len(want)
+                    sem.failed.append(f"flashtext: replace_keywords over {corpora.human_size(r.span)} is not the text "
+                                      f"with its {len(want):,} whole-word matches replaced")
+                del out
+            texts.span, texts.lines = -1, []
+        except Exception as exc:
+            sem.peer_errors.append(f"flashtext: {type(exc).__name__}: {exc}")
+
+    # ---- ratios and checks
+    for line in sem.lines:
+        r = line.row
+        if r.error:
+            (sem.errors if r.kind == "backend" else sem.peer_errors).append(f"{r.label} {r.measures}: {r.error}")
+            continue
+        if line.against and not any(a.error for a in line.against):
+            line.ratio = r.seconds / sum(a.seconds for a in line.against)
+        if line.want is not None and r.matches is not None:
+            want = line.want(r.span)
+            if r.matches != want:
+                r.reference = want
+                sem.failed.append(f"N={line.n:,}: {r.label} {r.measures} found {r.matches:,} in the first "
+                                  f"{r.span:,} bytes; the reference finds {want:,}")
+    return sem
+
+
+def _fastest(best: dict[str, Line], measures: str, line: Line) -> None:
+    if not line.row.error and (measures not in best or line.row.seconds < best[measures].row.seconds):
+        best[measures] = line
+
+
+def _peer(line: Line, best: dict[str, Line], measures: str) -> Line:
+    """A peer's × is against the fastest kmpsearch row that measures the same."""
+    if measures in best:
+        line.against, line.against_label = [best[measures].row], f"{best[measures].row.backend} {measures}"
+    return line
+
+
+# --------------------------------------------------------------------------- output
+
+def cells(sem: Semantics) -> list[list[str]]:
+    out = []
+    for line in sem.lines:
+        r = line.row
+        label = r.label + (f" [{r.note}]" if r.note else "")
+        if r.error:
+            out.append([f"{line.n:,}", label, r.measures, str(r.threads), "ERROR", "—", "—", "—", r.error[:50]])
+            continue
+        matches = "—" if r.matches is None else f"{r.matches:,}"
+        if r.matches is not None and r.extrapolated:
+            matches += f" in {corpora.human_size(r.span)}"
+        if r.reference is not None:
+            matches += f" ≠ {r.reference:,}!"
+        out.append([f"{line.n:,}", label, r.measures, str(r.threads),
+                    ("≈" if r.extrapolated else "") + fmt_seconds(r.seconds), f"{r.gbps:.3g}",
+                    fmt_ratio(line.ratio), line.against_label if line.ratio is not None else "", matches])
+    return out
+
+
+def targets(sem: Semantics) -> list[dict[str, Any]]:
+    """The issue's speed goals read off this run (goals: a miss does not fail the run)."""
+    out = []
+    goals = [(measures, goal) for measures, _, goal in VARIANTS if goal] + [("replace", REPLACE_GOAL)]
+    for measures, goal in goals:
+        got = [line for line in sem.lines if line.row.kind == "backend" and line.row.measures == measures]
+        parts = [f"{line.row.backend} " + (fmt_ratio(line.ratio) if line.ratio is not None else "not measured")
+                 for line in got]
+        if not got or any(line.ratio is None for line in got):
+            met = None
+        else:
+            met = all(line.ratio <= goal for line in got)
+        what = (f"replace with {REPLACE_WORDS} words within {goal:g}× of count + one copy"
+                if measures == "replace" else
+                f"{measures} ({COUNT_WORDS:,} words) within {goal:g}× of the same core's count")
+        out.append({"met": met, "mark": "✓" if met else "·" if met is None else "✗",
+                    "text": f"{what} (threads={sem.threads}): " + ("; ".join(parts) or "not measured")})
+    return out
+
+
+def notes(sem: Semantics) -> list[str]:
+    words = ", ".join(w.decode() for w in sem.words[:4])
+    out = [f"Match semantics: {COUNT_WORDS:,} words ({words}, …; `wordgen.make_words(..., whole=True)`: the "
+           "even-numbered ones whole words cut from the corpus, the odd-numbered ones random) and their first "
+           f"{REPLACE_WORDS}; kmpsearch with threads={sem.threads} over the whole corpus, each WordSet compiled "
+           "outside the timing. × of: the row's time over that row's (the sum for count + copy); "
+           "replace's replacement is b'*'.",
+           "ahocorasick_rs: `BytesAhoCorasick(words, matchkind=MATCHKIND_LEFTMOST_LONGEST)."
+           "find_matches_as_indexes(haystack)`, one thread. flashtext: `KeywordProcessor(case_sensitive=True)` "
+           "(whole words, leftmost-longest: the same matches as whole_words here, where whole words cannot "
+           "overlap), given the text line by line (decoded and split outside the timing; `replace_keywords` is "
+           "quadratic in the length of one call's input), one thread, pure Python; its replace replaces whole "
+           "words only (fewer than kmpsearch's replace).",
+           "Every count is checked against an independent reference (every occurrence, ASCII letters folded or "
+           "not; then whole words and the leftmost-longest choice); each replaced copy piece by piece. "
+           "ignore_case='unicode' is checked against the ASCII-folded count: the corpus is ASCII."]
+    if sem.skipped:
+        out.append(f"{', '.join(sem.skipped)}: no native word-set core in this build; no semantics rows.")
+    if sem.unavailable:
+        out.append("Not available here: " + "; ".join(f"{k} ({v})" for k, v in sem.unavailable.items()))
+    if sem.versions:
+        out.append("Versions: " + "; ".join(f"{k} {v}" for k, v in sem.versions.items()) + ".")
+    return out
+
+
+def markdown(sem: Semantics) -> list[str]:
+    lines = ["## Match semantics", "", "| " + " | ".join(HEADERS) + " |",
+             "| " + " | ".join(["---:", ":---", ":---"] + ["---:"] * 4 + [":---", "---:"]) + " |"]
+    for c in cells(sem):
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in c) + " |")
+    lines += ["", "### Targets (match semantics)", ""]
+    lines += [f"- {t['mark']} {t['text']}" for t in targets(sem)]
+    lines += [""] + [f"- {n}" for n in notes(sem)]
+    return lines
+
+
+def show(console, sem: Semantics) -> None:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="match semantics", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, h in enumerate(HEADERS):
+        table.add_column(h, justify="left" if i in (1, 2, 7) else "right", no_wrap=i == 1)
+    for c, line in zip(cells(sem), sem.lines):
+        r = line.row
+        table.add_row(*c, style="bold red" if r.error or r.reference is not None
+                      else "dim" if r.kind != "backend" else None)
+    console.print(table)
+    console.print("targets (match semantics):")
+    for t in targets(sem):
+        console.print(f"  {t['mark']} {t['text']}", markup=False, highlight=False)
+    for n in notes(sem):
+        console.print(f"  • {n}", markup=False, highlight=False)
+
+
+def payload(sem: Semantics) -> dict[str, Any]:
+    return {
+        "words": COUNT_WORDS, "replace_words": REPLACE_WORDS, "threads": sem.threads,
+        "first_words": [w.decode() for w in sem.words[:10]], "versions": sem.versions,
+        "unavailable": sem.unavailable, "targets": targets(sem),
+        "rows": [{
+            "words": line.n, "name": line.row.name, "label": line.row.label, "kind": line.row.kind,
+            "backend": line.row.backend, "measures": line.row.measures, "threads": line.row.threads,
+            "seconds": None if math.isnan(line.row.seconds) else line.row.seconds, "matches": line.row.matches,
+            "reference": line.row.reference, "extrapolated": line.row.extrapolated,
+            "scanned_bytes": line.row.span, "times": line.row.times, "ratio": line.ratio,
+            "ratio_of": line.against_label or None, "goal": line.goal, "error": line.row.error,
+        } for line in sem.lines],
+    }
