@@ -2,7 +2,9 @@
 ``ignore_case="unicode"`` cost, and ``replace`` (the match-semantics issue's speed goals).
 
 After the N groups of ``words.py`` (SEMANTICS=0 leaves these rows out), for each native
-backend with threads=all, over the whole corpus, medians of REPEATS warm runs:
+backend with threads=all, over the whole corpus, medians of REPEATS warm runs taken in turns
+(``in_turns``: round after round of one run of each row, so that a busy spell on a shared
+machine slows the rows compared alike):
 
 * 1,000 words (``wordgen.make_words(1000, corpus, whole=True)``: the even-numbered ones are
   whole words cut from the corpus -- a run of letters and digits between whitespace -- so
@@ -36,10 +38,12 @@ from __future__ import annotations
 
 import gc
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import corpus as corpora
+import harness
 import wordgen
 from harness import Row, fmt_ratio, fmt_seconds
 
@@ -167,11 +171,16 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
         return Row(name=name, label=label, kind=kind, measures=measures, threads=kw.pop("threads", threads),
                    run=run, group=n, counts=kw.pop("counts", "semantics"), **kw)
 
-    # ---- kmpsearch, 1,000 words: the plain count and each semantics
-    best: dict[str, Line] = {}   # measures -> the fastest kmpsearch row
+    def counter(ws):
+        def run(span):
+            return ws.count(haystack[:span], threads=threads)
+        return run
+
+    # ---- kmpsearch, 1,000 words: the plain count and each semantics, timed in turns
+    group: list[Line] = []
     for name in backends:
         cls = km.get_backend(name).WordSet
-        base: Line | None = None
+        mine: list[Line] = []
         for measures, options, goal in VARIANTS:
             progress.update(runner.current, description=f"semantics: building {name} {measures}", visible=True)
             try:
@@ -181,58 +190,64 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
                 continue
             if is_fallback(ws):
                 sem.skipped.append(name)
+                mine = []
                 break
+            mine.append(Line(row(f"{name} {measures}", f"kmpsearch {name}", "backend", measures, counter(ws),
+                                 COUNT_WORDS, backend=name), COUNT_WORDS, wants[measures], goal=goal))
+        for line in mine[1:]:
+            if mine[0].row.measures == "count":
+                line.against, line.against_label = [mine[0].row], f"{name} count"
+        group += mine
+    in_turns(runner, [line.row for line in group], f"{COUNT_WORDS:,} words")
+    sem.lines += group
 
-            def run(span, ws=ws):
-                return ws.count(haystack[:span], threads=threads)
-            line = add(Line(row(f"{name} {measures}", f"kmpsearch {name}", "backend", measures, run, COUNT_WORDS,
-                                backend=name), COUNT_WORDS, wants[measures], goal=goal))
-            if measures == "count":
-                base = line
-            elif base is not None:
-                line.against, line.against_label = [base.row], f"{name} count"
-            _fastest(best, measures, line)
-            del ws
-            gc.collect()
-
-    # ---- kmpsearch, 10 words: replace against count + one copy
+    # ---- kmpsearch, 10 words: replace against count + one copy, timed in turns
     def copy(span):
         bytes(haystack[:span])
-    copy_line = add(Line(row("copy", "one copy: bytes(haystack)", "floor", "copy", copy, REPLACE_WORDS,
-                             threads=1, counts="none"), REPLACE_WORDS))
-    replaced = wordgen.leftmost_longest(exact_few)
+    copy_line = Line(row("copy", "one copy: bytes(haystack)", "floor", "copy", copy, REPLACE_WORDS,
+                         threads=1, counts="none"), REPLACE_WORDS)
+    group = [copy_line]
+    sets: dict[str, Any] = {}
     for name in backends:
         if name in sem.skipped:
             continue
         try:
-            ws = km.get_backend(name).WordSet(few)
+            ws = sets[name] = km.get_backend(name).WordSet(few)
         except Exception as exc:
             sem.errors.append(f"{name} WordSet({REPLACE_WORDS} words): {type(exc).__name__}: {exc}")
             continue
 
-        def count(span, ws=ws):
-            return ws.count(haystack[:span], threads=threads)
-
         def replace(span, ws=ws):
             ws.replace(haystack[:span], REPLACEMENT, threads=threads)
-        base = add(Line(row(f"{name} count {REPLACE_WORDS}", f"kmpsearch {name}", "backend", "count", count,
-                            REPLACE_WORDS, backend=name), REPLACE_WORDS, lambda span: len(inside(exact_few, span))))
-        line = add(Line(row(f"{name} replace {REPLACE_WORDS}", f"kmpsearch {name}", "backend", "replace", replace,
-                            REPLACE_WORDS, backend=name), REPLACE_WORDS,
-                        against=[base.row, copy_line.row], against_label=f"{name} count + copy", goal=REPLACE_GOAL))
-        if not line.row.error:  # the copy, checked once (untimed)
-            progress.update(runner.current, description=f"semantics: checking {name}'s replaced copy", visible=True)
-            out = ws.replace(haystack, REPLACEMENT, threads=threads)
-            if not wordgen.is_replaced(out, haystack, replaced, REPLACEMENT):
-                line.row.reference = len(replaced)
-                sem.failed.append(f"{name}: replace of {REPLACE_WORDS} words is not the corpus with its "
-                                  f"{len(replaced):,} leftmost-longest matches replaced")
-            line.row.matches = len(replaced)
-            del out
-            progress.update(runner.current, visible=False)
-        _fastest(best, "replace", line)
-        del ws
-        gc.collect()
+        base = Line(row(f"{name} count {REPLACE_WORDS}", f"kmpsearch {name}", "backend", "count", counter(ws),
+                        REPLACE_WORDS, backend=name), REPLACE_WORDS, lambda span: len(inside(exact_few, span)))
+        group += [base, Line(row(f"{name} replace {REPLACE_WORDS}", f"kmpsearch {name}", "backend", "replace",
+                                 replace, REPLACE_WORDS, backend=name), REPLACE_WORDS,
+                             against=[base.row, copy_line.row], against_label=f"{name} count + copy",
+                             goal=REPLACE_GOAL)]
+    in_turns(runner, [line.row for line in group], f"{REPLACE_WORDS} words")
+    sem.lines += group
+    replaced = wordgen.leftmost_longest(exact_few)
+    for line in group:
+        r = line.row
+        if r.measures != "replace" or r.error:
+            continue
+        # the copy, checked once (untimed)
+        progress.update(runner.current, description=f"semantics: checking {r.backend}'s replaced copy", visible=True)
+        out = sets[r.backend].replace(haystack, REPLACEMENT, threads=threads)
+        if not wordgen.is_replaced(out, haystack, replaced, REPLACEMENT):
+            r.reference = len(replaced)
+            sem.failed.append(f"{r.backend}: replace of {REPLACE_WORDS} words is not the corpus with its "
+                              f"{len(replaced):,} leftmost-longest matches replaced")
+        r.matches = len(replaced)
+        del out
+    progress.update(runner.current, visible=False)
+    sets.clear()
+    gc.collect()
+    best: dict[str, Line] = {}   # measures -> the fastest kmpsearch row
+    for line in sem.lines:
+        if line.row.kind == "backend" and line.n == (REPLACE_WORDS if line.row.measures == "replace" else COUNT_WORDS):
+            _fastest(best, line.row.measures, line)
 
     # ---- peers, one thread each
     if "ahocorasick_rs" in mods:
@@ -274,7 +289,7 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
             r = row("flashtext replace_keywords", "flashtext replace_keywords (by line)", "peer", "replace",
                     replace_keywords, REPLACE_WORDS, threads=1, span_mode="adaptive", prefix=size,
                     budget=peer_budget, prepare=texts.get)
-            line = _peer(add(Line(r, REPLACE_WORDS)), best, "replace")
+            _peer(add(Line(r, REPLACE_WORDS)), best, "replace")
             if not r.error:  # whole words only: the copy it should make, checked once (untimed)
                 want = wordgen.whole_matches(haystack, inside(exact_few, r.span), r.span)
                 out = "".join([kp10.replace_keywords(t) for t in texts.get(r.span)]).encode("ascii")
@@ -303,6 +318,55 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
                 sem.failed.append(f"N={line.n:,}: {r.label} {r.measures} found {r.matches:,} in the first "
                                   f"{r.span:,} bytes; the reference finds {want:,}")
     return sem
+
+
+def in_turns(runner, rows: list[Row], what: str) -> None:
+    """Time ``rows`` over the whole corpus in turns: a warm-up run of each, then rounds of one
+    run of every row (at least REPEATS rounds; more, up to MAX_RUNS, while a round is quick).
+    On a shared machine a busy spell then slows every row of its round alike: the ratios
+    between the rows hold better than when each row's runs come one after the other."""
+    size, progress = runner.size, runner.progress
+    runner.add_total(len(rows))
+    live: list[Row] = []
+    warm = 0.0
+    for r in rows:
+        r.span, r.size = size, size
+        progress.update(runner.current, description=f"semantics, {what}: {r.label} {r.measures} [warm-up]",
+                        visible=True)
+        try:
+            t, result = harness.timed(r.run, size)
+            r.matches = harness.result_count(result)
+            del result
+            warm += t
+            live.append(r)
+        except Exception as exc:
+            r.error = f"{type(exc).__name__}: {exc}"
+            runner.console.print(f"[bold red]ERROR[/] {r.name}: {r.error}")
+    rounds = max(runner.repeats, min(harness.MAX_RUNS, int(harness.SHORT_ROW_SECONDS * len(live) / max(warm, 1e-6))))
+    progress.update(runner.current, total=rounds, completed=0)
+    for i in range(rounds):
+        progress.update(runner.current, description=f"semantics, {what}: round {i + 1}/{rounds} of {len(live)} rows",
+                        completed=i)
+        for r in list(live):
+            try:
+                t, result = harness.timed(r.run, size)
+                again = harness.result_count(result)
+                del result
+                if again != r.matches:
+                    raise AssertionError(f"{again} matches in one run, {r.matches} in another")
+                r.times.append(t)
+            except Exception as exc:
+                r.error = f"{type(exc).__name__}: {exc}"
+                runner.console.print(f"[bold red]ERROR[/] {r.name}: {r.error}")
+                live.remove(r)
+    for r in rows:
+        if not r.error:
+            r.measured = r.seconds = statistics.median(r.times)
+            runner.console.log(f"{r.label + ' ' + r.measures:<40} threads={r.threads:<3} {r.seconds:9.4f} s  "
+                               f"{r.gbps:8.3f} GB/s  matches={r.matches if r.matches is not None else '-'}  "
+                               f"(in turns, {len(r.times)} runs)")
+        progress.advance(runner.overall)
+    progress.update(runner.current, visible=False)
 
 
 def _fastest(best: dict[str, Line], measures: str, line: Line) -> None:
