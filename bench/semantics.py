@@ -39,6 +39,7 @@ from __future__ import annotations
 import gc
 import math
 import statistics
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -59,7 +60,7 @@ VARIANTS = (
     ("ignore_case='unicode'", {"ignore_case": "unicode"}, 1.5),
 )
 REPLACE_GOAL = 2.0
-HEADERS = ["N", "Implementation", "measures", "threads", "time (s)", "GB/s", "×", "× of", "matches"]
+HEADERS = ["N", "Implementation", "measures", "threads", "time (s)", "GB/s", "×", "× CPU", "× of", "matches"]
 
 
 @dataclass
@@ -73,6 +74,8 @@ class Line:
     against_label: str = ""
     goal: float | None = None
     ratio: float | None = None
+    cpu: list[float] = field(default_factory=list)   # rows timed in turns: CPU seconds of each run
+    cpu_ratio: float | None = None
 
 
 @dataclass
@@ -198,7 +201,7 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
             if mine[0].row.measures == "count":
                 line.against, line.against_label = [mine[0].row], f"{name} count"
         group += mine
-    in_turns(runner, [line.row for line in group], f"{COUNT_WORDS:,} words")
+    in_turns(runner, group, f"{COUNT_WORDS:,} words")
     sem.lines += group
 
     # ---- kmpsearch, 10 words: replace against count + one copy, timed in turns
@@ -225,7 +228,7 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
                                  replace, REPLACE_WORDS, backend=name), REPLACE_WORDS,
                              against=[base.row, copy_line.row], against_label=f"{name} count + copy",
                              goal=REPLACE_GOAL)]
-    in_turns(runner, [line.row for line in group], f"{REPLACE_WORDS} words")
+    in_turns(runner, group, f"{REPLACE_WORDS} words")
     sem.lines += group
     replaced = wordgen.leftmost_longest(exact_few)
     for line in group:
@@ -304,6 +307,7 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
             sem.peer_errors.append(f"flashtext: {type(exc).__name__}: {exc}")
 
     # ---- ratios and checks
+    cpu_of = {id(line.row): statistics.median(line.cpu) for line in sem.lines if line.cpu}
     for line in sem.lines:
         r = line.row
         if r.error:
@@ -311,6 +315,9 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
             continue
         if line.against and not any(a.error for a in line.against):
             line.ratio = r.seconds / sum(a.seconds for a in line.against)
+            cpu = [cpu_of.get(id(a)) for a in line.against]
+            if line.cpu and None not in cpu:
+                line.cpu_ratio = statistics.median(line.cpu) / sum(cpu)
         if line.want is not None and r.matches is not None:
             want = line.want(r.span)
             if r.matches != want:
@@ -320,25 +327,26 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
     return sem
 
 
-def in_turns(runner, rows: list[Row], what: str) -> None:
-    """Time ``rows`` over the whole corpus in turns: a warm-up run of each, then rounds of one
-    run of every row (at least REPEATS rounds; more, up to MAX_RUNS, while a round is quick).
-    On a shared machine a busy spell then slows every row of its round alike: the ratios
-    between the rows hold better than when each row's runs come one after the other."""
+def in_turns(runner, lines: list[Line], what: str) -> None:
+    """Time the rows of ``lines`` over the whole corpus in turns: a warm-up run of each, then
+    rounds of one run of every row (at least REPEATS rounds; more, up to MAX_RUNS, while a
+    round is quick). On a shared machine a busy spell then slows every row of its round
+    alike: the ratios between the rows hold better than when each row's runs come one after
+    the other. Each run's CPU time (``time.process_time``: every thread of this process) is
+    kept beside its wall time: what the run cost whatever else the machine was doing."""
     size, progress = runner.size, runner.progress
-    runner.add_total(len(rows))
-    live: list[Row] = []
+    runner.add_total(len(lines))
+    live: list[Line] = []
     warm = 0.0
-    for r in rows:
+    for line in lines:
+        r = line.row
         r.span, r.size = size, size
         progress.update(runner.current, description=f"semantics, {what}: {r.label} {r.measures} [warm-up]",
                         visible=True)
         try:
-            t, result = harness.timed(r.run, size)
-            r.matches = harness.result_count(result)
-            del result
+            t, _, r.matches = _timed(r.run, size)
             warm += t
-            live.append(r)
+            live.append(line)
         except Exception as exc:
             r.error = f"{type(exc).__name__}: {exc}"
             runner.console.print(f"[bold red]ERROR[/] {r.name}: {r.error}")
@@ -347,26 +355,36 @@ def in_turns(runner, rows: list[Row], what: str) -> None:
     for i in range(rounds):
         progress.update(runner.current, description=f"semantics, {what}: round {i + 1}/{rounds} of {len(live)} rows",
                         completed=i)
-        for r in list(live):
+        for line in list(live):
+            r = line.row
             try:
-                t, result = harness.timed(r.run, size)
-                again = harness.result_count(result)
-                del result
+                t, cpu, again = _timed(r.run, size)
                 if again != r.matches:
                     raise AssertionError(f"{again} matches in one run, {r.matches} in another")
                 r.times.append(t)
+                line.cpu.append(cpu)
             except Exception as exc:
                 r.error = f"{type(exc).__name__}: {exc}"
                 runner.console.print(f"[bold red]ERROR[/] {r.name}: {r.error}")
-                live.remove(r)
-    for r in rows:
+                live.remove(line)
+    for line in lines:
+        r = line.row
         if not r.error:
             r.measured = r.seconds = statistics.median(r.times)
             runner.console.log(f"{r.label + ' ' + r.measures:<40} threads={r.threads:<3} {r.seconds:9.4f} s  "
                                f"{r.gbps:8.3f} GB/s  matches={r.matches if r.matches is not None else '-'}  "
-                               f"(in turns, {len(r.times)} runs)")
+                               f"(in turns, {len(r.times)} runs; CPU {statistics.median(line.cpu):.4f} s)")
         progress.advance(runner.overall)
     progress.update(runner.current, visible=False)
+
+
+def _timed(fn: Callable[[int], Any], span: int) -> tuple[float, float, int | None]:
+    """(wall seconds, CPU seconds, the count) of one run."""
+    gc.collect()
+    c0, t0 = time.process_time(), time.perf_counter()
+    result = fn(span)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall, cpu, harness.result_count(result)
 
 
 def _fastest(best: dict[str, Line], measures: str, line: Line) -> None:
@@ -389,7 +407,7 @@ def cells(sem: Semantics) -> list[list[str]]:
         r = line.row
         label = r.label + (f" [{r.note}]" if r.note else "")
         if r.error:
-            out.append([f"{line.n:,}", label, r.measures, str(r.threads), "ERROR", "—", "—", "—", r.error[:50]])
+            out.append([f"{line.n:,}", label, r.measures, str(r.threads), "ERROR", "—", "—", "—", "—", r.error[:50]])
             continue
         matches = "—" if r.matches is None else f"{r.matches:,}"
         if r.matches is not None and r.extrapolated:
@@ -398,7 +416,8 @@ def cells(sem: Semantics) -> list[list[str]]:
             matches += f" ≠ {r.reference:,}!"
         out.append([f"{line.n:,}", label, r.measures, str(r.threads),
                     ("≈" if r.extrapolated else "") + fmt_seconds(r.seconds), f"{r.gbps:.3g}",
-                    fmt_ratio(line.ratio), line.against_label if line.ratio is not None else "", matches])
+                    fmt_ratio(line.ratio), fmt_ratio(line.cpu_ratio), line.against_label if line.ratio is not None
+                    else "", matches])
     return out
 
 
@@ -408,8 +427,8 @@ def targets(sem: Semantics) -> list[dict[str, Any]]:
     goals = [(measures, goal) for measures, _, goal in VARIANTS if goal] + [("replace", REPLACE_GOAL)]
     for measures, goal in goals:
         got = [line for line in sem.lines if line.row.kind == "backend" and line.row.measures == measures]
-        parts = [f"{line.row.backend} " + (fmt_ratio(line.ratio) if line.ratio is not None else "not measured")
-                 for line in got]
+        parts = [f"{line.row.backend} " + (f"{fmt_ratio(line.ratio)} (CPU {fmt_ratio(line.cpu_ratio)})"
+                                           if line.ratio is not None else "not measured") for line in got]
         if not got or any(line.ratio is None for line in got):
             met = None
         else:
@@ -427,8 +446,10 @@ def notes(sem: Semantics) -> list[str]:
     out = [f"Match semantics: {COUNT_WORDS:,} words ({words}, …; `wordgen.make_words(..., whole=True)`: the "
            "even-numbered ones whole words cut from the corpus, the odd-numbered ones random) and their first "
            f"{REPLACE_WORDS}; kmpsearch with threads={sem.threads} over the whole corpus, each WordSet compiled "
-           "outside the timing. × of: the row's time over that row's (the sum for count + copy); "
-           "replace's replacement is b'*'.",
+           "outside the timing; the kmpsearch rows of one N (and the copy) timed in turns: a warm-up of each, then "
+           "rounds of one run of every row. ×: the row's median time over that of the row(s) named in × of (the "
+           "sum for count + copy); × CPU: the same with CPU time (every thread of the process), what a run cost "
+           "whatever else ran on the machine. replace's replacement is b'*'.",
            "ahocorasick_rs: `BytesAhoCorasick(words, matchkind=MATCHKIND_LEFTMOST_LONGEST)."
            "find_matches_as_indexes(haystack)`, one thread. flashtext: `KeywordProcessor(case_sensitive=True)` "
            "(whole words, leftmost-longest: the same matches as whole_words here, where whole words cannot "
@@ -449,7 +470,7 @@ def notes(sem: Semantics) -> list[str]:
 
 def markdown(sem: Semantics) -> list[str]:
     lines = ["## Match semantics", "", "| " + " | ".join(HEADERS) + " |",
-             "| " + " | ".join(["---:", ":---", ":---"] + ["---:"] * 4 + [":---", "---:"]) + " |"]
+             "| " + " | ".join(["---:", ":---", ":---"] + ["---:"] * 5 + [":---", "---:"]) + " |"]
     for c in cells(sem):
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in c) + " |")
     lines += ["", "### Targets (match semantics)", ""]
@@ -464,7 +485,7 @@ def show(console, sem: Semantics) -> None:
 
     table = Table(title="match semantics", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for i, h in enumerate(HEADERS):
-        table.add_column(h, justify="left" if i in (1, 2, 7) else "right", no_wrap=i == 1)
+        table.add_column(h, justify="left" if i in (1, 2, 8) else "right", no_wrap=i == 1)
     for c, line in zip(cells(sem), sem.lines):
         r = line.row
         table.add_row(*c, style="bold red" if r.error or r.reference is not None
@@ -488,6 +509,7 @@ def payload(sem: Semantics) -> dict[str, Any]:
             "seconds": None if math.isnan(line.row.seconds) else line.row.seconds, "matches": line.row.matches,
             "reference": line.row.reference, "extrapolated": line.row.extrapolated,
             "scanned_bytes": line.row.span, "times": line.row.times, "ratio": line.ratio,
+            "cpu_times": line.cpu, "cpu_ratio": line.cpu_ratio,
             "ratio_of": line.against_label or None, "goal": line.goal, "error": line.row.error,
         } for line in sem.lines],
     }

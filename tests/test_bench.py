@@ -355,7 +355,8 @@ def test_semantics_rows(native, monkeypatch):
     assert got[name, 10, "replace"].row.matches > 0
     for measures in ("whole_words", "leftmost-longest", "ignore_case='unicode'", "replace"):
         line = got[name, 1000 if measures != "replace" else 10, measures]
-        assert line.ratio is not None and line.ratio > 0 and line.goal is not None
+        assert line.ratio > 0 and line.cpu_ratio > 0 and line.goal is not None
+        assert len(line.cpu) == len(line.row.times) >= 1
     assert got[None, 10, "copy"].ratio is None
     for peer, measures in (("ahocorasick_rs", "leftmost-longest"), ("flashtext", "whole_words"),
                            ("flashtext", "replace")):
