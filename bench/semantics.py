@@ -6,9 +6,10 @@ backend with threads=all, over the whole corpus, medians of REPEATS warm runs ta
 (``in_turns``: round after round of one run of each row, so that a busy spell on a shared
 machine slows the rows compared alike):
 
-* 1,000 words (``wordgen.make_words(1000, corpus, whole=True)``: the even-numbered ones are
-  whole words cut from the corpus -- a run of letters and digits between whitespace -- so
-  that ``whole_words`` finds them; the odd-numbered ones random): ``count`` of
+* 1,000 words (``wordgen.semantics_words``: the even-numbered ones are whole words cut from
+  the corpus -- a run of letters and digits between whitespace -- so that ``whole_words``
+  finds them; each odd-numbered one a prefix of the word before, so that leftmost-longest
+  has choices to make): ``count`` of
   ``WordSet(words)`` (the baseline, measured here beside the others), of
   ``WordSet(words, whole_words=True)``, ``WordSet(words, matches="leftmost-longest")`` and
   ``WordSet(words, ignore_case="unicode")``; goal: each within 1.5x of the same core's
@@ -136,7 +137,7 @@ def measure(km, backends: list[str], threads: int, haystack: memoryview, runner,
     """The semantics rows of ``backends`` (native ones) over ``haystack``, timed by ``runner``."""
     size = len(haystack)
     sem = Semantics(threads=threads)
-    words = wordgen.make_words(COUNT_WORDS, haystack[:min(size, wordgen.CUT_FROM)], whole=True)
+    words = wordgen.semantics_words(COUNT_WORDS, haystack[:min(size, wordgen.CUT_FROM)])
     few = words[:REPLACE_WORDS]
     sem.words = words
     mods, sem.unavailable = load_peers()
@@ -443,8 +444,9 @@ def targets(sem: Semantics) -> list[dict[str, Any]]:
 
 def notes(sem: Semantics) -> list[str]:
     words = ", ".join(w.decode() for w in sem.words[:4])
-    out = [f"Match semantics: {COUNT_WORDS:,} words ({words}, …; `wordgen.make_words(..., whole=True)`: the "
-           "even-numbered ones whole words cut from the corpus, the odd-numbered ones random) and their first "
+    out = [f"Match semantics: {COUNT_WORDS:,} words ({words}, …; `wordgen.semantics_words`: the "
+           "even-numbered ones whole words cut from the corpus, each odd-numbered one a prefix of the word "
+           "before, so that leftmost-longest has choices to make) and their first "
            f"{REPLACE_WORDS}; kmpsearch with threads={sem.threads} over the whole corpus, each WordSet compiled "
            "outside the timing; the kmpsearch rows of one N (and the copy) timed in turns: a warm-up of each, then "
            "rounds of one run of every row. ×: the row's median time over that of the row(s) named in × of (the "

@@ -7,9 +7,11 @@ so ``make_words(k, s)`` is exactly ``make_words(n, s)[:k]`` for ``k <= n``: the 
 set is the first ten words of the N = 100,000 one.
 
 ``make_words(n, source, whole=True)``: the same, but each cut word is a whole word of
-``source`` (a run of letters and digits with no letter, digit or ``_`` on either side): the
-words of the match-semantics rows (``whole_words`` needs word boundaries; a window of a
-random corpus rarely has them).
+``source`` (a run of letters and digits with no letter, digit or ``_`` on either side).
+``semantics_words(n, source)``, the words of the match-semantics rows: those whole words
+(``whole_words`` needs word boundaries; a window of a random corpus rarely has them), each
+followed by a prefix of itself (leftmost-longest then has a choice to make wherever the
+longer word occurs).
 
 ``reference_count(buf, words)`` counts every occurrence of every word in ``buf``,
 overlapping ones included, without any string-search library: a numpy filter on the
@@ -98,6 +100,27 @@ def make_words(n: int, source: bytes | memoryview, seed: int = WORDS_SEED, whole
             word = bytes(rng.choice(alphabet) for _ in range(length))
         if word in seen:
             continue
+        seen.add(word)
+        out.append(word)
+    return out
+
+
+def semantics_words(n: int, source: bytes | memoryview, seed: int = WORDS_SEED) -> list[bytes]:
+    """``n`` distinct words: ``make_words(n, source, seed, whole=True)`` with each odd-numbered
+    word replaced by a prefix of the word before it (at least MIN_LEN bytes, shorter than it;
+    the random word when that word has MIN_LEN bytes or the prefix is already there).
+    ``semantics_words(k, s)`` is ``semantics_words(n, s)[:k]`` for ``k <= n``."""
+    base = make_words(n, source, seed, whole=True)
+    rng = random.Random(seed + 1)
+    seen: set[bytes] = set()
+    out: list[bytes] = []
+    for i, word in enumerate(base):
+        before = base[i - 1] if i % 2 else b""
+        if len(before) > MIN_LEN:
+            prefix = before[:rng.randint(MIN_LEN, len(before) - 1)]
+            word = prefix if prefix not in seen else word
+        while word in seen:  # (a random word equal to an earlier prefix: another random one)
+            word = bytes(rng.choice(WORD_ALPHABET) for _ in range(rng.randint(MIN_LEN, MAX_LEN)))
         seen.add(word)
         out.append(word)
     return out
