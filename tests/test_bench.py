@@ -78,12 +78,20 @@ def test_parse_counts_rejects(text):
         wordgen.parse_counts(text)
 
 
+def _random_cases(seed: int, cases: int, text: bytes, letters: bytes, longest: tuple[int, int, int]):
+    """``cases`` times ``(rng, haystack, words)``: a haystack of up to ``longest[0]`` bytes of
+    ``text``, 1 to ``longest[2]`` words of 1 to ``longest[1]`` bytes of ``letters``."""
+    rng = random.Random(seed)
+    for _ in range(cases):
+        hay = bytes(rng.choice(text) for _ in range(rng.randint(0, longest[0])))
+        words = list({bytes(rng.choice(letters) for _ in range(rng.randint(1, longest[1])))
+                      for _ in range(rng.randint(1, longest[2]))})
+        yield rng, hay, words
+
+
 def test_reference_count_matches_a_find_loop():
     require_extra("numpy")
-    rng = random.Random(7)
-    for _ in range(300):
-        hay = bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 60)))
-        words = list({bytes(rng.choice(b"abc") for _ in range(rng.randint(1, 7))) for _ in range(rng.randint(1, 6))})
+    for rng, hay, words in _random_cases(7, 300, b"abc", b"abc", (60, 7, 6)):
         expected = wordgen.naive_count(hay, words)
         assert wordgen.reference_count(hay, words) == expected
         assert wordgen.reference_count(memoryview(hay), words, block=rng.randint(1, 9)) == expected
@@ -237,10 +245,7 @@ def test_tree_helpers(tmp_path):
 
 def test_reference_offsets():
     require_extra("numpy")
-    rng = random.Random(9)
-    for _ in range(200):
-        hay = bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 50)))
-        words = list({bytes(rng.choice(b"abc") for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(1, 5))})
+    for rng, hay, words in _random_cases(9, 200, b"abc", b"abc", (50, 6, 5)):
         want = sorted(i for w in words for i in range(len(hay)) if hay.startswith(w, i))
         assert sorted(wordgen.reference_offsets(hay, words, block=rng.randint(1, 9))) == want
 
@@ -298,10 +303,7 @@ def _leftmost_longest_re(hay: bytes, words: list[bytes]) -> list[tuple[int, int]
 
 def test_semantics_references_agree_with_re():
     require_extra("numpy")
-    rng = random.Random(11)
-    for _ in range(300):
-        hay = bytes(rng.choice(b"abAB _\n") for _ in range(rng.randint(0, 60)))
-        words = list({bytes(rng.choice(b"abAB") for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 5))})
+    for rng, hay, words in _random_cases(11, 300, b"abAB _\n", b"abAB", (60, 5, 5)):
         every = sorted((i, len(w)) for w in words for i in range(len(hay)) if hay.startswith(w, i))
         assert wordgen.reference_matches(hay, words, block=rng.randint(1, 9)) == every
         folded = sorted({(i, len(w)) for w in words for i in range(len(hay)) if hay.lower().startswith(w.lower(), i)})
