@@ -13,7 +13,8 @@ against an independent count over the same bytes; any disagreement fails the run
 Knobs (environment variables, or the options of the same name; empty means default):
 SIZE (1GiB), PATTERN (3J1), THREADS (all usable CPUs), BACKENDS (comma list), FULL=1,
 REPEATS (3), SCENARIO (default|byte|long|adversarial|file|words|streams|dask|tree), PREFIX (16MiB), SEED,
-WORDS (SCENARIO=words: the numbers of words, default 10,1000,10000,100000; see bench/words.py).
+WORDS (SCENARIO=words: the numbers of words, default 10,1000,10000,100000; see bench/words.py),
+SEMANTICS=0 (SCENARIO=words without its match-semantics rows, bench/semantics.py).
 SCENARIO=streams: finditer, as_array and redact (bench/streams.py); SCENARIO=dask: bench/dask_bench.py;
 SCENARIO=tree: ``kmpsearch -r`` against rg and grep over a tree (bench/tree.py): TREE (a directory;
 default: a generated tree of SIZE, 600MiB by default), WORD (default import).
@@ -74,6 +75,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="prefix for the pure-Python rungs (default 16MiB; 4MiB for the adversarial and words scenarios)")
     p.add_argument("--words", default=_env("WORDS"),
                    help="SCENARIO=words: the numbers of words, e.g. 10,1000 or 10,1k,10k,100k (default)")
+    p.add_argument("--semantics", default=(_env("SEMANTICS") or "1").lower() not in ("0", "no", "false", "off"),
+                   action=argparse.BooleanOptionalAction,
+                   help="SCENARIO=words: the match-semantics rows (whole_words, leftmost-longest, "
+                        "ignore_case='unicode' with 1,000 words, replace with 10; default on, SEMANTICS=0: off)")
     p.add_argument("--tree", default=_env("TREE"),
                    help="SCENARIO=tree: search this directory instead of the generated tree")
     p.add_argument("--word", default=_env("WORD"), help="SCENARIO=tree: the word (default import)")

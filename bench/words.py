@@ -17,6 +17,11 @@ words: 4-12 letters and digits, half cut from the corpus, half random, a fixed s
   ``grep -c -F -f`` (LC_ALL=C), on the whole file when a run fits PROCESS_RUN_BUDGET, else
   on a prefix file with the start-up fitted from a second, small run.
 
+Then, unless SEMANTICS=0, the match-semantics rows (``semantics.py``): ``whole_words``,
+``matches="leftmost-longest"`` and ``ignore_case="unicode"`` with 1,000 words and
+``replace`` with 10, per native backend, beside ahocorasick_rs (leftmost-longest) and
+flashtext; their own table, goals and checks.
+
 Every count of every occurrence is checked against ``wordgen.reference_count`` over the
 same bytes (numpy and a dict: no string-search library). rg counts non-overlapping leftmost
 matches and grep matching lines: those are shown, labelled, never compared.
@@ -43,6 +48,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus as corpora  # noqa: E402
+import semantics  # noqa: E402
 import wordgen  # noqa: E402
 from harness import (  # noqa: E402
     MAX_RUNS, BenchError, Row, Runner, fmt_ratio, fmt_seconds, machine_line, pure_backends,
@@ -380,6 +386,7 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
     builds: list[Build] = []
     failed: list[str] = []
     notes_fallback: set[str] = set()
+    sem: semantics.Semantics | None = None
     with progress:
         task = progress.add_task(f"corpus {corpora.human_size(size)}", total=size)
         t0 = time.perf_counter()
@@ -433,6 +440,11 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
                 progress.update(runner.current, visible=False)
                 console.log(f"N={n:,}: counts checked over {len(reference)} span(s)")
             rows.append(floor_row)
+            if args.semantics:
+                natives = [b for b in backends if table[b].native]
+                sem = semantics.measure(km, natives, threads_all, haystack, runner, progress, console,
+                                        PEER_RUN_BUDGET, is_fallback)
+                failed += sem.failed
         except BenchError as exc:
             progress.stop()
             console.print(f"[bold red]bench: {exc}[/]")
@@ -447,6 +459,9 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
     errors += [f"N={b.n}: build {b.label}: {b.error}" for b in builds if b.error and b.kind == "backend"]
     peer_errors = [f"N={r.group}: {r.label}: {r.error}" for r in rows if r.error and r not in ours]
     peer_errors += [f"N={b.n}: build {b.label}: {b.error}" for b in builds if b.error and b.kind != "backend"]
+    if sem is not None:
+        errors += [f"semantics: {e}" for e in sem.errors]
+        peer_errors += [f"semantics: {e}" for e in sem.peer_errors]
 
     # ---- ratios: × vs ahocorasick_rs (how many times faster), and the floor
     floor_s = floor_row.seconds if not floor_row.error else math.nan
@@ -487,6 +502,8 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
         console.print(f"  {t['mark']} {t['text']}", markup=False, highlight=False)
     for line in note_lines:
         console.print(f"  • {line}", markup=False, highlight=False)
+    if sem is not None:
+        semantics.show(console, sem)
 
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -517,7 +534,12 @@ def run(args, km, console, backends: list[str], missing: dict[str, str], machine
             "note": b.note,
         } for b in builds],
     }
-    return save_and_report(args.out, payload, markdown(args, machine, rows, builds, targets, note_lines),
+    if sem is not None:
+        payload["semantics"] = semantics.payload(sem)
+    text = markdown(args, machine, rows, builds, targets, note_lines)
+    if sem is not None:
+        text += "\n" + "\n".join(semantics.markdown(sem)) + "\n"
+    return save_and_report(args.out, payload, text,
                            lambda png: chart(png, args, machine, rows, builds), console, failed, errors,
                            "with the reference count")
 

@@ -6,12 +6,14 @@
 #   SIZE=1GiB  PATTERN=3J1  THREADS=<usable CPUs>  BACKENDS=python,rust,...  FULL=1
 #   REPEATS=3  SCENARIO=default|byte|long|adversarial|file|words|streams|dask|tree  PREFIX=16MiB  SEED=...
 #   WORDS=10,1000,10000,100000 (SCENARIO=words: the numbers of words)
+#   SEMANTICS=0 (SCENARIO=words without its match-semantics rows: whole_words, leftmost-longest,
+#   ignore_case="unicode" and replace beside ahocorasick_rs and flashtext, bench/semantics.py)
 #   TREE=/path  WORD=import (SCENARIO=tree: `kmpsearch -r` against `rg -uuu` and `grep -r` over a
 #   directory tree, bench/tree.py; without TREE a generated tree of SIZE, default 600MiB and
 #   50,000 files, kept in bench/corpus/; e.g. TREE=/root/.pyenv/versions/3.11.7/lib/python3.11)
 # SCENARIO=words also installs its peers when they are missing, each on its own and best effort
 # (a peer that cannot be installed is reported and its rows are left out, never a failure):
-# ahocorasick-rs, pyahocorasick and hyperscan from PyPI into the venv, ripgrep with apt-get
+# ahocorasick-rs, pyahocorasick, hyperscan and flashtext from PyPI into the venv, ripgrep with apt-get
 # when running as root (BENCH_INSTALL=0: install nothing). SCENARIO=tree installs ripgrep the
 # same way, and GNU time (Debian's `time`: the commands' peak RSS; without it that column is
 # empty).
@@ -60,7 +62,7 @@ if [ "${SCENARIO:-}" = words ] && [ "${BENCH_INSTALL:-1}" != 0 ]; then
     # Python peers: module name, then what pip installs (binary wheels only for hyperscan: its
     # source build needs libhs, which the wheel bundles)
     for peer in "ahocorasick_rs ahocorasick-rs>=1.0" "ahocorasick pyahocorasick>=2.0" \
-                "hyperscan hyperscan>=0.7 --only-binary=hyperscan"; do
+                "hyperscan hyperscan>=0.7 --only-binary=hyperscan" "flashtext flashtext>=2.7"; do
         read -r module requirement options <<<"$peer"
         if ! "$PY" -c "import $module" 2>/dev/null; then
             echo "ci/bench.sh: installing $requirement for the words scenario" >&2
@@ -83,9 +85,9 @@ done
 
 export SIZE="${SIZE:-}" PATTERN="${PATTERN:-}" THREADS="${THREADS:-}" BACKENDS="${BACKENDS:-}" \
        FULL="${FULL:-}" REPEATS="${REPEATS:-}" SCENARIO="${SCENARIO:-}" PREFIX="${PREFIX:-}" SEED="${SEED:-}" \
-       WORDS="${WORDS:-}" TREE="${TREE:-}" WORD="${WORD:-}"
+       WORDS="${WORDS:-}" SEMANTICS="${SEMANTICS:-}" TREE="${TREE:-}" WORD="${WORD:-}"
 export MPLBACKEND=Agg
 echo "[bench] $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')" \
      "SIZE=${SIZE:-$([ "${SCENARIO:-}" = tree ] && echo 600MiB || echo 1GiB)} PATTERN=${PATTERN:-default} THREADS=${THREADS:-all} BACKENDS=${BACKENDS:-all}" \
-     "FULL=${FULL:-0} REPEATS=${REPEATS:-3} SCENARIO=${SCENARIO:-default}${WORDS:+ WORDS=$WORDS}${TREE:+ TREE=$TREE}${WORD:+ WORD=$WORD}"
+     "FULL=${FULL:-0} REPEATS=${REPEATS:-3} SCENARIO=${SCENARIO:-default}${WORDS:+ WORDS=$WORDS}${SEMANTICS:+ SEMANTICS=$SEMANTICS}${TREE:+ TREE=$TREE}${WORD:+ WORD=$WORD}"
 exec "$PY" bench/run.py "$@"

@@ -3,16 +3,21 @@ bench/tree.py): the words of SCENARIO=words are the same on every run and machin
 reference count the benchmark checks every row against is right, SCENARIO=adversarial's
 haystacks are what they say, and SCENARIO=tree's generated trees are deterministic, of the
 size asked and reused, its arguments read, its reference and its reading of the commands'
-outputs right."""
+outputs right. SCENARIO=words' match-semantics rows (bench/semantics.py) run on a small
+haystack: their references agree with ``re``, every row runs and agrees with them."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import random
+import re
 import sys
+import types
 from pathlib import Path
 
+import kmpsearch
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -73,12 +78,20 @@ def test_parse_counts_rejects(text):
         wordgen.parse_counts(text)
 
 
+def _random_cases(seed: int, cases: int, text: bytes, letters: bytes, longest: tuple[int, int, int]):
+    """``cases`` times ``(rng, haystack, words)``: a haystack of up to ``longest[0]`` bytes of
+    ``text``, 1 to ``longest[2]`` words of 1 to ``longest[1]`` bytes of ``letters``."""
+    rng = random.Random(seed)
+    for _ in range(cases):
+        hay = bytes(rng.choice(text) for _ in range(rng.randint(0, longest[0])))
+        words = list({bytes(rng.choice(letters) for _ in range(rng.randint(1, longest[1])))
+                      for _ in range(rng.randint(1, longest[2]))})
+        yield rng, hay, words
+
+
 def test_reference_count_matches_a_find_loop():
     require_extra("numpy")
-    rng = random.Random(7)
-    for _ in range(300):
-        hay = bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 60)))
-        words = list({bytes(rng.choice(b"abc") for _ in range(rng.randint(1, 7))) for _ in range(rng.randint(1, 6))})
+    for rng, hay, words in _random_cases(7, 300, b"abc", b"abc", (60, 7, 6)):
         expected = wordgen.naive_count(hay, words)
         assert wordgen.reference_count(hay, words) == expected
         assert wordgen.reference_count(memoryview(hay), words, block=rng.randint(1, 9)) == expected
@@ -232,10 +245,7 @@ def test_tree_helpers(tmp_path):
 
 def test_reference_offsets():
     require_extra("numpy")
-    rng = random.Random(9)
-    for _ in range(200):
-        hay = bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 50)))
-        words = list({bytes(rng.choice(b"abc") for _ in range(rng.randint(1, 6))) for _ in range(rng.randint(1, 5))})
+    for rng, hay, words in _random_cases(9, 200, b"abc", b"abc", (50, 6, 5)):
         want = sorted(i for w in words for i in range(len(hay)) if hay.startswith(w, i))
         assert sorted(wordgen.reference_offsets(hay, words, block=rng.randint(1, 9))) == want
 
@@ -266,3 +276,114 @@ def test_tree_checks_fail_on_a_disagreement():
     assert len(failed) == 2 and "rg words" in failed[0] and "only kmpsearch" in failed[1]
     wrong = [cmd("count", "kmpsearch", "matches", {a: 2, b: 2}, default=True)]
     assert tree.check(wrong, ref, {}, False, False)[1]
+
+
+# --------------------------------------------------------------------------- SCENARIO=words: match semantics
+
+def test_whole_words_are_whole_words_of_the_source():
+    words = wordgen.make_words(400, SOURCE, whole=True)
+    assert words == wordgen.make_words(400, SOURCE, whole=True)
+    assert wordgen.make_words(10, SOURCE, whole=True) == words[:10]
+    assert len(set(words)) == 400 and all(w.isalnum() and 4 <= len(w) <= 12 for w in words)
+    for w in words[0::2]:  # even-numbered: a whole word somewhere in the source
+        assert re.search(rb"(?<![0-9A-Za-z_])" + w + rb"(?![0-9A-Za-z_])", SOURCE), w
+    assert words != wordgen.make_words(400, SOURCE)
+    chosen = wordgen.semantics_words(400, SOURCE)
+    assert wordgen.semantics_words(10, SOURCE) == chosen[:10] and len(set(chosen)) == 400
+    assert chosen[0::2] == words[0::2]
+    prefixes = [b for a, b in zip(chosen[0::2], chosen[1::2]) if a.startswith(b)]
+    assert len(prefixes) > 150 and all(4 <= len(p) for p in prefixes)
+
+
+def _leftmost_longest_re(hay: bytes, words: list[bytes]) -> list[tuple[int, int]]:
+    """``re``'s alternation is leftmost-first: the longest words first make it leftmost-longest."""
+    alternation = b"|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return [(m.start(), m.end() - m.start()) for m in re.finditer(alternation, hay)]
+
+
+def test_semantics_references_agree_with_re():
+    require_extra("numpy")
+    for rng, hay, words in _random_cases(11, 300, b"abAB _\n", b"abAB", (60, 5, 5)):
+        every = sorted((i, len(w)) for w in words for i in range(len(hay)) if hay.startswith(w, i))
+        assert wordgen.reference_matches(hay, words, block=rng.randint(1, 9)) == every
+        folded = sorted({(i, len(w)) for w in words for i in range(len(hay)) if hay.lower().startswith(w.lower(), i)})
+        assert wordgen.reference_matches(hay, words, block=rng.randint(1, 9), ignore_case=True) == folded
+        whole = sorted((m.start(), len(w)) for w in words
+                       for m in re.finditer(rb"(?<!\w)(?=" + re.escape(w) + rb"(?!\w))", hay))
+        assert wordgen.whole_matches(hay, every) == whole
+        end = rng.randint(0, len(hay))
+        assert wordgen.whole_matches(hay, every, end) == wordgen.whole_matches(hay[:end], [m for m in every
+                                                                                            if sum(m) <= end])
+        chosen = wordgen.leftmost_longest(every)
+        assert chosen == _leftmost_longest_re(hay, words)
+        out = re.sub(b"|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), b"<>", hay)
+        assert wordgen.is_replaced(out, hay, chosen, b"<>")
+        assert not wordgen.is_replaced(out + b"x", hay, chosen, b"<>")
+        if chosen:
+            assert not wordgen.is_replaced(out, hay, chosen, b"[]")
+            assert not wordgen.is_replaced(out, hay, chosen[1:], b"<>")
+
+
+def test_semantics_rows(native, monkeypatch):
+    """Every row of bench/semantics.py on SOURCE, for one native backend: they run, their
+    counts and copies agree with the reference, and the table, goals and JSON take them."""
+    require_extra("numpy")
+    require_extra("rich")
+    import harness  # bench/harness.py
+    import semantics  # bench/semantics.py
+    import words as words_scenario  # bench/words.py
+    from rich.console import Console
+    from rich.progress import Progress
+
+    monkeypatch.setattr(harness, "SHORT_ROW_SECONDS", 0.0)  # REPEATS runs a row, no more
+    no_gc = types.SimpleNamespace(collect=lambda: 0)  # before each run: slow in pytest's big heap
+    monkeypatch.setattr(harness, "gc", no_gc)
+    monkeypatch.setattr(semantics, "gc", no_gc)
+    console = Console(file=io.StringIO(), width=200)
+    progress = Progress(console=console, disable=True)
+    hay = memoryview(SOURCE)
+    runner = harness.Runner(len(hay), 1, False, 1 << 20, progress, console)
+    name = native.__name__.rsplit(".", 1)[-1]
+    sem = semantics.measure(kmpsearch, [name], 2, hay, runner, progress, console, 4.0, words_scenario.is_fallback)
+    assert not sem.failed and not sem.errors and not sem.peer_errors, (sem.failed, sem.errors, sem.peer_errors)
+    if sem.skipped:
+        pytest.skip(f"{name}: no native word-set core in this build")
+    got = {(line.row.backend, line.n, line.row.measures): line for line in sem.lines}
+    words = sem.words
+    assert words == wordgen.semantics_words(semantics.COUNT_WORDS, SOURCE)
+    every = wordgen.reference_matches(SOURCE, words)
+    whole = len(wordgen.whole_matches(SOURCE, every))
+    assert whole > 0  # the words have word boundaries in the text
+    assert got[name, 1000, "count"].row.matches == len(every)
+    assert got[name, 1000, "whole_words"].row.matches == whole
+    assert got[name, 1000, "leftmost-longest"].row.matches == len(wordgen.leftmost_longest(every)) < len(every)
+    assert got[name, 1000, "ignore_case='unicode'"].row.matches == len(
+        wordgen.reference_matches(SOURCE, words, ignore_case=True))
+    assert got[name, 10, "replace"].row.matches > 0
+    for measures in ("whole_words", "leftmost-longest", "ignore_case='unicode'", "replace"):
+        line = got[name, 1000 if measures != "replace" else 10, measures]
+        assert line.ratio > 0 and line.cpu_ratio > 0 and line.goal is not None
+        assert len(line.cpu) == len(line.row.times) >= 1
+    assert got[None, 10, "copy"].ratio is None
+    for peer, measures in (("ahocorasick_rs", "leftmost-longest"), ("flashtext", "whole_words"),
+                           ("flashtext", "replace")):
+        rows = [line for line in sem.lines if line.row.kind == "peer" and line.row.name.startswith(peer)
+                and line.row.measures == measures]
+        assert len(rows) == (peer not in sem.unavailable)
+        for line in rows:
+            assert line.ratio is not None and line.row.matches is not None and line.row.reference is None
+    assert [t["met"] is None for t in semantics.targets(sem)] == [False] * 4
+    table = semantics.markdown(sem)
+    assert table[0] == "## Match semantics" and sum(row.startswith("| 1,000 | kmpsearch") for row in table) == 4
+    assert semantics.payload(sem)["rows"][1]["ratio_of"] == f"{name} count"
+    semantics.show(console, sem)
+
+
+def test_semantics_knob(monkeypatch):
+    import run  # bench/run.py
+
+    monkeypatch.delenv("SEMANTICS", raising=False)
+    assert run.parse_args(["--scenario", "words"]).semantics is True
+    assert run.parse_args(["--no-semantics"]).semantics is False
+    monkeypatch.setenv("SEMANTICS", "0")
+    assert run.parse_args([]).semantics is False
