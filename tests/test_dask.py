@@ -498,11 +498,30 @@ print(len(got))
     assert int(proc.stdout) > 100
 
 
+#: (the start of a child's script) ``workers()``: this process's child processes but
+#: multiprocessing's resource tracker (it ends with this process); one that ends while it
+#: is looked at is not left
+WORKERS_LEFT = """
+def workers():
+    import os
+
+    def read(path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    me = str(os.getpid()).encode()
+    kids = [p for p in os.listdir("/proc") if p.isdigit() and (read(f"/proc/{p}/stat") or b"").split()[3:4] == [me]]
+    return [p for p in kids if b"resource_tracker" not in (read(f"/proc/{p}/cmdline") or b"resource_tracker")]
+"""
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 def test_count_without_a_client_starts_and_closes_a_local_cluster(tree):
     """No client anywhere: count starts a LocalCluster of worker processes for the call and
     closes it -- afterwards no client is current and no worker process is left."""
-    script = f"""
+    script = WORKERS_LEFT + f"""
 import os, distributed, kmpsearch, kmpsearch.dask as kd
 if __name__ == "__main__":
     ws = kmpsearch.WordSet({WORDS!r})
@@ -514,10 +533,7 @@ if __name__ == "__main__":
         pass
     else:
         raise SystemExit("a client is still current")
-    kids = [p for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{{p}}/stat").read().split()[3] == str(os.getpid())]
-    # multiprocessing's resource tracker stays (it ends with this process): not a worker
-    workers = [p for p in kids if b"resource_tracker" not in open(f"/proc/{{p}}/cmdline", "rb").read()]
-    print(len(counts), len(workers))
+    print(len(counts), len(workers()))
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=_env(), timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -606,10 +622,7 @@ if __name__ == "__main__":
             with open(output, "rb") as fh:
                 assert fh.read() == ws.redact(open(path, "rb").read()), path
         assert sorted(p.name for p in COPIES.rglob("*") if p.is_file()) == ["f.txt", "h.txt", "z.txt"]
-    kids = [p for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/stat").read().split()[3] == str(os.getpid())]
-    # multiprocessing's resource tracker stays (it ends with this process): not a worker
-    workers = [p for p in kids if b"resource_tracker" not in open(f"/proc/{p}/cmdline", "rb").read()]
-    print(len(workers))
+    print(len(workers()))
 """
 
 
@@ -622,7 +635,7 @@ def test_a_worker_killed_mid_computation(tree, tmp_path):
     KilledWorker naming the file. Afterwards no worker process is left."""
     files = [str(tree / name) for name in ("d/f.txt", "d/g/h.txt", "z.txt")]
     (tmp_path / "flags").mkdir()
-    proc = subprocess.run([sys.executable, "-c", _KILL_SCRIPT, str(tmp_path / "flags"), str(tmp_path / "copies"),
+    proc = subprocess.run([sys.executable, "-c", WORKERS_LEFT + _KILL_SCRIPT, str(tmp_path / "flags"), str(tmp_path / "copies"),
                            *files], capture_output=True, text=True, env=_env(), timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["0"]

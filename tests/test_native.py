@@ -174,7 +174,7 @@ def test_compiled_objects_are_shared_by_threads(native):
 
 
 # Run in a child (python -c, argv[1]: the backend): an address space with room for a little
-# more heap but none for a thread's stack (Cython's 256 KiB, Rust's 2 MiB, C's default 8
+# more heap (and free room in the small-object allocator's arenas) but none for a thread's stack (Cython's 256 KiB, Rust's 2 MiB, C's default 8
 # MiB), so every thread a search would start fails; the chunks must run on the calling
 # thread, with the answers of a one-thread search made before the limit.
 CHILD_WITHOUT_THREADS = r"""
@@ -199,6 +199,11 @@ def searches(threads):
                      [a.tolist() for a in ws.search(small, "pairs", s)])
     return out
 want = searches(1)                    # one chunk: no thread is started
+# room for small objects inside the allocator's arenas (1 MiB each), made now: the pools of
+# these, all but a few kept ones, are free again, and an arena with a live object stays
+spare = [bytes(40) for _ in range(60_000)]
+kept = spare[::256]
+del spare
 with open("/proc/self/statm") as f:
     vm = int(f.read().split()[0]) * resource.getpagesize()
 resource.setrlimit(resource.RLIMIT_AS, (vm + (160 << 10), resource.RLIM_INFINITY))
