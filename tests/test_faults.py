@@ -17,6 +17,11 @@ from kmpsearch.backends import NATIVE, TABLE
 
 pytestmark = pytest.mark.thread_unsafe(reason="starts subprocesses and sends them signals")
 
+#: seconds within which Ctrl-C must have stopped a search, measured from the signal: a search
+#: that does not look at it hangs far longer; the bound leaves room for a loaded machine (CI
+#: runs tox envs side by side on 2 cores), where 2 s was seen exceeded by a prompt stop
+PROMPT = 5.0
+
 _SEARCH_THEN_REPORT = r'''
 import sys, kmpsearch
 m = kmpsearch.get_backend(sys.argv[1])
@@ -45,7 +50,7 @@ def test_ctrl_c_stops_the_threads_backend_promptly():
     # waited ~19 s for the running chunks)
     latency, cp = _interrupt_after(_SEARCH_THEN_REPORT, "threads")
     assert cp.returncode == 42 and cp.stdout == b"interrupted\n", cp.stderr[-500:]
-    assert latency < 3.0, f"KeyboardInterrupt took {latency:.2f} s"
+    assert latency < PROMPT, f"KeyboardInterrupt took {latency:.2f} s"
 
 
 _MP_SEARCH = r'''
@@ -130,7 +135,7 @@ def test_multiprocessing_ctrl_c_to_the_parent_alone_stops_the_workers(tmp_path):
     latency = time.perf_counter() - start
     out, err = _output(p)
     assert p.returncode == 42 and out == b"interrupted\n", err[-800:]
-    assert latency < 3.0, f"the parent took {latency:.2f} s to stop"
+    assert latency < PROMPT, f"the parent took {latency:.2f} s to stop"
     assert _gone(marker, 5) == [], "worker processes outlived the interrupted search"
 
 
@@ -250,7 +255,7 @@ def test_ctrl_c_stops_an_in_memory_search_promptly(name, what):
     # loaded machine (this includes the interpreter's exit)
     _skip_unless_available(name)
     latency = _native_ctrl_c(name, "memory", what)
-    assert latency < 2.0, f"KeyboardInterrupt took {latency:.2f} s"
+    assert latency < PROMPT, f"KeyboardInterrupt took {latency:.2f} s"
 
 
 @pytest.mark.parametrize("what", ["pattern", "words"])
@@ -262,7 +267,7 @@ def test_ctrl_c_stops_a_file_search_promptly(name, what, tmp_path):
     with open(path, "wb") as f:
         f.truncate(32 << 30)
     latency = _native_ctrl_c(name, str(path), what)
-    assert latency < 2.0, f"KeyboardInterrupt took {latency:.2f} s"
+    assert latency < PROMPT, f"KeyboardInterrupt took {latency:.2f} s"
 
 
 # --- Ctrl-C while a native core makes a dense result a list ---------------------------------
@@ -338,7 +343,7 @@ def test_ctrl_c_stops_making_a_dense_result_promptly(name, what):
     _skip_unless_available(name)
     latency, cp = _interrupt_when_stalled(_DENSE, name, what)
     assert cp.returncode == 42 and cp.stdout.lstrip(b".") == b"interrupted 1\n", (cp.stdout[-200:], cp.stderr[-800:])
-    assert latency < 2.0, f"KeyboardInterrupt took {latency:.2f} s"
+    assert latency < PROMPT, f"KeyboardInterrupt took {latency:.2f} s"
 
 
 def _skip_unless_available(name: str) -> None:
