@@ -708,13 +708,15 @@ static double teddy_pass(const build *b)
 
 /* Whether the fast scan uses Teddy, else the bitmap (the rule of every core): Teddy iff the
  * set has at most KMP__TEDDY_MAX_WORDS words and its masks pass at most KMP__TEDDY_MAX_PASS
- * of the starts (teddy_pass). Computes the masks build_teddy installs. */
+ * of the starts (teddy_pass) -- twice that with ignore case, where the bitmap's folded
+ * windows (bit 5 of each letter masked) pass about twice as many starts as exact ones.
+ * Computes the masks build_teddy installs. */
 static int choose_filter(build *b)
 {
     if (b->ws->n > KMP__TEDDY_MAX_WORDS)
         return 0;
     teddy_masks(b);
-    return teddy_pass(b) <= KMP__TEDDY_MAX_PASS;
+    return teddy_pass(b) <= (b->icase ? 2 : 1) * KMP__TEDDY_MAX_PASS;
 }
 
 /* Teddy for the set: the masks choose_filter made */

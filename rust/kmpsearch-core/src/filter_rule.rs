@@ -1,7 +1,7 @@
 //! Which start filter the fast word scan uses: the rule shared by kmpsearch's three cores
 //! (the Cython core's `teddy_masks` / `ws_teddy`, the C core's), here as [`choose_filter`].
 
-use crate::tuning::{TEDDY_MAX_PASS, TEDDY_MAX_WORDS};
+use crate::tuning::{TEDDY_CRATE_MAX_PATTERNS, TEDDY_MAX_PASS, TEDDY_MAX_WORDS};
 
 /// The start filter of a word set's fast scan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,10 +13,11 @@ pub enum FilterKind {
 }
 
 /// The filter for a set of `words` (folded to lower case when `ignore_case`): Teddy iff
-/// there are at most [`TEDDY_MAX_WORDS`] words and [`teddy_pass`] is at most
-/// [`TEDDY_MAX_PASS`]; else the bitmap.
+/// there are at most [`TEDDY_CRATE_MAX_PATTERNS`] words (the crate's Teddy keeps 8 buckets
+/// up to there; the other cores' own Teddy up to [`TEDDY_MAX_WORDS`]) and [`teddy_pass`]
+/// is at most [`TEDDY_MAX_PASS`]; else the bitmap.
 pub fn choose_filter(words: &[&[u8]], ignore_case: bool) -> FilterKind {
-    if words.len() <= TEDDY_MAX_WORDS && teddy_pass(words, ignore_case) <= TEDDY_MAX_PASS {
+    if words.len() <= TEDDY_CRATE_MAX_PATTERNS && teddy_pass(words, ignore_case) <= TEDDY_MAX_PASS {
         FilterKind::Teddy
     } else {
         FilterKind::Bitmap
@@ -25,12 +26,12 @@ pub fn choose_filter(words: &[&[u8]], ignore_case: bool) -> FilterKind {
 
 /// The estimated share of text positions that pass Teddy's masks for `words` (at most
 /// [`TEDDY_MAX_WORDS`] of them, folded when `ignore_case`; more: 1.0), computed as the
-/// Cython core's `teddy_masks` does: the words sorted, cut into 8 runs (buckets, word `i`
-/// of `n` in bucket `8 i / n`); at each of the first 3 positions a bucket allows the low and
-/// the high nibble of its words' byte there (both cases of a letter when `ignore_case`) and
-/// every byte past a word's end; the estimate is the sum over the buckets of the chance that
-/// 3 bytes drawn uniformly from printable ASCII and whitespace (9-13, 32-126) pass the
-/// bucket, at most 1.
+/// C core's `teddy_pass` does, over the masks the crate's Teddy installs: the words sorted,
+/// cut into 8 runs (buckets, word `i` of `n` in bucket `8 i / n`); at each of the first
+/// `m` = min(4, shortest word) positions a bucket allows the low and the high nibble of its
+/// words' byte there (both cases of a letter when `ignore_case`); the estimate is the sum
+/// over the buckets of the chance that `m` bytes drawn uniformly from printable ASCII and
+/// whitespace (9-13, 32-126) pass the bucket, at most 1.
 pub fn teddy_pass(words: &[&[u8]], ignore_case: bool) -> f64 {
     let n = words.len();
     if n == 0 || n > TEDDY_MAX_WORDS {
@@ -42,22 +43,16 @@ pub fn teddy_pass(words: &[&[u8]], ignore_case: bool) -> f64 {
     }
     let sorted = &mut sorted[..n];
     sorted.sort_unstable();
+    let m = sorted.iter().map(|w| w.len()).min().unwrap_or(0).min(4);
     // lo[t][v]: the buckets allowing low nibble v at position t; hi: the high nibble
-    let (mut lo, mut hi) = ([[0u8; 16]; 3], [[0u8; 16]; 3]);
+    let (mut lo, mut hi) = ([[0u8; 16]; 4], [[0u8; 16]; 4]);
     for (i, w) in sorted.iter().enumerate() {
         let bit = 1u8 << (i * 8 / n);
-        for t in 0..3 {
-            match w.get(t) {
-                None => {
-                    lo[t].iter_mut().chain(hi[t].iter_mut()).for_each(|m| *m |= bit);
-                }
-                Some(&c) => {
-                    let upper = (ignore_case && c.is_ascii_lowercase()).then(|| c.to_ascii_uppercase());
-                    for c in std::iter::once(c).chain(upper) {
-                        lo[t][usize::from(c & 15)] |= bit;
-                        hi[t][usize::from(c >> 4)] |= bit;
-                    }
-                }
+        for (t, &c) in w[..m].iter().enumerate() {
+            let upper = (ignore_case && c.is_ascii_lowercase()).then(|| c.to_ascii_uppercase());
+            for c in std::iter::once(c).chain(upper) {
+                lo[t][usize::from(c & 15)] |= bit;
+                hi[t][usize::from(c >> 4)] |= bit;
             }
         }
     }
@@ -65,7 +60,7 @@ pub fn teddy_pass(words: &[&[u8]], ignore_case: bool) -> f64 {
     let ntext = text().count() as f64;
     let share: f64 = (0..8)
         .map(|b| {
-            (0..3)
+            (0..m)
                 .map(|t| {
                     let pass =
                         text().filter(|&v| (lo[t][usize::from(v & 15)] & hi[t][usize::from(v >> 4)]) >> b & 1 != 0);
@@ -87,8 +82,11 @@ mod tests {
         assert!((teddy_pass(&[b"abc"], false) - 1e-6).abs() < 1e-12);
         // both cases of each letter ('a' and 'A' share the low nibble): 2 of 100 per position
         assert!((teddy_pass(&[b"abc"], true) - 8e-6).abs() < 1e-12);
-        // a 1-byte word: any byte passes positions 1 and 2
+        // a 1-byte word: one position
         assert!((teddy_pass(&[b"a"], false) - 0.01).abs() < 1e-12);
+        // the masks cover min(4, shortest word) bytes: a fifth byte adds nothing
+        assert!((teddy_pass(&[b"abcde"], false) - 1e-8).abs() < 1e-14);
+        assert_eq!(teddy_pass(&[b"abcd", b"abcdxyz"], false), teddy_pass(&[b"abcd", b"abcdwvu"], false));
     }
 
     #[test]
@@ -104,11 +102,14 @@ mod tests {
         let many: Vec<&[u8]> = many.iter().map(|w| &w[..]).collect();
         assert_eq!(teddy_pass(&many, false), 1.0);
         assert_eq!(choose_filter(&many, false), FilterKind::Bitmap);
-        // at most TEDDY_MAX_WORDS: words sharing their first bytes keep the masks selective,
-        // words spread over many first bytes do not
-        assert_eq!(choose_filter(&many[..TEDDY_MAX_WORDS], false), FilterKind::Teddy);
-        let spread: Vec<Vec<u8>> = (0..TEDDY_MAX_WORDS)
-            .map(|i| vec![33 + i as u8, 33 + (i * 5 % 90) as u8, 33 + (i * 11 % 90) as u8, b'x'])
+        // at most TEDDY_CRATE_MAX_PATTERNS: words sharing their first bytes keep the masks
+        // selective, words spread over many first bytes do not; more: the crate's Teddy has
+        // 16 buckets, the bitmap
+        assert_eq!(choose_filter(&many[..TEDDY_CRATE_MAX_PATTERNS], false), FilterKind::Teddy);
+        assert!(teddy_pass(&many[..TEDDY_CRATE_MAX_PATTERNS + 1], false) <= TEDDY_MAX_PASS);
+        assert_eq!(choose_filter(&many[..TEDDY_CRATE_MAX_PATTERNS + 1], false), FilterKind::Bitmap);
+        let spread: Vec<Vec<u8>> = (0..TEDDY_CRATE_MAX_PATTERNS)
+            .map(|i| vec![33 + i as u8, 33 + (i * 5 % 90) as u8, 33 + (i * 11 % 90) as u8])
             .collect();
         let spread: Vec<&[u8]> = spread.iter().map(|w| &w[..]).collect();
         assert!(teddy_pass(&spread, false) > TEDDY_MAX_PASS);

@@ -11,6 +11,9 @@ pub const SEGMENT: usize = 64 << 10;
 pub const TEDDY_MAX_WORDS: usize = 64;
 /// Teddy is chosen only while its estimated pass rate is at most this (see `filter_rule`).
 pub const TEDDY_MAX_PASS: f64 = 0.003;
+/// Most patterns aho-corasick's Teddy puts in 8 buckets (above: 16 buckets, slower than the
+/// bitmap filter); this core's Teddy takes at most this many words or case variants.
+pub const TEDDY_CRATE_MAX_PATTERNS: usize = 32;
 /// Most prefix groups of 4-byte words for which the bitmap filter uses 3-byte windows with
 /// stride 2 (case-sensitive sets only); beyond, stride 1.
 pub const STRIDE3_MAX_GROUPS: usize = 1024;

@@ -12,7 +12,7 @@ use crate::batch::{self, Batch, BatchWant, FileScan, Scratch};
 use crate::filter_rule::{choose_filter, FilterKind};
 use crate::lazy::Lazy;
 use crate::pool::run_chunks;
-use crate::tuning::{SEGMENT, STRIDE3_MAX_GROUPS, TEDDY_MAX_WORDS};
+use crate::tuning::{SEGMENT, STRIDE3_MAX_GROUPS, TEDDY_CRATE_MAX_PATTERNS};
 use crate::{plan_chunks, try_push, try_vec, Error, Options, ReadAt, Scan, Simd};
 
 /// Teddy looks for each word's first (at most) this many bytes; the rest is verified
@@ -776,7 +776,7 @@ impl WordSet {
 
     /// The start filter [`choose_filter`] picks for the (folded) words.
     fn filter_kind(&self) -> Result<FilterKind, Error> {
-        if self.len() > TEDDY_MAX_WORDS {
+        if self.len() > TEDDY_CRATE_MAX_PATTERNS {
             return Ok(FilterKind::Bitmap);
         }
         let mut words: Vec<&[u8]> = Vec::new();
@@ -787,8 +787,9 @@ impl WordSet {
 
     /// Teddy over the words' first [`TEDDY_PREFIX`] bytes (exact case), or with
     /// ignore_case over every case variant of the distinct prefixes when there are at most
-    /// 64 of them. (Over whole words, Teddy would compare a long word at every start that
-    /// begins like it before returning: `x`^L in a text of `x`^(L-1) `y` costs L per byte.)
+    /// [`TEDDY_CRATE_MAX_PATTERNS`] of them. (Over whole words, Teddy would compare a long
+    /// word at every start that begins like it before returning: `x`^L in a text of
+    /// `x`^(L-1) `y` costs L per byte.)
     fn build_teddy<W: AsRef<[u8]>>(&self, words: &[W], pairs: &[(u32, u32)], k: usize) -> Option<packed::Searcher> {
         let mut b = packed::Config::new().match_kind(packed::MatchKind::LeftmostFirst).builder();
         if !self.ignore_case {
@@ -804,7 +805,7 @@ impl WordSet {
             last = Some(key);
             let p = key.to_le_bytes();
             let letters: Vec<usize> = (0..k).filter(|&i| p[i].is_ascii_lowercase()).collect();
-            if variants.len() + (1usize << letters.len()) > TEDDY_MAX_WORDS {
+            if variants.len() + (1usize << letters.len()) > TEDDY_CRATE_MAX_PATTERNS {
                 return None;
             }
             for mask in 0..(1u32 << letters.len()) {
