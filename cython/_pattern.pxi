@@ -395,9 +395,10 @@ cdef class Pattern:
                 total += jobs[i].count
             return pattern_result(want, total, jobs, k)
         finally:
-            for i in range(k):
-                free(jobs[i].offs)
-            free(jobs)
+            with nogil:  # big blocks: unmapped without holding up other threads
+                for i in range(k):
+                    free(jobs[i].offs)
+                free(jobs)
 
     cdef object batch(self, object source, int want, object options):
         """Search a ``FileBatch`` (``source``, checked here) for ``want`` with ``options``:
@@ -475,10 +476,13 @@ cdef class Pattern:
 
 cdef object pattern_result(int want, int64_t total, const PJob *jobs, Py_ssize_t k):
     """A pattern search's result from its ``k`` jobs (``total`` matches): for the offsets,
-    each job's straight into the array (advised for huge pages), in chunk order."""
+    each job's straight into the array (advised for huge pages), in chunk order, looking at
+    the cancel flag every ``RESULT_SLICE`` items (a set flag: KeyboardInterrupt)."""
     cdef carray.array offs, ids, each
     cdef Py_ssize_t i
     cdef int64_t at = 0
+    cdef bint done = True
+    cdef const unsigned char *cancel = jobs[0].cancel if k else NULL
     if want == WANT_COUNT:
         return total
     if want == WANT_EACH:
@@ -490,16 +494,24 @@ cdef object pattern_result(int want, int64_t total, const PJob *jobs, Py_ssize_t
     with nogil:
         for i in range(k):
             if jobs[i].noffs:
-                memcpy(offs.data.as_longlongs + at, jobs[i].offs,
-                       <size_t> jobs[i].noffs * sizeof(int64_t))
+                done = copy_sliced(<char *> (offs.data.as_longlongs + at), <const char *> jobs[i].offs,
+                                   <size_t> jobs[i].noffs * sizeof(int64_t), sizeof(int64_t), cancel)
+                if not done or kmpc_cancelled(cancel):
+                    done = False
+                    break
             at += jobs[i].noffs
+    if not done:
+        raise_err(CANCELLED)
     if want == WANT_OFFSETS:
         return offs
     ids = carray.clone(carray.array("i"), <Py_ssize_t> total, False)
     kmpc_advise_huge(ids.data.as_voidptr, <size_t> total * sizeof(int))
     if total:
         with nogil:
-            memset(ids.data.as_voidptr, 0, <size_t> total * sizeof(int))
+            done = copy_sliced(<char *> ids.data.as_voidptr, NULL, <size_t> total * sizeof(int), sizeof(int),
+                               cancel)
+        if not done:
+            raise_err(CANCELLED)
     return offs, ids
 
 

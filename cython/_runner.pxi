@@ -337,6 +337,29 @@ cdef int64_t read_full(int fd, uint8_t *buf, int64_t want, int64_t pos, int *err
     return got
 
 
+cdef enum:
+    # result items copied between two looks at the cancel flag when a result array is made
+    RESULT_SLICE = 1 << 20
+
+
+cdef bint copy_sliced(char *dst, const char *src, size_t bytes, size_t item,
+                      const unsigned char *cancel) noexcept nogil:
+    """``memcpy(dst, src, bytes)`` (``src`` NULL: ``memset(dst, 0, bytes)``), ``RESULT_SLICE``
+    items of ``item`` bytes at a time, looking at ``cancel`` before each slice but the first:
+    false when the flag stopped it (``dst`` then partly written)."""
+    cdef size_t step = <size_t> RESULT_SLICE * item, at = 0, n
+    while at < bytes:
+        if at and kmpc_cancelled(cancel):
+            return False
+        n = bytes - at if bytes - at < step else step
+        if src == NULL:
+            memset(dst + at, 0, n)
+        else:
+            memcpy(dst + at, src + at, n)
+        at += n
+    return True
+
+
 cdef object raise_err(int err):
     if err == CANCELLED:
         raise KeyboardInterrupt("kmpsearch (cython): the search was cancelled")

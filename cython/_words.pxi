@@ -140,10 +140,11 @@ cdef class WordSet:
                 return words_chosen(want, &self.w, &c, jobs, k)
             return words_result(want, self.w.nwords, jobs, k)
         finally:
-            for i in range(k):
-                free(jobs[i].ms)
-                free(jobs[i].counts)
-            free(jobs)
+            with nogil:  # big blocks: unmapped without holding up other threads
+                for i in range(k):
+                    free(jobs[i].ms)
+                    free(jobs[i].counts)
+                free(jobs)
 
     cdef object batch(self, object source, int want, object options):
         """Search a ``FileBatch`` (``source``, checked here) for ``want`` with ``options``:
@@ -225,11 +226,14 @@ cdef class WordSet:
 
 cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize_t k):
     """A word-set search's result from its ``k`` jobs: the counts summed, or each job's
-    matches straight into the arrays (advised for huge pages), in chunk order."""
+    matches straight into the arrays (advised for huge pages), in chunk order, looking at
+    the cancel flag every ``RESULT_SLICE`` matches (a set flag: KeyboardInterrupt)."""
     cdef carray.array offs, ids, each
     cdef Py_ssize_t i, j
     cdef int64_t total = 0
     cdef size_t nall = 0, x
+    cdef bint stopped = False
+    cdef const unsigned char *cancel = jobs[0].cancel if k else NULL
     if want == WANT_COUNT:
         for i in range(k):
             total += jobs[i].count
@@ -251,8 +255,15 @@ cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize
         with nogil:
             for i in range(k):
                 for x in range(jobs[i].nm):
+                    if nall % RESULT_SLICE == 0 and nall and kmpc_cancelled(cancel):
+                        stopped = True
+                        break
                     offs.data.as_longlongs[nall] = jobs[i].ms[x].start
                     nall += 1
+                if stopped:
+                    break
+        if stopped:
+            raise_err(CANCELLED)
         return offs
     ids = carray.clone(carray.array("i"), <Py_ssize_t> nall, False)
     kmpc_advise_huge(ids.data.as_voidptr, nall * sizeof(int))
@@ -260,9 +271,16 @@ cdef object words_result(int want, Py_ssize_t nwords, const WJob *jobs, Py_ssize
     with nogil:
         for i in range(k):
             for x in range(jobs[i].nm):
+                if nall % RESULT_SLICE == 0 and nall and kmpc_cancelled(cancel):
+                    stopped = True
+                    break
                 offs.data.as_longlongs[nall] = jobs[i].ms[x].start
                 ids.data.as_ints[nall] = <int> jobs[i].ms[x].id
                 nall += 1
+            if stopped:
+                break
+    if stopped:
+        raise_err(CANCELLED)
     return offs, ids
 
 

@@ -18,6 +18,8 @@ __all__ = ["LIST_SLICE", "as_list", "char_offsets", "empty", "from_pairs", "merg
 
 #: entries per slice when a result becomes a list: Ctrl-C is seen between slices (see docs/tuning.md)
 LIST_SLICE = 1 << 20
+#: the same for (offset, word index) tuples, each about five times the work of an int
+PAIRS_SLICE = LIST_SLICE >> 2
 
 
 def empty(want: str, nwords: int):
@@ -46,8 +48,8 @@ def pairs_list(offsets: array, words: array) -> list[tuple[int, int]]:
     """``list(zip(offsets, words))``, a slice at a time."""
     out: list[tuple[int, int]] = []
     with memoryview(offsets) as o, memoryview(words) as w:
-        for start in range(0, len(o), LIST_SLICE):
-            stop = start + LIST_SLICE
+        for start in range(0, len(o), PAIRS_SLICE):
+            stop = start + PAIRS_SLICE
             out.extend(zip(o[start:stop], w[start:stop]))
     return out
 

@@ -85,11 +85,23 @@ def _check(status: int, os_errno: int = 0, *, file: bool = False) -> None:
         raise _error(status, os_errno)
 
 
-def _array(code: str, pointer, n: int, item: int) -> array:
-    """A new ``array(code)`` holding a copy of the library's ``n`` items at ``pointer``."""
+#: items copied between two looks at the cancel flag when a result array is made
+_COPY_SLICE = 1 << 20
+
+
+def _array(code: str, pointer, n: int, item: int, cancel=None) -> array:
+    """A new ``array(code)`` holding a copy of the library's ``n`` items at ``pointer``,
+    ``_COPY_SLICE`` items at a time, looking at ``cancel`` (the options' flag) before each
+    slice but the first: a set flag raises KeyboardInterrupt (between slices other threads
+    run, the main thread's Ctrl-C handler among them)."""
     out = array(code)
     if n:
-        out.frombytes(ffi.buffer(pointer, n * item))
+        step = _COPY_SLICE * item
+        with memoryview(ffi.buffer(pointer, n * item)) as view:
+            for start in range(0, len(view), step):
+                if start and cancel is not None and cancel[0]:
+                    raise _error(lib.KMP_ERR_CANCELLED)
+                out.frombytes(view[start:start + step])
     return out
 
 
@@ -150,11 +162,11 @@ def _chosen(find, matches, words: bool, lengths, nwords: int, source, want: str,
             return int(matches.len)
         if want == "each":
             return _array("q", counts, nwords, 8)  # counts < 2**63: the same bytes
-        offsets = _array("q", matches.offsets, matches.len, 8)
+        offsets = _array("q", matches.offsets, matches.len, 8, opts.cancel)
         if want == "offsets":
             return offsets
         if words:
-            return offsets, _array("i", matches.words, matches.len, 4)  # uint32 < 2**31: the same bytes
+            return offsets, _array("i", matches.words, matches.len, 4, opts.cancel)  # uint32 < 2**31: the same bytes
         return offsets, array("i", bytes(4 * len(offsets)))
     finally:
         (lib.kmp_word_matches_free if words else lib.kmp_matches_free)(matches)
@@ -188,9 +200,9 @@ def _batch(s, ws, batch: FileBatch, want: str, opts):
         statuses = _array("q", out.status, n, 8)
         if want == "count" or want == "each":
             return statuses, _array("q", out.counts, n * out.nwords, 8)  # counts < 2**63: the same bytes
-        found = (_array("q", out.bounds, n + 1, 8), _array("q", out.offsets, out.len, 8))
+        found = (_array("q", out.bounds, n + 1, 8), _array("q", out.offsets, out.len, 8, opts.cancel))
         if want == "pairs":
-            found += (_array("i", out.words, out.len, 4),)  # uint32 < 2**31: the same bytes
+            found += (_array("i", out.words, out.len, 4, opts.cancel),)  # uint32 < 2**31: the same bytes
         return statuses, found
     finally:
         lib.kmp_batch_result_free(out)
@@ -247,7 +259,7 @@ class _CPattern(_Immutable):
                                      lambda fd, a, n, o, r, e: lib.kmp_find_all_fd_range(s, fd, a, n, o, r, e),
                                      source, opts, matches)
             _check(status, err, file=file)
-            offsets = _array("q", matches.offsets, matches.len, 8)
+            offsets = _array("q", matches.offsets, matches.len, 8, opts.cancel)
         finally:
             lib.kmp_matches_free(matches)
         return (offsets, array("i", bytes(4 * len(offsets)))) if want == "pairs" else offsets
@@ -311,10 +323,10 @@ class _CWordSet(_Immutable):
                 lambda fd, a, n, o, r, e: lib.kmp_wordset_find_all_fd_range(ws, fd, a, n, o, r, e),
                 source, opts, matches)
             _check(status, err, file=file)
-            offsets = _array("q", matches.offsets, matches.len, 8)
+            offsets = _array("q", matches.offsets, matches.len, 8, opts.cancel)
             if want == "offsets":
                 return offsets
-            return offsets, _array("i", matches.words, matches.len, 4)  # uint32 < 2**31: the same bytes
+            return offsets, _array("i", matches.words, matches.len, 4, opts.cancel)  # uint32 < 2**31: the same bytes
         finally:
             lib.kmp_word_matches_free(matches)
 
