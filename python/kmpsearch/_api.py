@@ -42,24 +42,35 @@ class Pattern(_Search):
     may be used by any number of threads at once. It pickles (to the same backend), so it
     can be sent to worker processes. A ``str`` needle searches ``str`` haystacks (offsets in
     code points) and files (as UTF-8); a bytes-like one searches bytes-like haystacks.
-    ``whole_words`` and ``matches`` (``"overlapping"``, ``"leftmost-longest"``,
-    ``"leftmost-first"``) choose the matches kept, as for a ``WordSet``.
+    ``ignore_case`` (``False``, ``True``: ASCII letters, ``"unicode"``: simple case
+    folding), ``whole_words`` and ``matches`` (``"overlapping"``, ``"leftmost-longest"``,
+    ``"leftmost-first"``) mean what they mean for a ``WordSet``; with ``"unicode"`` a match
+    is the text's own characters, whose UTF-8 may be longer or shorter than the needle's.
     """
 
-    __slots__ = ("_needle", "_pat")
+    __slots__ = ("_needle", "_pat", "_ignore_case")
     _what = "needle"
 
-    def __new__(cls, needle: object, *, whole_words: bool = False, matches: str = "overlapping") -> "Pattern":
-        return cls._make(needle, None, whole_words, matches)
+    def __new__(cls, needle: object, *, ignore_case: bool | str = False, whole_words: bool = False,
+                matches: str = "overlapping") -> "Pattern":
+        return cls._make(needle, None, ignore_case, whole_words, matches)
 
     @classmethod
-    def _make(cls, needle: object, haystack: object, whole_words: object = False,
+    def _make(cls, needle: object, haystack: object, ignore_case: object = False, whole_words: object = False,
               matches: object = "overlapping") -> "Pattern":
         """The Pattern of ``needle``; given the ``haystack`` of a one-shot search (the
         top-level functions), its table is built only if the needle can fit in it: the
-        cheap check first (a 64 MiB needle against 3 bytes builds no 64 MiB table)."""
+        cheap check first (a 64 MiB needle against 3 bytes builds no 64 MiB table).
+
+        Without case, or with a needle that has no cased letter, the core searches the
+        needle's bytes (its single-pattern scan). ``ignore_case=True``: the needle as a
+        word set of one word, folded by the core. ``"unicode"``: the core searches every
+        spelling of the needle (``kmpsearch._casefold``) as a word set, ``_group`` maps
+        each spelling to word 0, and a match's length in bytes is its spelling's (see
+        ``_Search._varied``); the public results are offsets all the same."""
         api = api_of(cls)
         self = object.__new__(api.Pattern)
+        case = _check_case(ignore_case)
         whole, kind = check_bool(whole_words, "whole_words"), check_choice(matches, "matches", KINDS)
         if isinstance(needle, str):
             if not needle:
@@ -70,14 +81,35 @@ class Pattern(_Search):
             needle = pat
         object.__setattr__(self, "_needle", needle)
         object.__setattr__(self, "_pat", pat)
-        shorter = haystack is not None and _length(haystack, text) < (len(needle) if text else len(pat))
-        self._init(text, [len(pat)], _NO_MATCH if shorter else api.core.compile_pattern(pat), whole, kind)
+        object.__setattr__(self, "_ignore_case", case)
+        if haystack is not None:
+            # the shortest match in the haystack's units: a spelling has the needle's number
+            # of characters, but may be shorter in UTF-8 (the Kelvin sign is 3 bytes, k one)
+            least = len(needle) if text else len(_as_text(pat)) if case == "unicode" else len(pat)
+            if _length(haystack, text) < least:
+                self._init(text, [len(pat)], _NO_MATCH, whole, kind)
+                return self
+        spellings, group = [pat], None
+        if case == "unicode":
+            spellings, group = _spellings([needle], text)
+            if len(spellings) == 1:
+                group = None
+        if len(spellings) == 1 and (not case or pat.lower() == pat.upper()):
+            core = api.core.compile_pattern(pat)  # nothing to fold: the single-pattern scan
+        else:
+            core = api.core.compile_words(spellings, True)
+        self._init(text, [len(s) for s in spellings], core, whole, kind, group)
         return self
 
     @property
     def needle(self) -> str | bytes:
         """The needle: a ``str``, or ``bytes`` for a bytes-like one."""
         return self._needle
+
+    @property
+    def ignore_case(self) -> bool | str:
+        """``False``, ``True`` (ASCII letters) or ``"unicode"`` (simple case folding)."""
+        return self._ignore_case
 
     @property
     def whole_words(self) -> bool:
@@ -87,21 +119,28 @@ class Pattern(_Search):
     def matches(self) -> str:
         return self._kind
 
+    @property
+    def _words(self) -> tuple:
+        """The one word, as a word set's ``words`` (a replacement sequence, ``_group``)."""
+        return (self._needle,)
+
     def __repr__(self) -> str:
-        return f"<kmpsearch.Pattern {self._needle!r}{_semantics_repr(self)} backend={self._api.name!r}>"
+        return (f"<kmpsearch.Pattern {self._needle!r}{_case_repr(self._ignore_case)}{_semantics_repr(self)} "
+                f"backend={self._api.name!r}>")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Pattern):
             return NotImplemented
-        return (self._api.name, self._text, self._pat, self._whole, self._kind) == \
-            (other._api.name, other._text, other._pat, other._whole, other._kind)
+        return (self._api.name, self._text, self._pat, self._ignore_case, self._whole, self._kind) == \
+            (other._api.name, other._text, other._pat, other._ignore_case, other._whole, other._kind)
 
     def __hash__(self) -> int:
-        return hash((Pattern, self._api.name, self._text, self._pat, self._whole, self._kind))
+        return hash((Pattern, self._api.name, self._text, self._pat, self._ignore_case, self._whole, self._kind))
 
     def __reduce__(self):
         # unpickled by the same backend's class (its module is imported by name)
-        return copyreg.__newobj_ex__, (type(self), (self._needle,), self._semantics())
+        kwargs = {"ignore_case": self._ignore_case} if self._ignore_case else {}
+        return copyreg.__newobj_ex__, (type(self), (self._needle,), {**kwargs, **self._semantics()})
 
 
 class WordSet(_Search):
@@ -334,45 +373,48 @@ def make_api(row: Any, core: Any) -> dict[str, Any]:
     api.WordSet = type("WordSet", (WordSet,), dict(ns, __doc__=WordSet.__doc__, __qualname__="WordSet"))
     cls = api.Pattern
 
-    def compile(needle: Any, *, whole_words: bool = False, matches: str = "overlapping") -> Pattern:
-        return cls(needle, whole_words=whole_words, matches=matches)
+    def compile(needle: Any, *, ignore_case: bool | str = False, whole_words: bool = False,
+                matches: str = "overlapping") -> Pattern:
+        return cls(needle, ignore_case=ignore_case, whole_words=whole_words, matches=matches)
 
     def find_all(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                 as_array: bool = False, whole_words: bool = False, matches: str = "overlapping",
-                 _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> list[int]:
-        return cls._make(needle, haystack, whole_words, matches).find_all(
+                 as_array: bool = False, ignore_case: bool | str = False, whole_words: bool = False,
+                 matches: str = "overlapping", _min_chunk: int | None = None, _simd: str | None = None,
+                 _block: int | None = None) -> list[int]:
+        return cls._make(needle, haystack, ignore_case, whole_words, matches).find_all(
             haystack, threads=threads, scan=scan, as_array=as_array, _min_chunk=_min_chunk, _simd=_simd,
             _block=_block)
 
     def count(haystack: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
-              whole_words: bool = False, matches: str = "overlapping", _min_chunk: int | None = None,
-              _simd: str | None = None, _block: int | None = None) -> int:
-        return cls._make(needle, haystack, whole_words, matches).count(
+              ignore_case: bool | str = False, whole_words: bool = False, matches: str = "overlapping",
+              _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        return cls._make(needle, haystack, ignore_case, whole_words, matches).count(
             haystack, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd, _block=_block)
 
     def find_all_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                         as_array: bool = False, whole_words: bool = False, matches: str = "overlapping",
-                         _min_chunk: int | None = None, _simd: str | None = None,
-                         _block: int | None = None) -> list[int]:
-        return cls(needle, whole_words=whole_words, matches=matches).find_all_in_file(
+                         as_array: bool = False, ignore_case: bool | str = False, whole_words: bool = False,
+                         matches: str = "overlapping", _min_chunk: int | None = None,
+                         _simd: str | None = None, _block: int | None = None) -> list[int]:
+        return cls(needle, ignore_case=ignore_case, whole_words=whole_words, matches=matches).find_all_in_file(
             path, threads=threads, scan=scan, as_array=as_array, _min_chunk=_min_chunk, _simd=_simd, _block=_block)
 
     def count_in_file(path: StrPath, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                      whole_words: bool = False, matches: str = "overlapping", _min_chunk: int | None = None,
-                      _simd: str | None = None, _block: int | None = None) -> int:
-        return cls(needle, whole_words=whole_words, matches=matches).count_in_file(
+                      ignore_case: bool | str = False, whole_words: bool = False, matches: str = "overlapping",
+                      _min_chunk: int | None = None, _simd: str | None = None, _block: int | None = None) -> int:
+        return cls(needle, ignore_case=ignore_case, whole_words=whole_words, matches=matches).count_in_file(
             path, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd, _block=_block)
 
     def finditer(source: Any, needle: Any, *, threads: int | None = None, scan: str | None = None,
-                 whole_words: bool = False, matches: str = "overlapping", _min_chunk: int | None = None,
-                 _simd: str | None = None, _window: int | None = None) -> Iterator[int]:
-        return cls(needle, whole_words=whole_words, matches=matches).finditer(
+                 ignore_case: bool | str = False, whole_words: bool = False, matches: str = "overlapping",
+                 _min_chunk: int | None = None, _simd: str | None = None,
+                 _window: int | None = None) -> Iterator[int]:
+        return cls(needle, ignore_case=ignore_case, whole_words=whole_words, matches=matches).finditer(
             source, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd, _window=_window)
 
     def replace(haystack: Any, needle: Any, replacement: Any, *, threads: int | None = None,
-                scan: str | None = None, whole_words: bool = False, matches: str = "leftmost-longest",
-                _min_chunk: int | None = None, _simd: str | None = None) -> Any:
-        return cls._make(needle, haystack, whole_words, matches).replace(
+                scan: str | None = None, ignore_case: bool | str = False, whole_words: bool = False,
+                matches: str = "leftmost-longest", _min_chunk: int | None = None, _simd: str | None = None) -> Any:
+        return cls._make(needle, haystack, ignore_case, whole_words, matches).replace(
             haystack, replacement, threads=threads, scan=scan, _min_chunk=_min_chunk, _simd=_simd)
 
     funcs = {"compile": compile, "find_all": find_all, "count": count, "find_all_in_file": find_all_in_file,
@@ -390,6 +432,9 @@ _COMMON = """
     ``haystack`` is a ``str`` (offsets in code points, as ``str.find`` gives) or any
     C-contiguous bytes-like object: bytes, bytearray, memoryview (slices too), mmap, array
     (offsets in bytes). ``needle`` must be of the same kind and not empty.
+    ``ignore_case``: ``False``, ``True`` (ASCII letters) or ``"unicode"`` (simple case
+    folding; a match is the text's own characters), as for ``WordSet``; ``whole_words`` and
+    ``matches`` choose the matches kept, as for ``WordSet``.
     ``threads``: ``None`` uses every CPU this process may use; otherwise an int >= 1.
     ``scan``: ``"fast"`` or ``"textbook"`` (see ``SCANS``). Results never depend on
     ``threads`` or ``scan``. Backend: ``{backend}``. Same as ``compile(needle)`` then the
@@ -401,6 +446,7 @@ _COMMON = """
 _FILE = """
     ``path`` is a str, bytes or os.PathLike naming a regular file; it is only read.
     ``needle`` is bytes-like, or a str searched as its UTF-8 encoding; offsets are bytes.
+    ``ignore_case``, ``whole_words`` and ``matches`` as for ``find_all``.
     Files of any size (over 4 GiB included) are searched in bounded memory; a file that
     shrinks during the search gives the matches in what could still be read (as grep).
     ``threads`` and ``scan`` as for ``find_all``. Backend: ``{backend}``.
@@ -414,7 +460,8 @@ _ARRAY = """
 """
 _DOCS = {
     "compile": "Compile ``needle`` (str or bytes-like, not empty) into a reusable ``Pattern``\n"
-               "    (backend ``{backend}``).",
+               "    (backend ``{backend}``). ``ignore_case``: ``False``, ``True`` (ASCII letters) or\n"
+               "    ``\"unicode\"`` (simple case folding); ``whole_words``, ``matches``: as for ``WordSet``.",
     "find_all": "Start offsets of every occurrence of ``needle`` in ``haystack``, ascending.\n\n"
                 "    Overlapping occurrences count: ``find_all(b'aaaa', b'aa') == [0, 1, 2]``.\n" + _COMMON + _ARRAY,
     "count": "Number of occurrences of ``needle`` in ``haystack`` (overlaps included), without\n"
@@ -427,10 +474,11 @@ _DOCS = {
                 "    ``gzip.open``, a pipe, a socket's ``makefile('rb')``), an iterable of bytes-like chunks\n"
                 "    (byte offsets), or for a str needle a text stream or str chunks (code point offsets).\n"
                 "    Memory is bounded by the window (1 MiB); closing the generator stops reading. Same as\n"
-                "    ``compile(needle).finditer(source)``. Backend: ``{backend}``.\n",
+                "    ``compile(needle, ...).finditer(source)``; ``ignore_case``, ``whole_words`` and ``matches``\n"
+                "    as for ``compile``. Backend: ``{backend}``.\n",
     "count_in_file": "Number of occurrences of ``needle`` in the file at ``path`` (overlaps included).\n" + _FILE,
     "replace": "A copy of ``haystack`` with each non-overlapping occurrence of ``needle`` (leftmost first,\n"
                "    as ``str.replace``) replaced by ``replacement`` (bytes/str, or a callable\n"
-               "    ``(word_index, matched) -> bytes/str``). Same as ``compile(needle).replace(...)``.\n"
-               "    Backend: ``{backend}``.\n",
+               "    ``(word_index, matched) -> bytes/str``). Same as ``compile(needle, ...).replace(...)``;\n"
+               "    ``ignore_case`` and ``whole_words`` as for ``compile``. Backend: ``{backend}``.\n",
 }

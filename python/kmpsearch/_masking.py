@@ -2,8 +2,10 @@
 by one mask character, the length kept).
 
 ``mask_windows(searcher, windows, destination, fill)`` is the interface the command uses
-too: the windows of ``kmpsearch._streams.windows`` (want ``"pairs"`` for a word set,
-``"offsets"`` for a Pattern) masked into a writable binary file object.
+too: the windows of ``kmpsearch._streams.windows`` (want the searcher's ``_mask_want``:
+``"pairs"`` when a match's length is its word's -- a word set, or a Pattern searched as
+several spellings, ``_varied`` -- else ``"offsets"``) masked into a writable binary file
+object.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ __all__ = ["mask_found", "mask_windows", "replacer", "replace_found", "replace_w
 
 def _lengths(searcher, text: bool):
     """Length of each word in what the offsets count: code points for str, else bytes (a
-    list indexed by word index for a word set, an int for a Pattern)."""
-    if searcher._pairs:
+    list indexed by the core's word index where matches vary in length, ``_varied``; else
+    an int, the length of every match)."""
+    if searcher._varied:
         if not text:
             return searcher._lengths
         group = searcher._group
@@ -98,8 +101,8 @@ def _mask(searcher, data, base: int, stop: int, found, n: int, lengths, runs, fi
     offsets, or (offset, word index) pairs; absolute, none before ``base``) or by
     ``[base, carry)`` replaced by ``fill``; ``end``: where the coverage ends, past
     ``stop`` for a match that goes on in the next window. ``lengths`` and ``runs``: each
-    word's length and fill run (an int and a run for a Pattern)."""
-    pairs = searcher._pairs
+    word's length and fill run (an int and a run for one length, see ``_lengths``)."""
+    pairs = searcher._varied
     limit = stop - base
     if isinstance(data, str) or not _dense(n, limit):
         spans = _covered(pairs, found, lengths, base, carry) if carry > base else _covered(pairs, found, lengths)
@@ -129,9 +132,9 @@ def _mask(searcher, data, base: int, stop: int, found, n: int, lengths, runs, fi
 
 def mask_found(searcher, data, found, text: bool, fill):
     """``data`` (a str, or a byte view) masked where the matches ``found`` (the core
-    contract's ``"pairs"`` for a word set, ``"offsets"`` for a Pattern; code point offsets
-    for a str) cover it."""
-    pairs = searcher._pairs
+    contract's result of the searcher's ``_mask_want``; code point offsets for a str)
+    cover it."""
+    pairs = searcher._varied
     n = len(found[0]) if pairs else len(found)
     lengths = _lengths(searcher, text)
     matches = zip(*found) if pairs else found
@@ -142,7 +145,7 @@ def mask_windows(searcher, windows, destination, fill: bytes) -> int:
     """Write each window's own bytes to ``destination`` with every byte a match covers
     replaced by ``fill``; return the number of matches. A match may cover bytes of the
     next windows: ``carry`` is where the coverage so far ends."""
-    pairs = searcher._pairs
+    pairs = searcher._varied
     count = 0
     carry = 0
     lengths = _lengths(searcher, False)

@@ -75,11 +75,12 @@ class _Search:
 
     ``_core`` the compiled object of the core, ``_text`` whether it searches ``str``,
     ``_longest`` its longest word in bytes, ``_nwords`` how many words the core has and
-    ``_lengths`` the length in bytes of each; ``_pairs``: its matches are ``(offset, word
-    index)`` pairs (a word set) rather than offsets. ``_group``: None, or for a word set
-    whose core searches several spellings of a word (``ignore_case="unicode"``) the public
-    word index of each of the core's; results are in the core's indices until ``_public``
-    (or ``_shaped``) gives them out."""
+    ``_lengths`` the length in bytes of each; ``_pairs``: its public matches are ``(offset,
+    word index)`` pairs (a word set) rather than offsets. ``_group``: None, or for a word set
+    or a Pattern whose core searches several spellings of a word (``ignore_case="unicode"``)
+    the public word index of each of the core's (0 for a Pattern); results are in the
+    core's indices until ``_public`` (or ``_shaped``) gives them out. ``_varied``: the
+    core's words differ, so where a match's length matters its word index is needed."""
 
     __slots__ = ("_core", "_text", "_longest", "_nwords", "_whole", "_kind", "_lengths", "_group")
     _api: _Api | None = None
@@ -134,7 +135,23 @@ class _Search:
 
     @property
     def _want(self) -> str:
+        """The core contract's result of the public matches: offsets (a Pattern) or pairs."""
         return "pairs" if self._pairs else "offsets"
+
+    @property
+    def _varied(self) -> bool:
+        """Whether the core has several words, so that a match's length in bytes is its
+        word's: a word set, or a Pattern searched as the spellings of its needle (``_group``;
+        the Kelvin sign is 3 bytes where ``k`` is one). A window's own matches are then cut
+        at its own range (``kmpsearch._streams.owned``), and masking takes the core's pairs
+        (``_mask_want``); a Pattern's public results stay offsets."""
+        return self._pairs or self._group is not None
+
+    @property
+    def _mask_want(self) -> str:
+        """The core contract's result masking takes (``kmpsearch._masking``): pairs when a
+        match's length is its word's (``_varied``), else offsets."""
+        return "pairs" if self._varied else "offsets"
 
     # ---- in memory
 
@@ -235,7 +252,7 @@ class _Search:
     def _finditer(self, source, threads, scan, min_chunk, simd, window) -> Iterator[Any]:
         opts = self._api.options(threads, scan, min_chunk, simd)
         found = iterate(self, source, opts, check_positive(window, "_window", 0))
-        if self._group is None:
+        if self._group is None or not self._pairs:  # a Pattern's matches are offsets
             return found
         group = self._group
         return ((off, group[i]) for off, i in found)
@@ -246,10 +263,10 @@ class _Search:
         text = isinstance(haystack, str)
         fill = check_mask(mask, text)
         if text:
-            return mask_found(self, haystack, self._memory(haystack, self._want, opts), True, fill)
+            return mask_found(self, haystack, self._memory(haystack, self._mask_want, opts), True, fill)
         view, _ = self._view(haystack)
         with view:
-            return mask_found(self, view, self._search_view(view, self._want, opts), False, fill)
+            return mask_found(self, view, self._search_view(view, self._mask_want, opts), False, fill)
 
     # ---- replacement
 
@@ -262,7 +279,7 @@ class _Search:
     def _replacer(self, replacement: object, text: bool):
         """``replace(core's word index, matched) -> bytes`` for ``replacement`` (see
         ``kmpsearch._masking.replacer``, which is given the public word index)."""
-        replace = replacer(replacement, self._words if self._pairs else (self._needle,), text)
+        replace = replacer(replacement, self._words, text)
         group = self._group
         if group is None:
             return replace
@@ -295,7 +312,7 @@ class _Search:
         if isinstance(source, str) or is_buffer(source):
             view, _ = self._view(source)
             source = [view]
-        _, gen = windows(self, source, self._want, opts, window, text=False)
+        _, gen = windows(self, source, self._mask_want, opts, window, text=False)
         return mask_windows(self, gen, destination, fill)
 
     # ---- the public searches: one definition for Pattern and WordSet. A match is a start

@@ -80,9 +80,9 @@ def owned(searcher, view: memoryview, own: int, want: str, opts: Options, base: 
             got = got - over if want == "count" else array("q", map(int.__sub__, got, over))
         return got
     offsets = got[0] if want == "pairs" else got
-    # one length: every match found in view[:end] starts in the own range; else a shorter
-    # word may match in the overlap, and that one belongs to the next window
-    cut = bisect_left(offsets, own) if searcher._pairs else len(offsets)
+    # one length: every match found in view[:end] starts in the own range; else (a word set,
+    # a Pattern's spellings) a shorter word may match in the overlap: the next window's
+    cut = bisect_left(offsets, own) if searcher._varied else len(offsets)
     if want == "pairs":
         return _shift(offsets[:cut] if cut < len(offsets) else offsets, base), \
             (got[1][:cut] if cut < len(offsets) else got[1])
@@ -275,6 +275,7 @@ def _iterate_path(searcher, path, opts: Options, width: int) -> Iterator[Any]:
 def _ranges(searcher, fd: int, size: int, opts: Options, width: int) -> Iterator[Any]:
     """The matches of bytes ``[0, size)`` of ``fd``, range by range (see _iterate_path)."""
     search, pairs, more = searcher._core.search, searcher._pairs, searcher._longest - 1
+    varied = searcher._varied
     want = "pairs" if pairs else "offsets"
     starts = iter(range(0, size, width))
     pending: collections.deque = collections.deque()  # (start, cancel flag, task), in order
@@ -301,6 +302,9 @@ def _ranges(searcher, fd: int, size: int, opts: Options, width: int) -> Iterator
                 offsets, words = got
                 cut = bisect_left(offsets, start + width)
                 yield from zip(offsets[:cut], words[:cut]) if cut < len(offsets) else zip(offsets, words)
+            elif varied:  # a Pattern's spellings: a shorter one may match in the overlap
+                cut = bisect_left(got, start + width)
+                yield from got[:cut] if cut < len(got) else got
             else:  # one length: every match found starts in the range
                 yield from got
     finally:

@@ -114,9 +114,10 @@ PathArg = Any  # str | os.PathLike | Iterable[str | os.PathLike]
 def _searcher(pattern_or_words: object, ignore_case: object) -> Pattern | WordSet:
     """The compiled object the tasks share: as given, or words compiled once here."""
     if isinstance(pattern_or_words, Pattern):
-        if ignore_case is not False:
+        if ignore_case is not False and ignore_case != pattern_or_words.ignore_case:
             raise ValueError("ignore_case applies to words given as str, bytes or a list; "
-                             "a Pattern is case-sensitive: pass WordSet([word], ignore_case=True)")
+                             f"this Pattern was compiled with ignore_case={pattern_or_words.ignore_case!r} "
+                             "(compile(needle, ignore_case=...))")
         return pattern_or_words
     if isinstance(pattern_or_words, WordSet):
         if ignore_case is not False and ignore_case != pattern_or_words.ignore_case:
@@ -781,8 +782,9 @@ def _redact_block(searcher, f: _File, out: _Out, start: int, stop: int, fill: by
         try:
             writer = _Slice(fd, lo, start, stop, out.shown)
             with f.fs.open(f.path, "rb", cache_type="none") as fh:
-                windows = windows_of(searcher, _Range(fh, lo, hi), searcher._want, opts, min(window, hi - lo), True)
-                mask_windows(searcher, _counted(windows, start - lo, stop - lo, searcher._pairs, box), writer, fill)
+                windows = windows_of(searcher, _Range(fh, lo, hi), searcher._mask_want, opts, min(window, hi - lo),
+                                     True)
+                mask_windows(searcher, _counted(windows, start - lo, stop - lo, searcher._varied, box), writer, fill)
         finally:
             os.close(fd)
     except _WriteFailed as exc:
