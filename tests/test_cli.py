@@ -374,10 +374,14 @@ def test_files_with_and_without_matches(files):
     assert lines(cp) == [STDIN.encode()]
     cp = run("-l", "zzz", a)
     assert (cp.returncode, cp.stdout) == (1, b"")
-    cp = run("-L", "abra", a, b, c)  # grep 3.5+: success when a file is listed
+    # -L's exit status is grep's (3.5 and later): success when some line is selected,
+    # whether or not a file is listed
+    cp = run("-L", "abra", a, b, c)
     assert (cp.returncode, lines(cp)) == (0, [bytes(b)])
     cp = run("-L", "abra", a)
-    assert (cp.returncode, cp.stdout) == (1, b"")
+    assert (cp.returncode, cp.stdout) == (0, b"")
+    cp = run("-L", "zzz", a, b)
+    assert (cp.returncode, lines(cp)) == (1, [bytes(a), bytes(b)])
     cp = run("-lZ", "abra", a, c)
     assert cp.stdout == bytes(a) + b"\0" + bytes(c) + b"\0"
 

@@ -103,6 +103,16 @@ def test_recursive_output_is_greps(tree, flags):
         assert got.stderr.replace(b"kmpsearch:", b"grep:") == want.stderr.replace(os.fsencode(GREP), b"grep"), args
 
 
+@pytest.mark.parametrize("flags", ["-l", "-L", "-c", "-q"])
+def test_exit_status_is_greps_when_every_file_or_no_file_matches(tmp_path, flags):
+    (tmp_path / "a").write_bytes(b"key\n")
+    (tmp_path / "b").write_bytes(b"a key\n")
+    for pattern in ("key", "absent"):
+        want = tool(GREP, "-F", *flags.split(), pattern, "a", "b", cwd=tmp_path)
+        got = kmp("-F", *flags.split(), pattern, "a", "b", cwd=tmp_path)
+        assert (got.returncode, got.stdout) == (want.returncode, want.stdout), (flags, pattern)
+
+
 CONTEXT = ["-A1", "-B2", "-C1 -n", "-A2 -m1", "-m2 -C1", "-v -C1", "-B1 -n -b", "--no-group-separator -A1",
            "--group-separator=XX -B1", "-2", "-A1 -c", "--color=always -C1", "-v -A1 -m2"]
 

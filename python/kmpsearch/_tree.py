@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import fnmatch
 import glob as _glob
+import operator
 import os
 import re
 import stat
@@ -172,54 +173,65 @@ def expand(operands, *, recursive: bool = True, follow_links: bool = False, glob
 
 def _walk(top: str, label: str, rel: str, follow: bool, filters: Filters, error, seen: set) -> Iterator[File]:
     """Depth first below ``top`` (shown as ``label``, ``rel`` below the operand), names sorted
-    (an explicit stack of files and directories still to visit: no nested generators)."""
+    (an explicit stack of directories still to visit and of runs of files between them: no
+    nested generators)."""
     check = filters.any
     stack: list = [(top, label, rel, seen)]
     while stack:
         item = stack.pop()
-        if type(item) is File:
-            yield item
+        if type(item) is list:
+            yield from item
             continue
         top, label, rel, seen = item
         try:
             with os.scandir(top) as it:
-                entries = sorted(it, key=_name)
+                entries = sorted(it, key=_NAME)
         except OSError as exc:
             error(label or ".", exc)
             continue
         prefix = label if not label or label.endswith("/") else label + "/"
         rel_prefix = rel + "/" if rel else ""
-        children: list = []
+        children: list = []  # directories, and lists of the files between them
+        files: list = []
         for entry in entries:
             name = entry.name
-            child = prefix + name
             try:
-                if entry.is_symlink():
-                    if not follow:
-                        continue
-                    try:
-                        st = os.stat(entry.path)
-                    except OSError as exc:  # a dangling link
-                        error(child, exc)
-                        continue
-                    if stat.S_ISDIR(st.st_mode):
-                        if (st.st_dev, st.st_ino) in seen:  # a loop
-                            error(child, OSError(errno.ELOOP, "recursive directory loop", child))
-                        elif not check or filters.dir_ok(name, rel_prefix + name):
-                            children.append((entry.path, child, rel_prefix + name, seen | {(st.st_dev, st.st_ino)}))
-                    elif stat.S_ISREG(st.st_mode) and (not check or filters.file_ok(name, rel_prefix + name)):
-                        children.append(File(child, entry.path))
-                elif entry.is_dir(follow_symlinks=False):
-                    if not check or filters.dir_ok(name, rel_prefix + name):
-                        children.append((entry.path, child, rel_prefix + name, seen))
-                elif entry.is_file(follow_symlinks=False):
+                if entry.is_file(follow_symlinks=False):
                     if not check or filters.file_ok(name, rel_prefix + name):
-                        children.append(File(child, entry.path))
+                        files.append(_new_file(File, (prefix + name, entry.path, -1)))
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if not check or filters.dir_ok(name, rel_prefix + name):
+                        if files:
+                            children.append(files)
+                            files = []
+                        children.append((entry.path, prefix + name, rel_prefix + name, seen))
+                    continue
+                if not follow or not entry.is_symlink():
+                    continue
+                child = prefix + name
+                try:
+                    st = os.stat(entry.path)
+                except OSError as exc:  # a dangling link
+                    error(child, exc)
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    if (st.st_dev, st.st_ino) in seen:  # a loop
+                        error(child, OSError(errno.ELOOP, "recursive directory loop", child))
+                    elif not check or filters.dir_ok(name, rel_prefix + name):
+                        if files:
+                            children.append(files)
+                            files = []
+                        children.append((entry.path, child, rel_prefix + name, seen | {(st.st_dev, st.st_ino)}))
+                elif stat.S_ISREG(st.st_mode) and (not check or filters.file_ok(name, rel_prefix + name)):
+                    files.append(_new_file(File, (child, entry.path, -1)))
             except OSError as exc:
-                error(child, exc)
+                error(prefix + name, exc)
+        if files:
+            children.append(files)
         children.reverse()
         stack.extend(children)
 
 
-def _name(entry) -> str:
-    return entry.name
+_NAME = operator.attrgetter("name")
+_new_file = tuple.__new__  # File(label, path, -1) without NamedTuple's Python-level __new__

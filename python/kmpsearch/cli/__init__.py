@@ -410,7 +410,6 @@ def _search(cfg, api, wordset, opts, operands, implicit_dot: bool, out, reporter
         elif cfg.files == "without":
             if not selected:
                 out.write(name + name_end)
-                searcher.listed_without = True
         elif cfg.count == "lines":
             n = min(selected, cfg.max_count) if cfg.max_count is not None else selected
             out.write((name + name_sep if cfg.with_filename else b"") + b"%d\n" % n)
@@ -452,9 +451,7 @@ def _search(cfg, api, wordset, opts, operands, implicit_dot: bool, out, reporter
     out.flush()
     if reporter.errors and not (cfg.quiet and searcher.matched):
         return EXIT_ERROR
-    if cfg.files == "without":  # grep 3.5+: -L succeeds when it lists a file
-        return EXIT_MATCH if searcher.listed_without else EXIT_NO_MATCH
-    return EXIT_MATCH if searcher.matched else EXIT_NO_MATCH
+    return EXIT_MATCH if searcher.matched else EXIT_NO_MATCH  # -L too (grep 3.5+: a selected line)
 
 
 def _stdin(searcher, cfg, reporter: _Reporter, out, progress) -> None:

@@ -74,7 +74,6 @@ class Searcher:
         self.stats = collections.Counter()
         self.stream_from = None  # a regular file bigger than this is read as a stream (a progress bar moves)
         self.progress = None
-        self.listed_without = False  # -L listed a file
 
     # ---- the files of a walk
 
