@@ -113,6 +113,29 @@ def test_exit_status_is_greps_when_every_file_or_no_file_matches(tmp_path, flags
         assert (got.returncode, got.stdout) == (want.returncode, want.stdout), (flags, pattern)
 
 
+def test_a_line_far_longer_than_a_read(tmp_path):
+    """A 64 MiB line (with shorter ones around it) read 4 KiB at a time: held until it ends
+    and joined once (holding it by concatenating each read was quadratic: hours for a 1 GiB
+    line), in a big file and on standard input; grep's output."""
+    rng = random.Random(5)
+    line = bytearray(rng.choice(b"abcxyz ") for _ in range(1 << 16)) * 1024  # 64 MiB
+    for at in (0, 4093, 4096 * 7 - 1, 1 << 25, len(line) - 3):  # at and across read boundaries
+        line[at:at + 3] = b"key"
+    data = b"a key\n" + bytes(line) + b"\nno\nkey\n"
+    f = tmp_path / "long.txt"
+    f.write_bytes(data)
+    small = _env(KMPSEARCH_CLI_CHUNK="4096")
+    for flags in ("-c", "-n", "-o -b", "--count-matches"):
+        want = tool(GREP, "-F", *flags.split(), "key", f) if flags != "--count-matches" else None
+        got = kmp("-F", *flags.split(), "key", f, env=small)
+        piped = kmp("-F", *flags.split(), "key", input=data, env=small)
+        if want is None:  # every occurrence: rg's --count-matches
+            assert got.stdout == piped.stdout == b"%d\n" % data.count(b"key"), flags
+            continue
+        assert (got.returncode, got.stdout) == (want.returncode, want.stdout), flags
+        assert piped.stdout == want.stdout, flags
+
+
 CONTEXT = ["-A1", "-B2", "-C1 -n", "-A2 -m1", "-m2 -C1", "-v -C1", "-B1 -n -b", "--no-group-separator -A1",
            "--group-separator=XX -B1", "-2", "-A1 -c", "--color=always -C1", "-v -A1 -m2"]
 

@@ -18,8 +18,8 @@ The parts, by job: ``options`` (the command line), ``search`` (files in parallel
 order), ``lines`` (matches to lines), ``printers`` (grep's lines, ripgrep's JSON), and the
 walk of ``kmpsearch._tree``.
 
-Hidden knobs for tests (environment): ``KMPSEARCH_CLI_CHUNK`` (bytes per window of
-``--redact``), ``KMPSEARCH_CLI_PROGRESS_MIN`` (input size from which a progress bar is shown),
+Hidden knobs for tests (environment): ``KMPSEARCH_CLI_CHUNK`` (bytes per read of a big
+file's or a stream's lines, and per window of ``--redact``), ``KMPSEARCH_CLI_PROGRESS_MIN`` (input size from which a progress bar is shown),
 ``KMPSEARCH_DASK_BLOCKSIZE`` (``--dask``'s block size).
 """
 
@@ -44,7 +44,7 @@ from . import options as _options
 from .options import PROG, UsageError
 from .printers import JsonPrinter, StandardPrinter
 from .progress import Progress
-from .search import Searcher, stdin_file
+from .search import BLOCK, Searcher, stdin_file
 
 __all__ = ["main"]
 
@@ -426,6 +426,7 @@ def _search(cfg, api, wordset, opts, operands, implicit_dot: bool, out, reporter
     searcher = Searcher(cfg, wordset, match_lengths(wordset) if wordset is not None else [], opts,
                         printer, counts_only=counts_only, emit=emit, binary_message=binary_message,
                         error=reporter.error)
+    searcher.block = _env_int("KMPSEARCH_CLI_CHUNK", BLOCK)
     try:
         if cfg.dask is not None:
             from .dask import run_dask

@@ -32,7 +32,7 @@ from .printers import StandardPrinter
 __all__ = ["BIG_FILE", "BLOCK", "BINARY_GRAIN", "Searcher"]
 
 #: bytes per read when a file's lines are made (a line longer than this is held whole): the
-#: matches of one block are held at a time
+#: matches of one block are held at a time (``Searcher.block``)
 BLOCK = 256 << 10
 #: a file at least this big is not searched in a batch: its count by the core with every
 #: thread, its lines a block at a time (so that however dense its matches, the matches of
@@ -73,6 +73,7 @@ class Searcher:
         self.want = "count" if counts_only and not filtered and cfg.count != "lines" else "pairs"
         self.stats = collections.Counter()
         self.stream_from = None  # a regular file bigger than this is read as a stream (a progress bar moves)
+        self.block = BLOCK  # bytes per read of a big file's or a stream's lines
         self.progress = None
 
     # ---- the files of a walk
@@ -213,7 +214,8 @@ class Searcher:
         scan = self._scan(label)
         fd = fh.fileno()
         size = st.st_size
-        for base, block in _line_blocks(lambda pos: os.pread(fd, BLOCK, pos) if pos < size else b""):
+        step = self.block
+        for base, block in _line_blocks(lambda pos: os.pread(fd, step, pos) if pos < size else b""):
             lo, hi = bisect_left(offsets, base), bisect_left(offsets, base + len(block))
             self._binary(scan, base, block)
             if not scan.feed(base, block, *self._chosen(scan, base, block, offsets[lo:hi], words[lo:hi], base)):
@@ -272,8 +274,10 @@ class Searcher:
         else:
             read = getattr(f, "read1", None) or f.read
 
+        step = self.block
+
         def reads(_pos: int) -> bytes:
-            data = read(BLOCK)
+            data = read(step)
             if data:
                 self.stats["bytes_searched"] += len(data)
                 if on_read is not None:
@@ -373,27 +377,28 @@ class _NoWordsSearcher:
 def _line_blocks(read):
     """``(base, block)``: the input, read by ``read(offset)`` (``b""`` at its end), in blocks
     of whole lines (the last one maybe without its newline); a line longer than a read is
-    held until it ends."""
+    held until it ends, its reads joined once (linear in its length)."""
     base = pos = 0
-    carry = b""
+    held: list = []  # the reads of a line not ended yet
     while True:
         data = read(pos)
         pos += len(data)
-        buf = carry + data if carry else data
-        if data:
-            cut = buf.rfind(b"\n") + 1
-            if not cut:
-                carry = buf
-                continue
-        else:
-            cut = len(buf)
-            if not cut:
-                return
-        yield base, buf[:cut]
-        carry = buf[cut:]
-        base += cut
         if not data:
+            if held:
+                yield base, b"".join(held)
             return
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            held.append(data)
+            continue
+        if held:
+            held.append(data[:cut])
+            block = b"".join(held)
+        else:
+            block = data if cut == len(data) else data[:cut]
+        held = [data[cut:]] if cut < len(data) else []
+        yield base, block
+        base += len(block)
 
 
 def stdin_file():
