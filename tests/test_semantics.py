@@ -158,3 +158,15 @@ def test_replace_is_flashtext_on_whole_words(backend):
         assert ws.replace(text, labels) == kp.replace_keywords(text)
 
     prop()
+
+
+def test_one_word_character_rule():
+    """The table the cores get (``kmpsearch._wordchars.TABLE``) and the Python layer's test
+    (``kmpsearch._semantics.is_word_char``) are one rule: ``re``'s ``\\w`` for ``str``."""
+    from kmpsearch._semantics import is_word_char
+    from kmpsearch._wordchars import TABLE
+
+    disagree = [cp for cp in range(0x110000) if bool(TABLE[cp]) != is_word_char(cp)]
+    assert disagree == []
+    assert [bool(re.match(r"\w", chr(cp))) for cp in (0x5F, 0x41, 0xE9, 0x0660, 0x2D, 0x20, 0xD800)] == \
+        [is_word_char(cp) for cp in (0x5F, 0x41, 0xE9, 0x0660, 0x2D, 0x20, 0xD800)]
