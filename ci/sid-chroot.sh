@@ -150,8 +150,9 @@ EOF
     in_chroot apt-get "${APT_OPTS[@]}" -y -qq dist-upgrade >/dev/null
 
     # libffi-dev: cffi from source where PyPI has no wheel for the interpreter (3.15)
+    # ripgrep: the command's tests compare with it
     local want=(ca-certificates build-essential cmake ninja-build pkg-config git libffi-dev
-                python3 python3-venv python3-pip rustc cargo)
+                python3 python3-venv python3-pip rustc cargo ripgrep)
     local v
     for v in 3.14 3.15; do
         want+=("python$v" "python$v-dev" "python$v-venv")
@@ -189,12 +190,25 @@ info() {
         '"$TOOLS"'/bin/tox --version; '"$TOOLS"'/bin/uv --version'
 }
 
+# ripgrep in a chroot provisioned before it was on the list (without a new provision: that
+# would upgrade the interpreters too); the tests comparing with it skip if it cannot be had
+ensure_ripgrep() {
+    in_chroot sh -c 'command -v rg' >/dev/null 2>&1 && return 0
+    log "installing ripgrep in the chroot ..."
+    { in_chroot apt-get "${APT_OPTS[@]}" install -y -qq ripgrep ||
+      { in_chroot apt-get "${APT_OPTS[@]}" update -qq &&
+        in_chroot apt-get "${APT_OPTS[@]}" install -y -qq ripgrep; }; } >"$CACHE/apt-ripgrep.log" 2>&1 ||
+        log "ripgrep could not be installed (log: $CACHE/apt-ripgrep.log): the tests comparing with it skip"
+    in_chroot apt-get clean || true
+}
+
 setup() {
     bootstrap
     umount_all
     host_files
     mount_all
     provision
+    ensure_ripgrep
 }
 
 cmd=${1:-setup}
