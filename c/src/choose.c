@@ -76,6 +76,16 @@ static int word_after(const uint8_t *h, size_t n, size_t pos, const unsigned cha
     return cp >= 0 && word_chars[cp] != 0;
 }
 
+/* Keep match `at` (start `off`, word `w`): written at `at` of the kept ones, counted per word */
+static void keep(int64_t *offsets, uint32_t *words, uint64_t *counts, size_t at, int64_t off, size_t w)
+{
+    offsets[at] = off;
+    if (words != NULL)
+        words[at] = (uint32_t)w;
+    if (counts != NULL)
+        counts[w]++;
+}
+
 kmp_status kmp_choose(const void *haystack, size_t n, const size_t *lengths, size_t nwords, int whole, int kind,
                       const unsigned char *word_chars, const kmp_options *opt, int64_t *offsets, uint32_t *words,
                       size_t *len, uint64_t *counts)
@@ -116,26 +126,15 @@ kmp_status kmp_choose(const void *haystack, size_t n, const size_t *lengths, siz
             }
             if (!left || (whole && word_after(h, n, s + lengths[w], word_chars)))
                 continue;
-            if (kind == KMP_KIND_OVERLAPPING) {
-                offsets[kept] = off;
-                if (words != NULL)
-                    words[kept] = (uint32_t)w;
-                kept++;
-                if (counts != NULL)
-                    counts[w]++;
-            } else if (best == nwords || (kind == KMP_KIND_LEFTMOST_LONGEST && lengths[w] > lengths[best])) {
+            if (kind == KMP_KIND_OVERLAPPING)
+                keep(offsets, words, counts, kept++, off, w);
+            else if (best == nwords || (kind == KMP_KIND_LEFTMOST_LONGEST && lengths[w] > lengths[best]))
                 best = w; /* leftmost-first: the first one left (the lowest index) */
-            }
         }
         if (st != KMP_OK)
             break;
         if (best < nwords) { /* (left: at or after the end of the last match kept) */
-            offsets[kept] = off;
-            if (words != NULL)
-                words[kept] = (uint32_t)best;
-            kept++;
-            if (counts != NULL)
-                counts[best]++;
+            keep(offsets, words, counts, kept++, off, best);
             end = s + lengths[best];
         }
     }
